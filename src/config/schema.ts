@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import { durationSeconds } from './duration.js';
+
+/**
+ * The configuration file's shape. Every key has a documented default (see
+ * docs/configuration.md); durations are written "5m", "14d" and read as
+ * seconds, so every parsed name that holds one ends in `Seconds`.
+ */
+
+const TARGET_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+/** Model names a target may list. `auto` picks by backtest among the others. */
+export const MODEL_NAMES = ['auto', 'snaive', 'mstl', 'sarima', 'lstm'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+const level = z.number().gt(0).lt(1);
+
+const tlsSchema = z
+  .object({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    /** Skips certificate verification: for test clusters only. */
+    insecureSkipVerify: z.boolean().default(false),
+  })
+  .strict();
+
+export const prometheusSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    bearerToken: z.string().min(1).optional(),
+    basicAuth: z.object({ username: z.string().min(1), password: z.string() }).strict().optional(),
+    timeout: durationSeconds.default(10),
+    /** Retries after the first attempt, on network errors and 5xx only. */
+    retries: z.number().int().min(0).max(10).default(3),
+    /** Prometheus refuses more than 11,000 points per series per request. */
+    maxPointsPerRequest: z.number().int().min(10).max(11_000).default(11_000),
+    tls: tlsSchema.optional(),
+  })
+  .strict()
+  .refine((p) => !(p.bearerToken && p.basicAuth), {
+    message: 'give either bearerToken or basicAuth, not both',
+    path: ['basicAuth'],
+  })
+  .transform(({ timeout, ...rest }) => ({ ...rest, timeoutSeconds: timeout }));
+
+const prometheusSourceSchema = z
+  .object({
+    type: z.literal('prometheus'),
+    query: z.string().min(1).max(4096),
+    step: durationSeconds,
+    /**
+     * How to combine several returned series into one. Without it a query
+     * that returns more than one series is an error.
+     */
+    aggregate: z.enum(['sum', 'avg', 'max', 'min']).optional(),
+  })
+  .strict()
+  .transform(({ step, ...rest }) => ({ ...rest, stepSeconds: step }));
+
+const fileSourceSchema = z
+  .object({
+    type: z.literal('file'),
+    /** CSV with a `timestamp,value` header (ISO or epoch seconds) or JSON `[{timestamp, value}]`. */
+    path: z.string().min(1),
+    /** Grid step; defaults to the median spacing of the file. */
+    step: durationSeconds.optional(),
+    /**
+     * Replays the file as if it ended now: timestamps are shifted so the last
+     * sample is the latest whole step. Demo targets use it so forecasts look current.
+     */
+    shiftToNow: z.boolean().default(false),
+  })
+  .strict()
+  .transform(({ step, ...rest }) => ({ ...rest, stepSeconds: step }));
+
+export const scalingSchema = z
+  .object({
+    /** Load one replica serves within its SLO, in the unit of the target's series. */
+    capacityPerReplica: z.number().positive(),
+    /** The forecast quantile to scale on. */
+    quantile: z.number().gt(0.5).lt(1).default(0.9),
+    /** Pod start-up plus metric lag: how far ahead capacity must be ready. */
+    leadTime: durationSeconds.default(300),
+    minReplicas: z.number().int().min(0).default(1),
+    maxReplicas: z.number().int().min(1).default(100),
+    scaleIn: z
+      .object({
+        /** At most this many replicas removed per interval. */
+        maxReplicas: z.number().int().min(1).optional(),
+        /** At most this share of current replicas removed per interval (0–100). */
+        maxPercent: z.number().gt(0).max(100).optional(),
+        interval: durationSeconds.default(60),
+        /** Scale in only to the highest recommendation seen over this window. */
+        stabilizationWindow: durationSeconds.default(300),
+      })
+      .strict()
+      .default({ interval: 60, stabilizationWindow: 300 })
+      .transform(({ interval, stabilizationWindow, ...rest }) => ({
+        ...rest,
+        intervalSeconds: interval,
+        stabilizationWindowSeconds: stabilizationWindow,
+      })),
+  })
+  .strict()
+  .refine((s) => s.maxReplicas >= s.minReplicas, {
+    message: 'maxReplicas must be ≥ minReplicas',
+    path: ['maxReplicas'],
+  })
+  .transform(({ leadTime, ...rest }) => ({ ...rest, leadTimeSeconds: leadTime }));
+
+export const targetSchema = z
+  .object({
+    name: z.string().regex(TARGET_NAME, 'lower-case letters, digits, ".", "_" and "-", at most 63, starting and ending alphanumeric'),
+    source: z.discriminatedUnion('type', [prometheusSourceSchema, fileSourceSchema]),
+    /** How much history to fit on. */
+    history: durationSeconds.default(28 * 86_400),
+    /** How far ahead to forecast. */
+    horizon: durationSeconds.default(86_400),
+    models: z.array(z.enum(MODEL_NAMES)).min(1).default(['auto']),
+    /** Seasonal periods as durations ("1d", "1w"); detected from the data when absent. */
+    seasonalPeriods: z.array(durationSeconds).max(3).optional(),
+    /** Interval levels served; the scaling quantile's level is always added. */
+    levels: z.array(level).min(1).max(5).default([0.8, 0.95]),
+    /** How often to pull fresh history and refit. */
+    refreshInterval: durationSeconds.default(900),
+    /** A forecast older than this is served marked stale; KEDA gets an error past twice this. */
+    staleAfter: durationSeconds.default(3600),
+    scaling: scalingSchema.optional(),
+  })
+  .strict()
+  .refine((t) => t.source.type === 'file' || t.history / t.source.stepSeconds >= 2, {
+    message: 'history must cover at least two steps',
+    path: ['history'],
+  })
+  .transform(({ history, horizon, seasonalPeriods, refreshInterval, staleAfter, ...rest }) => ({
+    ...rest,
+    historySeconds: history,
+    horizonSeconds: horizon,
+    seasonalPeriodsSeconds: seasonalPeriods,
+    refreshIntervalSeconds: refreshInterval,
+    staleAfterSeconds: staleAfter,
+  }));
+
+export const serverSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    grpcPort: z.number().int().min(0).max(65_535).default(9090),
+    /** Bearer token for mutating endpoints and the KEDA metrics-api path; open when absent. */
+    authToken: z.string().min(16).optional(),
+    bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  })
+  .strict();
+
+export const limitsSchema = z
+  .object({
+    /** Most forecast steps any request or target may ask for. */
+    maxHorizonSteps: z.number().int().min(1).default(4032),
+    /** Most points in a fitted series (history / step, or an ad-hoc body). */
+    maxPoints: z.number().int().min(10).default(60_000),
+  })
+  .strict();
+
+export const poolSchema = z
+  .object({
+    /** Worker threads for fitting; leave one core to the event loop. */
+    threads: z.number().int().min(1).max(64).default(1),
+    /** Queued fits beyond this are refused with PRESCIENT_ERR_POOL_FULL. */
+    maxQueue: z.number().int().min(1).default(64),
+    fitTimeout: durationSeconds.default(120),
+  })
+  .strict()
+  .transform(({ fitTimeout, ...rest }) => ({ ...rest, fitTimeoutMs: fitTimeout * 1000 }));
+
+export const configSchema = z
+  .object({
+    server: serverSchema.default(serverSchema.parse({})),
+    prometheus: prometheusSchema.optional(),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    pool: poolSchema.default(poolSchema.parse({})),
+    /** Where fitted models and forecasts are persisted. */
+    modelsDir: z.string().min(1).default('models'),
+    targets: z.array(targetSchema).max(500).default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.targets.forEach((target, index) => {
+      if (seen.has(target.name)) {
+        ctx.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `duplicate target name "${target.name}"` });
+      }
+      seen.add(target.name);
+      if (target.source.type === 'prometheus' && !config.prometheus) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', index, 'source'],
+          message: 'a prometheus source needs the top-level "prometheus" section',
+        });
+      }
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type TargetConfig = Config['targets'][number];
+export type SourceConfig = TargetConfig['source'];
+export type PrometheusConfig = NonNullable<Config['prometheus']>;
+export type ScalingConfig = NonNullable<TargetConfig['scaling']>;

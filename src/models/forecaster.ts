@@ -1,0 +1,57 @@
+/**
+ * The one model interface (see STYLE.md): a Forecaster fits a series and
+ * returns a Fitted model; only a Fitted model can predict, so predicting
+ * before fitting is a type error. Every model returns the same Forecast.
+ */
+
+/** What a fit needs besides the values. All periods are in steps of the series. */
+export interface FitContext {
+  /** Step of the series in seconds (300 for 5-minute data). */
+  readonly stepSeconds: number;
+  /** Time of the first value, ms since epoch (calendar features need it). */
+  readonly startMs: number;
+  /** Seasonal periods in steps, shortest first (e.g. [288, 2016] at 5 minutes). May be empty. */
+  readonly seasonalPeriods: readonly number[];
+  /** Wall-clock deadline for the fit, ms since epoch; models that iterate stop early. */
+  readonly deadlineMs: number;
+  /** Seed for models with randomness, so the same data gives the same model. */
+  readonly seed: number;
+}
+
+/** A prediction interval at one level (a fraction, e.g. 0.8 for the 10 %–90 % band). */
+export interface Interval {
+  readonly level: number;
+  readonly lower: number[];
+  readonly upper: number[];
+}
+
+export interface Forecast {
+  /** Point forecasts (the median or mean, as the model defines), one per step. */
+  readonly point: number[];
+  /** One interval per requested level, in the order requested. */
+  readonly intervals: Interval[];
+}
+
+export interface Fitted {
+  /**
+   * Predicts `horizon` steps after the last fitted value.
+   * @param horizon steps, ≥ 1
+   * @param levels interval levels, fractions in (0, 1)
+   */
+  predict(horizon: number, levels: readonly number[]): Forecast;
+  /** Releases native or WASM memory. Idempotent. */
+  dispose(): void;
+}
+
+export interface Forecaster {
+  /** The name users give in configuration and requests. */
+  readonly name: string;
+  /** Fewest values this model can fit, given the context's periods. */
+  minLength(ctx: FitContext): number;
+  /**
+   * Fits the model.
+   * @throws PrescientError PRESCIENT_ERR_SERIES_TOO_SHORT when values.length < minLength(ctx),
+   *   PRESCIENT_ERR_FIT_FAILED when the fit itself fails.
+   */
+  fit(values: readonly number[], ctx: FitContext): Promise<Fitted>;
+}
