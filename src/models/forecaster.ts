@@ -32,7 +32,20 @@ export interface Forecast {
   readonly intervals: Interval[];
 }
 
+/** What a fit decided, for people and for /metrics: shown in the target's state. */
+export interface FitInfo {
+  /** The model that actually produced forecasts (for `auto`, the one it chose). */
+  readonly model: string;
+  /** Set when a preferred model failed and this one stood in. */
+  readonly fallbackFrom?: string;
+  /** Backtest scores per candidate model (metric name → value), when selection ran. */
+  readonly scores?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Plain-language notes: cold start, dropped seasons, widened intervals… */
+  readonly notes: readonly string[];
+}
+
 export interface Fitted {
+  readonly info: FitInfo;
   /**
    * Predicts `horizon` steps after the last fitted value.
    * @param horizon steps, ≥ 1

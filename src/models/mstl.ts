@@ -2,7 +2,7 @@ import { AutoETS } from '@bsull/augurs/ets';
 import { MSTL } from '@bsull/augurs/mstl';
 import { PrescientError } from '../errors.js';
 import { initAugurs } from './augurs.js';
-import type { FitContext, Fitted, Forecast, Forecaster } from './forecaster.js';
+import type { FitContext, FitInfo, Fitted, Forecast, Forecaster } from './forecaster.js';
 
 /** augurs needs two full cycles of a season to estimate it. */
 const CYCLES_PER_SEASON = 2;
@@ -34,16 +34,18 @@ export const mstl: Forecaster = {
     }
     initAugurs();
     const periods = usablePeriods(values.length, ctx);
+    const dropped = ctx.seasonalPeriods.filter((p) => !periods.includes(p));
+    const notes = dropped.map((p) => `season of ${p} steps dropped: fewer than ${CYCLES_PER_SEASON} full cycles of history`);
     const y = Float64Array.from(values);
     try {
       if (periods.length === 0) {
         const model = new AutoETS(1, 'ZZN');
         model.fit(y);
-        return new FittedAugurs(model);
+        return new FittedAugurs(model, { model: 'mstl', notes: [...notes, 'no usable season: AutoETS alone'] });
       }
       const model = MSTL.ets(periods);
       model.fit(y);
-      return new FittedAugurs(model);
+      return new FittedAugurs(model, { model: 'mstl', notes });
     } catch (cause) {
       throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', `mstl fit failed: ${String(cause)}`, { cause });
     }
@@ -58,7 +60,10 @@ interface AugursModel {
 class FittedAugurs implements Fitted {
   private model: AugursModel | undefined;
 
-  constructor(model: AugursModel) {
+  constructor(
+    model: AugursModel,
+    readonly info: FitInfo,
+  ) {
     this.model = model;
   }
 

@@ -38,11 +38,15 @@ export const seasonalNaive: Forecaster = {
 };
 
 class FittedSeasonalNaive implements Fitted {
+  readonly info;
+
   constructor(
     private readonly lastSeason: readonly number[],
     private readonly period: number,
     private readonly sigma: number,
-  ) {}
+  ) {
+    this.info = { model: 'snaive', notes: period === 1 ? ['no season: repeats the last value'] : [] };
+  }
 
   predict(horizon: number, levels: readonly number[]): Forecast {
     const point: number[] = [];
