@@ -1,0 +1,187 @@
+/**
+ * A model of the Kubernetes HorizontalPodAutoscaler (autoscaling/v2 with its
+ * default behaviour) driving a Deployment, simulated at the HPA's sync period.
+ * It is the actuator every replayed policy goes through: the reactive HPA
+ * reads the (lagged) load against a per-pod target; Prescient's policy and the
+ * reference policies reach the same HPA as an external metric whose value is
+ * the recommended replica count with a target of 1 (how KEDA wires it), so
+ * every policy is judged through the same tolerance, limits, stabilisation and
+ * pod start-up.
+ *
+ * What is modelled, per sync (every `syncPeriodSeconds`):
+ * 1. ratio = metricTotal / (targetAverageValue × current), where `current` is
+ *    the Deployment's spec replicas. Pods still starting are counted in
+ *    `current` with no usage, as the HPA does for not-yet-ready pods when it
+ *    scales up; so desired = ceil(metricTotal / targetAverageValue).
+ * 2. Tolerance: |ratio − 1| ≤ tolerance keeps `current`.
+ * 3. Clamp the raw recommendation to [min, max] and record it.
+ * 4. Scale-down stabilisation: never go below the highest recommendation of
+ *    the last `scaleDownStabilizationSeconds` (scale-up has no window, the
+ *    default).
+ * 5. Scale-up limit: at most max(current + scaleUpPods, current × (1 +
+ *    scaleUpPercent / 100)) per sync (the default policies, 4 pods or 100 %
+ *    per 15 s, period = sync period). Scale-down is unlimited (default 100 %).
+ * 6. New pods become ready `startupDelaySeconds` after they are created;
+ *    scale-down removes not-ready pods first (newest first), then ready ones,
+ *    as a ReplicaSet does.
+ *
+ * Load between the series' own samples: the caller supplies a function of
+ * time; src/backtest/replay.ts interpolates linearly between samples.
+ */
+
+import { PrescientError } from '../errors.js';
+
+export interface HpaParams {
+  /** HPA sync period (Kubernetes default 15 s). */
+  readonly syncPeriodSeconds: number;
+  /** Relative change the HPA ignores (default 0.1). */
+  readonly tolerance: number;
+  /** Scale-up policy: pods per sync period (default 4). */
+  readonly scaleUpPods: number;
+  /** Scale-up policy: percent per sync period (default 100). */
+  readonly scaleUpPercent: number;
+  /** Scale-down stabilisation window (default 300 s). */
+  readonly scaleDownStabilizationSeconds: number;
+  /** Time from a pod's creation to its readiness. */
+  readonly startupDelaySeconds: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Replicas at the start of the replay (all ready). */
+  readonly initialReplicas: number;
+}
+
+export const defaultHpaParams = {
+  syncPeriodSeconds: 15,
+  tolerance: 0.1,
+  scaleUpPods: 4,
+  scaleUpPercent: 100,
+  scaleDownStabilizationSeconds: 300,
+} as const;
+
+/**
+ * The metric the HPA reads at a sync: `total` is the metric summed over the
+ * workload (load, or recommended replicas for an external metric) and
+ * `targetAverageValue` the per-pod target (HPA target per pod, or 1).
+ */
+export interface HpaMetric {
+  readonly total: number;
+  readonly targetAverageValue: number;
+}
+
+/** What the simulation produced, one entry per sync tick. */
+export interface HpaTimeline {
+  /** Tick times, ms since epoch: startMs + k × syncPeriod. */
+  readonly timesMs: number[];
+  /** Pods that exist (spec replicas after the sync at that tick): what is paid for. */
+  readonly specReplicas: number[];
+  /** Pods ready to serve at that tick (after the sync). */
+  readonly readyReplicas: number[];
+  /** Number of syncs that changed the spec replicas. */
+  readonly scaleEvents: number;
+}
+
+/**
+ * Runs the HPA model from `startMs` for `ticks` syncs.
+ * @param metricAt the metric the HPA sees at a sync time (ms since epoch);
+ *   lag, if any, is the caller's to apply. It also receives the current spec
+ *   and ready replicas, for policies that depend on them.
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION on impossible parameters
+ */
+export function simulateHpa(
+  params: HpaParams,
+  startMs: number,
+  ticks: number,
+  metricAt: (tMs: number, current: { spec: number; ready: number }) => HpaMetric,
+): HpaTimeline {
+  validate(params);
+  const syncMs = params.syncPeriodSeconds * 1000;
+  const startupMs = params.startupDelaySeconds * 1000;
+  const windowMs = params.scaleDownStabilizationSeconds * 1000;
+  // Ready times of existing pods, ms since epoch; the initial pods are ready already.
+  let pods: number[] = Array.from({ length: params.initialReplicas }, () => Number.NEGATIVE_INFINITY);
+  const recommendations: { atMs: number; replicas: number }[] = [];
+  const timesMs: number[] = [];
+  const specReplicas: number[] = [];
+  const readyReplicas: number[] = [];
+  let scaleEvents = 0;
+
+  for (let k = 0; k < ticks; k++) {
+    const tMs = startMs + k * syncMs;
+    const current = pods.length;
+    const ready = countReady(pods, tMs);
+    const metric = metricAt(tMs, { spec: current, ready });
+    const raw = rawRecommendation(metric, current, params.tolerance);
+    const clamped = clamp(raw, params.minReplicas, params.maxReplicas);
+    recommendations.push({ atMs: tMs, replicas: clamped });
+    while (recommendations.length > 0 && (recommendations[0] as { atMs: number }).atMs <= tMs - windowMs) recommendations.shift();
+
+    let next = current;
+    if (clamped > current) next = clamped;
+    // Entries exactly one window old have left it (Kubernetes keeps only those after the cut-off).
+    const windowMax = recommendations.reduce((m, r) => Math.max(m, r.replicas), clamped);
+    if (next > windowMax) next = windowMax;
+    const upLimit = Math.max(current + params.scaleUpPods, Math.ceil(current * (1 + params.scaleUpPercent / 100)));
+    next = clamp(Math.min(next, upLimit), params.minReplicas, params.maxReplicas);
+
+    if (next !== current) {
+      scaleEvents++;
+      if (next > current) {
+        for (let i = current; i < next; i++) pods.push(tMs + startupMs);
+      } else {
+        pods = removePods(pods, current - next, tMs);
+      }
+    }
+    timesMs.push(tMs);
+    specReplicas.push(pods.length);
+    readyReplicas.push(countReady(pods, tMs));
+  }
+  return { timesMs, specReplicas, readyReplicas, scaleEvents };
+}
+
+/** ceil(current × ratio) outside the tolerance band, `current` inside it. */
+export function rawRecommendation(metric: HpaMetric, current: number, tolerance: number): number {
+  const total = Number.isFinite(metric.total) && metric.total > 0 ? metric.total : 0;
+  const wanted = total / metric.targetAverageValue;
+  if (current === 0) return Math.ceil(wanted);
+  const ratio = wanted / current;
+  if (Math.abs(ratio - 1) <= tolerance) return current;
+  // The epsilon keeps 2.0000000000000004 from becoming 3 after float division.
+  return Math.ceil(current * ratio - 1e-9);
+}
+
+function countReady(pods: readonly number[], tMs: number): number {
+  let ready = 0;
+  for (const readyAtMs of pods) if (readyAtMs <= tMs) ready++;
+  return ready;
+}
+
+/** Removes `count` pods: not-ready ones first (the latest to become ready first), then ready ones. */
+function removePods(pods: readonly number[], count: number, tMs: number): number[] {
+  const sorted = [...pods].sort((a, b) => a - b);
+  const notReady = sorted.filter((r) => r > tMs);
+  const readyPods = sorted.filter((r) => r <= tMs);
+  const dropNotReady = Math.min(count, notReady.length);
+  const keptNotReady = notReady.slice(0, notReady.length - dropNotReady);
+  const keptReady = readyPods.slice(0, readyPods.length - (count - dropNotReady));
+  return [...keptReady, ...keptNotReady];
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+function validate(p: HpaParams): void {
+  const problems: string[] = [];
+  if (!(p.syncPeriodSeconds > 0)) problems.push('syncPeriodSeconds must be > 0');
+  if (!(p.tolerance >= 0 && p.tolerance < 1)) problems.push('tolerance must be in [0, 1)');
+  if (!(p.startupDelaySeconds >= 0)) problems.push('startupDelaySeconds must be ≥ 0');
+  if (!(p.scaleDownStabilizationSeconds >= 0)) problems.push('scaleDownStabilizationSeconds must be ≥ 0');
+  if (!(Number.isInteger(p.minReplicas) && p.minReplicas >= 1)) problems.push('minReplicas must be an integer ≥ 1');
+  if (!(Number.isInteger(p.maxReplicas) && p.maxReplicas >= p.minReplicas)) problems.push('maxReplicas must be an integer ≥ minReplicas');
+  if (!(Number.isInteger(p.initialReplicas) && p.initialReplicas >= 0)) problems.push('initialReplicas must be an integer ≥ 0');
+  if (problems.length > 0) {
+    throw new PrescientError('PRESCIENT_ERR_VALIDATION', `HPA model: ${problems.join('; ')}`, {
+      issues: problems.map((message) => ({ path: 'hpa', message })),
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { defaultHpaParams, rawRecommendation, simulateHpa, type HpaParams } from '../../src/backtest/hpa-model.js';
+
+const base: HpaParams = {
+  ...defaultHpaParams,
+  startupDelaySeconds: 0,
+  minReplicas: 1,
+  maxReplicas: 100,
+  initialReplicas: 10,
+};
+
+/** Load per tick (index k is the sync at k × 15 s), target 10 per pod. */
+function run(params: HpaParams, loads: readonly number[]) {
+  return simulateHpa(params, 0, loads.length, (tMs) => ({ total: loads[tMs / 15_000] as number, targetAverageValue: 10 }));
+}
+
+describe('HPA model', () => {
+  it('ignores a change within the 10 % tolerance and acts just outside it', () => {
+    // 10 pods at target 10: load 109 is ratio 1.09 (kept), 111 is 1.11 (ceil(11.1) = 12).
+    expect(run(base, [109]).specReplicas).toEqual([10]);
+    expect(run(base, [111]).specReplicas).toEqual([12]);
+    // 91 is ratio 0.91 (kept); 89 is 0.89 → 9, but only once the stabilisation window allows.
+    expect(rawRecommendation({ total: 91, targetAverageValue: 10 }, 10, 0.1)).toBe(10);
+    expect(rawRecommendation({ total: 89, targetAverageValue: 10 }, 10, 0.1)).toBe(9);
+  });
+
+  it('computes desired = ceil(current × metric / target)', () => {
+    expect(rawRecommendation({ total: 150, targetAverageValue: 10 }, 10, 0.1)).toBe(15);
+    expect(rawRecommendation({ total: 151, targetAverageValue: 10 }, 10, 0.1)).toBe(16);
+    expect(rawRecommendation({ total: 20, targetAverageValue: 1 }, 10, 0.1)).toBe(20);
+  });
+
+  it('limits scale-up to the larger of 4 pods or 100 % per 15 s sync', () => {
+    // From 2 pods to a load needing 20: +4 (> 100 % of 2) → 6, then 100 % → 12, then 20.
+    const small = { ...base, initialReplicas: 2 };
+    expect(run(small, [200, 200, 200, 200]).specReplicas).toEqual([6, 12, 20, 20]);
+    // From 10: 100 % (10 pods) beats 4 → 20, then 40, then 50.
+    expect(run(base, [500, 500, 500, 500]).specReplicas).toEqual([20, 40, 50, 50]);
+  });
+
+  it('holds the highest recommendation of the last 300 s before scaling down', () => {
+    // Load drops from 100 (10 pods) to 50 (5 pods) at tick 1. The window holds the
+    // recommendation 10 from tick 0 (t = 0 s) until it is 300 s old: at tick 20
+    // (t = 300 s) it leaves the window, so the scale-down happens there.
+    const loads = [100, ...Array.from({ length: 25 }, () => 50)];
+    const spec = run(base, loads).specReplicas;
+    expect(spec.slice(0, 20)).toEqual(Array.from({ length: 20 }, () => 10));
+    expect(spec[20]).toBe(5);
+    expect(run(base, loads).scaleEvents).toBe(1);
+  });
+
+  it('takes the highest of the window, not the latest: a brief dip does not scale in', () => {
+    // 100 → 60 for 5 ticks → 100 again: recommendations 6 are all below the window's 10.
+    const loads = [100, 60, 60, 60, 60, 60, 100, 100];
+    expect(run(base, loads).specReplicas).toEqual([10, 10, 10, 10, 10, 10, 10, 10]);
+  });
+
+  it('scales down in steps as older high recommendations leave the window', () => {
+    // 100 (t=0), 80 (t=15 s), then 50: at t = 300 s the 10 leaves → 8; at t = 315 s the 8 leaves → 5.
+    const loads = [100, 80, ...Array.from({ length: 22 }, () => 50)];
+    const spec = run(base, loads).specReplicas;
+    expect(spec[19]).toBe(10);
+    expect(spec[20]).toBe(8);
+    expect(spec[21]).toBe(5);
+  });
+
+  it('makes new pods ready only after the start-up delay', () => {
+    // 120 s start-up at 15 s syncs: pods created at tick 1 (t = 15 s) are ready at t = 135 s, tick 9.
+    const params = { ...base, startupDelaySeconds: 120, initialReplicas: 10 };
+    const loads = [100, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200];
+    const timeline = run(params, loads);
+    expect(timeline.specReplicas).toEqual([10, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20]);
+    expect(timeline.readyReplicas).toEqual([10, 10, 10, 10, 10, 10, 10, 10, 10, 20, 20]);
+  });
+
+  it('counts starting pods in current replicas so it does not scale up again while they start', () => {
+    // Load 200 needs 20; after the first scale-up the ratio is 200 / (20 × 10) = 1: no second step.
+    const params = { ...base, startupDelaySeconds: 300 };
+    expect(run(params, [200, 200, 200, 200]).specReplicas).toEqual([20, 20, 20, 20]);
+  });
+
+  it('removes not-ready pods first when scaling down', () => {
+    // Scale up to 14 at t = 0 (4 starting, ready at 600 s), then at 300 s the load needs 8:
+    // the 4 starting pods go first, then 2 ready ones; ready stays 8 right away.
+    const params = { ...base, startupDelaySeconds: 600, initialReplicas: 10 };
+    const loads = [140, ...Array.from({ length: 21 }, () => 80)];
+    const timeline = run(params, loads);
+    expect(timeline.specReplicas[0]).toBe(14);
+    expect(timeline.readyReplicas[0]).toBe(10);
+    expect(timeline.specReplicas[20]).toBe(8);
+    expect(timeline.readyReplicas[20]).toBe(8);
+  });
+
+  it('clamps to min and max replicas', () => {
+    const params = { ...base, minReplicas: 3, maxReplicas: 12, scaleDownStabilizationSeconds: 0 };
+    expect(run(params, [500, 500]).specReplicas).toEqual([12, 12]);
+    expect(run(params, [0]).specReplicas).toEqual([3]);
+  });
+
+  it('rejects impossible parameters with PRESCIENT_ERR_VALIDATION', () => {
+    expect(() => run({ ...base, maxReplicas: 0 }, [1])).toThrow(expect.objectContaining({ code: 'PRESCIENT_ERR_VALIDATION' }));
+  });
+});
