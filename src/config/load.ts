@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { PrescientError, type FieldIssue } from '../errors.js';
+import { configSchema, type Config } from './schema.js';
+
+/** The project root: sample data and the default models/ folder are found from here. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * The embedded default, used when no configuration file is given: demo
+ * targets from the real sample series in data/, replayed as if they ended
+ * now, so a newcomer sees forecasts at once without a Prometheus.
+ */
+export function embeddedDefault(): unknown {
+  const demo = (name: string, file: string, scaling: object) => ({
+    name,
+    source: { type: 'file', path: resolve(PROJECT_ROOT, 'data', file), shiftToNow: true },
+    history: '14d',
+    horizon: '1d',
+    models: ['auto'],
+    scaling,
+  });
+  return {
+    targets: [
+      demo('demo-rds-cpu', 'nab/rds_cpu_utilization_cc0c53.csv', { capacityPerReplica: 10, minReplicas: 1, maxReplicas: 20 }),
+      demo('demo-asg-cpu', 'nab/grok_asg_anomaly.csv', { capacityPerReplica: 15, minReplicas: 1, maxReplicas: 20 }),
+      demo('demo-taxi', 'nab/nyc_taxi.csv', { capacityPerReplica: 2500, minReplicas: 1, maxReplicas: 30 }),
+    ],
+  };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(root)' : path.map(String).join('.');
+}
+
+/** Every zod issue as `{path, message}`, path dotted. */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+/**
+ * Validates a configuration object and freezes it.
+ * @throws PrescientError PRESCIENT_ERR_CONFIG listing every problem by path
+ */
+export function parseConfig(input: unknown, baseDir = process.cwd()): Readonly<Config> {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const issues = fieldIssues(result.error);
+    throw new PrescientError(
+      'PRESCIENT_ERR_CONFIG',
+      `invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      { issues },
+    );
+  }
+  const config = result.data;
+  // Relative paths in a config file are relative to the file, not to wherever the service was started.
+  for (const target of config.targets) {
+    if (target.source.type === 'file' && !isAbsolute(target.source.path)) {
+      target.source.path = resolve(baseDir, target.source.path);
+    }
+  }
+  if (!isAbsolute(config.modelsDir)) config.modelsDir = resolve(baseDir, config.modelsDir);
+  return deepFreeze(config);
+}
+
+/**
+ * Loads the configuration: the YAML file at `path` when given (from
+ * `--config` or PRESCIENT_CONFIG), else the embedded default. PORT, HOST,
+ * GRPC_PORT and PRESCIENT_AUTH_TOKEN override the file.
+ * @throws PrescientError PRESCIENT_ERR_CONFIG
+ */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  let raw: unknown;
+  let baseDir = PROJECT_ROOT;
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (cause) {
+      throw new PrescientError('PRESCIENT_ERR_CONFIG', `cannot read configuration file ${path}: ${(cause as Error).message}`, { cause });
+    }
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (cause) {
+      throw new PrescientError('PRESCIENT_ERR_CONFIG', `configuration file ${path} is not valid YAML: ${(cause as Error).message}`, { cause });
+    }
+    baseDir = dirname(resolve(path));
+  } else {
+    raw = embeddedDefault();
+  }
+  return parseConfig(applyEnv(raw, env), baseDir);
+}
+
+function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const config = raw as Record<string, unknown>;
+  const server = { ...((config.server as Record<string, unknown> | undefined) ?? {}) };
+  // Numbers from the environment go through as numbers when they look like one, so zod reports bad ones.
+  const asNumber = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
+  if (env.PORT !== undefined) server.port = asNumber(env.PORT);
+  if (env.GRPC_PORT !== undefined) server.grpcPort = asNumber(env.GRPC_PORT);
+  if (env.HOST !== undefined) server.host = env.HOST;
+  if (env.PRESCIENT_AUTH_TOKEN !== undefined) server.authToken = env.PRESCIENT_AUTH_TOKEN;
+  return { ...config, server };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

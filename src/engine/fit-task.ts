@@ -1,0 +1,45 @@
+import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
+import type { FitContext, FitInfo, Forecast } from '../models/forecaster.js';
+import { getForecaster } from '../models/registry.js';
+
+/** One fit-and-forecast job: plain data, so it can cross into a worker thread. */
+export interface FitTask {
+  readonly model: string;
+  readonly values: readonly number[];
+  readonly ctx: FitContext;
+  /** Steps to forecast. */
+  readonly horizon: number;
+  /** Interval levels, fractions in (0, 1). */
+  readonly levels: readonly number[];
+}
+
+export type FitOutcome =
+  | { readonly ok: true; readonly forecast: Forecast; readonly info: FitInfo; readonly fitMs: number }
+  | { readonly ok: false; readonly error: SerializedError };
+
+/**
+ * Fits the task's model and forecasts. Never throws: errors come back as
+ * data because a thrown error loses its code when structured-cloned out of a
+ * worker thread.
+ */
+export async function runFitTask(task: FitTask): Promise<FitOutcome> {
+  const started = performance.now();
+  let fitted;
+  try {
+    fitted = await getForecaster(task.model).fit(task.values, task.ctx);
+    const forecast = fitted.predict(task.horizon, task.levels);
+    assertFinite(forecast);
+    return { ok: true, forecast, info: fitted.info, fitMs: performance.now() - started };
+  } catch (err) {
+    return { ok: false, error: toPrescientError(err).toJSON() };
+  } finally {
+    fitted?.dispose();
+  }
+}
+
+function assertFinite(forecast: Forecast): void {
+  const arrays = [forecast.point, ...forecast.intervals.flatMap((i) => [i.lower, i.upper])];
+  if (arrays.some((a) => a.some((v) => !Number.isFinite(v)))) {
+    throw new PrescientError('PRESCIENT_ERR_MODEL_OUTPUT_INVALID', 'the forecast has non-finite values');
+  }
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { TargetConfig } from '../config/schema.js';
+import type { TargetForecast, TargetState } from '../engine/target-state.js';
+import { PrescientError } from '../errors.js';
+
+/** Bumped when the file layout changes; other versions are refitted, never misread. */
+export const FORECAST_FILE_VERSION = 1;
+
+const numbers = z.array(z.number());
+const persistedSchema = z.object({
+  version: z.literal(FORECAST_FILE_VERSION),
+  kind: z.literal('prescient-forecast'),
+  /** Hash of the target settings the forecast depends on: a changed target is refitted. */
+  configHash: z.string(),
+  forecast: z.object({
+    target: z.string(),
+    model: z.string(),
+    fallbackFrom: z.string().optional(),
+    generatedAtMs: z.number(),
+    startMs: z.number(),
+    stepSeconds: z.number().positive(),
+    point: numbers,
+    intervals: z.array(z.object({ level: z.number(), lower: numbers, upper: numbers })),
+    lastObserved: z.object({ atMs: z.number(), value: z.number() }),
+    filledGaps: z.number(),
+    seasonalPeriods: numbers,
+    notes: z.array(z.string()),
+  }),
+  scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
+});
+
+export type Persisted = z.infer<typeof persistedSchema>;
+
+/** The target settings that change what a forecast means (not refresh timing). */
+export function configHash(target: TargetConfig): string {
+  const { refreshIntervalSeconds: _refresh, staleAfterSeconds: _stale, ...relevant } = target;
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Forecasts and model scores on disk, one JSON file per target under
+ * `modelsDir`, so a restart serves at once without refitting. Writes are
+ * atomic (temporary file, then rename) so a crash never leaves half a file.
+ */
+export class ForecastStore {
+  constructor(private readonly dir: string) {}
+
+  private path(target: string): string {
+    return join(this.dir, `${target}.forecast.json`);
+  }
+
+  /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
+  async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores']): Promise<void> {
+    const body: Persisted = {
+      version: FORECAST_FILE_VERSION,
+      kind: 'prescient-forecast',
+      configHash: configHash(target),
+      forecast: { ...forecast, point: [...forecast.point], intervals: forecast.intervals.map((i) => ({ ...i })), seasonalPeriods: [...forecast.seasonalPeriods], notes: [...forecast.notes] },
+      ...(scores ? { scores: scores as Persisted['scores'] } : {}),
+    };
+    const path = this.path(target.name);
+    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await writeFile(temporary, JSON.stringify(body));
+      await rename(temporary, path);
+    } catch (cause) {
+      throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `cannot write ${path}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /**
+   * Reads a target's persisted forecast. Returns undefined when there is
+   * none or it belongs to other target settings.
+   * @throws PrescientError PRESCIENT_ERR_PERSISTENCE for a corrupt or foreign file
+   */
+  async load(target: TargetConfig): Promise<Persisted | undefined> {
+    const path = this.path(target.name);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+    }
+    let parsed: Persisted;
+    try {
+      parsed = persistedSchema.parse(JSON.parse(text));
+    } catch (cause) {
+      throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `${path} is corrupt or not a Prescient forecast file; it will be refitted`, { cause });
+    }
+    if (parsed.configHash !== configHash(target) || parsed.forecast.target !== target.name) return undefined;
+    return parsed;
+  }
+}

@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prescient's own metrics, on a registry of its own (never prom-client's
+ * global one, so several apps in one process — tests — don't collide).
+ * Label values are bounded: target names come from configuration, model
+ * names from the registry, outcomes from a fixed set.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly fitDurationSeconds: Histogram<'target' | 'model'>;
+  readonly fitFailures: Counter<'target' | 'model' | 'code'>;
+  readonly fallbacks: Counter<'target' | 'from' | 'to'>;
+  readonly prometheusRequestSeconds: Histogram<'outcome'>;
+  readonly prometheusErrors: Counter<'code'>;
+  readonly filledGaps: Gauge<'target'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'prescient_' });
+  return {
+    registry,
+    fitDurationSeconds: new Histogram({
+      name: 'prescient_fit_duration_seconds',
+      help: 'Time to fetch nothing but fit one model and forecast, in the worker pool.',
+      labelNames: ['target', 'model'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    fitFailures: new Counter({
+      name: 'prescient_fit_failures_total',
+      help: 'Fits that failed or were rejected, by error code.',
+      labelNames: ['target', 'model', 'code'],
+      registers: [registry],
+    }),
+    fallbacks: new Counter({
+      name: 'prescient_model_fallbacks_total',
+      help: 'Forecasts served by a fallback model because the preferred one failed.',
+      labelNames: ['target', 'from', 'to'],
+      registers: [registry],
+    }),
+    prometheusRequestSeconds: new Histogram({
+      name: 'prescient_prometheus_request_duration_seconds',
+      help: 'Latency of query_range requests to Prometheus.',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    prometheusErrors: new Counter({
+      name: 'prescient_prometheus_errors_total',
+      help: 'Failed history pulls from Prometheus, by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    filledGaps: new Gauge({
+      name: 'prescient_history_filled_gaps',
+      help: 'Steps of the last fitted history that were gaps filled by interpolation.',
+      labelNames: ['target'],
+      registers: [registry],
+    }),
+  };
+}
