@@ -160,6 +160,12 @@ export const errorCatalogue = {
     retryable: true,
     summary: 'A persisted file could not be read or written.',
   },
+  PRESCIENT_ERR_SCALING_NOT_CONFIGURED: {
+    httpStatus: 409,
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    summary: 'The target has no scaling section, so it has no replica recommendation.',
+  },
   PRESCIENT_ERR_INTERNAL: {
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,
