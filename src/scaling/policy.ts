@@ -1,0 +1,344 @@
+/**
+ * The scaling policy of DESIGN.md §4, as pure functions: no I/O, no clock.
+ *
+ * How to call it (the service, the KEDA scaler and the backtest replay all use
+ * exactly this code):
+ *
+ * ```ts
+ * const tracker = new RecommendationTracker();          // one per target (and quantile/lead pair)
+ * const rec = tracker.recommend({ forecast, scaling, nowMs, observedLoad });
+ * rec.replicas;                                         // what to run now
+ * ```
+ *
+ * - `forecast` is any TargetForecast-like object ({@link ForecastLike}): model,
+ *   startMs, stepSeconds, point, intervals (ascending by level) and lastObserved.
+ *   The interval at level L has bounds at quantiles (1−L)/2 and (1+L)/2, so the
+ *   scaling quantile q is the upper bound of the interval at level 2q−1; that
+ *   level must be present.
+ * - `scaling` is the target's parsed `scaling` config (ScalingConfig).
+ * - `nowMs` is the simulated or real "now", ms since epoch. It may lie anywhere
+ *   inside the forecast's span; the window is [now, now + leadTimeSeconds].
+ * - `observedLoad` is the load measured at `nowMs` (defaults to
+ *   forecast.lastObserved.value): the reactive floor.
+ * - `currentReplicas` (optional) is what actually runs; it is what the HPA's
+ *   10 % tolerance compares against. Without it, the previous recommendation is used.
+ *
+ * The scale-in rules need memory of earlier recommendations: `recommend()`
+ * takes that history as a plain array, and RecommendationTracker is the small
+ * per-target object that owns it. A replay makes one tracker per target and
+ * calls `tracker.recommend()` at each simulated moment in time order.
+ */
+import { PrescientError } from '../errors.js';
+import type { ScalingConfig } from '../config/schema.js';
+import type { Interval } from '../models/forecaster.js';
+
+/** The part of a TargetForecast the policy reads. */
+export interface ForecastLike {
+  readonly model: string;
+  /** Time of point[0], ms since epoch. */
+  readonly startMs: number;
+  readonly stepSeconds: number;
+  readonly point: readonly number[];
+  /** Ascending by level. */
+  readonly intervals: readonly Pick<Interval, 'level' | 'lower' | 'upper'>[];
+  readonly lastObserved: { readonly atMs: number; readonly value: number };
+}
+
+/** The fields of ScalingConfig the policy reads (quantile and lead time may be overridden per caller). */
+export type ScalingPolicy = Pick<
+  ScalingConfig,
+  'capacityPerReplica' | 'quantile' | 'leadTimeSeconds' | 'minReplicas' | 'maxReplicas' | 'scaleIn'
+>;
+
+export interface RecommendInput {
+  readonly forecast: ForecastLike;
+  readonly scaling: ScalingPolicy;
+  /** ms since epoch. */
+  readonly nowMs: number;
+  /** Load observed at nowMs, in the series' unit; defaults to forecast.lastObserved.value. */
+  readonly observedLoad?: number;
+  /** Replicas running now, for the HPA tolerance check; defaults to the previous recommendation. */
+  readonly currentReplicas?: number;
+  /** Passed through to the result: whether the forecast is stale (the caller knows its age rules). */
+  readonly stale?: boolean;
+}
+
+/** Why the replica count differs from ceil(windowMaxLoad / capacity). */
+export type ClampReason =
+  | 'reactiveFloor'
+  | 'minReplicas'
+  | 'maxReplicas'
+  | 'scaleInUpperQuantile'
+  | 'stabilizationWindow'
+  | 'scaleInRate';
+
+export interface Recommendation {
+  readonly replicas: number;
+  /** ISO time the recommendation is for (nowMs). */
+  readonly at: string;
+  readonly basis: {
+    readonly model: string;
+    readonly quantile: number;
+    /** Highest forecast quantile-q load over [now, now + lead], in the series' unit. */
+    readonly windowMaxLoad: number;
+    /** Highest upper bound of the widest interval over the same window: what scale-in must still cover. */
+    readonly windowMaxUpperLoad: number;
+    readonly observedLoad: number;
+    readonly leadTimeSeconds: number;
+    readonly capacityPerReplica: number;
+    /** ceil(windowMaxLoad / capacity): the forecast's own answer before floor, clamps and scale-in rules. */
+    readonly forecastReplicas: number;
+    /** ceil(observedLoad / capacity). */
+    readonly reactiveFloorReplicas: number;
+    /** Replicas the recommendation was compared with (current, else previous); absent on the first call. */
+    readonly previousReplicas?: number;
+  };
+  /** Every rule that changed the count, in the order applied. */
+  readonly clampedBy: readonly ClampReason[];
+  /** The change vs previousReplicas is within the HPA's 10 % tolerance, so the HPA will not act on it. */
+  readonly withinHpaTolerance: boolean;
+  readonly stale: boolean;
+}
+
+/** One remembered recommendation. */
+export interface RecommendationRecord {
+  readonly atMs: number;
+  /** The count before stabilisation and rate limits (what stabilisation takes the max over). */
+  readonly desired: number;
+  /** The count actually recommended (what rate limits count from). */
+  readonly replicas: number;
+}
+
+/** The HPA ignores changes whose ratio to the current count is within this. */
+export const HPA_TOLERANCE = 0.1;
+
+/** Levels are fractions like 0.8; 2q−1 in floating point is not exact. */
+const LEVEL_EPSILON = 1e-6;
+
+/**
+ * The interval whose upper bound is quantile q (level 2q−1).
+ * @throws PrescientError PRESCIENT_ERR_LEVEL_UNAVAILABLE when that level is not forecast
+ */
+export function intervalForQuantile(forecast: ForecastLike, quantile: number): Pick<Interval, 'level' | 'lower' | 'upper'> {
+  const level = 2 * quantile - 1;
+  const interval = forecast.intervals.find((i) => Math.abs(i.level - level) < LEVEL_EPSILON);
+  if (!interval) {
+    throw new PrescientError(
+      'PRESCIENT_ERR_LEVEL_UNAVAILABLE',
+      `quantile ${quantile} needs the ${round(level * 100)} % interval, but the forecast has levels ${forecast.intervals
+        .map((i) => i.level)
+        .join(', ') || 'none'}`,
+    );
+  }
+  return interval;
+}
+
+/**
+ * Step indices [first, last] covering [nowMs, nowMs + leadTimeSeconds]. The
+ * step in force at nowMs counts (a value holds until the next step), so the
+ * window is never empty; steps past the horizon are cut off.
+ * @throws PrescientError PRESCIENT_ERR_FORECAST_UNAVAILABLE when nowMs is past the forecast's last step
+ */
+export function windowIndices(forecast: Pick<ForecastLike, 'startMs' | 'stepSeconds' | 'point'>, nowMs: number, leadTimeSeconds: number): [number, number] {
+  const stepMs = forecast.stepSeconds * 1000;
+  const lastIndex = forecast.point.length - 1;
+  const first = Math.max(0, Math.floor((nowMs - forecast.startMs) / stepMs));
+  if (lastIndex < 0 || first > lastIndex) {
+    throw new PrescientError(
+      'PRESCIENT_ERR_FORECAST_UNAVAILABLE',
+      `the forecast ends at ${new Date(forecast.startMs + Math.max(0, lastIndex) * stepMs).toISOString()}, before ${new Date(nowMs).toISOString()}`,
+    );
+  }
+  const last = Math.min(lastIndex, Math.max(first, Math.floor((nowMs + leadTimeSeconds * 1000 - forecast.startMs) / stepMs)));
+  return [first, last];
+}
+
+function maxOver(values: readonly number[], first: number, last: number): number {
+  let max = -Infinity;
+  for (let i = first; i <= last; i++) {
+    const v = values[i];
+    // NaN would slip through a plain comparison; make the caller see it.
+    if (v === undefined || !Number.isFinite(v)) return Number.NaN;
+    if (v > max) max = v;
+  }
+  return max;
+}
+
+/** Replicas needed for a load; never negative, 0 load needs 0. */
+function replicasFor(load: number, capacityPerReplica: number): number {
+  // A tiny epsilon keeps 3.0000000000000004 from becoming 4 replicas.
+  return Math.max(0, Math.ceil(load / capacityPerReplica - 1e-9));
+}
+
+/** Lowest count the scale-in rate allows, starting from `base` replicas. At least one replica may go per interval. */
+function scaleInRateLimit(base: number, scaleIn: ScalingPolicy['scaleIn']): number {
+  const limits: number[] = [];
+  if (scaleIn.maxReplicas !== undefined) limits.push(base - scaleIn.maxReplicas);
+  if (scaleIn.maxPercent !== undefined) limits.push(Math.ceil(base * (1 - scaleIn.maxPercent / 100) - 1e-9));
+  if (limits.length === 0) return 0;
+  // Both given: the stricter one wins (a slow scale-in is the safe side).
+  return Math.min(Math.max(...limits), base - 1);
+}
+
+/**
+ * One recommendation (DESIGN.md §4). Pure: `history` holds earlier records of
+ * the same target in time order, and is not modified; the caller stores the
+ * returned record (RecommendationTracker does that).
+ * @throws PrescientError PRESCIENT_ERR_LEVEL_UNAVAILABLE (quantile's level not forecast),
+ *   PRESCIENT_ERR_FORECAST_UNAVAILABLE (nowMs past the horizon, or non-finite forecast values in the window)
+ */
+export function recommend(
+  input: RecommendInput,
+  history: readonly RecommendationRecord[] = [],
+): { recommendation: Recommendation; record: RecommendationRecord } {
+  const { forecast, scaling, nowMs } = input;
+  const capacity = scaling.capacityPerReplica;
+  const interval = intervalForQuantile(forecast, scaling.quantile);
+  const widest = forecast.intervals[forecast.intervals.length - 1] ?? interval;
+  const [first, last] = windowIndices(forecast, nowMs, scaling.leadTimeSeconds);
+  const windowMaxLoad = maxOver(interval.upper, first, last);
+  const windowMaxUpperLoad = Math.max(windowMaxLoad, maxOver(widest.upper, first, last));
+  const observedLoad = input.observedLoad ?? forecast.lastObserved.value;
+  if (!Number.isFinite(windowMaxLoad) || !Number.isFinite(windowMaxUpperLoad) || !Number.isFinite(observedLoad)) {
+    throw new PrescientError(
+      'PRESCIENT_ERR_FORECAST_UNAVAILABLE',
+      `the forecast or observed load is not a finite number between ${new Date(nowMs).toISOString()} and the end of the lead window`,
+    );
+  }
+
+  const clampedBy: ClampReason[] = [];
+  const forecastReplicas = replicasFor(windowMaxLoad, capacity);
+  const reactiveFloorReplicas = replicasFor(observedLoad, capacity);
+  let desired = forecastReplicas;
+  if (reactiveFloorReplicas > desired) {
+    desired = reactiveFloorReplicas;
+    clampedBy.push('reactiveFloor');
+  }
+
+  const previous = history[history.length - 1]?.replicas;
+  let replicas = desired;
+  if (previous !== undefined && desired < previous) {
+    // Scale in only as far as the upper quantile over the lead window allows.
+    const upperGuard = Math.min(previous, replicasFor(windowMaxUpperLoad, capacity));
+    if (upperGuard > replicas) {
+      replicas = upperGuard;
+      clampedBy.push('scaleInUpperQuantile');
+    }
+    const desiredRecord = replicas;
+    // Stabilisation: no lower than the highest wish over the window (HPA semantics).
+    const stabilizationFromMs = nowMs - scaling.scaleIn.stabilizationWindowSeconds * 1000;
+    let stabilized = replicas;
+    for (const r of history) if (r.atMs > stabilizationFromMs && r.desired > stabilized) stabilized = r.desired;
+    stabilized = Math.min(stabilized, previous);
+    if (stabilized > replicas) {
+      replicas = stabilized;
+      clampedBy.push('stabilizationWindow');
+    }
+    // Rate: count from the most replicas in force at any time in the last
+    // interval (the record in force at its start included), so removals
+    // within one interval add up.
+    const intervalFromMs = nowMs - scaling.scaleIn.intervalSeconds * 1000;
+    let base = previous;
+    for (let i = 0; i < history.length; i++) {
+      const r = history[i] as RecommendationRecord;
+      const next = history[i + 1];
+      const inForceInInterval = r.atMs > intervalFromMs || next === undefined || next.atMs > intervalFromMs;
+      if (inForceInInterval && r.replicas > base) base = r.replicas;
+    }
+    const rateFloor = Math.min(previous, scaleInRateLimit(base, scaling.scaleIn));
+    if (rateFloor > replicas) {
+      replicas = rateFloor;
+      clampedBy.push('scaleInRate');
+    }
+    desired = desiredRecord;
+  }
+
+  if (replicas > scaling.maxReplicas) {
+    replicas = scaling.maxReplicas;
+    clampedBy.push('maxReplicas');
+  }
+  if (replicas < scaling.minReplicas) {
+    replicas = scaling.minReplicas;
+    clampedBy.push('minReplicas');
+  }
+
+  const compareWith = input.currentReplicas ?? previous;
+  const withinHpaTolerance =
+    compareWith !== undefined &&
+    (compareWith === 0 ? replicas === 0 : Math.abs(replicas / compareWith - 1) <= HPA_TOLERANCE + 1e-9);
+
+  const recommendation: Recommendation = {
+    replicas,
+    at: new Date(nowMs).toISOString(),
+    basis: {
+      model: forecast.model,
+      quantile: scaling.quantile,
+      windowMaxLoad,
+      windowMaxUpperLoad,
+      observedLoad,
+      leadTimeSeconds: scaling.leadTimeSeconds,
+      capacityPerReplica: capacity,
+      forecastReplicas,
+      reactiveFloorReplicas,
+      ...(compareWith === undefined ? {} : { previousReplicas: compareWith }),
+    },
+    clampedBy,
+    withinHpaTolerance,
+    stale: input.stale ?? false,
+  };
+  return { recommendation, record: { atMs: nowMs, desired, replicas } };
+}
+
+/**
+ * The memory the scale-in rules need for one target: earlier recommendations
+ * within the longest of the stabilisation window and the scale-in interval.
+ * Calls within the same `bucketMs` replace each other (keeping the highest
+ * wish), so a caller polled thousands of times a second keeps a short history.
+ * Calls must come in non-decreasing time order; an earlier nowMs is answered
+ * without being recorded.
+ */
+export class RecommendationTracker {
+  private history: RecommendationRecord[] = [];
+
+  /** @param bucketMs history resolution in ms (default 5 s; 0 records every call) */
+  constructor(private readonly bucketMs = 5_000) {}
+
+  /** Same as {@link recommend}, remembering the result. Throws the same codes. */
+  recommend(input: RecommendInput): Recommendation {
+    const { recommendation, record } = recommend(input, this.history);
+    this.remember(record, input.scaling);
+    return recommendation;
+  }
+
+  /** Earlier records, oldest first (a copy). */
+  records(): RecommendationRecord[] {
+    return [...this.history];
+  }
+
+  private remember(record: RecommendationRecord, scaling: ScalingPolicy): void {
+    const last = this.history[this.history.length - 1];
+    if (last && record.atMs < last.atMs) return;
+    if (last && this.bucketMs > 0 && Math.floor(last.atMs / this.bucketMs) === Math.floor(record.atMs / this.bucketMs)) {
+      // Keeping the highest count of the bucket stops rapid calls from
+      // stepping down past the scale-in rate one bucket at a time.
+      this.history[this.history.length - 1] = {
+        atMs: record.atMs,
+        desired: Math.max(last.desired, record.desired),
+        replicas: Math.max(last.replicas, record.replicas),
+      };
+    } else {
+      this.history.push(record);
+    }
+    const keepMs = Math.max(scaling.scaleIn.stabilizationWindowSeconds, scaling.scaleIn.intervalSeconds) * 1000;
+    const fromMs = record.atMs - keepMs;
+    let drop = 0;
+    // Keep the last record at or before the window start: it was in force at
+    // the start of the scale-in interval (and the newest one is "previous").
+    while (drop < this.history.length - 1 && (this.history[drop + 1] as RecommendationRecord).atMs <= fromMs) drop++;
+    if (drop > 0) this.history.splice(0, drop);
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,100 @@
+import type { ScalingConfig } from '../config/schema.js';
+import { isStale, isTooStaleToScale, type TargetState, type TargetStates } from '../engine/target-state.js';
+import { PrescientError } from '../errors.js';
+import { RecommendationTracker, type Recommendation, type ScalingPolicy } from './policy.js';
+import { buildSchedule, type Schedule } from './schedule.js';
+
+/** Per-call overrides (KEDA scalerMetadata may ask for another quantile or lead time). */
+export interface RecommendOptions {
+  readonly quantile?: number;
+  readonly leadTimeSeconds?: number;
+  /**
+   * An autoscaler is asking (KEDA, metrics-api, external metrics): a forecast
+   * past twice `staleAfter` is then an error, so the autoscaler's own fallback
+   * takes over instead of acting on it.
+   */
+  readonly forAutoscaler?: boolean;
+}
+
+/** Trackers kept at most; each is a few records, the cap only guards odd metadata churn. */
+const MAX_TRACKERS = 2_000;
+
+/**
+ * The one place the service turns TargetStates into recommendations, shared
+ * by every face (KEDA gRPC, REST, metrics-api, external metrics, /metrics)
+ * so they agree and share scale-in memory. Answers from memory only: it never
+ * fetches or fits.
+ */
+export class Recommender {
+  private readonly trackers = new Map<string, RecommendationTracker>();
+
+  constructor(private readonly states: TargetStates) {}
+
+  /**
+   * The target's state and scaling config, or a coded error.
+   * @throws PrescientError PRESCIENT_ERR_TARGET_NOT_FOUND, PRESCIENT_ERR_SCALING_NOT_CONFIGURED
+   */
+  scalingOf(name: string): { state: TargetState; scaling: ScalingConfig } {
+    const state = this.states.get(name);
+    if (!state) throw new PrescientError('PRESCIENT_ERR_TARGET_NOT_FOUND', `no target named "${name}" is configured`);
+    const scaling = state.config.scaling;
+    if (!scaling) {
+      throw new PrescientError(
+        'PRESCIENT_ERR_SCALING_NOT_CONFIGURED',
+        `target "${name}" has no scaling section (capacityPerReplica, quantile, leadTime…)`,
+      );
+    }
+    return { state, scaling };
+  }
+
+  /**
+   * The recommendation for `name` at `nowMs` (ms since epoch).
+   * @throws PrescientError PRESCIENT_ERR_TARGET_NOT_FOUND, PRESCIENT_ERR_SCALING_NOT_CONFIGURED,
+   *   PRESCIENT_ERR_FORECAST_UNAVAILABLE (no forecast yet; too stale when forAutoscaler; horizon passed),
+   *   PRESCIENT_ERR_LEVEL_UNAVAILABLE (the quantile's interval level is not forecast)
+   */
+  recommend(name: string, nowMs: number, options: RecommendOptions = {}): Recommendation {
+    const { state, scaling } = this.scalingOf(name);
+    const forecast = state.forecast;
+    if (!forecast) {
+      const reason = state.lastError ? `the last refresh failed: ${state.lastError.message}` : 'the first fit has not finished';
+      throw new PrescientError('PRESCIENT_ERR_FORECAST_UNAVAILABLE', `target "${name}" has no forecast yet (${reason})`);
+    }
+    if (options.forAutoscaler && isTooStaleToScale(state, nowMs)) {
+      const ageSeconds = Math.round((nowMs - forecast.generatedAtMs) / 1000);
+      throw new PrescientError(
+        'PRESCIENT_ERR_FORECAST_UNAVAILABLE',
+        `target "${name}": the forecast is ${ageSeconds} s old, more than twice staleAfter (${state.config.staleAfterSeconds} s); not safe to scale on`,
+      );
+    }
+    const policy = this.policyFor(scaling, options);
+    const key = `${name}\u0000${policy.quantile}\u0000${policy.leadTimeSeconds}`;
+    let tracker = this.trackers.get(key);
+    if (!tracker) {
+      if (this.trackers.size >= MAX_TRACKERS) this.trackers.delete(this.trackers.keys().next().value as string);
+      tracker = new RecommendationTracker();
+      this.trackers.set(key, tracker);
+    }
+    return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs) });
+  }
+
+  /**
+   * Replicas per forecast step from nowMs for `hours`.
+   * @throws PrescientError as {@link recommend} (without the staleness check: a plan may be read from an old forecast)
+   */
+  schedule(name: string, nowMs: number, hours: number, options: RecommendOptions = {}): Schedule & { stale: boolean } {
+    const { state, scaling } = this.scalingOf(name);
+    if (!state.forecast) {
+      throw new PrescientError('PRESCIENT_ERR_FORECAST_UNAVAILABLE', `target "${name}" has no forecast yet`);
+    }
+    return { ...buildSchedule(state.forecast, this.policyFor(scaling, options), nowMs, hours), stale: isStale(state, nowMs) };
+  }
+
+  private policyFor(scaling: ScalingConfig, options: RecommendOptions): ScalingPolicy {
+    return {
+      ...scaling,
+      quantile: options.quantile ?? scaling.quantile,
+      leadTimeSeconds: options.leadTimeSeconds ?? scaling.leadTimeSeconds,
+    };
+  }
+}
