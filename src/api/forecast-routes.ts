@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Config } from '../config/schema.js';
+import { formatDuration } from '../config/duration.js';
+import type { FitPool } from '../engine/pool.js';
+import { PrescientError } from '../errors.js';
+import { forecasters } from '../models/registry.js';
+import { regularize } from '../series/regularize.js';
+import { detectSeasonalPeriods } from '../series/seasonality.js';
+import { endMs } from '../series/series.js';
+import { adHocForecastBody, errorBodySchema, forecastSchema } from './schemas.js';
+
+export interface ForecastRoutesOptions {
+  readonly config: Readonly<Config>;
+  readonly pool: FitPool;
+  readonly now: () => number;
+}
+
+/** POST /api/v1/forecast: an ad-hoc forecast of a series given in the body, fitted in the pool. */
+export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = async (app, { config, pool, now }) => {
+  app.post('/api/v1/forecast', {
+    schema: {
+      summary: 'Forecast a series given in the body',
+      body: adHocForecastBody,
+      response: { 200: forecastSchema, 400: errorBodySchema, 413: errorBodySchema, 422: errorBodySchema, 503: errorBodySchema },
+    },
+  }, async (request) => {
+    const body = request.body;
+    if (!forecasters.has(body.model)) {
+      throw new PrescientError('PRESCIENT_ERR_MODEL_UNKNOWN', `unknown model "${body.model}"`, {
+        issues: [{ path: 'body.model', message: `one of ${[...forecasters.keys()].join(', ')}` }],
+      });
+    }
+    if (body.values.length > config.limits.maxPoints) {
+      throw new PrescientError('PRESCIENT_ERR_VALIDATION', `too many values (${body.values.length})`, {
+        issues: [{ path: 'body.values', message: `at most ${config.limits.maxPoints} values` }],
+      });
+    }
+    const horizon = Math.ceil(body.horizon / body.step);
+    if (horizon > config.limits.maxHorizonSteps) {
+      throw new PrescientError('PRESCIENT_ERR_HORIZON_TOO_LONG', `horizon of ${horizon} steps exceeds the limit`, {
+        issues: [{ path: 'body.horizon', message: `at most ${config.limits.maxHorizonSteps} steps (${formatDuration(config.limits.maxHorizonSteps * body.step)})` }],
+      });
+    }
+    const stepMs = body.step * 1000;
+    const startMs = body.start === undefined
+      ? Math.floor(now() / stepMs) * stepMs - (body.values.length - 1) * stepMs
+      : typeof body.start === 'number' ? body.start : Date.parse(body.start);
+    const { series, filledGaps } = regularize(
+      { timestampsMs: body.values.map((_, i) => startMs + i * stepMs), values: body.values.map((v) => v ?? Number.NaN) },
+      { stepSeconds: body.step },
+    );
+    const seasonalPeriods = body.seasonalPeriods
+      ? body.seasonalPeriods.map((s) => Math.round(s / body.step)).filter((p) => p >= 2)
+      : detectSeasonalPeriods(series.values, series.stepSeconds);
+    const levels = [...body.levels].sort((a, b) => a - b);
+    const result = await pool.run({
+      model: body.model,
+      values: series.values,
+      ctx: { stepSeconds: body.step, startMs: series.startMs, seasonalPeriods, deadlineMs: Date.now() + config.pool.fitTimeoutMs, seed: 42 },
+      horizon,
+      levels,
+    });
+    const forecastStartMs = endMs(series);
+    return {
+      target: 'ad-hoc',
+      model: result.info.model,
+      ...(result.info.fallbackFrom ? { fallbackFrom: result.info.fallbackFrom } : {}),
+      generatedAt: new Date(now()).toISOString(),
+      step: formatDuration(body.step),
+      stepSeconds: body.step,
+      timestamps: Array.from({ length: horizon }, (_, i) => new Date(forecastStartMs + i * stepMs).toISOString()),
+      point: result.forecast.point,
+      intervals: result.forecast.intervals,
+      stale: false,
+      notes: [...(filledGaps > 0 ? [`${filledGaps} gaps filled by interpolation`] : []), ...result.info.notes],
+    };
+  });
+};

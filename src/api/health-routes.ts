@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { TargetStates } from '../engine/target-state.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+export interface HealthRoutesOptions {
+  readonly states: TargetStates;
+  readonly metrics: Metrics;
+}
+
+const readySchema = z.object({
+  ready: z.boolean(),
+  /** Targets that have neither a forecast nor a recorded error yet. */
+  pending: z.array(z.string()),
+  /** Targets whose last refresh failed (they may still serve a stale forecast). */
+  failing: z.array(z.string()),
+});
+
+export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (app, { states, metrics }) => {
+  app.get('/healthz', { schema: { summary: 'Liveness: the process serves requests', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', {
+    schema: { summary: 'Readiness: every target has a forecast or a recorded error', response: { 200: readySchema, 503: readySchema } },
+  }, async (_request, reply) => {
+    const all = states.list();
+    const pending = all.filter((s) => !s.forecast && !s.lastError).map((s) => s.config.name);
+    const failing = all.filter((s) => s.lastError).map((s) => s.config.name);
+    const body = { ready: pending.length === 0, pending, failing };
+    return reply.status(body.ready ? 200 : 503).send(body);
+  });
+
+  app.get('/metrics', { schema: { summary: 'Prometheus exposition', hide: true } }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+};

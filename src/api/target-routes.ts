@@ -1,0 +1,65 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { formatDuration } from '../config/duration.js';
+import { isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
+import { PrescientError } from '../errors.js';
+import { forecastView } from './forecast-view.js';
+import { errorBodySchema, forecastQuery, forecastSchema, targetNameParams, targetSummarySchema } from './schemas.js';
+
+export interface TargetRoutesOptions {
+  readonly states: TargetStates;
+  readonly now: () => number;
+}
+
+/** @throws PrescientError PRESCIENT_ERR_TARGET_NOT_FOUND */
+export function requireTarget(states: TargetStates, name: string): TargetState {
+  const state = states.get(name);
+  if (!state) throw new PrescientError('PRESCIENT_ERR_TARGET_NOT_FOUND', `no target named "${name}"`, { issues: [{ path: 'params.name', message: 'not a configured target' }] });
+  return state;
+}
+
+function summary(state: TargetState, nowMs: number): z.infer<typeof targetSummarySchema> {
+  const { config, forecast, lastError } = state;
+  const source = config.source.type === 'prometheus'
+    ? { type: 'prometheus' as const, query: config.source.query, step: formatDuration(config.source.stepSeconds) }
+    : { type: 'file' as const, path: config.source.path, ...(config.source.stepSeconds ? { step: formatDuration(config.source.stepSeconds) } : {}) };
+  return {
+    name: config.name,
+    source,
+    models: [...config.models],
+    state: forecast ? 'fitted' : lastError ? 'error' : 'pending',
+    ...(forecast
+      ? {
+          model: forecast.model,
+          ...(forecast.fallbackFrom ? { fallbackFrom: forecast.fallbackFrom } : {}),
+          lastFitAt: new Date(forecast.generatedAtMs).toISOString(),
+          forecastAgeSeconds: Math.round((nowMs - forecast.generatedAtMs) / 1000),
+          seasonalPeriods: [...forecast.seasonalPeriods],
+          filledGaps: forecast.filledGaps,
+        }
+      : {}),
+    stale: isStale(state, nowMs),
+    ...(lastError ? { lastError: { code: lastError.code, message: lastError.message, at: new Date(lastError.atMs).toISOString() } } : {}),
+    ...(state.scores ? { scores: state.scores as Record<string, Record<string, number>> } : {}),
+    notes: forecast ? [...forecast.notes] : [],
+  };
+}
+
+export const targetRoutes: FastifyPluginAsyncZod<TargetRoutesOptions> = async (app, { states, now }) => {
+  app.get('/api/v1/targets', {
+    schema: { summary: 'Every target with its state', response: { 200: z.object({ targets: z.array(targetSummarySchema) }) } },
+  }, async () => ({ targets: states.list().map((s) => summary(s, now())) }));
+
+  app.get('/api/v1/targets/:name', {
+    schema: { summary: 'One target with its state', params: targetNameParams, response: { 200: targetSummarySchema, 404: errorBodySchema } },
+  }, async (request) => summary(requireTarget(states, request.params.name), now()));
+
+  app.get('/api/v1/targets/:name/forecast', {
+    schema: {
+      summary: "A target's latest forecast, cut to a horizon and levels",
+      params: targetNameParams,
+      querystring: forecastQuery,
+      response: { 200: forecastSchema, 400: errorBodySchema, 404: errorBodySchema, 503: errorBodySchema },
+    },
+  }, async (request) => forecastView(requireTarget(states, request.params.name), now(), request.query.horizon, request.query.levels));
+};

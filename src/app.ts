@@ -1,0 +1,97 @@
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from './config/schema.js';
+import { installErrorHandling } from './api/error-handler.js';
+import { forecastRoutes } from './api/forecast-routes.js';
+import { healthRoutes } from './api/health-routes.js';
+import { targetRoutes } from './api/target-routes.js';
+import { Engine } from './engine/engine.js';
+import { FitPool } from './engine/pool.js';
+import { TargetStates } from './engine/target-state.js';
+import { createPrometheusClient, type PrometheusClient } from './sources/prometheus.js';
+import { ForecastStore } from './store/forecast-store.js';
+import { createMetrics, type Metrics } from './telemetry/metrics.js';
+
+export interface BuildOptions {
+  readonly config: Readonly<Config>;
+  /** Clock, ms since epoch (tests move it). */
+  readonly now?: () => number;
+  /** pino options, or false for silence (tests). */
+  readonly logger?: boolean | object;
+  /** Start the refresh loops when the app is ready (default true). */
+  readonly startEngine?: boolean;
+}
+
+/** The services behind the routes, exposed for tests and for src/server.ts. */
+export interface Prescient {
+  readonly config: Readonly<Config>;
+  readonly states: TargetStates;
+  readonly engine: Engine;
+  readonly pool: FitPool;
+  readonly metrics: Metrics;
+  readonly prometheus?: PrometheusClient;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    prescient: Prescient;
+  }
+}
+
+/**
+ * Builds the whole HTTP app — infrastructure first (errors, OpenAPI,
+ * metrics, pool), then domain services (states, engine), then routes — and
+ * never listens (src/server.ts does). Closing the app stops the engine and
+ * the worker pool.
+ */
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info' },
+    bodyLimit: config.server.bodyLimitBytes,
+    // Route params are target names; refuse pathological ones early.
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  await app.register(fastifySwagger, {
+    openapi: { info: { title: 'Prescient', description: 'Forecasts and replica recommendations ahead of demand', version: '0.1.0' } },
+    transform: jsonSchemaTransform,
+  });
+
+  const metrics = createMetrics();
+  const pool = new FitPool({ threads: config.pool.threads, maxQueue: config.pool.maxQueue, fitTimeoutMs: config.pool.fitTimeoutMs });
+  const states = new TargetStates(config.targets);
+  const prometheus = config.prometheus
+    ? createPrometheusClient(config.prometheus, {
+        onRequest: (seconds, outcome) => metrics.prometheusRequestSeconds.observe({ outcome }, seconds),
+      })
+    : undefined;
+  const engine = new Engine({
+    config,
+    states,
+    pool,
+    metrics,
+    store: new ForecastStore(config.modelsDir),
+    ...(prometheus ? { prometheus } : {}),
+    log: app.log as FastifyBaseLogger,
+    now,
+  });
+  app.decorate('prescient', { config, states, engine, pool, metrics, ...(prometheus ? { prometheus } : {}) });
+
+  await app.register(healthRoutes, { states, metrics });
+  await app.register(targetRoutes, { states, now });
+  await app.register(forecastRoutes, { config, pool, now });
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (options.startEngine ?? true) app.addHook('onReady', async () => engine.start());
+  app.addHook('onClose', async () => {
+    await engine.stop();
+    await pool.close();
+    prometheus?.close();
+  });
+  return app;
+}
