@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): makes sure the Debian packages the
+# integration tests need are installed, runs every suite, and ends with a
+# plain "N passed, N failed" line. Extra arguments go to vitest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-prometheus.sh
+
+results_dir=$(mktemp -d)
+trap 'rm -rf "$results_dir"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results_dir/results.json" "$@" || status=$?
+node scripts/test-summary.mjs "$results_dir/results.json" || status=1
+exit "$status"
