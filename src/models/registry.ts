@@ -1,5 +1,6 @@
 import { PrescientError } from '../errors.js';
 import type { Forecaster } from './forecaster.js';
+import { auto } from './auto.js';
 import { mstl } from './mstl.js';
 import { seasonalNaive } from './seasonal-naive.js';
 
@@ -9,7 +10,7 @@ import { seasonalNaive } from './seasonal-naive.js';
  * is added here and nowhere else.
  */
 export const forecasters: ReadonlyMap<string, Forecaster> = new Map(
-  [seasonalNaive, mstl].map((f) => [f.name, f]),
+  [seasonalNaive, mstl, auto].map((f) => [f.name, f]),
 );
 
 /** @throws PrescientError PRESCIENT_ERR_MODEL_UNKNOWN */

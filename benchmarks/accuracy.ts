@@ -1,0 +1,300 @@
+/**
+ * Accuracy benchmark (DESIGN.md §5, issue 3): rolling origins over the last
+ * 7 days (one a day), horizon one day, at most 28 days of history, on the
+ * sample series of data/. Scores every registered model and `auto` with the
+ * same evaluation code the service and the backtest CLI use.
+ *
+ * Run: npx tsx benchmarks/accuracy.ts [--series a,b] [--models snaive,auto] [--fit-limit-ms 120000]
+ * Writes benchmarks/out/accuracy.json.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { evaluate, type EvaluationResult } from '../src/backtest/rolling-origin.js';
+import { forecasters } from '../src/models/registry.js';
+import { regularize } from '../src/series/regularize.js';
+import { detectSeasonalPeriods } from '../src/series/seasonality.js';
+import { readSamplesFile } from '../src/sources/file.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DAY_SECONDS = 86_400;
+
+export interface BenchmarkSeries {
+  readonly name: string;
+  /** Path under the data directory. */
+  readonly file: string;
+  /** Grid step in seconds (the series is resampled onto it). */
+  readonly stepSeconds: number;
+  readonly column?: string;
+}
+
+/** The series of issue 3's accuracy benchmark (data/README.md). */
+export const ACCURACY_SERIES: readonly BenchmarkSeries[] = [
+  { name: 'rds_cpu_utilization_cc0c53', file: 'nab/rds_cpu_utilization_cc0c53.csv', stepSeconds: 300 },
+  { name: 'rds_cpu_utilization_e47b3b', file: 'nab/rds_cpu_utilization_e47b3b.csv', stepSeconds: 300 },
+  { name: 'ec2_cpu_utilization_53ea38', file: 'nab/ec2_cpu_utilization_53ea38.csv', stepSeconds: 300 },
+  { name: 'ec2_network_in_257a54', file: 'nab/ec2_network_in_257a54.csv', stepSeconds: 300 },
+  { name: 'grok_asg_anomaly', file: 'nab/grok_asg_anomaly.csv', stepSeconds: 300 },
+  { name: 'cpu_utilization_asg_misconfiguration', file: 'nab/cpu_utilization_asg_misconfiguration.csv', stepSeconds: 300 },
+  { name: 'nyc_taxi', file: 'nab/nyc_taxi.csv', stepSeconds: 1800 },
+  // 1-minute counts resampled to 5 minutes (mean requests per minute in each step).
+  { name: 'worldcup98', file: 'worldcup98/invocation_count.csv', stepSeconds: 300 },
+  { name: 'pedestrians', file: 'prophet-examples/example_pedestrians_multivariate.csv', stepSeconds: 3600, column: 'location_4' },
+];
+
+export interface AccuracyBenchmarkOptions {
+  /** Default: data/ beside benchmarks/. */
+  readonly dataDir?: string;
+  /** Series names to run (default: all of ACCURACY_SERIES). */
+  readonly series?: readonly string[];
+  /** Models (default: every registered model, auto included). */
+  readonly models?: readonly string[];
+  /** Origins, one a day (default 7). */
+  readonly origins?: number;
+  /** Default one day. */
+  readonly horizonSeconds?: number;
+  /** Default 28 days. */
+  readonly historyCapSeconds?: number;
+  readonly levels?: readonly number[];
+  readonly scalingQuantile?: number;
+  /** Time limit per fit, ms (default 300 000): auto's internal budget is derived from it. */
+  readonly fitTimeLimitMs?: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface ModelSeriesScore {
+  readonly mase: number;
+  readonly smape: number;
+  readonly coverage80: number;
+  readonly coverage95: number;
+  readonly pinball90: number;
+  readonly scaledPinball90: number;
+  readonly fitTimeMs: number;
+  readonly failures: number;
+  /** For auto: how often each model was chosen over the origins. */
+  readonly chosen?: Readonly<Record<string, number>>;
+}
+
+export interface SeriesResult {
+  readonly name: string;
+  readonly stepSeconds: number;
+  readonly length: number;
+  readonly seasonalPeriods: readonly number[];
+  readonly originsScored: number;
+  readonly models: Readonly<Record<string, ModelSeriesScore>>;
+  readonly wallTimeMs: number;
+}
+
+export interface ModelSummary {
+  readonly medianMase: number;
+  readonly meanCoverage80: number;
+  readonly meanCoverage95: number;
+  readonly medianSmape: number;
+  readonly medianScaledPinball90: number;
+  /** Series where its MASE is below snaive's. */
+  readonly seriesBeatingSnaive: number;
+}
+
+export interface AccuracyBenchmarkResult {
+  readonly benchmark: 'accuracy';
+  readonly date: string;
+  readonly protocol: { origins: number; horizonSeconds: number; historyCapSeconds: number; levels: readonly number[]; scalingQuantile: number };
+  readonly series: readonly SeriesResult[];
+  readonly summary: Readonly<Record<string, ModelSummary>>;
+  /** 1 − median MASE(auto) / median MASE(snaive); NaN when either did not run. */
+  readonly autoImprovementOverSnaive: number;
+  readonly goals: {
+    readonly autoBeatsSnaiveBy15Percent: boolean;
+    /** |coverage − nominal| ≤ 0.03 for auto's 80 % and 95 % (mean over series). */
+    readonly autoCoverageWithin3Points: boolean;
+  };
+  readonly wallTimeMs: number;
+}
+
+function median(xs: readonly number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function mean(xs: readonly number[]): number {
+  const s = xs.filter(Number.isFinite);
+  return s.length === 0 ? Number.NaN : s.reduce((a, b) => a + b, 0) / s.length;
+}
+
+function scoresOf(evaluation: EvaluationResult): Record<string, ModelSeriesScore> {
+  const out: Record<string, ModelSeriesScore> = {};
+  for (const m of evaluation.models) {
+    const a = m.aggregate;
+    const chosen: Record<string, number> = {};
+    if (m.model === 'auto') for (const o of m.origins) if (o.info) chosen[o.info.model] = (chosen[o.info.model] ?? 0) + 1;
+    out[m.model] = {
+      mase: a.mase,
+      smape: a.smape,
+      coverage80: a.coverage['0.8'] ?? Number.NaN,
+      coverage95: a.coverage['0.95'] ?? Number.NaN,
+      pinball90: a.pinball,
+      scaledPinball90: a.scaledPinball,
+      fitTimeMs: a.fitTimeMs,
+      failures: a.failures,
+      ...(m.model === 'auto' ? { chosen } : {}),
+    };
+  }
+  return out;
+}
+
+/** Runs the benchmark and returns its result (no printing, no files). */
+export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {}): Promise<AccuracyBenchmarkResult> {
+  const started = performance.now();
+  const dataDir = options.dataDir ?? join(here, '..', 'data');
+  const originCount = options.origins ?? 7;
+  const horizonSeconds = options.horizonSeconds ?? DAY_SECONDS;
+  const historyCapSeconds = options.historyCapSeconds ?? 28 * DAY_SECONDS;
+  const levels = options.levels ?? [0.8, 0.95];
+  const scalingQuantile = options.scalingQuantile ?? 0.9;
+  const models = options.models ?? [...forecasters.keys()];
+  const chosenSeries = ACCURACY_SERIES.filter((s) => !options.series || options.series.includes(s.name));
+  const results: SeriesResult[] = [];
+
+  for (const spec of chosenSeries) {
+    const seriesStarted = performance.now();
+    const samples = await readSamplesFile(join(dataDir, spec.file), spec.column === undefined ? {} : { column: spec.column });
+    const { series } = regularize(samples, { stepSeconds: spec.stepSeconds });
+    const horizonSteps = Math.round(horizonSeconds / spec.stepSeconds);
+    const historyCapSteps = Math.round(historyCapSeconds / spec.stepSeconds);
+    const firstOrigin = series.values.length - horizonSteps * originCount;
+    // Seasons detected on the history before the first origin only: no look-ahead.
+    const seasonalPeriods = detectSeasonalPeriods(series.values.slice(Math.max(0, firstOrigin - historyCapSteps), firstOrigin), spec.stepSeconds);
+    const evaluation = await evaluate({
+      series,
+      models,
+      origins: originCount,
+      spacingSteps: horizonSteps,
+      horizonSteps,
+      historyCapSteps,
+      levels,
+      seasonalPeriods,
+      scalingQuantile,
+      fitTimeLimitMs: options.fitTimeLimitMs ?? 300_000,
+      onProgress: (p) => options.onProgress?.(`${spec.name}: ${p.done}/${p.total} (${p.model})`),
+    });
+    results.push({
+      name: spec.name,
+      stepSeconds: spec.stepSeconds,
+      length: series.values.length,
+      seasonalPeriods,
+      originsScored: evaluation.originIndices.length,
+      models: scoresOf(evaluation),
+      wallTimeMs: performance.now() - seriesStarted,
+    });
+  }
+
+  const summary: Record<string, ModelSummary> = {};
+  for (const model of models) {
+    const rows = results.map((r) => r.models[model]).filter((x): x is ModelSeriesScore => x !== undefined);
+    summary[model] = {
+      medianMase: median(rows.map((r) => r.mase)),
+      meanCoverage80: mean(rows.map((r) => r.coverage80)),
+      meanCoverage95: mean(rows.map((r) => r.coverage95)),
+      medianSmape: median(rows.map((r) => r.smape)),
+      medianScaledPinball90: median(rows.map((r) => r.scaledPinball90)),
+      seriesBeatingSnaive: results.filter((r) => (r.models[model]?.mase ?? Infinity) < (r.models['snaive']?.mase ?? -Infinity)).length,
+    };
+  }
+  const autoSummary = summary['auto'];
+  const snaiveSummary = summary['snaive'];
+  const improvement = autoSummary && snaiveSummary ? 1 - autoSummary.medianMase / snaiveSummary.medianMase : Number.NaN;
+  return {
+    benchmark: 'accuracy',
+    date: new Date().toISOString(),
+    protocol: { origins: originCount, horizonSeconds, historyCapSeconds, levels, scalingQuantile },
+    series: results,
+    summary,
+    autoImprovementOverSnaive: improvement,
+    goals: {
+      autoBeatsSnaiveBy15Percent: improvement >= 0.15,
+      autoCoverageWithin3Points:
+        autoSummary !== undefined && Math.abs(autoSummary.meanCoverage80 - 0.8) <= 0.03 && Math.abs(autoSummary.meanCoverage95 - 0.95) <= 0.03,
+    },
+    wallTimeMs: performance.now() - started,
+  };
+}
+
+function fmt(x: number | undefined, digits = 3): string {
+  return x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+}
+
+/** The result as a plain-text table. */
+export function formatAccuracyTable(result: AccuracyBenchmarkResult): string {
+  const lines: string[] = [];
+  const header = ['series', 'model', 'MASE', 'sMAPE %', 'cov80', 'cov95', 'pinball90', 'fit ms', 'fail'];
+  const widths = [38, 34, 7, 8, 6, 6, 11, 8, 4];
+  const row = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' ');
+  lines.push(row(header));
+  for (const s of result.series) {
+    for (const [model, m] of Object.entries(s.models)) {
+      const label = model === 'auto' && m.chosen ? `auto (${Object.entries(m.chosen).map(([k, v]) => `${k}×${v}`).join(' ')})` : model;
+      lines.push(
+        row([
+          `${s.name} [${s.seasonalPeriods.join(',') || 'none'}]`,
+          label.slice(0, widths[1] as number),
+          fmt(m.mase),
+          fmt(m.smape, 1),
+          fmt(m.coverage80, 2),
+          fmt(m.coverage95, 2),
+          m.pinball90.toPrecision(4),
+          fmt(m.fitTimeMs, 0),
+          String(m.failures),
+        ]),
+      );
+    }
+  }
+  lines.push('');
+  lines.push(['model'.padEnd(12), 'median MASE', 'median sMAPE', 'mean cov80', 'mean cov95', 'med scaled pinball90', 'beats snaive on'].join('  '));
+  for (const [model, m] of Object.entries(result.summary)) {
+    lines.push(
+      [model.padEnd(12), fmt(m.medianMase).padStart(11), fmt(m.medianSmape, 1).padStart(12), fmt(m.meanCoverage80).padStart(10), fmt(m.meanCoverage95).padStart(10), fmt(m.medianScaledPinball90).padStart(20), `${m.seriesBeatingSnaive}/${result.series.length}`.padStart(15)].join('  '),
+    );
+  }
+  lines.push('');
+  lines.push(`auto vs snaive, median MASE: ${(result.autoImprovementOverSnaive * 100).toFixed(1)} % better (goal ≥ 15 %: ${result.goals.autoBeatsSnaiveBy15Percent ? 'met' : 'NOT met'})`);
+  lines.push(`auto coverage within 3 points of 80 %/95 %: ${result.goals.autoCoverageWithin3Points ? 'met' : 'NOT met'}`);
+  lines.push(`wall time ${(result.wallTimeMs / 1000).toFixed(1)} s`);
+  return lines.join('\n');
+}
+
+function argValue(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const series = argValue(args, '--series')?.split(',');
+  const models = argValue(args, '--models')?.split(',');
+  const fitLimit = argValue(args, '--fit-limit-ms');
+  const result = await runAccuracyBenchmark({
+    ...(series ? { series } : {}),
+    ...(models ? { models } : {}),
+    ...(fitLimit ? { fitTimeLimitMs: Number(fitLimit) } : {}),
+    // A live line on a terminal; nothing per fit when piped (the table says it all).
+    onProgress: (line) => {
+      if (process.stderr.isTTY) process.stderr.write(`\r${line.padEnd(70)}`);
+    },
+  });
+  process.stderr.write('\n');
+  console.log(formatAccuracyTable(result));
+  const outDir = join(here, 'out');
+  await mkdir(outDir, { recursive: true });
+  // JSON has no NaN/Infinity: they become null.
+  await writeFile(join(outDir, 'accuracy.json'), JSON.stringify(result, null, 2));
+  console.log(`wrote ${join(outDir, 'accuracy.json')}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,421 @@
+/**
+ * `auto`: chooses a model per series by a rolling-origin backtest on the
+ * tail of the series' own history, and calibrates its intervals from the
+ * same backtest. It is the default model of a target.
+ *
+ * Ladder: under two days of history there is nothing to backtest, so it
+ * serves seasonal naive (or the last value) with intervals widened to the
+ * spread of the history; under two weeks the weekly season is dropped; the
+ * richer models compete only when their own minimum history is met and win
+ * only when the backtest says so.
+ */
+import { aggregateOrigins, evaluate, scoreForecast, type OriginResult } from '../backtest/rolling-origin.js';
+import { levelForQuantile } from '../backtest/metrics.js';
+import { PrescientError, toPrescientError } from '../errors.js';
+import { applyCalibration, calibrate, empiricalCoverage, type ConformalCalibration } from './conformal.js';
+import type { FitContext, FitInfo, Fitted, Forecast, Forecaster, Interval } from './forecaster.js';
+import { zForLevel } from './intervals.js';
+import { seasonalNaive } from './seasonal-naive.js';
+
+const SECONDS_PER_DAY = 86_400;
+const SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY;
+/** The interval level used as the unit of conformal scores. */
+const REFERENCE_LEVEL = 0.8;
+/** Levels scored in the internal backtest (the scaling quantile's level is added). */
+const BACKTEST_LEVELS = [0.8, 0.95];
+/** MASE values within this relative distance of the best count as a tie, broken by pinball. */
+const TIE_TOLERANCE = 0.01;
+
+export interface AutoOptions {
+  /** Backtest horizon in steps (default: one day in steps, or 24 steps when the step does not divide a day). */
+  readonly horizonSteps?: number;
+  /** Number of backtest origins, one horizon apart (default 3). */
+  readonly origins?: number;
+  /** Quantile the target scales on; pinball loss there breaks MASE ties (default 0.9). */
+  readonly scalingQuantile?: number;
+  /** Candidate model names (default: every registered model except `auto`). */
+  readonly candidates?: readonly string[];
+  /** Models fitted only with at least `expensiveMinHistorySeconds` of history and `expensiveMinTimeMs` left (default ['lstm']). */
+  readonly expensiveModels?: readonly string[];
+  /** Default 14 days. */
+  readonly expensiveMinHistorySeconds?: number;
+  /** Default 180 s. */
+  readonly expensiveMinTimeMs?: number;
+  /** Try a median ensemble of the best two and three (default true). */
+  readonly ensemble?: boolean;
+  /** Conformal calibration: only when own intervals miss nominal by more than the tolerance (default), always, or never. */
+  readonly calibration?: 'when-off' | 'always' | 'never';
+  /** Coverage error (fraction) above which intervals are calibrated (default 0.03). */
+  readonly coverageTolerance?: number;
+  /** Share of the time left before ctx.deadlineMs that the backtest may use (default 0.6). */
+  readonly backtestTimeShare?: number;
+}
+
+interface Candidate {
+  readonly name: string;
+  /** Members: one for a single model, two or three for a median ensemble. */
+  readonly members: readonly Forecaster[];
+  readonly origins: readonly OriginResult[];
+  readonly mase: number;
+  readonly pinball: number;
+}
+
+/** Steps in one day, or undefined when the step does not divide a day. */
+function dayInSteps(stepSeconds: number): number | undefined {
+  return SECONDS_PER_DAY % stepSeconds === 0 ? SECONDS_PER_DAY / stepSeconds : undefined;
+}
+
+function standardDeviation(values: readonly number[]): number {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return Math.sqrt(values.reduce((s, v) => s + (v - mean) * (v - mean), 0) / Math.max(1, values.length - 1));
+}
+
+function withLevels(levels: readonly number[], extra: readonly number[]): number[] {
+  const all = [...levels];
+  for (const l of extra) if (!all.some((x) => Math.abs(x - l) < 1e-9)) all.push(l);
+  return all;
+}
+
+function pickLevels(forecast: Forecast, levels: readonly number[]): Forecast {
+  const intervals = levels.map((level) => {
+    const interval = forecast.intervals.find((i) => Math.abs(i.level - level) < 1e-9);
+    if (!interval) throw new PrescientError('PRESCIENT_ERR_INTERNAL', `interval at level ${level} missing`);
+    return interval;
+  });
+  return { point: forecast.point, intervals };
+}
+
+function median(xs: number[]): number {
+  xs.sort((a, b) => a - b);
+  const mid = xs.length >> 1;
+  return xs.length % 2 === 1 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
+}
+
+/** Median, step by step, of the members' points and interval bounds. */
+export function medianForecast(forecasts: readonly Forecast[]): Forecast {
+  const first = forecasts[0];
+  if (!first) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'median of no forecasts');
+  const point = first.point.map((_, h) => median(forecasts.map((f) => f.point[h] as number)));
+  const intervals: Interval[] = first.intervals.map((interval, k) => ({
+    level: interval.level,
+    lower: point.map((_, h) => median(forecasts.map((f) => f.intervals[k]?.lower[h] as number))),
+    upper: point.map((_, h) => median(forecasts.map((f) => f.intervals[k]?.upper[h] as number))),
+  }));
+  return { point, intervals };
+}
+
+function isFiniteForecast(forecast: Forecast, horizon: number): boolean {
+  const ok = (xs: readonly number[]): boolean => xs.length === horizon && xs.every(Number.isFinite);
+  return ok(forecast.point) && forecast.intervals.every((i) => ok(i.lower) && ok(i.upper));
+}
+
+/** A fitted model (or median ensemble) with optional conformal intervals. */
+class FittedAuto implements Fitted {
+  private current: { name: string; fitted: readonly Fitted[] };
+  private fallbackFrom: string | undefined;
+  private readonly extraNotes: string[] = [];
+
+  constructor(
+    private readonly chosen: { name: string; fitted: readonly Fitted[] },
+    private readonly backup: Fitted | undefined,
+    private readonly calibration: ConformalCalibration | undefined,
+    private readonly baseInfo: Omit<FitInfo, 'model'>,
+  ) {
+    this.current = chosen;
+    this.fallbackFrom = baseInfo.fallbackFrom;
+  }
+
+  get info(): FitInfo {
+    return {
+      ...this.baseInfo,
+      model: this.current.name,
+      ...(this.fallbackFrom === undefined ? {} : { fallbackFrom: this.fallbackFrom }),
+      notes: [...this.baseInfo.notes, ...this.extraNotes],
+    };
+  }
+
+  predict(horizon: number, levels: readonly number[]): Forecast {
+    const asked = this.calibration ? withLevels(levels, [this.calibration.referenceLevel]) : [...levels];
+    try {
+      return this.predictWith(this.current.fitted, horizon, levels, asked);
+    } catch (err) {
+      if (!this.backup || (this.current.fitted.length === 1 && this.current.fitted[0] === this.backup)) throw err;
+      // The chosen model failed at predict time: serve the seasonal-naive backup, uncalibrated.
+      this.fallbackFrom = this.current.name;
+      this.extraNotes.push(`${this.current.name} failed at predict time (${toPrescientError(err).message}); serving snaive`);
+      this.current = { name: 'snaive', fitted: [this.backup] };
+      const forecast = this.backup.predict(horizon, levels);
+      return forecast;
+    }
+  }
+
+  private predictWith(fitted: readonly Fitted[], horizon: number, levels: readonly number[], asked: readonly number[]): Forecast {
+    const forecasts = fitted.map((f) => f.predict(horizon, asked));
+    const raw = forecasts.length === 1 ? (forecasts[0] as Forecast) : medianForecast(forecasts);
+    if (!isFiniteForecast(raw, horizon)) {
+      throw new PrescientError('PRESCIENT_ERR_MODEL_OUTPUT_INVALID', `${this.current.name} returned a non-finite forecast`);
+    }
+    const calibrated = this.calibration && this.current === this.chosen ? applyCalibration(raw, this.calibration, levels) : raw;
+    return pickLevels(calibrated, levels);
+  }
+
+  dispose(): void {
+    for (const f of this.chosen.fitted) f.dispose();
+    this.backup?.dispose();
+  }
+}
+
+/** Widens intervals to at least ±z·(standard deviation of the history): for cold starts. */
+class FittedWide implements Fitted {
+  constructor(
+    private readonly inner: Fitted,
+    private readonly spread: number,
+    readonly info: FitInfo,
+  ) {}
+
+  predict(horizon: number, levels: readonly number[]): Forecast {
+    const forecast = this.inner.predict(horizon, levels);
+    const intervals = forecast.intervals.map((interval) => {
+      const z = zForLevel(interval.level);
+      return {
+        level: interval.level,
+        lower: forecast.point.map((p, h) => Math.min(interval.lower[h] as number, p - z * this.spread)),
+        upper: forecast.point.map((p, h) => Math.max(interval.upper[h] as number, p + z * this.spread)),
+      };
+    });
+    return { point: forecast.point, intervals };
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+function rankCandidates(candidates: readonly Candidate[]): Candidate[] {
+  const byMase = [...candidates].sort((a, b) => a.mase - b.mase);
+  const best = byMase[0];
+  if (!best) return [];
+  const tied = byMase.filter((c) => c.mase <= best.mase * (1 + TIE_TOLERANCE));
+  const rest = byMase.filter((c) => !tied.includes(c));
+  tied.sort((a, b) => a.pinball - b.pinball);
+  return [...tied, ...rest];
+}
+
+/** Per-origin median ensemble of the members' backtest forecasts, rescored. */
+function ensembleOrigins(members: readonly Candidate[], scalingQuantile: number): OriginResult[] {
+  const first = members[0] as Candidate;
+  return first.origins.map((origin, k) => {
+    const forecasts = members.map((m) => m.origins[k]?.forecast as Forecast);
+    const forecast = medianForecast(forecasts);
+    const metrics = scoreForecast(origin.actual, forecast, origin.scale, scalingQuantile);
+    const fitTimeMs = members.reduce((s, m) => s + (m.origins[k]?.fitTimeMs ?? 0), 0);
+    return { ...origin, forecast, metrics, fitTimeMs, info: undefined };
+  });
+}
+
+function scoreRecord(origins: readonly OriginResult[]): Record<string, number> {
+  const a = aggregateOrigins(origins);
+  const record: Record<string, number> = {
+    mase: a.mase,
+    smape: a.smape,
+    pinball: a.pinball,
+    scaledPinball: a.scaledPinball,
+    fitTimeMs: Math.round(a.fitTimeMs),
+    origins: a.originsScored,
+    failures: a.failures,
+  };
+  for (const [level, value] of Object.entries(a.coverage)) record[`coverage${level}`] = value;
+  return record;
+}
+
+/**
+ * Creates an `auto` forecaster with its own options (the registry holds one
+ * with the defaults; the engine may create one per target to pass the
+ * target's horizon and scaling quantile).
+ */
+export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
+  const scalingQuantile = options.scalingQuantile ?? 0.9;
+  const quantileLevel = levelForQuantile(scalingQuantile);
+
+  async function coldStart(values: readonly number[], ctx: FitContext, reason: string): Promise<Fitted> {
+    const period = ctx.seasonalPeriods.find((p) => values.length >= p + 1);
+    const fitted = await seasonalNaive.fit(values, { ...ctx, seasonalPeriods: period === undefined ? [] : [period] });
+    const spread = standardDeviation(values);
+    const what = period === undefined ? 'the last value' : `seasonal naive at ${period} steps`;
+    return new FittedWide(fitted, spread, {
+      model: 'snaive',
+      notes: [`${reason}: serving ${what} with intervals widened to the spread of the history`],
+    });
+  }
+
+  return {
+    name: 'auto',
+    minLength() {
+      return seasonalNaive.minLength({ stepSeconds: 1, startMs: 0, seasonalPeriods: [], deadlineMs: 0, seed: 0 });
+    },
+    async fit(values, ctx) {
+      if (values.length < this.minLength(ctx)) {
+        throw new PrescientError('PRESCIENT_ERR_SERIES_TOO_SHORT', `auto needs at least ${this.minLength(ctx)} values, got ${values.length}`);
+      }
+      const n = values.length;
+      const historySeconds = n * ctx.stepSeconds;
+      const day = dayInSteps(ctx.stepSeconds);
+      if (historySeconds < 2 * SECONDS_PER_DAY) {
+        return coldStart(values, ctx, `cold start: ${(historySeconds / 3600).toFixed(1)} h of history (< 2 days)`);
+      }
+      const notes: string[] = [];
+      let periods = [...ctx.seasonalPeriods];
+      if (historySeconds < 2 * SECONDS_PER_WEEK) {
+        const weekly = periods.filter((p) => p * ctx.stepSeconds >= SECONDS_PER_WEEK);
+        if (weekly.length > 0) notes.push(`less than 2 weeks of history: weekly season (${weekly.join(', ')} steps) dropped`);
+        periods = periods.filter((p) => p * ctx.stepSeconds < SECONDS_PER_WEEK);
+      }
+      const fitCtx: FitContext = { ...ctx, seasonalPeriods: periods };
+
+      // Backtest layout: up to `origins` origins one horizon apart, each with at least a day (+1) of history.
+      const horizonWanted = options.horizonSteps ?? day ?? 24;
+      const minTrain = (day ?? periods[0] ?? 1) + 1;
+      const span = n - minTrain;
+      let horizonSteps = horizonWanted;
+      let originCount = Math.min(options.origins ?? 3, Math.floor(span / horizonWanted));
+      if (originCount < 1) {
+        originCount = 1;
+        horizonSteps = Math.max(1, span);
+        notes.push(`backtest horizon shortened to ${horizonSteps} steps by the short history`);
+      }
+      const shortestTrain = n - originCount * horizonSteps;
+
+      const { forecasters } = await import('./registry.js');
+      const expensive = new Set(options.expensiveModels ?? ['lstm']);
+      const timeLeftMs = ctx.deadlineMs - Date.now();
+      const names = (options.candidates ?? [...forecasters.keys()]).filter((name) => name !== 'auto');
+      const candidates: Forecaster[] = [];
+      for (const name of names) {
+        const forecaster = forecasters.get(name);
+        if (!forecaster) continue;
+        if (expensive.has(name)) {
+          if (historySeconds < (options.expensiveMinHistorySeconds ?? 2 * SECONDS_PER_WEEK)) {
+            notes.push(`${name} not tried: less history than it needs to be worth it`);
+            continue;
+          }
+          if (timeLeftMs < (options.expensiveMinTimeMs ?? 180_000)) {
+            notes.push(`${name} not tried: not enough time before the fit deadline`);
+            continue;
+          }
+        }
+        if (forecaster.minLength({ ...fitCtx }) > shortestTrain) {
+          notes.push(`${name} not tried: needs ${forecaster.minLength(fitCtx)} values, backtest origins have ${shortestTrain}`);
+          continue;
+        }
+        candidates.push(forecaster);
+      }
+      // Cheap models first, so a deadline cuts the expensive ones.
+      candidates.sort((a, b) => Number(expensive.has(a.name)) - Number(expensive.has(b.name)));
+
+      const backtestDeadlineMs = Date.now() + Math.max(0, timeLeftMs) * (options.backtestTimeShare ?? 0.6);
+      const evaluation = await evaluate({
+        series: { startMs: ctx.startMs, stepSeconds: ctx.stepSeconds, values },
+        models: candidates,
+        origins: originCount,
+        horizonSteps,
+        spacingSteps: horizonSteps,
+        levels: withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL]),
+        seasonalPeriods: periods,
+        scalingQuantile,
+        deadlineMs: backtestDeadlineMs,
+        seed: ctx.seed,
+      });
+
+      const scores: Record<string, Record<string, number>> = {};
+      const singles: Candidate[] = [];
+      for (const m of evaluation.models) {
+        scores[m.model] = scoreRecord(m.origins);
+        if (m.aggregate.failures === 0 && Number.isFinite(m.aggregate.mase)) {
+          const member = candidates.find((c) => c.name === m.model) as Forecaster;
+          singles.push({ name: m.model, members: [member], origins: m.origins, mase: m.aggregate.mase, pinball: m.aggregate.pinball });
+        } else {
+          const failed = m.origins.find((o) => o.error)?.error;
+          notes.push(`${m.model} excluded: failed at ${m.aggregate.failures} of ${m.origins.length} backtest origins${failed ? ` (${failed.code})` : ''}`);
+        }
+      }
+      if (evaluation.deadlineHit) notes.push('backtest stopped at its time budget; models not fully scored were excluded');
+      let ranked = rankCandidates(singles);
+      if (ranked.length === 0) {
+        const fitted = await coldStart(values, fitCtx, 'no candidate model passed the backtest');
+        return fitted;
+      }
+
+      if ((options.ensemble ?? true) && ranked.length >= 2) {
+        const ensembles: Candidate[] = [];
+        for (const size of [2, 3]) {
+          if (ranked.length < size) continue;
+          const members = ranked.slice(0, size);
+          const origins = ensembleOrigins(members, scalingQuantile);
+          const name = `ensemble:${members.map((m) => m.name).join('+')}`;
+          const aggregate = aggregateOrigins(origins);
+          scores[name] = scoreRecord(origins);
+          ensembles.push({ name, members: members.flatMap((m) => m.members), origins, mase: aggregate.mase, pinball: aggregate.pinball });
+        }
+        const best = ranked[0] as Candidate;
+        const winners = ensembles.filter((e) => e.mase < best.mase);
+        ranked = rankCandidates([...ranked, ...winners]);
+      }
+
+      // Final fit of the best, falling back down the ranking on failure.
+      let firstChoice: string | undefined;
+      for (const choice of ranked) {
+        firstChoice ??= choice.name;
+        try {
+          const fitted: Fitted[] = [];
+          try {
+            for (const member of choice.members) fitted.push(await member.fit(values, fitCtx));
+            const trial = fitted.map((f) => f.predict(horizonSteps, withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL, quantileLevel])));
+            const raw = trial.length === 1 ? (trial[0] as Forecast) : medianForecast(trial);
+            if (!isFiniteForecast(raw, horizonSteps)) {
+              throw new PrescientError('PRESCIENT_ERR_MODEL_OUTPUT_INVALID', `${choice.name} returned a non-finite forecast`);
+            }
+          } catch (err) {
+            for (const f of fitted) f.dispose();
+            throw err;
+          }
+          const samples = choice.origins.map((o) => ({ actual: o.actual, forecast: o.forecast as Forecast }));
+          const calibration = decideCalibration(samples, options, notes);
+          const chosenNotes = [...notes, `chose ${choice.name} by backtest: MASE ${choice.mase.toFixed(3)} over ${choice.origins.length} origins of ${horizonSteps} steps`];
+          const backup = choice.name === 'snaive' ? undefined : await seasonalNaive.fit(values, fitCtx).catch(() => undefined);
+          const fallbackFrom = choice.name === firstChoice ? undefined : firstChoice;
+          return new FittedAuto({ name: choice.name, fitted }, backup, calibration, {
+            ...(fallbackFrom === undefined ? {} : { fallbackFrom }),
+            scores,
+            notes: chosenNotes,
+          });
+        } catch (err) {
+          notes.push(`${choice.name} failed on the full history (${toPrescientError(err).code}); trying the next best`);
+        }
+      }
+      const fitted = await coldStart(values, fitCtx, 'every ranked model failed on the full history');
+      return fitted;
+    },
+  };
+
+  function decideCalibration(
+    samples: { actual: readonly number[]; forecast: Forecast }[],
+    opts: AutoOptions,
+    notes: string[],
+  ): ConformalCalibration | undefined {
+    const mode = opts.calibration ?? 'when-off';
+    if (mode === 'never') return undefined;
+    const tolerance = opts.coverageTolerance ?? 0.03;
+    const own = BACKTEST_LEVELS.map((level) => ({ level, covered: empiricalCoverage(samples, level) }));
+    const off = own.filter((o) => !(Math.abs(o.covered - o.level) <= tolerance));
+    if (mode === 'when-off' && off.length === 0) return undefined;
+    const calibration = calibrate(samples, { referenceLevel: REFERENCE_LEVEL });
+    if (calibration) {
+      const owned = own.map((o) => `${Math.round(o.level * 100)} % covered ${(o.covered * 100).toFixed(1)} %`).join(', ');
+      notes.push(`intervals calibrated by split conformal (${calibration.mode}, ${calibration.count} backtest residuals); model's own: ${owned}`);
+    }
+    return calibration;
+  }
+}
+
+/** The registered `auto` with default options. */
+export const auto: Forecaster = createAutoForecaster();
