@@ -1,0 +1,242 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config/schema.js';
+import type { TargetStates } from '../engine/target-state.js';
+import { toPrescientError } from '../errors.js';
+import { Recommender } from '../scaling/recommender.js';
+import { metricNameOf, parseScalerMetadata, type ScalerMetadata } from './metadata.js';
+
+/** The .proto beside this file (a build must copy it next to the compiled server). */
+export const PROTO_PATH = fileURLToPath(new URL('./externalscaler.proto', import.meta.url));
+
+/**
+ * proto-loader options, shared with clients (tests, benchmarks) so both sides
+ * agree: int64 fields travel as decimal strings (JS numbers lose precision
+ * past 2^53, and a string makes the representation explicit).
+ */
+export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+/** Wire shapes (as proto-loader presents them with PROTO_OPTIONS). */
+export interface ScaledObjectRef {
+  name: string;
+  namespace: string;
+  scalerMetadata: Record<string, string>;
+}
+export interface IsActiveResponse {
+  result: boolean;
+}
+export interface MetricSpec {
+  metricName: string;
+  /** int64 as a decimal string. */
+  targetSize: string;
+  targetSizeFloat: number;
+}
+export interface GetMetricSpecResponse {
+  metricSpecs: MetricSpec[];
+}
+export interface GetMetricsRequest {
+  scaledObjectRef: ScaledObjectRef;
+  metricName: string;
+}
+export interface MetricValue {
+  metricName: string;
+  /** int64 as a decimal string: the float value rounded up. */
+  metricValue: string;
+  metricValueFloat: number;
+}
+export interface GetMetricsResponse {
+  metricValues: MetricValue[];
+}
+
+/** Loads the ExternalScaler service definition (for servers and clients). */
+export function loadExternalScalerDefinition(): grpc.GrpcObject {
+  const packageDefinition = protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS);
+  return grpc.loadPackageDefinition(packageDefinition);
+}
+
+export interface KedaServerOptions {
+  readonly states: TargetStates;
+  readonly config: Pick<Config, 'server'>;
+  /** Defaults to config.server.host. */
+  readonly host?: string;
+  /** Defaults to config.server.grpcPort; 0 binds an ephemeral port. */
+  readonly port?: number;
+  /** Share the service's recommender so every face agrees and shares scale-in memory. */
+  readonly recommender?: Recommender;
+  /** Clock, ms since epoch (tests). */
+  readonly now?: () => number;
+  /**
+   * StreamIsActive re-evaluates this often even without a new forecast (the
+   * lead window slides with time), ms; default 15 000.
+   */
+  readonly streamRecheckMs?: number;
+}
+
+export interface KedaServer {
+  /** The bound port (the ephemeral one when 0 was asked). */
+  readonly port: number;
+  /** Ends open streams and stops the server. */
+  close(): Promise<void>;
+}
+
+interface Evaluation {
+  readonly meta: ScalerMetadata;
+  readonly value: number;
+}
+
+/**
+ * Starts the KEDA external scaler (gRPC service externalscaler.ExternalScaler,
+ * DESIGN.md §3). Every answer comes from memory (TargetStates); nothing here
+ * fetches or fits. Errors reach KEDA as gRPC statuses from the error
+ * catalogue: bad scalerMetadata → INVALID_ARGUMENT (PRESCIENT_ERR_VALIDATION),
+ * unknown target → NOT_FOUND, no forecast or one too stale → UNAVAILABLE
+ * (PRESCIENT_ERR_FORECAST_UNAVAILABLE), so KEDA's fallback takes over.
+ * @throws Error when the address cannot be bound
+ */
+export async function startKedaServer(options: KedaServerOptions): Promise<KedaServer> {
+  const { states } = options;
+  const now = options.now ?? Date.now;
+  const recommender = options.recommender ?? new Recommender(states);
+  const recheckMs = options.streamRecheckMs ?? 15_000;
+  const openStreams = new Set<grpc.ServerWritableStream<ScaledObjectRef, unknown>>();
+
+  /** Metric value for a trigger now. Throws PrescientError. */
+  function evaluate(ref: ScaledObjectRef): Evaluation {
+    const meta = parseScalerMetadata(ref.scalerMetadata ?? {});
+    const rec = recommender.recommend(meta.target, now(), {
+      quantile: meta.quantile,
+      leadTimeSeconds: meta.leadTimeSeconds,
+      forAutoscaler: true,
+    });
+    // `load` mode reports what the policy sized for (the reactive floor
+    // included); the HPA divides by capacityPerReplica and applies its own
+    // min/max and behaviour.
+    const value = meta.mode === 'replicas' ? rec.replicas : Math.max(rec.basis.windowMaxLoad, rec.basis.observedLoad);
+    return { meta, value };
+  }
+
+  function metricSpecOf(ref: ScaledObjectRef): GetMetricSpecResponse {
+    const meta = parseScalerMetadata(ref.scalerMetadata ?? {});
+    const { scaling } = recommender.scalingOf(meta.target);
+    const size = meta.mode === 'replicas' ? 1 : scaling.capacityPerReplica;
+    return { metricSpecs: [{ metricName: metricNameOf(meta.target, meta.mode), targetSize: String(Math.ceil(size)), targetSizeFloat: size }] };
+  }
+
+  function statusOf(err: unknown): Partial<grpc.StatusObject> {
+    const error = toPrescientError(err);
+    // Internal details stay in the server; the client sees the code.
+    const message = error.code === 'PRESCIENT_ERR_INTERNAL' ? 'internal error' : error.message;
+    return { code: error.grpcStatus, details: `${error.code}: ${message}` };
+  }
+
+  /** Runs a unary handler, turning thrown errors into statuses. */
+  function unary<Req, Res>(handle: (request: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      try {
+        callback(null, handle(call.request));
+      } catch (err) {
+        callback(statusOf(err));
+      }
+    };
+  }
+
+  /**
+   * A server stream that sends `compute()` on open and again whenever the
+   * target gets a new forecast (and every recheckMs) if the answer changed.
+   * Errors on open end the stream with the status; later errors keep the last answer.
+   */
+  function stream<Res>(compute: (ref: ScaledObjectRef) => Res, key: (res: Res) => string): grpc.handleServerStreamingCall<ScaledObjectRef, Res> {
+    return (call) => {
+      let last: string;
+      let target: string;
+      try {
+        const first = compute(call.request);
+        target = parseScalerMetadata(call.request.scalerMetadata ?? {}).target;
+        last = key(first);
+        call.write(first);
+      } catch (err) {
+        call.emit('error', statusOf(err));
+        return;
+      }
+      const refresh = (): void => {
+        try {
+          const next = compute(call.request);
+          const nextKey = key(next);
+          if (nextKey !== last) {
+            last = nextKey;
+            call.write(next);
+          }
+        } catch {
+          // Keep the last pushed answer; KEDA still polls GetMetrics, which reports the error.
+        }
+      };
+      const onForecast = (name: string): void => {
+        if (name === target) refresh();
+      };
+      const timer = setInterval(refresh, recheckMs);
+      timer.unref();
+      states.on('forecast', onForecast);
+      openStreams.add(call as grpc.ServerWritableStream<ScaledObjectRef, unknown>);
+      let cleaned = false;
+      const cleanup = (): void => {
+        if (cleaned) return;
+        cleaned = true;
+        clearInterval(timer);
+        states.off('forecast', onForecast);
+        openStreams.delete(call as grpc.ServerWritableStream<ScaledObjectRef, unknown>);
+      };
+      call.on('cancelled', cleanup);
+      call.on('close', cleanup);
+      call.on('finish', cleanup);
+      call.on('error', cleanup);
+    };
+  }
+
+  const isActive = (ref: ScaledObjectRef): IsActiveResponse => {
+    const { meta, value } = evaluate(ref);
+    return { result: value > meta.activationThreshold };
+  };
+
+  const definition = loadExternalScalerDefinition();
+  const service = (definition.externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
+  const server = new grpc.Server();
+  const handlers: grpc.UntypedServiceImplementation = {
+    IsActive: unary<ScaledObjectRef, IsActiveResponse>(isActive),
+    GetMetricSpec: unary<ScaledObjectRef, GetMetricSpecResponse>(metricSpecOf),
+    GetMetrics: unary<GetMetricsRequest, GetMetricsResponse>((request) => {
+      const { meta, value } = evaluate(request.scaledObjectRef ?? { name: '', namespace: '', scalerMetadata: {} });
+      if (!Number.isFinite(value) || value < 0) {
+        // recommend() guards this already; never let NaN or a negative reach KEDA (it would read 0).
+        throw new Error(`non-finite metric value ${value}`);
+      }
+      const metricName = request.metricName || metricNameOf(meta.target, meta.mode);
+      return { metricValues: [{ metricName, metricValue: String(Math.ceil(value)), metricValueFloat: value }] };
+    }),
+    StreamIsActive: stream<IsActiveResponse>(isActive, (r) => String(r.result)),
+    StreamMetricSpec: stream<GetMetricSpecResponse>(metricSpecOf, (r) => JSON.stringify(r)),
+  };
+  server.addService(service.service, handlers);
+
+  const host = options.host ?? options.config.server.host;
+  const port = options.port ?? options.config.server.grpcPort;
+  // IPv6 literals need brackets in a gRPC address.
+  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+
+  return {
+    port: boundPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const call of openStreams) call.end();
+        const force = setTimeout(() => server.forceShutdown(), 2_000);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
