@@ -70,8 +70,8 @@ export function isTooStaleToScale(state: TargetState, nowMs: number): boolean {
 interface TargetEvents {
   /** A new forecast was stored for the target. */
   forecast: [name: string];
-  /** A refresh failed. */
-  error: [name: string];
+  /** A refresh failed. (Not 'error': an EventEmitter throws on an 'error' nobody listens to.) */
+  refreshFailed: [name: string];
 }
 
 /**
@@ -108,7 +108,7 @@ export class TargetStates extends EventEmitter<TargetEvents> {
   setError(name: string, error: TargetError): void {
     const state = this.require(name);
     this.states.set(name, { ...state, lastError: error });
-    this.emit('error', name);
+    this.emit('refreshFailed', name);
   }
 
   private require(name: string): TargetState {
