@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { embeddedDefault, loadConfig, parseConfig } from '../../src/config/load.js';
+import { PrescientError } from '../../src/errors.js';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'prescient-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function configError(input: unknown): PrescientError {
+  try {
+    parseConfig(input);
+  } catch (err) {
+    if (err instanceof PrescientError) return err;
+    throw err;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('configuration', () => {
+  it('accepts the embedded default and fills every default', () => {
+    const config = parseConfig(embeddedDefault());
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080, grpcPort: 9090 });
+    expect(config.targets.length).toBeGreaterThanOrEqual(3);
+    const target = config.targets[0];
+    expect(target).toMatchObject({ historySeconds: 14 * 86_400, horizonSeconds: 86_400, refreshIntervalSeconds: 900, levels: [0.8, 0.95] });
+    expect(target?.scaling).toMatchObject({ quantile: 0.9, leadTimeSeconds: 300 });
+  });
+
+  it('parses durations to seconds', () => {
+    const config = parseConfig({
+      prometheus: { url: 'http://127.0.0.1:9090', timeout: '30s' },
+      targets: [{ name: 'api', source: { type: 'prometheus', query: 'sum(rate(x[5m]))', step: '1m' }, history: '2w', horizon: '90m', seasonalPeriods: ['1d', '1w'] }],
+    });
+    expect(config.prometheus?.timeoutSeconds).toBe(30);
+    expect(config.targets[0]).toMatchObject({ historySeconds: 14 * 86_400, horizonSeconds: 5400, seasonalPeriodsSeconds: [86_400, 604_800] });
+    expect(config.targets[0]?.source).toMatchObject({ stepSeconds: 60 });
+  });
+
+  it('is frozen after parsing', () => {
+    const config = parseConfig(embeddedDefault());
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.targets[0])).toBe(true);
+  });
+
+  it('lists every problem by path in one PRESCIENT_ERR_CONFIG', () => {
+    const error = configError({
+      server: { port: 70_000 },
+      targets: [
+        { name: 'Bad Name', source: { type: 'prometheus', query: '', step: 'often' }, levels: [1.5] },
+        { name: 'ok', source: { type: 'ftp' } },
+        { name: 'scaled', source: { type: 'file', path: 'x.csv' }, scaling: { capacityPerReplica: 0, minReplicas: 5, maxReplicas: 2 } },
+      ],
+    });
+    expect(error.code).toBe('PRESCIENT_ERR_CONFIG');
+    const paths = error.issues.map((i) => i.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'server.port',
+        'targets.0.name',
+        'targets.0.source.query',
+        'targets.0.source.step',
+        'targets.0.levels.0',
+        'targets.1.source.type',
+        'targets.2.scaling.capacityPerReplica',
+      ]),
+    );
+    expect(error.message).toContain('targets.0.source.step');
+  });
+
+  it('rejects a Prometheus target without the prometheus section, and duplicate names', () => {
+    const error = configError({
+      targets: [
+        { name: 'a', source: { type: 'prometheus', query: 'up', step: '1m' } },
+        { name: 'a', source: { type: 'file', path: 'x.csv' } },
+      ],
+    });
+    expect(error.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'targets.0.source' }),
+        expect.objectContaining({ path: 'targets.1.name', message: 'duplicate target name "a"' }),
+      ]),
+    );
+  });
+
+  it('rejects negative replicas, a non-positive lead time and unknown keys', () => {
+    const error = configError({
+      targets: [{ name: 'a', source: { type: 'file', path: 'x.csv' }, scaling: { capacityPerReplica: -3, minReplicas: -1, leadTime: '0s', surprise: 1 } }],
+    });
+    expect(error.issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining(['targets.0.scaling.capacityPerReplica', 'targets.0.scaling.minReplicas', 'targets.0.scaling.leadTime', 'targets.0.scaling']),
+    );
+  });
+
+  it('reads YAML, resolves file paths against the file, and lets the environment override the server', () => {
+    const path = join(dir, 'prescient.yaml');
+    writeFileSync(path, 'server:\n  port: 9000\ntargets:\n  - name: local\n    source: { type: file, path: series.csv }\n');
+    const config = loadConfig(path, { PORT: '9100', HOST: '0.0.0.0' });
+    expect(config.server).toMatchObject({ port: 9100, host: '0.0.0.0' });
+    expect(config.targets[0]?.source).toMatchObject({ path: join(dir, 'series.csv') });
+  });
+
+  it('reports invalid YAML and a missing file as PRESCIENT_ERR_CONFIG', () => {
+    const path = join(dir, 'broken.yaml');
+    writeFileSync(path, 'targets: [\n');
+    expect(() => loadConfig(path, {})).toThrow(/not valid YAML/);
+    expect(() => loadConfig(join(dir, 'absent.yaml'), {})).toThrow(/cannot read configuration file/);
+  });
+
+  it('makes the server exit non-zero at start with every problem listed', async () => {
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, 'server:\n  port: -1\ntargets:\n  - name: x\n    source: { type: file }\n');
+    const failure = await run('npx', ['tsx', 'src/server.ts', '--config', path], { timeout: 30_000 }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain('server.port');
+    expect(failure?.stderr).toContain('targets.0.source.path');
+  });
+});
