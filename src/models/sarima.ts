@@ -1,0 +1,153 @@
+import { PrescientError } from '../errors.js';
+import { forecastHarmonicRegression, fitHarmonicRegression, type HarmonicRegressionFit } from './arima/harmonic-regression.js';
+import type { FitContext, FitInfo, Fitted, Forecast, Forecaster } from './forecaster.js';
+import { zForLevel } from './intervals.js';
+
+/** Fewest values for any fit: enough for ARMA(3, 2) errors around a level. */
+const MIN_POINTS = 16;
+/** A seasonal period is used only with this many full cycles in the history. */
+const CYCLES_PER_SEASON = 2;
+
+/** What `sarima` chose, on top of the common FitInfo (shown in the target's state). */
+export interface SarimaInfo extends FitInfo {
+  /** 'harmonic-regression': Fourier terms + ARMA errors; 'constant': the series never moved. */
+  readonly method: 'harmonic-regression' | 'constant';
+  /** Non-seasonal ARIMA order of the errors, [p, d, q]. */
+  readonly order: readonly [number, number, number];
+  /** Harmonics chosen per seasonal period (period in steps → K). */
+  readonly harmonics: Readonly<Record<string, number>>;
+  readonly trend: boolean;
+  /** AR and MA coefficients of the errors (R's sign convention). */
+  readonly ar: readonly number[];
+  readonly ma: readonly number[];
+  /** Innovation variance of the errors, in squared units of the series. */
+  readonly sigma2: number;
+  readonly aicc: number;
+}
+
+/** The periods (in steps) that the history is long enough to estimate. */
+function usablePeriods(length: number, ctx: FitContext): number[] {
+  return ctx.seasonalPeriods.filter((p) => Number.isInteger(p) && p >= 2 && length >= CYCLES_PER_SEASON * p);
+}
+
+/**
+ * Seasonal ARIMA for capacity data, by dynamic harmonic regression: a level
+ * (and trend, if AICc wants it), Fourier terms for each seasonal period with
+ * K chosen by AICc, and ARMA(p ≤ 3, q ≤ 2) errors chosen by AICc. It handles
+ * the long and multiple periods of 1–5-minute and hourly data (288 and 2016,
+ * 24 and 168 steps), where the `arima` package's seasonal model fails
+ * (DESIGN.md §2). Intervals come from the ARMA forecast variance
+ * (ψ-weights). Seasons without two full cycles of history are dropped
+ * (noted). The search stops at `ctx.deadlineMs`, keeping the best model so
+ * far (noted); a fit that starts after its deadline throws.
+ */
+export const sarima: Forecaster = {
+  name: 'sarima',
+  minLength(ctx) {
+    const shortest = ctx.seasonalPeriods.find((p) => p >= 2);
+    return shortest === undefined ? MIN_POINTS : Math.max(MIN_POINTS, CYCLES_PER_SEASON * shortest);
+  },
+  async fit(values, ctx) {
+    return fitSarima(values, ctx);
+  },
+};
+
+/**
+ * Fits `sarima`; exported with an injectable clock so tests can cut the
+ * search at the deadline deterministically.
+ * @param nowMs clock in ms since epoch
+ * @throws PrescientError PRESCIENT_ERR_SERIES_TOO_SHORT, PRESCIENT_ERR_FIT_TIMEOUT when
+ *   the deadline has passed before fitting starts, PRESCIENT_ERR_FIT_FAILED
+ */
+export function fitSarima(values: readonly number[], ctx: FitContext, nowMs: () => number = Date.now): Fitted {
+  const minLength = sarima.minLength(ctx);
+  if (values.length < minLength) {
+    throw new PrescientError('PRESCIENT_ERR_SERIES_TOO_SHORT', `sarima needs at least ${minLength} values for periods [${ctx.seasonalPeriods.join(', ')}], got ${values.length}`);
+  }
+  if (nowMs() >= ctx.deadlineMs) {
+    throw new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', 'sarima fit started after its deadline');
+  }
+  if (!values.every(Number.isFinite)) {
+    throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', 'sarima needs finite values (regularize the series first)');
+  }
+  const periods = usablePeriods(values.length, ctx);
+  const notes = ctx.seasonalPeriods
+    .filter((p) => !periods.includes(p))
+    .map((p) => `season of ${p} steps dropped: fewer than ${CYCLES_PER_SEASON} full cycles of history`);
+
+  const first = values[0] as number;
+  if (values.every((v) => v === first)) {
+    return new FittedSarima(constantInfo(notes), () => ({ point: new Float64Array(0).fill(0), variance: new Float64Array(0) }), first);
+  }
+
+  const fit = fitHarmonicRegression(values, { periods, deadlineMs: ctx.deadlineMs, nowMs });
+  if (!fit) throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', 'sarima: the harmonic regression or its ARMA errors could not be fitted');
+  const info = harmonicInfo(fit, [...notes, ...fit.notes]);
+  return new FittedSarima(info, (horizon) => forecastHarmonicRegression(fit, horizon));
+}
+
+function harmonicInfo(fit: HarmonicRegressionFit, notes: string[]): SarimaInfo {
+  const harmonics = Object.fromEntries([...fit.harmonicsPerPeriod].map(([p, k]) => [String(p), k]));
+  const seasons = [...fit.harmonicsPerPeriod].map(([p, k]) => `K=${k} for period ${p}`).join(', ');
+  const summary = `harmonic regression (${seasons || 'no season'}${fit.trend ? ', linear trend' : ''}) with ARIMA(${fit.arma.p},${fit.d},${fit.arma.q}) errors`;
+  return {
+    model: 'sarima',
+    method: 'harmonic-regression',
+    order: [fit.arma.p, fit.d, fit.arma.q],
+    harmonics,
+    trend: fit.trend,
+    ar: fit.arma.ar,
+    ma: fit.arma.ma,
+    sigma2: fit.arma.sigma2,
+    aicc: fit.aicc,
+    notes: [summary, ...notes],
+  };
+}
+
+function constantInfo(notes: string[]): SarimaInfo {
+  return {
+    model: 'sarima',
+    method: 'constant',
+    order: [0, 0, 0],
+    harmonics: {},
+    trend: false,
+    ar: [],
+    ma: [],
+    sigma2: 0,
+    aicc: Number.NEGATIVE_INFINITY,
+    notes: ['the series is constant: forecasts repeat it with zero-width intervals', ...notes],
+  };
+}
+
+type ForecastFn = (horizon: number) => { point: Float64Array; variance: Float64Array };
+
+class FittedSarima implements Fitted {
+  constructor(
+    readonly info: SarimaInfo,
+    private readonly forecast: ForecastFn,
+    private readonly constant?: number,
+  ) {}
+
+  /** @throws PrescientError PRESCIENT_ERR_VALIDATION for a horizon below 1 or a level outside (0, 1) */
+  predict(horizon: number, levels: readonly number[]): Forecast {
+    if (!Number.isInteger(horizon) || horizon < 1) {
+      throw new PrescientError('PRESCIENT_ERR_VALIDATION', `horizon must be a whole number of steps ≥ 1, got ${horizon}`);
+    }
+    const bad = levels.find((l) => !(l > 0 && l < 1));
+    if (bad !== undefined) throw new PrescientError('PRESCIENT_ERR_VALIDATION', `interval levels must be in (0, 1), got ${bad}`);
+    if (this.constant !== undefined) {
+      const point = new Array<number>(horizon).fill(this.constant);
+      return { point, intervals: levels.map((level) => ({ level, lower: [...point], upper: [...point] })) };
+    }
+    const { point, variance } = this.forecast(horizon);
+    const sd = Array.from(variance, (v) => Math.sqrt(v));
+    const points = Array.from(point);
+    const intervals = levels.map((level) => {
+      const z = zForLevel(level);
+      return { level, lower: points.map((p, h) => p - z * (sd[h] as number)), upper: points.map((p, h) => p + z * (sd[h] as number)) };
+    });
+    return { point: points, intervals };
+  }
+
+  dispose(): void {}
+}
