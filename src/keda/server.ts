@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import type { TargetStates } from '../engine/target-state.js';
 import { toPrescientError } from '../errors.js';
-import { Recommender } from '../scaling/recommender.js';
+import { sharedRecommender, type Recommender } from '../scaling/recommender.js';
 import { metricNameOf, parseScalerMetadata, type ScalerMetadata } from './metadata.js';
 
 /** The .proto beside this file (a build must copy it next to the compiled server). */
@@ -62,7 +62,7 @@ export interface KedaServerOptions {
   readonly host?: string;
   /** Defaults to config.server.grpcPort; 0 binds an ephemeral port. */
   readonly port?: number;
-  /** Share the service's recommender so every face agrees and shares scale-in memory. */
+  /** Defaults to sharedRecommender(states), the one every face uses, so they agree and share scale-in memory. */
   readonly recommender?: Recommender;
   /** Clock, ms since epoch (tests). */
   readonly now?: () => number;
@@ -97,7 +97,7 @@ interface Evaluation {
 export async function startKedaServer(options: KedaServerOptions): Promise<KedaServer> {
   const { states } = options;
   const now = options.now ?? Date.now;
-  const recommender = options.recommender ?? new Recommender(states);
+  const recommender = options.recommender ?? sharedRecommender(states);
   const recheckMs = options.streamRecheckMs ?? 15_000;
   const openStreams = new Set<grpc.ServerWritableStream<ScaledObjectRef, unknown>>();
 

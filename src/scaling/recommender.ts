@@ -98,3 +98,19 @@ export class Recommender {
     };
   }
 }
+
+const shared = new WeakMap<TargetStates, Recommender>();
+
+/**
+ * The Recommender of a TargetStates, made on first use: every face that is
+ * not handed one explicitly (gRPC server, REST plugin, gauges) gets this same
+ * instance, so their scale-in memory is one.
+ */
+export function sharedRecommender(states: TargetStates): Recommender {
+  let recommender = shared.get(states);
+  if (!recommender) {
+    recommender = new Recommender(states);
+    shared.set(states, recommender);
+  }
+  return recommender;
+}

@@ -1,0 +1,178 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installErrorHandling } from '../../src/api/error-handler.js';
+import { scalingRoutes, toQuantity } from '../../src/api/scaling-routes.js';
+import type { TargetStates } from '../../src/engine/target-state.js';
+import { forecastAt, statesWith, testConfig } from '../keda/helpers.js';
+
+const TOKEN = 'test-token-0123456789';
+const T0 = Date.parse('2026-03-02T08:00:00Z');
+let nowMs = T0;
+let states: TargetStates;
+let app: FastifyInstance;
+
+// The same compilers and error handler as src/app.ts; the lead's buildApp registers this plugin.
+beforeEach(async () => {
+  nowMs = T0;
+  const config = testConfig();
+  states = statesWith(config);
+  app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  await app.register(scalingRoutes, { states, config, now: () => nowMs });
+  await app.ready();
+});
+
+afterEach(async () => {
+  await app.close();
+});
+
+describe('GET /api/v1/targets/:name/recommendation', () => {
+  it('explains the recommendation: model, quantile, window max, observed load, clamps, HPA tolerance', async () => {
+    const load = Array.from({ length: 120 }, (_, i) => (i === 2 ? 730 : 240));
+    states.setForecast('web', forecastAt(nowMs, load, { observed: 260 }));
+    const res = await app.inject({ url: '/api/v1/targets/web/recommendation' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      target: 'web',
+      replicas: 8,
+      at: '2026-03-02T08:00:00.000Z',
+      basis: {
+        model: 'mstl',
+        quantile: 0.9,
+        windowMaxLoad: 730,
+        windowMaxUpperLoad: expect.closeTo(803, 6),
+        observedLoad: 260,
+        leadTimeSeconds: 300,
+        capacityPerReplica: 100,
+        forecastReplicas: 8,
+        reactiveFloorReplicas: 3,
+      },
+      clampedBy: [],
+      withinHpaTolerance: false,
+      stale: false,
+    });
+    // Asked again a moment later: compared with the previous one, within the HPA's tolerance.
+    nowMs += 10_000;
+    const again = (await app.inject({ url: '/api/v1/targets/web/recommendation' })).json();
+    expect(again).toMatchObject({ replicas: 8, withinHpaTolerance: true, basis: { previousReplicas: 8 } });
+  });
+
+  it('still answers for a too-stale forecast, marked stale', async () => {
+    states.setForecast('web', forecastAt(nowMs, 240, { steps: 600 }));
+    nowMs += 3 * 3600_000;
+    const res = await app.inject({ url: '/api/v1/targets/web/recommendation' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ stale: true, replicas: 3 });
+  });
+
+  it('answers 404, 409 and 503 with coded error bodies', async () => {
+    const notFound = await app.inject({ url: '/api/v1/targets/nope/recommendation' });
+    expect(notFound.statusCode).toBe(404);
+    expect(notFound.json().error.code).toBe('PRESCIENT_ERR_TARGET_NOT_FOUND');
+    const noScaling = await app.inject({ url: '/api/v1/targets/batch/recommendation' });
+    expect(noScaling.statusCode).toBe(409);
+    expect(noScaling.json().error.code).toBe('PRESCIENT_ERR_SCALING_NOT_CONFIGURED');
+    const noForecast = await app.inject({ url: '/api/v1/targets/web/recommendation' });
+    expect(noForecast.statusCode).toBe(503);
+    expect(noForecast.json().error).toMatchObject({ code: 'PRESCIENT_ERR_FORECAST_UNAVAILABLE', retryable: true });
+  });
+});
+
+describe('GET /api/v1/targets/:name/schedule', () => {
+  it('gives replicas per step for the hours asked, cut where the forecast ends', async () => {
+    const load = Array.from({ length: 120 }, (_, i) => (i >= 60 && i < 90 ? 1200 : 300));
+    states.setForecast('web', forecastAt(nowMs, load));
+    const oneHour = (await app.inject({ url: '/api/v1/targets/web/schedule?hours=1' })).json();
+    expect(oneHour.steps).toHaveLength(60);
+    expect(oneHour.steps[0]).toMatchObject({ at: '2026-03-02T08:00:00.000Z', replicas: 3, load: 300 });
+    // The peak at +60 min is planned for 5 minutes (the lead time) ahead.
+    expect(oneHour.steps[54].replicas).toBe(3);
+    expect(oneHour.steps[55].replicas).toBe(12);
+    const all = (await app.inject({ url: '/api/v1/targets/web/schedule' })).json();
+    expect(all.steps).toHaveLength(120);
+    expect(all.endsAt).toBe(new Date(T0 + 120 * 60_000).toISOString());
+  });
+
+  it('rejects a bad hours value with 400 PRESCIENT_ERR_VALIDATION', async () => {
+    states.setForecast('web', forecastAt(nowMs, 300));
+    for (const hours of ['0', '-3', 'abc', '10000']) {
+      const res = await app.inject({ url: `/api/v1/targets/web/schedule?hours=${hours}` });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.issues[0].path).toBe('query.hours');
+    }
+  });
+});
+
+describe('GET /api/v1/keda/:target (KEDA metrics-api)', () => {
+  it('needs the token (Bearer or X-Api-Key)', async () => {
+    states.setForecast('web', forecastAt(nowMs, 450));
+    const none = await app.inject({ url: '/api/v1/keda/web' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().error.code).toBe('PRESCIENT_ERR_UNAUTHORIZED');
+    expect((await app.inject({ url: '/api/v1/keda/web', headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(401);
+    const bearer = await app.inject({ url: '/api/v1/keda/web', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(bearer.statusCode).toBe(200);
+    expect(bearer.json()).toMatchObject({ target: 'web', replicas: 5, windowMaxLoad: 450, quantile: 0.9, leadTimeSeconds: 300, stale: false });
+    expect((await app.inject({ url: '/api/v1/keda/web', headers: { 'x-api-key': TOKEN } })).statusCode).toBe(200);
+  });
+
+  it('answers 503 when the forecast is too stale to scale on, so KEDA falls back', async () => {
+    states.setForecast('web', forecastAt(nowMs, 450, { steps: 600 }));
+    nowMs += 121 * 60_000;
+    const res = await app.inject({ url: '/api/v1/keda/web', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('PRESCIENT_ERR_FORECAST_UNAVAILABLE');
+  });
+});
+
+describe('HPA external metrics API', () => {
+  const base = '/apis/external.metrics.k8s.io/v1beta1';
+
+  it('answers an ExternalMetricValueList with quantity strings', async () => {
+    states.setForecast('web', forecastAt(nowMs, 1234.5));
+    const replicas = await app.inject({ url: `${base}/namespaces/shop/prescient-web-replicas?labelSelector=app%3Dweb` });
+    expect(replicas.statusCode).toBe(200);
+    expect(replicas.json()).toEqual({
+      kind: 'ExternalMetricValueList',
+      apiVersion: 'external.metrics.k8s.io/v1beta1',
+      metadata: {},
+      items: [
+        {
+          metricName: 'prescient-web-replicas',
+          metricLabels: { target: 'web', quantile: '0.9', model: 'mstl' },
+          timestamp: '2026-03-02T08:00:00Z',
+          value: '13',
+        },
+      ],
+    });
+    const load = (await app.inject({ url: `${base}/namespaces/any/prescient-web-load` })).json();
+    expect(load.items[0].value).toBe('1234500m');
+  });
+
+  it('lists the metrics it serves for API discovery', async () => {
+    const res = (await app.inject({ url: base })).json();
+    expect(res.groupVersion).toBe('external.metrics.k8s.io/v1beta1');
+    expect(res.resources.map((r: { name: string }) => r.name)).toEqual(['prescient-web-replicas', 'prescient-web-load']);
+  });
+
+  it('rejects other metric names and unknown targets with coded errors', async () => {
+    const bad = await app.inject({ url: `${base}/namespaces/shop/cpu_usage` });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.issues[0].path).toBe('params.metric');
+    const unknown = await app.inject({ url: `${base}/namespaces/shop/prescient-nope-replicas` });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('PRESCIENT_ERR_TARGET_NOT_FOUND');
+  });
+});
+
+describe('toQuantity', () => {
+  it('writes whole numbers plainly and others in thousandths rounded up', () => {
+    expect(toQuantity(3)).toBe('3');
+    expect(toQuantity(1.5)).toBe('1500m');
+    expect(toQuantity(0.0001)).toBe('1m');
+    expect(toQuantity(0)).toBe('0');
+  });
+});
