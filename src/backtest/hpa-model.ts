@@ -26,7 +26,7 @@
  *    as a ReplicaSet does.
  *
  * Load between the series' own samples: the caller supplies a function of
- * time; src/backtest/replay.ts interpolates linearly between samples.
+ * time; src/backtest/replay.ts holds each sample until the next one.
  */
 
 import { PrescientError } from '../errors.js';

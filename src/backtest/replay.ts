@@ -1,0 +1,416 @@
+/**
+ * The autoscaling replay (DESIGN.md §5): the real load of a series is played
+ * through the HPA model (src/backtest/hpa-model.ts) four times, each with a
+ * different signal:
+ *
+ * - `reactive`: the plain HPA on the observed (lagged) load, target per pod
+ *   = `hpaUtilisation` × capacity per replica;
+ * - `predictive`: Prescient's policy (src/scaling/policy.ts, the code the
+ *   service runs) fed by the forecast that would have been served at each
+ *   moment: forecasts made at refit times from the history before them only
+ *   (src/backtest/rolling-origin.ts `evaluate` with explicit origins), the
+ *   latest one served until the next refit;
+ * - `snaive`: the same policy fed by the seasonal naive model at the daily
+ *   period (yesterday's load as the forecast), refitted on the same cadence;
+ * - `oracle`: the same policy fed by the actual future load (zero-width
+ *   intervals): perfect foresight over the lead window, the physical limit.
+ *
+ * The policies reach the HPA as an external metric with target 1 (the
+ * recommended replica count, as KEDA wires it), so each goes through the same
+ * 10 % tolerance, scale-up limits, stabilisation and pod start-up.
+ *
+ * Load at 15 s resolution: each sample holds until the next (see
+ * {@link loadInterpolator}). Observed load at time t is
+ * load(t − metricLag): what Prometheus or metrics-server would show.
+ */
+import { PrescientError } from '../errors.js';
+import type { Forecaster, Interval } from '../models/forecaster.js';
+import { RecommendationTracker, type ForecastLike, type ScalingPolicy } from '../scaling/policy.js';
+import type { Series } from '../series/series.js';
+import { timeAt } from '../series/series.js';
+import { defaultHpaParams, simulateHpa, type HpaMetric, type HpaParams, type HpaTimeline } from './hpa-model.js';
+import { ratiosTo, scoreTimeline, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
+import { evaluate } from './rolling-origin.js';
+
+export const POLICY_NAMES = ['reactive', 'predictive', 'snaive', 'oracle'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+export interface ReplayOptions {
+  /** The load on a regular grid (finite values). */
+  readonly series: Series;
+  /** Index of the first replayed step: the first refit happens here. ≥ 2. */
+  readonly startIndex: number;
+  /** Index after the last replayed step (default: the series' length). */
+  readonly endIndex?: number;
+  /** The predictive policy's model: a registry name (`auto`, `mstl`, …) or a Forecaster. */
+  readonly model: string | Forecaster;
+  /** Seasonal periods in steps for the predictive model (shortest first). */
+  readonly seasonalPeriods: readonly number[];
+  /** Steps between refits of the predictive and seasonal-naive forecasts (≥ 1). */
+  readonly refitEverySteps: number;
+  /** At most this many steps of history per fit (default: all before the refit). */
+  readonly historyCapSteps?: number;
+  /** Load one ready replica serves (default: see {@link defaultCapacityPerReplica}). */
+  readonly capacityPerReplica?: number;
+  /** The reactive HPA targets this share of the capacity per pod (default 0.7). */
+  readonly hpaUtilisation?: number;
+  /**
+   * The forecast policies are given capacity × this as their capacity per
+   * replica (default 1 / (1 + HPA tolerance) ≈ 0.909): a recommendation the
+   * HPA swallows as within its 10 % tolerance then still covers the load.
+   */
+  readonly policyUtilisation?: number;
+  /** Pod start-up delay (default 120 s). */
+  readonly startupDelaySeconds?: number;
+  /** Delay before a load is visible to the autoscaler (default 60 s). */
+  readonly metricLagSeconds?: number;
+  /** Default 1. */
+  readonly minReplicas?: number;
+  /** Default 1000. */
+  readonly maxReplicas?: number;
+  /** Forecast quantile the policy scales on (default 0.9). */
+  readonly quantile?: number;
+  /** Lead time of the policy (default: start-up delay + metric lag). */
+  readonly leadTimeSeconds?: number;
+  /** Scale-in rules of the policy (default: the config's, 60 s interval, 300 s stabilisation). */
+  readonly scaleIn?: ScalingPolicy['scaleIn'];
+  /** Wall-clock limit for the fits, ms since epoch. */
+  readonly deadlineMs?: number;
+  readonly seed?: number;
+  /** Called after each refit fit (both models), for progress bars. */
+  readonly onProgress?: (progress: { readonly done: number; readonly total: number; readonly model: string }) => void;
+}
+
+export interface ReplayParams {
+  readonly capacityPerReplica: number;
+  readonly hpaTargetPerReplica: number;
+  /** Capacity per replica handed to the forecast policies (capacity × policyUtilisation). */
+  readonly policyCapacityPerReplica: number;
+  readonly startupDelaySeconds: number;
+  readonly metricLagSeconds: number;
+  readonly leadTimeSeconds: number;
+  readonly quantile: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly refitEverySeconds: number;
+  readonly syncPeriodSeconds: number;
+  readonly historyCapSteps: number | null;
+  readonly model: string;
+  readonly loadInterpolation: 'hold';
+}
+
+export interface PolicyResult {
+  readonly policy: PolicyName;
+  /** The model that fed the policy (absent for reactive and oracle). */
+  readonly model?: string;
+  readonly stats: ProvisioningStats;
+  readonly ratiosToReactive: RatiosToReactive;
+  /** Refits attempted and failed (forecast policies only). */
+  readonly refits?: number;
+  readonly refitFailures?: number;
+  /** Minutes with no usable forecast, when the policy fell back to the reactive signal. */
+  readonly fallbackMinutes: number;
+}
+
+/** One served forecast, for the report: the refit time and the forecast it produced. */
+export interface ServedForecast {
+  readonly originMs: number;
+  readonly model: string;
+  readonly point: readonly number[];
+  readonly intervals: readonly Interval[];
+  readonly error?: string;
+}
+
+export interface ReplayResult {
+  readonly params: ReplayParams;
+  /** Replayed span: [startMs, endMs), ms since epoch. */
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly policies: readonly PolicyResult[];
+  /** Per series step over the replay (ready replicas at each step's time), for plots. */
+  readonly timeline: {
+    readonly stepSeconds: number;
+    readonly timesMs: readonly number[];
+    readonly load: readonly number[];
+    readonly readyReplicas: Readonly<Record<PolicyName, readonly number[]>>;
+  };
+  /** The forecasts the predictive policy was served (for the report's plot). */
+  readonly servedForecasts: readonly ServedForecast[];
+}
+
+/**
+ * The load at any time: each sample holds until the next one (zero-order
+ * hold), held flat beyond the ends. Hold, not linear interpolation, because
+ * the policy reads a forecast the same way (a step's value is in force until
+ * the next step): with linear interpolation the load would start rising
+ * towards a sample before that sample's time, which no window over the
+ * forecast's steps could see.
+ */
+export function loadInterpolator(series: Series): (tMs: number) => number {
+  const stepMs = series.stepSeconds * 1000;
+  const values = series.values;
+  const last = values.length - 1;
+  return (tMs) => {
+    const i = Math.floor((tMs - series.startMs) / stepMs);
+    return values[Math.min(last, Math.max(0, i))] as number;
+  };
+}
+
+/**
+ * Default capacity per replica: the 95th percentile of the history before
+ * the replay needs 20 replicas at the reactive HPA's target. Only history
+ * before the replay is read, so the unit choice itself peeks at nothing.
+ */
+export function defaultCapacityPerReplica(history: readonly number[], hpaUtilisation: number): number {
+  const sorted = history.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const p95 = sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))] ?? 1;
+  return Math.max(p95, 1e-9) / 20 / hpaUtilisation;
+}
+
+interface RefitForecast extends ForecastLike {
+  readonly error?: string;
+}
+
+/**
+ * Forecasts made at each refit index from values before it only, by the
+ * shared rolling-origin code. Failed refits keep their error and serve nothing.
+ */
+async function refitForecasts(
+  options: ReplayOptions,
+  model: string | Forecaster,
+  seasonalPeriods: readonly number[],
+  refitIndices: readonly number[],
+  horizonSteps: number,
+  quantile: number,
+  progress: (model: string) => void,
+): Promise<{ name: string; forecasts: RefitForecast[] }> {
+  const result = await evaluate({
+    series: options.series,
+    models: [model],
+    origins: refitIndices,
+    horizonSteps,
+    ...(options.historyCapSteps === undefined ? {} : { historyCapSteps: options.historyCapSteps }),
+    levels: [0.8, 0.95],
+    seasonalPeriods,
+    scalingQuantile: quantile,
+    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    seed: options.seed ?? 1,
+    onProgress: (p) => progress(p.model),
+  });
+  const evaluation = result.models[0];
+  if (!evaluation) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'rolling-origin returned no model');
+  const forecasts = evaluation.origins.map((o): RefitForecast => {
+    const base = { startMs: o.originMs, stepSeconds: options.series.stepSeconds, lastObserved: { atMs: o.originMs, value: Number.NaN } };
+    if (!o.forecast) return { ...base, model: evaluation.model, point: [], intervals: [], error: o.error?.message ?? 'no forecast' };
+    return { ...base, model: o.info?.model ?? evaluation.model, point: o.forecast.point, intervals: o.forecast.intervals };
+  });
+  return { name: evaluation.model, forecasts };
+}
+
+/**
+ * Replays the load through the four policies.
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION for bad options,
+ *   PRESCIENT_ERR_MODEL_UNKNOWN for an unknown model name
+ */
+export async function replay(options: ReplayOptions): Promise<ReplayResult> {
+  const { series } = options;
+  const stepSeconds = series.stepSeconds;
+  const endIndex = options.endIndex ?? series.values.length;
+  const hpaUtilisation = options.hpaUtilisation ?? 0.7;
+  const startupDelaySeconds = options.startupDelaySeconds ?? 120;
+  const metricLagSeconds = options.metricLagSeconds ?? 60;
+  const quantile = options.quantile ?? 0.9;
+  validate(options, endIndex, hpaUtilisation, quantile);
+  const capacityPerReplica =
+    options.capacityPerReplica ?? defaultCapacityPerReplica(series.values.slice(0, options.startIndex), hpaUtilisation);
+  const leadTimeSeconds = options.leadTimeSeconds ?? startupDelaySeconds + metricLagSeconds;
+  const minReplicas = options.minReplicas ?? 1;
+  const maxReplicas = options.maxReplicas ?? 1000;
+  const policyCapacityPerReplica = capacityPerReplica * (options.policyUtilisation ?? 1 / (1 + defaultHpaParams.tolerance));
+  const scaling: ScalingPolicy = {
+    capacityPerReplica: policyCapacityPerReplica,
+    quantile,
+    leadTimeSeconds,
+    minReplicas,
+    maxReplicas,
+    scaleIn: options.scaleIn ?? { intervalSeconds: 60, stabilizationWindowSeconds: 300 },
+  };
+  const hpaTargetPerReplica = hpaUtilisation * capacityPerReplica;
+
+  // Refits: at the replay start and every refitEverySteps after; each forecast
+  // must reach the next refit plus the lead window.
+  const refitIndices: number[] = [];
+  for (let i = options.startIndex; i < endIndex; i += options.refitEverySteps) refitIndices.push(i);
+  const horizonSteps = options.refitEverySteps + Math.ceil(leadTimeSeconds / stepSeconds) + 1;
+  const daySteps = 86_400 % stepSeconds === 0 ? 86_400 / stepSeconds : undefined;
+  let done = 0;
+  const total = refitIndices.length * 2;
+  const progress = (model: string): void => options.onProgress?.({ done: ++done, total, model });
+  const predictive = await refitForecasts(options, options.model, options.seasonalPeriods, refitIndices, horizonSteps, quantile, progress);
+  // "Yesterday's load": seasonal naive at one day; without a whole day in steps, its first period.
+  const snaivePeriods = daySteps !== undefined ? [daySteps] : options.seasonalPeriods.slice(0, 1);
+  const snaive = await refitForecasts(options, 'snaive', snaivePeriods, refitIndices, horizonSteps, quantile, progress);
+
+  const loadAt = loadInterpolator(series);
+  const startMs = timeAt(series, options.startIndex);
+  const endMs = timeAt(series, endIndex);
+  const syncMs = defaultHpaParams.syncPeriodSeconds * 1000;
+  const ticks = Math.floor((endMs - startMs) / syncMs);
+  const initialReplicas = Math.min(maxReplicas, Math.max(minReplicas, Math.ceil(loadAt(startMs) / hpaTargetPerReplica - 1e-9)));
+  const hpa: HpaParams = { ...defaultHpaParams, startupDelaySeconds, minReplicas, maxReplicas, initialReplicas };
+  const observedAt = (tMs: number): number => loadAt(tMs - metricLagSeconds * 1000);
+  const reactiveMetric = (tMs: number): HpaMetric => ({ total: observedAt(tMs), targetAverageValue: hpaTargetPerReplica });
+
+  const timelines = {} as Record<PolicyName, HpaTimeline>;
+  const fallbackTicks = {} as Record<PolicyName, number>;
+  timelines.reactive = simulateHpa(hpa, startMs, ticks, reactiveMetric);
+  fallbackTicks.reactive = 0;
+
+  const forecastPolicy = (name: PolicyName, forecastAt: (tMs: number) => ForecastLike | undefined): void => {
+    const tracker = new RecommendationTracker();
+    let fallbacks = 0;
+    timelines[name] = simulateHpa(hpa, startMs, ticks, (tMs, current) => {
+      const forecast = forecastAt(tMs);
+      const observedLoad = observedAt(tMs);
+      if (forecast) {
+        try {
+          const rec = tracker.recommend({ forecast, scaling, nowMs: tMs, observedLoad, currentReplicas: current.spec });
+          return { total: rec.replicas, targetAverageValue: 1 };
+        } catch {
+          // No usable forecast here (past its horizon, missing level): KEDA's fallback is the reactive signal.
+        }
+      }
+      fallbacks++;
+      return reactiveMetric(tMs);
+    });
+    fallbackTicks[name] = fallbacks;
+  };
+  const served = (forecasts: readonly RefitForecast[]) => {
+    return (tMs: number): ForecastLike | undefined => {
+      // The forecast in force at tMs is that of the latest refit at or before it (never a later one).
+      const k = Math.floor((tMs - startMs) / (options.refitEverySteps * stepSeconds * 1000));
+      for (let j = Math.min(k, forecasts.length - 1); j >= 0; j--) {
+        const f = forecasts[j] as RefitForecast;
+        if (f.startMs > tMs) continue;
+        if (f.error === undefined) return f;
+      }
+      return undefined;
+    };
+  };
+  forecastPolicy('predictive', served(predictive.forecasts));
+  forecastPolicy('snaive', served(snaive.forecasts));
+  const oracleForecast = oracle(series, quantile);
+  forecastPolicy('oracle', () => oracleForecast);
+
+  const scores = {} as Record<PolicyName, ProvisioningStats>;
+  for (const name of POLICY_NAMES) scores[name] = scoreTimeline(timelines[name], loadAt, capacityPerReplica, defaultHpaParams.syncPeriodSeconds);
+  const tickMinutes = defaultHpaParams.syncPeriodSeconds / 60;
+  const policies: PolicyResult[] = POLICY_NAMES.map((name) => {
+    const forecasts = name === 'predictive' ? predictive : name === 'snaive' ? snaive : undefined;
+    return {
+      policy: name,
+      ...(forecasts ? { model: forecasts.name, refits: forecasts.forecasts.length, refitFailures: forecasts.forecasts.filter((f) => f.error !== undefined).length } : {}),
+      stats: scores[name],
+      ratiosToReactive: ratiosTo(scores[name], scores.reactive),
+      fallbackMinutes: fallbackTicks[name] * tickMinutes,
+    };
+  });
+
+  return {
+    params: {
+      capacityPerReplica,
+      hpaTargetPerReplica,
+      policyCapacityPerReplica,
+      startupDelaySeconds,
+      metricLagSeconds,
+      leadTimeSeconds,
+      quantile,
+      minReplicas,
+      maxReplicas,
+      refitEverySeconds: options.refitEverySteps * stepSeconds,
+      syncPeriodSeconds: defaultHpaParams.syncPeriodSeconds,
+      historyCapSteps: options.historyCapSteps ?? null,
+      model: predictive.name,
+      loadInterpolation: 'hold',
+    },
+    startMs,
+    endMs,
+    policies,
+    timeline: plotTimeline(series, options.startIndex, endIndex, timelines, startMs),
+    servedForecasts: predictive.forecasts.map((f) => ({
+      originMs: f.startMs,
+      model: f.model,
+      point: f.point,
+      intervals: f.intervals.map((i) => ({ level: i.level, lower: [...i.lower], upper: [...i.upper] })),
+      ...(f.error === undefined ? {} : { error: f.error }),
+    })),
+  };
+}
+
+/** The actual load as a forecast with zero-width intervals at every level the policy may ask for. */
+function oracle(series: Series, quantile: number): ForecastLike {
+  const values = [...series.values];
+  const levels = [...new Set([0.8, 0.95, 2 * quantile - 1])].sort((a, b) => a - b);
+  return {
+    model: 'oracle',
+    startMs: series.startMs,
+    stepSeconds: series.stepSeconds,
+    point: values,
+    intervals: levels.map((level) => ({ level, lower: values, upper: values })),
+    lastObserved: { atMs: series.startMs, value: values[0] as number },
+  };
+}
+
+/** Ready replicas of each policy sampled at the series' own steps. */
+function plotTimeline(
+  series: Series,
+  startIndex: number,
+  endIndex: number,
+  timelines: Record<PolicyName, HpaTimeline>,
+  startMs: number,
+): ReplayResult['timeline'] {
+  const timesMs: number[] = [];
+  const load: number[] = [];
+  const readyReplicas = Object.fromEntries(POLICY_NAMES.map((n) => [n, [] as number[]])) as Record<PolicyName, number[]>;
+  const syncMs = defaultHpaParams.syncPeriodSeconds * 1000;
+  for (let i = startIndex; i < endIndex; i++) {
+    const tMs = timeAt(series, i);
+    const k = Math.floor((tMs - startMs) / syncMs);
+    timesMs.push(tMs);
+    load.push(series.values[i] as number);
+    for (const name of POLICY_NAMES) {
+      const ready = timelines[name].readyReplicas;
+      readyReplicas[name].push((ready[Math.min(k, ready.length - 1)] ?? 0) as number);
+    }
+  }
+  return { stepSeconds: series.stepSeconds, timesMs, load, readyReplicas };
+}
+
+function validate(options: ReplayOptions, endIndex: number, hpaUtilisation: number, quantile: number): void {
+  const problems: string[] = [];
+  const length = options.series.values.length;
+  if (!Number.isInteger(options.startIndex) || options.startIndex < 2) problems.push('startIndex must be an integer ≥ 2');
+  if (!Number.isInteger(endIndex) || endIndex > length || endIndex <= options.startIndex) problems.push(`endIndex must be in (startIndex, ${length}]`);
+  if (!Number.isInteger(options.refitEverySteps) || options.refitEverySteps < 1) problems.push('refitEverySteps must be a positive integer');
+  if (options.capacityPerReplica !== undefined && !(options.capacityPerReplica > 0)) problems.push('capacityPerReplica must be > 0');
+  if (!(hpaUtilisation > 0 && hpaUtilisation <= 1)) problems.push('hpaUtilisation must be in (0, 1]');
+  const pu = options.policyUtilisation;
+  if (pu !== undefined && !(pu > 0 && pu <= 1)) problems.push('policyUtilisation must be in (0, 1]');
+  if (!(quantile > 0.5 && quantile < 1)) problems.push('quantile must be in (0.5, 1)');
+  for (const [key, value] of [
+    ['startupDelaySeconds', options.startupDelaySeconds],
+    ['metricLagSeconds', options.metricLagSeconds],
+    ['leadTimeSeconds', options.leadTimeSeconds],
+  ] as const) {
+    if (value !== undefined && !(value >= 0 && Number.isFinite(value))) problems.push(`${key} must be ≥ 0`);
+  }
+  const min = options.minReplicas ?? 1;
+  const max = options.maxReplicas ?? 1000;
+  if (!Number.isInteger(min) || min < 1) problems.push('minReplicas must be an integer ≥ 1');
+  if (!Number.isInteger(max) || max < min) problems.push('maxReplicas must be an integer ≥ minReplicas');
+  if (problems.length > 0) {
+    throw new PrescientError('PRESCIENT_ERR_VALIDATION', `invalid replay: ${problems.join('; ')}`, {
+      issues: problems.map((message) => ({ path: 'replay', message })),
+    });
+  }
+}

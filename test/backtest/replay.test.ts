@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { generateSynthetic } from '../../data/generate.js';
+import { loadInterpolator, replay, type ReplayOptions, type ReplayResult } from '../../src/backtest/replay.js';
+import type { Series } from '../../src/series/series.js';
+
+const STEP = 300;
+const DAY = 288;
+
+/** 9 days of a clean daily cycle (no bursts, gaps or shift), 5-minute steps. */
+function dailySeries(): Series {
+  const synthetic = generateSynthetic({ days: 9, stepSeconds: STEP, seed: 7, burstsPerDay: 0, gapShare: 0, levelShiftDay: 99, noise: 0.02 });
+  return { startMs: synthetic.timestampsMs[0] as number, stepSeconds: STEP, values: synthetic.values };
+}
+
+function withSpike(series: Series, index: number, steps: number, factor: number): Series {
+  const values = [...series.values];
+  for (let i = index; i < index + steps; i++) values[i] = (values[i] as number) * factor;
+  return { ...series, values };
+}
+
+const startIndex = 8 * DAY;
+const spikeIndex = startIndex + 150;
+
+function options(series: Series): ReplayOptions {
+  return {
+    series,
+    startIndex,
+    model: 'mstl',
+    seasonalPeriods: [DAY],
+    refitEverySteps: 36,
+    startupDelaySeconds: 120,
+    // A fixed capacity, so both runs share units (the default reads history only, but keep it explicit).
+    capacityPerReplica: 50,
+  };
+}
+
+function policy(result: ReplayResult, name: string) {
+  const found = result.policies.find((p) => p.policy === name);
+  if (!found) throw new Error(`no policy ${name}`);
+  return found;
+}
+
+describe('replay', () => {
+  it('holds each sample until the next one', () => {
+    const at = loadInterpolator({ startMs: 0, stepSeconds: 300, values: [1, 5, 9] });
+    expect(at(0)).toBe(1);
+    expect(at(299_999)).toBe(1);
+    expect(at(300_000)).toBe(5);
+    expect(at(10_000_000)).toBe(9);
+    expect(at(-5)).toBe(1);
+  });
+
+  it('uses only the past: a spike no model could know of changes nothing served before it', { timeout: 60_000 }, async () => {
+    const clean = dailySeries();
+    const spiked = withSpike(clean, spikeIndex, 3, 6);
+    const [a, b] = [await replay(options(clean)), await replay(options(spiked))];
+    const spikeMs = clean.startMs + spikeIndex * STEP * 1000;
+
+    // Every forecast made at or before the spike is identical with and without it, and none foresaw it.
+    const before = (r: ReplayResult) => r.servedForecasts.filter((f) => f.originMs <= spikeMs);
+    expect(before(b).length).toBeGreaterThan(3);
+    expect(before(b)).toEqual(before(a));
+    const spikeLoad = spiked.values[spikeIndex] as number;
+    for (const f of before(b)) expect(Math.max(...f.point)).toBeLessThan(spikeLoad / 2);
+    // A forecast made after the spike did see it (the test can tell the difference).
+    expect(b.servedForecasts.filter((f) => f.originMs > spikeMs)).not.toEqual(a.servedForecasts.filter((f) => f.originMs > spikeMs));
+
+    // The predictive replicas up to the spike are the same in both runs ...
+    const upTo = b.timeline.timesMs.findIndex((t) => t >= spikeMs);
+    expect(b.timeline.readyReplicas.predictive.slice(0, upTo + 1)).toEqual(a.timeline.readyReplicas.predictive.slice(0, upTo + 1));
+    // ... while the oracle, which does see the future, scaled up before it.
+    const oracleBefore = b.timeline.readyReplicas.oracle[upTo] as number;
+    expect(oracleBefore).toBeGreaterThan(a.timeline.readyReplicas.oracle[upTo] as number);
+    // So the predictive policy was caught short by the spike and the oracle was not.
+    expect(policy(b, 'predictive').stats.underProvisionedMinutes).toBeGreaterThan(policy(a, 'predictive').stats.underProvisionedMinutes);
+    expect(policy(b, 'oracle').stats.underProvisionedMinutes).toBe(0);
+  });
+
+  it('reports every policy with its ratios to the reactive HPA', { timeout: 60_000 }, async () => {
+    const result = await replay(options(dailySeries()));
+    expect(result.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle']);
+    const reactive = policy(result, 'reactive');
+    expect(reactive.ratiosToReactive.replicaHours).toBe(1);
+    for (const p of result.policies) {
+      expect(p.stats.replicaHours).toBeGreaterThan(0);
+      expect(p.ratiosToReactive.replicaHours).toBeCloseTo(p.stats.replicaHours / reactive.stats.replicaHours, 12);
+      expect(p.fallbackMinutes).toBe(0);
+    }
+    expect(policy(result, 'predictive').refits).toBe(8);
+    expect(policy(result, 'predictive').refitFailures).toBe(0);
+    expect(result.params.leadTimeSeconds).toBe(180);
+    expect(result.params.hpaTargetPerReplica).toBeCloseTo(35, 9);
+    expect(result.timeline.timesMs).toHaveLength(DAY);
+  });
+
+  it('rejects bad options with PRESCIENT_ERR_VALIDATION', async () => {
+    await expect(replay({ ...options(dailySeries()), refitEverySteps: 0 })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
+    await expect(replay({ ...options(dailySeries()), quantile: 0.3 })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
+  });
+});
