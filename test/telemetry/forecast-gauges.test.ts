@@ -1,0 +1,64 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { registerForecastGauges } from '../../src/telemetry/forecast-gauges.js';
+import { forecastAt, statesWith, testConfig } from '../keda/helpers.js';
+
+const T0 = Date.parse('2026-03-02T08:00:00Z');
+
+/** Parses exposition text into "name{labels}" → value. */
+function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+describe('registerForecastGauges', () => {
+  it('exports yhat, interval bounds per level and horizon, recommended replicas and forecast age', async () => {
+    const config = testConfig();
+    const states = statesWith(config);
+    let nowMs = T0;
+    const registry = new Registry();
+    registerForecastGauges(registry, states, () => nowMs);
+
+    // Nothing forecast yet: no series at all (never a fake 0).
+    expect(samples(await registry.metrics()).size).toBe(0);
+
+    // Step i (one a minute from T0) has q90 = 100 + i.
+    const load = Array.from({ length: 120 }, (_, i) => 100 + i);
+    states.setForecast('web', forecastAt(T0, load));
+    nowMs = T0 + 30_000;
+    const s = samples(await registry.metrics());
+    // 5 m ahead of T0 + 30 s → first step at or after T0 + 5.5 min is step 6.
+    expect(s.get('prescient_forecast_yhat{target="web",horizon="5m"}')).toBeCloseTo(106 * 0.8, 9);
+    expect(s.get('prescient_forecast_yhat{target="web",horizon="15m"}')).toBeCloseTo(116 * 0.8, 9);
+    expect(s.get('prescient_forecast_yhat{target="web",horizon="1h"}')).toBeCloseTo(161 * 0.8, 9);
+    expect(s.get('prescient_forecast_yhat_upper{target="web",level="0.8",horizon="5m"}')).toBe(106);
+    expect(s.get('prescient_forecast_yhat_upper{target="web",level="0.95",horizon="5m"}')).toBeCloseTo(106 * 1.1, 9);
+    expect(s.get('prescient_forecast_yhat_lower{target="web",level="0.8",horizon="1h"}')).toBeCloseTo(161 * 0.64, 9);
+    // Window [T0 + 30 s, T0 + 5.5 min] → max q90 at step 5 = 105 → 2 replicas.
+    expect(s.get('prescient_recommended_replicas{target="web"}')).toBe(2);
+    expect(s.get('prescient_scaling_window_load{target="web"}')).toBe(105);
+    expect(s.get('prescient_forecast_age_seconds{target="web"}')).toBe(30);
+    expect(s.get('prescient_forecast_stale{target="web"}')).toBe(0);
+    // The target without scaling gets no replica series.
+    expect([...s.keys()].some((k) => k.includes('target="batch"'))).toBe(false);
+  });
+
+  it('drops horizons past the end of the forecast and marks old forecasts stale', async () => {
+    const config = testConfig();
+    const states = statesWith(config);
+    const registry = new Registry();
+    let nowMs = T0;
+    registerForecastGauges(registry, states, () => nowMs);
+    states.setForecast('web', forecastAt(T0, 200, { steps: 90 }));
+    nowMs = T0 + 61 * 60_000;
+    const s = samples(await registry.metrics());
+    expect(s.has('prescient_forecast_yhat{target="web",horizon="5m"}')).toBe(true);
+    expect(s.has('prescient_forecast_yhat{target="web",horizon="1h"}')).toBe(false);
+    expect(s.get('prescient_forecast_stale{target="web"}')).toBe(1);
+  });
+});
