@@ -33,8 +33,8 @@ export interface AutoOptions {
   readonly origins?: number;
   /** Quantile the target scales on; pinball loss there breaks MASE ties (default 0.9). */
   readonly scalingQuantile?: number;
-  /** Candidate model names (default: every registered model except `auto`). */
-  readonly candidates?: readonly string[];
+  /** Candidate models, by registry name or as Forecasters (default: every registered model except `auto`). */
+  readonly candidates?: readonly (string | Forecaster)[];
   /** Models fitted only with at least `expensiveMinHistorySeconds` of history and `expensiveMinTimeMs` left (default ['lstm']). */
   readonly expensiveModels?: readonly string[];
   /** Default 14 days. */
@@ -237,14 +237,15 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
   const scalingQuantile = options.scalingQuantile ?? 0.9;
   const quantileLevel = levelForQuantile(scalingQuantile);
 
-  async function coldStart(values: readonly number[], ctx: FitContext, reason: string): Promise<Fitted> {
+  async function coldStart(values: readonly number[], ctx: FitContext, reason: string, earlier: readonly string[] = [], scores?: FitInfo['scores']): Promise<Fitted> {
     const period = ctx.seasonalPeriods.find((p) => values.length >= p + 1);
     const fitted = await seasonalNaive.fit(values, { ...ctx, seasonalPeriods: period === undefined ? [] : [period] });
     const spread = standardDeviation(values);
     const what = period === undefined ? 'the last value' : `seasonal naive at ${period} steps`;
     return new FittedWide(fitted, spread, {
       model: 'snaive',
-      notes: [`${reason}: serving ${what} with intervals widened to the spread of the history`],
+      ...(scores === undefined ? {} : { scores }),
+      notes: [...earlier, `${reason}: serving ${what} with intervals widened to the spread of the history`],
     });
   }
 
@@ -288,11 +289,12 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
       const { forecasters } = await import('./registry.js');
       const expensive = new Set(options.expensiveModels ?? ['lstm']);
       const timeLeftMs = ctx.deadlineMs - Date.now();
-      const names = (options.candidates ?? [...forecasters.keys()]).filter((name) => name !== 'auto');
+      const wanted = (options.candidates ?? [...forecasters.keys()]).filter((c) => c !== 'auto');
       const candidates: Forecaster[] = [];
-      for (const name of names) {
-        const forecaster = forecasters.get(name);
-        if (!forecaster) continue;
+      for (const entry of wanted) {
+        const forecaster = typeof entry === 'string' ? forecasters.get(entry) : entry;
+        if (!forecaster || forecaster.name === 'auto') continue;
+        const name = forecaster.name;
         if (expensive.has(name)) {
           if (historySeconds < (options.expensiveMinHistorySeconds ?? 2 * SECONDS_PER_WEEK)) {
             notes.push(`${name} not tried: less history than it needs to be worth it`);
@@ -341,8 +343,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
       if (evaluation.deadlineHit) notes.push('backtest stopped at its time budget; models not fully scored were excluded');
       let ranked = rankCandidates(singles);
       if (ranked.length === 0) {
-        const fitted = await coldStart(values, fitCtx, 'no candidate model passed the backtest');
-        return fitted;
+        return coldStart(values, fitCtx, 'no candidate model passed the backtest', notes, scores);
       }
 
       if ((options.ensemble ?? true) && ranked.length >= 2) {
@@ -392,8 +393,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
           notes.push(`${choice.name} failed on the full history (${toPrescientError(err).code}); trying the next best`);
         }
       }
-      const fitted = await coldStart(values, fitCtx, 'every ranked model failed on the full history');
-      return fitted;
+      return coldStart(values, fitCtx, 'every ranked model failed on the full history', notes, scores);
     },
   };
 

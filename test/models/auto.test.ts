@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { coverage } from '../../src/backtest/metrics.js';
+import { auto, createAutoForecaster } from '../../src/models/auto.js';
+import type { FitContext, Fitted, Forecaster } from '../../src/models/forecaster.js';
+import { forecasters } from '../../src/models/registry.js';
+import { seasonalNaive } from '../../src/models/seasonal-naive.js';
+
+const FIVE_MIN = 300;
+const DAY = 288;
+
+/** Seeded standard normal noise (Box–Muller over an LCG), so runs repeat. */
+function noise(seed: number): () => number {
+  let state = seed;
+  const uniform = (): number => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return (state + 1) / 2_147_483_649;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+/** 5-minute load with a daily cycle, a trend and noise. */
+function load(days: number, seed = 1, trendPerDay = 0): number[] {
+  const n = noise(seed);
+  return Array.from({ length: days * DAY }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / DAY) + (trendPerDay * i) / DAY + 5 * n());
+}
+
+function ctx(periods: number[], deadlineMs = Date.now() + 60_000): FitContext {
+  return { stepSeconds: FIVE_MIN, startMs: Date.UTC(2024, 0, 1), seasonalPeriods: periods, deadlineMs, seed: 1 };
+}
+
+/** Seasonal naive with its intervals shrunk to a fifth: a model whose own intervals are far too narrow. */
+const narrowNaive: Forecaster = {
+  name: 'narrow-naive',
+  minLength: (c) => seasonalNaive.minLength(c),
+  async fit(values, c) {
+    const inner = await seasonalNaive.fit(values, c);
+    return {
+      info: { model: 'narrow-naive', notes: [] },
+      predict(horizon, levels) {
+        const f = inner.predict(horizon, levels);
+        return {
+          point: f.point,
+          intervals: f.intervals.map((i) => ({
+            level: i.level,
+            lower: f.point.map((p, h) => p - ((p - (i.lower[h] as number)) / 5)),
+            upper: f.point.map((p, h) => p + (((i.upper[h] as number) - p) / 5)),
+          })),
+        };
+      },
+      dispose: () => inner.dispose(),
+    };
+  },
+};
+
+/** A model that fits short histories but fails on longer ones (as a fragile model might on the full history). */
+function failsAbove(length: number, base: Forecaster): Forecaster {
+  return {
+    name: `fragile-${base.name}`,
+    minLength: (c) => base.minLength(c),
+    async fit(values, c) {
+      if (values.length > length) throw new Error('numerical failure');
+      const inner = await base.fit(values, c);
+      return { ...inner, info: { model: `fragile-${base.name}`, notes: [] }, predict: inner.predict.bind(inner), dispose: () => inner.dispose() };
+    },
+  };
+}
+
+/** A model whose fitted predict fails for horizons longer than a day. */
+const shortSighted: Forecaster = {
+  name: 'short-sighted',
+  minLength: () => 2,
+  async fit(values) {
+    const last = values[values.length - 1] as number;
+    const fitted: Fitted = {
+      info: { model: 'short-sighted', notes: [] },
+      predict(horizon, levels) {
+        if (horizon > DAY) throw new Error('cannot see that far');
+        return { point: Array(horizon).fill(last), intervals: levels.map((level) => ({ level, lower: Array(horizon).fill(last - 1), upper: Array(horizon).fill(last + 1) })) };
+      },
+      dispose() {},
+    };
+    return fitted;
+  },
+};
+
+describe('auto', () => {
+  it('is registered and never lists itself as a candidate', async () => {
+    expect(forecasters.get('auto')).toBe(auto);
+    const fitted = await auto.fit(load(4), ctx([DAY]));
+    expect(Object.keys(fitted.info.scores ?? {})).not.toContain('auto');
+    expect(Object.keys(fitted.info.scores ?? {})).toEqual(expect.arrayContaining(['snaive', 'mstl']));
+    fitted.dispose();
+  });
+
+  it('serves seasonal naive with widened intervals and says so when history is under two days', async () => {
+    const values = load(1.5);
+    const fitted = await auto.fit(values, ctx([DAY]));
+    expect(fitted.info.model).toBe('snaive');
+    expect(fitted.info.notes.join(' ')).toMatch(/cold start: 36\.0 h of history/);
+    const own = (await seasonalNaive.fit(values, ctx([DAY]))).predict(DAY, [0.8]);
+    const wide = fitted.predict(DAY, [0.8]);
+    expect(wide.point).toEqual(own.point);
+    const width = (f: typeof own): number => (f.intervals[0]!.upper[0] as number) - (f.intervals[0]!.lower[0] as number);
+    expect(width(wide)).toBeGreaterThan(width(own));
+    // At least ±z₀.₈·sd(history) ≈ ±1.28 · 29.
+    expect(width(wide)).toBeGreaterThan(2 * 1.28 * 25);
+  });
+
+  it('falls to the last value when there is not even one season of history', async () => {
+    const fitted = await auto.fit(load(0.5), ctx([DAY]));
+    expect(fitted.info.notes.join(' ')).toMatch(/the last value/);
+    expect(new Set(fitted.predict(10, [0.8]).point).size).toBe(1);
+  });
+
+  it('drops the weekly season with less than two weeks of history', async () => {
+    const fitted = await auto.fit(load(5), ctx([DAY, 7 * DAY]));
+    expect(fitted.info.notes.join(' ')).toMatch(/weekly season \(2016 steps\) dropped/);
+    fitted.dispose();
+  });
+
+  it('serves the candidate with the lowest backtest MASE and records every score', async () => {
+    const values = load(6, 3, 15);
+    const fitted = await createAutoForecaster({ ensemble: false }).fit(values, ctx([DAY]));
+    const scores = fitted.info.scores ?? {};
+    const best = Object.entries(scores).sort(([, a], [, b]) => (a['mase'] as number) - (b['mase'] as number))[0]?.[0];
+    expect(fitted.info.model).toBe(best);
+    expect(scores['snaive']?.['origins']).toBe(3);
+    expect(scores['snaive']?.['coverage0.8']).toBeGreaterThanOrEqual(0);
+    expect(fitted.info.notes.join(' ')).toMatch(new RegExp(`chose ${best} by backtest`));
+    const forecast = fitted.predict(DAY, [0.8, 0.95]);
+    expect(forecast.point).toHaveLength(DAY);
+    expect(forecast.intervals.map((i) => i.level)).toEqual([0.8, 0.95]);
+    fitted.dispose();
+  });
+
+  it('scores median ensembles of the best two and three and serves one only when it wins', async () => {
+    const fitted = await createAutoForecaster({ candidates: ['snaive', 'mstl', narrowNaive] }).fit(load(6, 5), ctx([DAY]));
+    const scores = fitted.info.scores ?? {};
+    const ensembles = Object.keys(scores).filter((k) => k.startsWith('ensemble:'));
+    expect(ensembles).toHaveLength(2);
+    const singles = Object.entries(scores).filter(([k]) => !k.startsWith('ensemble:'));
+    const bestSingle = Math.min(...singles.map(([, s]) => s['mase'] as number));
+    const chosen = scores[fitted.info.model];
+    expect(chosen).toBeDefined();
+    if (fitted.info.model.startsWith('ensemble:')) expect(chosen?.['mase']).toBeLessThan(bestSingle);
+    else expect(chosen?.['mase']).toBeLessThanOrEqual(bestSingle * 1.01);
+    fitted.dispose();
+  });
+
+  it('calibrates intervals that are too narrow so that about 80 % and 95 % of the next day is covered', async () => {
+    const values = load(9, 11);
+    const history = values.slice(0, 8 * DAY);
+    const nextDay = values.slice(8 * DAY);
+    const forecaster = createAutoForecaster({ candidates: [narrowNaive], ensemble: false });
+    const fitted = await forecaster.fit(history, ctx([DAY]));
+    expect(fitted.info.notes.join(' ')).toMatch(/calibrated by split conformal/);
+    const raw = (await narrowNaive.fit(history, ctx([DAY]))).predict(DAY, [0.8, 0.95]);
+    const served = fitted.predict(DAY, [0.8, 0.95]);
+    const cov = (f: typeof raw, k: number): number => coverage(nextDay, f.intervals[k]!.lower, f.intervals[k]!.upper);
+    expect(cov(raw, 0)).toBeLessThan(0.35);
+    expect(cov(served, 0)).toBeGreaterThan(0.7);
+    expect(cov(served, 0)).toBeLessThan(0.9);
+    expect(cov(served, 1)).toBeGreaterThan(0.9);
+    for (const interval of served.intervals) {
+      interval.lower.forEach((l, h) => expect(l).toBeLessThanOrEqual(served.point[h] as number));
+      interval.upper.forEach((u, h) => expect(u).toBeGreaterThanOrEqual(served.point[h] as number));
+    }
+  });
+
+  it('falls back to the next best when the chosen model fails on the full history, and records it', async () => {
+    const values = load(5, 2);
+    // Fits every backtest origin (≤ 4 days of history) but not the 5-day history.
+    const fragile = failsAbove(4 * DAY, seasonalNaive);
+    const fitted = await createAutoForecaster({ candidates: [fragile], ensemble: false }).fit(values, ctx([DAY]));
+    // The only candidate failed: the ladder ends at seasonal naive with a note.
+    expect(fitted.info.model).toBe('snaive');
+    expect(fitted.info.notes.join(' ')).toMatch(/fragile-snaive failed on the full history/);
+
+    // A fragile copy of mstl wins the backtest over seasonal naive, then fails on the full history.
+    const fragileMstl = failsAbove(4 * DAY, forecasters.get('mstl') as Forecaster);
+    const fallen = await createAutoForecaster({ candidates: [fragileMstl, 'snaive'], ensemble: false }).fit(values, ctx([DAY]));
+    const scores = fallen.info.scores ?? {};
+    expect(scores['fragile-mstl']?.['mase']).toBeLessThan(scores['snaive']?.['mase'] as number);
+    expect(fallen.info.model).toBe('snaive');
+    expect(fallen.info.fallbackFrom).toBe('fragile-mstl');
+    expect(fallen.predict(DAY, [0.8]).point).toHaveLength(DAY);
+    fallen.dispose();
+  });
+
+  it('serves seasonal naive when the chosen model fails at predict time, and records the fallback', async () => {
+    const fitted = await createAutoForecaster({ candidates: [shortSighted], ensemble: false }).fit(load(4, 4), ctx([DAY]));
+    expect(fitted.info.model).toBe('short-sighted');
+    expect(fitted.predict(DAY, [0.8]).point).toHaveLength(DAY);
+    const long = fitted.predict(2 * DAY, [0.8]);
+    expect(long.point).toHaveLength(2 * DAY);
+    expect(fitted.info.model).toBe('snaive');
+    expect(fitted.info.fallbackFrom).toBe('short-sighted');
+    expect(fitted.info.notes.join(' ')).toMatch(/failed at predict time/);
+  });
+
+  it('throws PRESCIENT_ERR_SERIES_TOO_SHORT below two values', async () => {
+    await expect(auto.fit([1], ctx([]))).rejects.toMatchObject({ code: 'PRESCIENT_ERR_SERIES_TOO_SHORT' });
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { applyCalibration, calibrate, empiricalCoverage } from '../../src/models/conformal.js';
+import type { Forecast } from '../../src/models/forecaster.js';
+
+/** A flat forecast at 0 with a ±1 interval at 0.8. */
+function flat(horizon: number): Forecast {
+  return { point: Array(horizon).fill(0), intervals: [{ level: 0.8, lower: Array(horizon).fill(-1), upper: Array(horizon).fill(1) }] };
+}
+
+describe('conformal calibration', () => {
+  it('learns the scale of the residuals in units of the model’s own half-width', () => {
+    // Residuals 1..100 above the point and −1..−100 below, own half-width 1.
+    const actual = Array.from({ length: 200 }, (_, i) => (i < 100 ? i + 1 : -(i - 99)));
+    const calibration = calibrate([{ actual, forecast: flat(200) }], { minPerBucket: 1000 });
+    expect(calibration?.mode).toBe('scaled');
+    expect(calibration?.buckets).toHaveLength(1);
+    const served = applyCalibration(flat(3), calibration!, [0.8]);
+    // Upper: ⌈201 · 0.9⌉ = 181st of 200 sorted scores (−100..−1, 1..100) = 81; lower: ⌊201 · 0.1⌋ = 20th = −81.
+    expect(served.intervals[0]?.upper).toEqual([81, 81, 81]);
+    expect(served.intervals[0]?.lower).toEqual([-81, -81, -81]);
+    // The calibrated band covers 80 % of the calibration residuals (±81 holds 162 of 200).
+    const band: Forecast = { point: Array(200).fill(0), intervals: [{ level: 0.8, lower: Array(200).fill(-81), upper: Array(200).fill(81) }] };
+    expect(empiricalCoverage([{ actual, forecast: band }], 0.8)).toBeCloseTo(0.81, 9);
+  });
+
+  it('keeps the model’s shape: a band twice as wide at a step stays twice as wide', () => {
+    const actual = Array.from({ length: 400 }, (_, i) => ((i * 7919) % 400) / 100 - 2);
+    const calibration = calibrate([{ actual, forecast: flat(400) }])!;
+    const forecast: Forecast = { point: [10, 10], intervals: [{ level: 0.8, lower: [9, 8], upper: [11, 12] }] };
+    const served = applyCalibration(forecast, calibration, [0.8, 0.95]);
+    const [i80, i95] = served.intervals;
+    expect((i80!.upper[1]! - 10) / (i80!.upper[0]! - 10)).toBeCloseTo(2, 9);
+    expect(i95!.upper[0]).toBeGreaterThan(i80!.upper[0]!);
+    expect(i95!.lower[0]).toBeLessThan(i80!.lower[0]!);
+  });
+
+  it('pools residuals per horizon bucket, so later steps get wider bands when errors grow', () => {
+    const horizon = 200;
+    const samples = [0, 1, 2].map((k) => ({
+      actual: Array.from({ length: horizon }, (_, h) => (h < 100 ? 1 : 10) * (((h + k) % 2) * 2 - 1)),
+      forecast: flat(horizon),
+    }));
+    const calibration = calibrate(samples, { minPerBucket: 300 })!;
+    expect(calibration.buckets).toHaveLength(2);
+    const served = applyCalibration(flat(horizon), calibration, [0.8]);
+    expect(served.intervals[0]?.upper[0]).toBe(1);
+    expect(served.intervals[0]?.upper[150]).toBe(10);
+    // Beyond the calibrated horizon the last bucket applies.
+    expect(applyCalibration(flat(300), calibration, [0.8]).intervals[0]?.upper[299]).toBe(10);
+  });
+
+  it('uses raw residuals when the model gives no interval width, and never crosses the point', () => {
+    const point = [5, 5, 5, 5];
+    const zeroWidth: Forecast = { point, intervals: [{ level: 0.8, lower: point, upper: point }] };
+    const calibration = calibrate([{ actual: [6, 7, 8, 9], forecast: zeroWidth }])!;
+    expect(calibration.mode).toBe('absolute');
+    const served = applyCalibration(zeroWidth, calibration, [0.8]);
+    // All residuals positive: the lower bound stays at the point.
+    expect(served.intervals[0]?.lower).toEqual(point);
+    expect(served.intervals[0]?.upper.every((u) => u > 5)).toBe(true);
+  });
+
+  it('returns undefined when there is nothing to calibrate from', () => {
+    expect(calibrate([{ actual: [], forecast: flat(0) }])).toBeUndefined();
+  });
+});
