@@ -64,6 +64,7 @@ export class Engine {
   private readonly failures = new Map<string, number>();
   private readonly abort = new AbortController();
   private readonly now: () => number;
+  private started = false;
   private stopped = false;
 
   constructor(private readonly deps: EngineDeps) {
@@ -72,6 +73,8 @@ export class Engine {
 
   /** Loads persisted forecasts, then starts every target's refresh loop. */
   async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
     await Promise.all(this.deps.config.targets.map((target) => this.restore(target)));
     for (const target of this.deps.config.targets) this.schedule(target, 0);
   }
