@@ -94,20 +94,18 @@ export function createPrometheusClient(config: PrometheusConfig, options: Promet
       if (authorization) headers['authorization'] = authorization;
       const request = (isHttps ? https : http).request(endpoint, { method: 'POST', agent, headers });
       let settled = false;
-      // Why we aborted, so the errors the abort itself raises (ECONNRESET, "aborted") do not hide it.
-      let abortReason: Error | undefined;
-      const abort = (reason: Error): void => {
-        abortReason ??= reason;
-        request.destroy(reason);
-      };
-      const timer = setTimeout(() => abort(new TransientError(`no complete answer within ${config.timeoutSeconds} s`)), timeoutMs);
       const fail = (err: unknown): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const reason = abortReason ?? err;
-        reject(reason instanceof TransientError || reason instanceof PrescientError ? reason : new TransientError(describeNetworkError(reason)));
+        reject(err instanceof TransientError || err instanceof PrescientError ? err : new TransientError(describeNetworkError(err)));
       };
+      // Settle first, then tear down: the errors the teardown raises (ECONNRESET, "aborted") are ignored.
+      const abort = (reason: Error): void => {
+        fail(reason);
+        request.destroy();
+      };
+      const timer = setTimeout(() => abort(new TransientError(`no complete answer within ${config.timeoutSeconds} s`)), timeoutMs);
       request.on('error', fail);
       request.on('response', (response) => {
         const status = response.statusCode ?? 0;
