@@ -1,0 +1,81 @@
+/**
+ * Load client for benchmarks/keda-getmetrics.ts, run as a separate process:
+ * several concurrent callers send GetMetrics exactly as KEDA does (trigger
+ * metadata in scalerMetadata, an s0- metric name) on one connection, for a
+ * warm-up and then a measured period; prints one JSON line with calls/s and
+ * latency percentiles (ms, measured in this process around each call).
+ *
+ * Usage: tsx benchmarks/keda-client.ts <port> <concurrency> <durationSeconds> <warmupSeconds>
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { PROTO_PATH } from '../src/keda/server.js';
+
+const [port = '9090', concurrency = '16', durationSeconds = '10', warmupSeconds = '2'] = process.argv.slice(2);
+const definition = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: String, defaults: true }));
+const ExternalScaler = (definition.externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
+const client = new ExternalScaler(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client &
+  Record<string, (req: unknown, cb: (err: grpc.ServiceError | null, res: { metricValues: Array<{ metricValue: string; metricValueFloat: number }> }) => void) => void>;
+
+const request = {
+  scaledObjectRef: { name: 'taxi-api', namespace: 'bench', scalerMetadata: { scalerAddress: `prescient:${port}`, target: 'taxi', mode: 'replicas' } },
+  metricName: 's0-prescient-taxi-replicas',
+};
+
+function call(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    client.GetMetrics!(request, (err, res) => {
+      if (err) return reject(err);
+      const value = res.metricValues[0];
+      // Read both fields as KEDA does; a missing or inconsistent answer is a failure.
+      if (!value || !(value.metricValueFloat > 0) || Number(value.metricValue) !== Math.ceil(value.metricValueFloat)) {
+        return reject(new Error(`bad answer ${JSON.stringify(res)}`));
+      }
+      resolve(value.metricValueFloat);
+    });
+  });
+}
+
+const latenciesMs: number[] = [];
+let errors = 0;
+let lastValue = 0;
+let measuring = false;
+let stop = false;
+
+async function caller(): Promise<void> {
+  while (!stop) {
+    const started = process.hrtime.bigint();
+    try {
+      lastValue = await call();
+      if (measuring) latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+    } catch {
+      if (measuring) errors++;
+    }
+  }
+}
+
+await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 5_000, (err) => (err ? reject(err) : resolve())));
+const callers = Array.from({ length: Number(concurrency) }, () => caller());
+await new Promise((r) => setTimeout(r, Number(warmupSeconds) * 1000));
+measuring = true;
+const started = performance.now();
+await new Promise((r) => setTimeout(r, Number(durationSeconds) * 1000));
+measuring = false;
+const elapsedSeconds = (performance.now() - started) / 1000;
+stop = true;
+await Promise.all(callers);
+client.close();
+
+latenciesMs.sort((a, b) => a - b);
+const pct = (p: number): number => latenciesMs[Math.min(latenciesMs.length - 1, Math.floor((p / 100) * latenciesMs.length))] ?? Number.NaN;
+process.stdout.write(
+  `${JSON.stringify({
+    calls: latenciesMs.length,
+    errors,
+    elapsedSeconds,
+    callsPerSecond: latenciesMs.length / elapsedSeconds,
+    latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: latenciesMs[latenciesMs.length - 1] ?? Number.NaN },
+    concurrency: Number(concurrency),
+    lastValue,
+  })}\n`,
+);
