@@ -101,9 +101,23 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
   const recheckMs = options.streamRecheckMs ?? 15_000;
   const openStreams = new Set<grpc.ServerWritableStream<ScaledObjectRef, unknown>>();
 
+  // KEDA sends the same few metadata maps every poll: parse each once.
+  const parsed = new Map<string, ScalerMetadata>();
+  function metadataOf(ref: ScaledObjectRef): ScalerMetadata {
+    const map = ref.scalerMetadata ?? {};
+    const key = JSON.stringify(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    let meta = parsed.get(key);
+    if (!meta) {
+      meta = parseScalerMetadata(map);
+      if (parsed.size >= 1_000) parsed.clear();
+      parsed.set(key, meta);
+    }
+    return meta;
+  }
+
   /** Metric value for a trigger now. Throws PrescientError. */
   function evaluate(ref: ScaledObjectRef): Evaluation {
-    const meta = parseScalerMetadata(ref.scalerMetadata ?? {});
+    const meta = metadataOf(ref);
     const rec = recommender.recommend(meta.target, now(), {
       quantile: meta.quantile,
       leadTimeSeconds: meta.leadTimeSeconds,
@@ -117,7 +131,7 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
   }
 
   function metricSpecOf(ref: ScaledObjectRef): GetMetricSpecResponse {
-    const meta = parseScalerMetadata(ref.scalerMetadata ?? {});
+    const meta = metadataOf(ref);
     const { scaling } = recommender.scalingOf(meta.target);
     const size = meta.mode === 'replicas' ? 1 : scaling.capacityPerReplica;
     return { metricSpecs: [{ metricName: metricNameOf(meta.target, meta.mode), targetSize: String(Math.ceil(size)), targetSizeFloat: size }] };
@@ -152,7 +166,7 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
       let target: string;
       try {
         const first = compute(call.request);
-        target = parseScalerMetadata(call.request.scalerMetadata ?? {}).target;
+        target = metadataOf(call.request).target;
         last = key(first);
         call.write(first);
       } catch (err) {
