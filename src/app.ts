@@ -51,6 +51,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const app = Fastify({
     logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info' },
     bodyLimit: config.server.bodyLimitBytes,
+    // Per-request log lines would cost more than serving a cached forecast; errors are still logged.
+    disableRequestLogging: true,
     // Route params are target names; refuse pathological ones early.
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>();

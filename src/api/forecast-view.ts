@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import { isStale, type TargetState } from '../engine/target-state.js';
+import { isStale, type TargetForecast, type TargetState } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
 import type { ForecastBody } from './schemas.js';
 
@@ -51,4 +51,33 @@ export function forecastView(state: TargetState, nowMs: number, horizonSeconds?:
     stale: isStale(state, nowMs),
     notes: [...forecast.notes],
   };
+}
+
+/** Rendered bodies per stored forecast; a new forecast object starts a new cache, the old one is collected. */
+const rendered = new WeakMap<TargetForecast, Map<string, string>>();
+/** Distinct (horizon, levels, stale) renderings kept per forecast: dashboards ask for a handful. */
+const MAX_RENDERINGS = 32;
+
+/**
+ * forecastView as JSON text, cached per stored forecast: serving a cached
+ * forecast is the hottest path (dashboards, autoscalers), and building 288
+ * ISO timestamps and serialising ~40 kB on every request would cap it far
+ * below its goal. Same errors as forecastView.
+ */
+export function forecastJson(state: TargetState, nowMs: number, horizonSeconds?: number, levels?: readonly number[]): string {
+  const forecast = state.forecast;
+  if (!forecast) return JSON.stringify(forecastView(state, nowMs, horizonSeconds, levels));
+  const key = `${horizonSeconds ?? ''}|${levels?.join(',') ?? ''}|${isStale(state, nowMs)}`;
+  let cache = rendered.get(forecast);
+  if (!cache) {
+    cache = new Map();
+    rendered.set(forecast, cache);
+  }
+  let body = cache.get(key);
+  if (body === undefined) {
+    body = JSON.stringify(forecastView(state, nowMs, horizonSeconds, levels));
+    if (cache.size >= MAX_RENDERINGS) cache.clear();
+    cache.set(key, body);
+  }
+  return body;
 }

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import { isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
-import { forecastView } from './forecast-view.js';
-import { errorBodySchema, forecastQuery, forecastSchema, targetNameParams, targetSummarySchema } from './schemas.js';
+import { forecastJson } from './forecast-view.js';
+import { errorBodySchema, forecastQuery, forecastSchema, targetNameParams, targetSummarySchema, type ForecastBody } from './schemas.js';
 
 export interface TargetRoutesOptions {
   readonly states: TargetStates;
@@ -61,5 +61,9 @@ export const targetRoutes: FastifyPluginAsyncZod<TargetRoutesOptions> = async (a
       querystring: forecastQuery,
       response: { 200: forecastSchema, 400: errorBodySchema, 404: errorBodySchema, 503: errorBodySchema },
     },
-  }, async (request) => forecastView(requireTarget(states, request.params.name), now(), request.query.horizon, request.query.levels));
+  }, async (request, reply) => {
+    const body = forecastJson(requireTarget(states, request.params.name), now(), request.query.horizon, request.query.levels);
+    // Fastify sends a JSON string as is; the cast only tells the type provider so (the schema above still documents the shape).
+    return reply.type('application/json; charset=utf-8').send(body as unknown as ForecastBody);
+  });
 };
