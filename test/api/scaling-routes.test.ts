@@ -1,10 +1,9 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installErrorHandling } from '../../src/api/error-handler.js';
 import { scalingRoutes, toQuantity } from '../../src/api/scaling-routes.js';
+import { buildApp } from '../../src/app.js';
 import type { TargetStates } from '../../src/engine/target-state.js';
-import { forecastAt, statesWith, testConfig } from '../keda/helpers.js';
+import { forecastAt, testConfig } from '../keda/helpers.js';
 
 const TOKEN = 'test-token-0123456789';
 const T0 = Date.parse('2026-03-02T08:00:00Z');
@@ -12,16 +11,17 @@ let nowMs = T0;
 let states: TargetStates;
 let app: FastifyInstance;
 
-// The same compilers and error handler as src/app.ts; the lead's buildApp registers this plugin.
+// The real app (compilers, error handler, OpenAPI), with the engine stopped:
+// tests put forecasts into its TargetStates directly.
 beforeEach(async () => {
   nowMs = T0;
   const config = testConfig();
-  states = statesWith(config);
-  app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  installErrorHandling(app);
-  await app.register(scalingRoutes, { states, config, now: () => nowMs });
+  app = await buildApp({ config, now: () => nowMs, logger: false, startEngine: false });
+  states = app.prescient.states;
+  // Until src/app.ts registers the scaling routes itself.
+  if (!app.hasRoute({ method: 'GET', url: '/api/v1/keda/:target' })) {
+    await app.register(scalingRoutes, { states, config, now: () => nowMs });
+  }
   await app.ready();
 });
 
@@ -174,5 +174,21 @@ describe('toQuantity', () => {
     expect(toQuantity(1.5)).toBe('1500m');
     expect(toQuantity(0.0001)).toBe('1m');
     expect(toQuantity(0)).toBe('0');
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents the scaling routes', async () => {
+    const res = await app.inject({ url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = Object.keys(res.json().paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/v1/targets/{name}/recommendation',
+        '/api/v1/targets/{name}/schedule',
+        '/api/v1/keda/{target}',
+        '/apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}',
+      ]),
+    );
   });
 });
