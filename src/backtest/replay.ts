@@ -77,6 +77,12 @@ export interface ReplayOptions {
   /** Wall-clock limit for the fits, ms since epoch. */
   readonly deadlineMs?: number;
   readonly seed?: number;
+  /**
+   * Forecasts already made by the rolling-origin evaluation at exactly the
+   * refit indices, for the predictive model: reused instead of refitting
+   * (the same forecasts, so the replay costs no extra fits).
+   */
+  readonly precomputed?: PrecomputedForecasts;
   /** Called after each refit fit (both models), for progress bars. */
   readonly onProgress?: (progress: { readonly done: number; readonly total: number; readonly model: string }) => void;
 }
@@ -167,6 +173,17 @@ export function defaultCapacityPerReplica(history: readonly number[], hpaUtilisa
   return Math.max(p95, 1e-9) / 20 / hpaUtilisation;
 }
 
+/** Forecasts from src/backtest/rolling-origin.ts `evaluate`, one per refit index in order. */
+export interface PrecomputedForecasts {
+  readonly model: string;
+  readonly origins: readonly {
+    readonly originIndex: number;
+    readonly forecast?: { readonly point: readonly number[]; readonly intervals: readonly Interval[] };
+    readonly info?: { readonly model: string };
+    readonly error?: { readonly message: string };
+  }[];
+}
+
 interface RefitForecast extends ForecastLike {
   readonly error?: string;
 }
@@ -184,6 +201,12 @@ async function refitForecasts(
   quantile: number,
   progress: (model: string) => void,
 ): Promise<{ name: string; forecasts: RefitForecast[] }> {
+  if (options.precomputed && model === options.model) {
+    const pre = options.precomputed;
+    const same = pre.origins.length === refitIndices.length && pre.origins.every((o, k) => o.originIndex === refitIndices[k]);
+    if (!same) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'precomputed forecasts do not match the refit indices');
+    return { name: pre.model, forecasts: toRefitForecasts(options.series, pre) };
+  }
   const result = await evaluate({
     series: options.series,
     models: [model],
@@ -199,12 +222,16 @@ async function refitForecasts(
   });
   const evaluation = result.models[0];
   if (!evaluation) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'rolling-origin returned no model');
-  const forecasts = evaluation.origins.map((o): RefitForecast => {
-    const base = { startMs: o.originMs, stepSeconds: options.series.stepSeconds, lastObserved: { atMs: o.originMs, value: Number.NaN } };
+  return { name: evaluation.model, forecasts: toRefitForecasts(options.series, evaluation) };
+}
+
+function toRefitForecasts(series: Series, evaluation: PrecomputedForecasts): RefitForecast[] {
+  return evaluation.origins.map((o): RefitForecast => {
+    const startMs = timeAt(series, o.originIndex);
+    const base = { startMs, stepSeconds: series.stepSeconds, lastObserved: { atMs: startMs, value: Number.NaN } };
     if (!o.forecast) return { ...base, model: evaluation.model, point: [], intervals: [], error: o.error?.message ?? 'no forecast' };
     return { ...base, model: o.info?.model ?? evaluation.model, point: o.forecast.point, intervals: o.forecast.intervals };
   });
-  return { name: evaluation.model, forecasts };
 }
 
 /**

@@ -1,0 +1,218 @@
+/**
+ * One backtest, as the CLI, REST and benchmarks run it: the rolling-origin
+ * accuracy evaluation of every requested model (src/backtest/rolling-origin.ts)
+ * and the autoscaling replay (src/backtest/replay.ts) over the same span,
+ * returned as one plain, JSON-safe {@link BacktestResult}
+ * (schema: src/backtest/result.ts).
+ */
+import { PrescientError } from '../errors.js';
+import { forecasters } from '../models/registry.js';
+import type { Series } from '../series/series.js';
+import { detectSeasonalPeriods } from '../series/seasonality.js';
+import { evaluate, originIndicesFor } from './rolling-origin.js';
+import { replay } from './replay.js';
+import type { BacktestResult, ModelSummary } from './result.js';
+
+/** Evaluated when no models are named: these four, as far as they are registered. */
+export const DEFAULT_MODELS = ['auto', 'snaive', 'mstl', 'sarima'] as const;
+
+export function defaultModels(): string[] {
+  return DEFAULT_MODELS.filter((m) => forecasters.has(m));
+}
+
+export interface ReplaySettings {
+  /** Model that feeds the predictive policy (default: `auto` when evaluated, else the first model). */
+  readonly model?: string;
+  readonly refitEverySeconds?: number;
+  readonly capacityPerReplica?: number;
+  readonly hpaUtilisation?: number;
+  readonly policyUtilisation?: number;
+  readonly startupDelaySeconds?: number;
+  readonly metricLagSeconds?: number;
+  readonly minReplicas?: number;
+  readonly maxReplicas?: number;
+  readonly leadTimeSeconds?: number;
+}
+
+export interface BacktestOptions {
+  readonly series: Series;
+  /** Where the series came from, for the result (a file path or a PromQL query). */
+  readonly source: string;
+  /** Grid points that were gaps filled by interpolation. */
+  readonly filledGaps?: number;
+  /** Registry names; default {@link defaultModels}. */
+  readonly models?: readonly string[];
+  /** Number of origins (default 7). */
+  readonly origins?: number;
+  /** Seconds between origins (default: the horizon). */
+  readonly spacingSeconds?: number;
+  /** Forecast horizon (default one day). */
+  readonly horizonSeconds?: number;
+  /** History fitted at each origin, at most (default 28 days). */
+  readonly historySeconds?: number;
+  /** Interval levels (default [0.8, 0.95]). */
+  readonly levels?: readonly number[];
+  /** Scaling quantile: scored by pinball loss and used by the replay's policy (default 0.9). */
+  readonly quantile?: number;
+  /** Seasonal periods in seconds; detected from the series when absent. */
+  readonly seasonalPeriodsSeconds?: readonly number[];
+  /** The autoscaling replay, or false to skip it. */
+  readonly replay?: ReplaySettings | false;
+  /** Wall-clock limit, ms since epoch. */
+  readonly deadlineMs?: number;
+  readonly onProgress?: (progress: { readonly phase: 'accuracy' | 'replay'; readonly done: number; readonly total: number; readonly model: string }) => void;
+}
+
+function steps(seconds: number, stepSeconds: number, what: string): number {
+  const n = Math.round(seconds / stepSeconds);
+  if (!(n >= 1)) throw new PrescientError('PRESCIENT_ERR_VALIDATION', `${what} (${seconds} s) is shorter than one step (${stepSeconds} s)`);
+  return n;
+}
+
+/**
+ * Runs the evaluation and the replay.
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION (bad options, series too
+ *   short for the origins), PRESCIENT_ERR_MODEL_UNKNOWN
+ */
+export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
+  const started = performance.now();
+  const { series } = options;
+  const stepSeconds = series.stepSeconds;
+  const models = [...(options.models ?? defaultModels())];
+  const horizonSteps = steps(options.horizonSeconds ?? 86_400, stepSeconds, 'horizon');
+  const spacingSteps = steps(options.spacingSeconds ?? horizonSteps * stepSeconds, stepSeconds, 'origin spacing');
+  const historyCapSteps = steps(options.historySeconds ?? 28 * 86_400, stepSeconds, 'history');
+  const originCount = options.origins ?? 7;
+  const quantile = options.quantile ?? 0.9;
+  const seasonalPeriods = options.seasonalPeriodsSeconds
+    ? options.seasonalPeriodsSeconds.map((s) => steps(s, stepSeconds, 'seasonal period'))
+    : detectSeasonalPeriods(series.values, stepSeconds);
+  const originIndices = originIndicesFor(series.values.length, originCount, horizonSteps, spacingSteps);
+  if (originIndices.length === 0) {
+    throw new PrescientError(
+      'PRESCIENT_ERR_VALIDATION',
+      `the series (${series.values.length} steps of ${stepSeconds} s) is too short for one origin with a ${horizonSteps}-step horizon`,
+    );
+  }
+
+  const evaluation = await evaluate({
+    series,
+    models,
+    origins: originIndices,
+    horizonSteps,
+    historyCapSteps,
+    levels: options.levels ?? [0.8, 0.95],
+    seasonalPeriods,
+    scalingQuantile: quantile,
+    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    onProgress: (p) => options.onProgress?.({ phase: 'accuracy', done: p.done, total: p.total, model: p.model }),
+  });
+  const accuracyMs = performance.now() - started;
+
+  const summaries: ModelSummary[] = evaluation.models.map((m) => ({
+    model: m.model,
+    mase: finiteOrNull(m.aggregate.mase),
+    smape: finiteOrNull(m.aggregate.smape),
+    coverage80: finiteOrNull(m.aggregate.coverage['0.8']),
+    coverage95: finiteOrNull(m.aggregate.coverage['0.95']),
+    pinball: finiteOrNull(m.aggregate.pinball),
+    scaledPinball: finiteOrNull(m.aggregate.scaledPinball),
+    fitTimeMs: finiteOrNull(m.aggregate.fitTimeMs),
+    originsScored: m.aggregate.originsScored,
+    failures: m.aggregate.failures,
+    origins: m.origins.map((o) => ({
+      originMs: o.originMs,
+      chosenModel: o.info?.model ?? null,
+      mase: finiteOrNull(o.metrics?.mase),
+      fitTimeMs: o.fitTimeMs,
+      forecast: o.forecast
+        ? { point: o.forecast.point, intervals: o.forecast.intervals.map((i) => ({ level: i.level, lower: i.lower, upper: i.upper })) }
+        : null,
+      error: o.error ? { code: o.error.code, message: o.error.message } : null,
+    })),
+  }));
+
+  let replayResult: BacktestResult['replay'] = null;
+  if (options.replay !== false) {
+    const settings = options.replay ?? {};
+    const replayModel = settings.model ?? (models.includes('auto') ? 'auto' : (models[0] as string));
+    // Default: refit at the origins, so the replay serves exactly the forecasts scored above.
+    const refitEverySteps = steps(settings.refitEverySeconds ?? spacingSteps * stepSeconds, stepSeconds, 'refit interval');
+    const startIndex = originIndices[0] as number;
+    const evaluated = evaluation.models.find((m) => m.model === replayModel);
+    const reuse = evaluated !== undefined && refitEverySteps === spacingSteps && spacingSteps === horizonSteps;
+    const r = await replay({
+      series,
+      startIndex,
+      model: replayModel,
+      seasonalPeriods,
+      refitEverySteps,
+      historyCapSteps,
+      quantile,
+      ...(reuse ? { precomputed: evaluated } : {}),
+      ...defined(settings),
+      ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+      onProgress: (p) => options.onProgress?.({ phase: 'replay', done: p.done, total: p.total, model: p.model }),
+    });
+    replayResult = {
+      params: r.params,
+      startMs: r.startMs,
+      endMs: r.endMs,
+      policies: r.policies.map((p) => ({
+        policy: p.policy,
+        model: p.model ?? null,
+        ...p.stats,
+        ratiosToReactive: p.ratiosToReactive,
+        refits: p.refits ?? null,
+        refitFailures: p.refitFailures ?? null,
+        fallbackMinutes: p.fallbackMinutes,
+      })),
+      timeline: {
+        stepSeconds: r.timeline.stepSeconds,
+        timesMs: [...r.timeline.timesMs],
+        load: [...r.timeline.load],
+        readyReplicas: {
+          reactive: [...r.timeline.readyReplicas.reactive],
+          predictive: [...r.timeline.readyReplicas.predictive],
+          snaive: [...r.timeline.readyReplicas.snaive],
+          oracle: [...r.timeline.readyReplicas.oracle],
+        },
+      },
+    };
+  }
+
+  return {
+    version: 1,
+    source: options.source,
+    series: { startMs: series.startMs, stepSeconds, length: series.values.length, filledGaps: options.filledGaps ?? 0 },
+    settings: {
+      models,
+      origins: originIndices.length,
+      spacingSeconds: spacingSteps * stepSeconds,
+      horizonSeconds: horizonSteps * stepSeconds,
+      historySeconds: historyCapSteps * stepSeconds,
+      levels: [...evaluation.levels],
+      quantile,
+      seasonalPeriodsSeconds: seasonalPeriods.map((p) => p * stepSeconds),
+    },
+    originsMs: originIndices.map((i) => series.startMs + i * stepSeconds * 1000),
+    actual: {
+      startMs: series.startMs + (originIndices[0] as number) * stepSeconds * 1000,
+      values: series.values.slice(originIndices[0] as number),
+    },
+    models: summaries,
+    replay: replayResult,
+    timings: { accuracyMs, replayMs: performance.now() - started - accuracyMs, totalMs: performance.now() - started },
+    deadlineHit: evaluation.deadlineHit,
+  };
+}
+
+function finiteOrNull(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
+}
+
+/** Drops undefined keys so optional replay settings fall back to the replay's defaults. */
+function defined(settings: ReplaySettings): Omit<ReplaySettings, 'model' | 'refitEverySeconds'> {
+  const { model: _model, refitEverySeconds: _refit, ...rest } = settings;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Omit<ReplaySettings, 'model' | 'refitEverySeconds'>;
+}

@@ -1,0 +1,64 @@
+/**
+ * Plain-text tables of a backtest result, for the terminal: one row per
+ * model (accuracy) and one row per policy (replay).
+ */
+import type { BacktestResult } from './result.js';
+
+function render(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function num(value: number | null, digits: number): string {
+  return value === null ? '—' : value.toFixed(digits);
+}
+
+function pct(value: number | null): string {
+  return value === null ? '—' : `${(value * 100).toFixed(1)} %`;
+}
+
+/** Per model: MASE, sMAPE, coverage 80/95, pinball at the scaling quantile, fit time. */
+export function accuracyTable(result: BacktestResult): string {
+  const q = result.settings.quantile;
+  const rows = result.models.map((m) => [
+    m.model,
+    num(m.mase, 3),
+    num(m.smape, 2),
+    pct(m.coverage80),
+    pct(m.coverage95),
+    num(m.pinball, 3),
+    m.fitTimeMs === null ? '—' : `${(m.fitTimeMs / 1000).toFixed(2)} s`,
+    `${m.originsScored}/${m.originsScored + m.failures}`,
+  ]);
+  return render(['model', 'MASE', 'sMAPE %', 'cov 80', 'cov 95', `pinball q${q}`, 'fit time', 'origins'], rows);
+}
+
+/** Per policy: under-provisioned minutes, shortfall, peak, replica-hours, scale events, ratios to reactive. */
+export function replayTable(result: BacktestResult): string {
+  if (!result.replay) return '(replay skipped)';
+  const ratio = (r: number | null) => (r === null ? '—' : `${r.toFixed(2)}×`);
+  const rows = result.replay.policies.map((p) => [
+    p.model ? `${p.policy} (${p.model})` : p.policy,
+    p.underProvisionedMinutes.toFixed(1),
+    p.shortfallLoadMinutes.toPrecision(4),
+    p.peakShortfall.toPrecision(4),
+    p.replicaHours.toFixed(1),
+    String(p.scaleEvents),
+    ratio(p.ratiosToReactive.underProvisionedMinutes),
+    ratio(p.ratiosToReactive.replicaHours),
+  ]);
+  return render(['policy', 'under-prov min', 'shortfall (load·min)', 'peak shortfall', 'replica-h', 'scale events', 'under vs HPA', 'rep-h vs HPA'], rows);
+}
+
+/** One line describing the replay's parameters. */
+export function replaySummary(result: BacktestResult): string {
+  if (!result.replay) return '';
+  const p = result.replay.params;
+  return (
+    `capacity/replica ${p.capacityPerReplica.toPrecision(4)} (HPA target ${p.hpaTargetPerReplica.toPrecision(4)}, policy ${p.policyCapacityPerReplica.toPrecision(4)}), ` +
+    `start-up ${p.startupDelaySeconds} s, metric lag ${p.metricLagSeconds} s, lead ${p.leadTimeSeconds} s, q ${p.quantile}, ` +
+    `replicas ${p.minReplicas}–${p.maxReplicas}, refit every ${p.refitEverySeconds} s`
+  );
+}
