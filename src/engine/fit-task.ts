@@ -1,6 +1,7 @@
-import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
+import { toPrescientError, type SerializedError } from '../errors.js';
 import type { FitContext, FitInfo, Forecast } from '../models/forecaster.js';
 import { getForecaster } from '../models/registry.js';
+import { assertPlausibleForecast } from '../models/validate.js';
 
 /** One fit-and-forecast job: plain data, so it can cross into a worker thread. */
 export interface FitTask {
@@ -28,18 +29,12 @@ export async function runFitTask(task: FitTask): Promise<FitOutcome> {
   try {
     fitted = await getForecaster(task.model).fit(task.values, task.ctx);
     const forecast = fitted.predict(task.horizon, task.levels);
-    assertFinite(forecast);
+    // Every model's output is checked before anyone is served it; a rejected one falls down the ladder.
+    assertPlausibleForecast(forecast, task.values);
     return { ok: true, forecast, info: fitted.info, fitMs: performance.now() - started };
   } catch (err) {
     return { ok: false, error: toPrescientError(err).toJSON() };
   } finally {
     fitted?.dispose();
-  }
-}
-
-function assertFinite(forecast: Forecast): void {
-  const arrays = [forecast.point, ...forecast.intervals.flatMap((i) => [i.lower, i.upper])];
-  if (arrays.some((a) => a.some((v) => !Number.isFinite(v)))) {
-    throw new PrescientError('PRESCIENT_ERR_MODEL_OUTPUT_INVALID', 'the forecast has non-finite values');
   }
 }
