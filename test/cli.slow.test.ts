@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSynthetic, toCsv } from '../data/generate.js';
+import { backtestResultSchema } from '../src/backtest/result.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process, as `npm run backtest --` would. */
+async function cli(args: readonly string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(TSX, [join(ROOT, 'src/cli.ts'), ...args], { cwd: ROOT, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+let dir: string;
+let csv: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'prescient-cli-'));
+  csv = join(dir, 'load.csv');
+  writeFileSync(csv, toCsv(generateSynthetic({ days: 8, stepSeconds: 300, seed: 3 })));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('prescient backtest (end to end)', () => {
+  it('backtests a small file: exit 0, both tables, a JSON result matching its schema and an HTML report', { timeout: 120_000 }, async () => {
+    const json = join(dir, 'result.json');
+    const report = join(dir, 'report.html');
+    const out = await cli(['backtest', '--file', csv, '--origins', '2', '--models', 'snaive,mstl', '--periods', '1d', '--json', json, '--report', report]);
+    expect(out.stderr).not.toMatch(/PRESCIENT_ERR/);
+    expect(out.code).toBe(0);
+    // Accuracy table: a header and one row per model with numbers.
+    expect(out.stdout).toMatch(/model\s+MASE\s+sMAPE %\s+cov 80\s+cov 95\s+pinball q0\.9\s+fit time/);
+    expect(out.stdout).toMatch(/^snaive\s+\d+\.\d{3}\s+\d+\.\d{2}/m);
+    expect(out.stdout).toMatch(/^mstl\s+\d+\.\d{3}\s+\d+\.\d{2}/m);
+    // Replay table: every policy.
+    for (const policy of ['reactive', 'predictive \\(snaive\\)', 'snaive \\(snaive\\)', 'oracle']) expect(out.stdout).toMatch(new RegExp(`^${policy}\\s+\\d`, 'm'));
+    // Not a terminal: plain progress lines on stderr.
+    expect(out.stderr).toMatch(/^accuracy 4\/4 mstl$/m);
+
+    const result = backtestResultSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
+    expect(result.models.map((m) => m.model)).toEqual(['snaive', 'mstl']);
+    expect(result.originsMs).toHaveLength(2);
+    expect(result.settings.seasonalPeriodsSeconds).toEqual([86_400]);
+    expect(result.models[0]?.origins[0]?.forecast?.point).toHaveLength(288);
+    expect(result.replay?.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle']);
+    expect(result.replay?.timeline.load).toHaveLength(2 * 288);
+
+    const html = readFileSync(report, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html.match(/<svg /g)).toHaveLength(3); // one forecast plot per model + the replica plot
+    expect(html).toContain('ready replicas');
+    expect(html).not.toMatch(/<script|src="http|href="http/); // self-contained
+  });
+
+  it('rejects bad arguments with a clear message and exit code 2', { timeout: 60_000 }, async () => {
+    const cases: [string[], RegExp][] = [
+      [['backtest'], /exactly one history source/],
+      [['backtest', '--file', csv, '--origins', 'seven'], /--origins: expected a positive integer, got "seven"/],
+      [['backtest', '--file', csv, '--horizon', '1 day'], /--horizon: expected a duration/],
+      [['backtest', '--file', csv, '--quantile', '0.3'], /--quantile: expected a quantile in \(0\.5, 1\)/],
+      [['backtest', '--file', csv, '--bogus'], /Unknown option '--bogus'/],
+      [['backtest', '--target', 'web'], /--target needs --config/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    const outcomes = await Promise.all(cases.map(([args]) => cli(args)));
+    for (const [k, [args, message]] of cases.entries()) {
+      const out = outcomes[k] as Outcome;
+      expect(out.code, args.join(' ')).toBe(2);
+      expect(out.stderr).toMatch(message);
+      expect(out.stderr).toContain('usage: prescient backtest');
+    }
+  });
+
+  it('exits 1 with the coded error when the backtest itself fails', { timeout: 60_000 }, async () => {
+    const missing = await cli(['backtest', '--file', join(dir, 'nope.csv')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/PRESCIENT_ERR_SOURCE_FILE: cannot read/);
+    const unknown = await cli(['backtest', '--file', csv, '--models', 'nosuchmodel', '--origins', '1']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/PRESCIENT_ERR_MODEL_UNKNOWN/);
+  });
+});
