@@ -149,7 +149,8 @@ export function createPrometheusClient(config: PrometheusConfig, options: Promet
       start: (chunk.startMs / 1000).toString(),
       end: (chunk.endMs / 1000).toString(),
       step: stepSeconds.toString(),
-      timeout: `${config.timeoutSeconds}s`,
+      // Plain seconds: Prometheus reads a float here, but not a fractional "0.5s".
+      timeout: config.timeoutSeconds.toString(),
     }).toString();
     let lastError = 'no attempt';
     for (let tries = 0; tries <= config.retries; tries++) {

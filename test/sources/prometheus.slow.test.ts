@@ -150,6 +150,16 @@ describe('Prometheus client against a real Prometheus', () => {
     }
   });
 
+  it('passes a fractional timeout Prometheus accepts', async () => {
+    const c = client(config(prometheus.url, { timeout: '2.5s' }));
+    try {
+      const samples = await c.queryRange('prescient_test_load', Date.now() - 3_600_000, Date.now(), STEP_S);
+      expect(samples.timestampsMs.length).toBeGreaterThan(0);
+    } finally {
+      c.close();
+    }
+  });
+
   it('finds data in a window ending now (the backfill reaches the last step)', async () => {
     const samples = await prom.queryRange('prescient_test_load', Date.now() - 3_600_000, Date.now(), STEP_S);
     expect(samples.timestampsMs.at(-1)).toBe(prometheus.history.endMs);
@@ -270,6 +280,7 @@ describe('Prometheus client against loopback HTTP servers', () => {
     expect(Number(req?.form.get('start')) * 1000).toBe(startMs + STEP_MS);
     expect(Number(req?.form.get('end')) * 1000).toBe(endMs);
     expect(req?.form.get('step')).toBe('300');
+    expect(req?.form.get('timeout')).toBe('5');
   });
 
   it('sends basic auth credentials', async () => {
