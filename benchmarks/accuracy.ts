@@ -109,7 +109,13 @@ export interface ModelSummary {
 export interface AccuracyBenchmarkResult {
   readonly benchmark: 'accuracy';
   readonly date: string;
-  readonly protocol: { origins: number; horizonSeconds: number; historyCapSeconds: number; levels: readonly number[]; scalingQuantile: number };
+  readonly protocol: {
+    origins: number;
+    horizonSeconds: number;
+    historyCapSeconds: number;
+    levels: readonly number[];
+    scalingQuantile: number;
+  };
   readonly series: readonly SeriesResult[];
   readonly summary: Readonly<Record<string, ModelSummary>>;
   /** 1 − median MASE(auto) / median MASE(snaive); NaN when either did not run. */
@@ -151,7 +157,12 @@ export interface AutoFitTiming {
  * Times one whole `auto` fit (backtest + final fit) on the last `days` days of
  * a 5-minute series, with the given candidates.
  */
-export async function measureAutoFit(spec: BenchmarkSeries, days: number, candidates: readonly (string | Forecaster)[], dataDir = join(here, '..', 'data')): Promise<AutoFitTiming> {
+export async function measureAutoFit(
+  spec: BenchmarkSeries,
+  days: number,
+  candidates: readonly (string | Forecaster)[],
+  dataDir = join(here, '..', 'data'),
+): Promise<AutoFitTiming> {
   const samples = await readSamplesFile(join(dataDir, spec.file), spec.column === undefined ? {} : { column: spec.column });
   const { series } = regularize(samples, { stepSeconds: spec.stepSeconds });
   const steps = Math.round((days * DAY_SECONDS) / spec.stepSeconds);
@@ -233,7 +244,10 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
     const historyCapSteps = Math.round(historyCapSeconds / spec.stepSeconds);
     const firstOrigin = series.values.length - horizonSteps * originCount;
     // Seasons detected on the history before the first origin only: no look-ahead.
-    const seasonalPeriods = detectSeasonalPeriods(series.values.slice(Math.max(0, firstOrigin - historyCapSteps), firstOrigin), spec.stepSeconds);
+    const seasonalPeriods = detectSeasonalPeriods(
+      series.values.slice(Math.max(0, firstOrigin - historyCapSteps), firstOrigin),
+      spec.stepSeconds,
+    );
     const autoForecaster = options.autoOptions ? createAutoForecaster(options.autoOptions) : undefined;
     const evaluation = await evaluate({
       series,
@@ -286,11 +300,14 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
     series: results,
     summary,
     autoImprovementOverSnaive: improvement,
-    autoImprovementOverDailySnaive: autoSummary && summary['snaive-1d'] ? 1 - autoSummary.medianMase / summary['snaive-1d'].medianMase : Number.NaN,
+    autoImprovementOverDailySnaive:
+      autoSummary && summary['snaive-1d'] ? 1 - autoSummary.medianMase / summary['snaive-1d'].medianMase : Number.NaN,
     goals: {
       autoBeatsSnaiveBy15Percent: improvement >= 0.15,
       autoCoverageWithin3Points:
-        autoSummary !== undefined && Math.abs(autoSummary.meanCoverage80 - 0.8) <= 0.03 && Math.abs(autoSummary.meanCoverage95 - 0.95) <= 0.03,
+        autoSummary !== undefined &&
+        Math.abs(autoSummary.meanCoverage80 - 0.8) <= 0.03 &&
+        Math.abs(autoSummary.meanCoverage95 - 0.95) <= 0.03,
     },
     wallTimeMs: performance.now() - started,
   };
@@ -305,11 +322,17 @@ export function formatAccuracyTable(result: AccuracyBenchmarkResult): string {
   const lines: string[] = [];
   const header = ['series', 'model', 'MASE', 'sMAPE %', 'cov80', 'cov95', 'pinball90', 'fit ms', 'fail'];
   const widths = [38, 34, 7, 8, 6, 6, 11, 8, 4];
-  const row = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' ');
+  const row = (cells: string[]): string =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' ');
   lines.push(row(header));
   for (const s of result.series) {
     for (const [model, m] of Object.entries(s.models)) {
-      const label = model === 'auto' && m.chosen ? `auto (${Object.entries(m.chosen).map(([k, v]) => `${k}×${v}`).join(' ')})` : model;
+      const label =
+        model === 'auto' && m.chosen
+          ? `auto (${Object.entries(m.chosen)
+              .map(([k, v]) => `${k}×${v}`)
+              .join(' ')})`
+          : model;
       lines.push(
         row([
           `${s.name} [${s.seasonalPeriods.join(',') || 'none'}]`,
@@ -326,15 +349,41 @@ export function formatAccuracyTable(result: AccuracyBenchmarkResult): string {
     }
   }
   lines.push('');
-  lines.push(['model'.padEnd(12), 'median MASE', 'median sMAPE', 'mean cov80', 'mean cov95', 'med cov80', 'med cov95', 'med scaled pinball90', 'beats snaive on'].join('  '));
+  lines.push(
+    [
+      'model'.padEnd(12),
+      'median MASE',
+      'median sMAPE',
+      'mean cov80',
+      'mean cov95',
+      'med cov80',
+      'med cov95',
+      'med scaled pinball90',
+      'beats snaive on',
+    ].join('  '),
+  );
   for (const [model, m] of Object.entries(result.summary)) {
     lines.push(
-      [model.padEnd(12), fmt(m.medianMase).padStart(11), fmt(m.medianSmape, 1).padStart(12), fmt(m.meanCoverage80).padStart(10), fmt(m.meanCoverage95).padStart(10), fmt(m.medianCoverage80).padStart(9), fmt(m.medianCoverage95).padStart(9), fmt(m.medianScaledPinball90).padStart(20), `${m.seriesBeatingSnaive}/${result.series.length}`.padStart(15)].join('  '),
+      [
+        model.padEnd(12),
+        fmt(m.medianMase).padStart(11),
+        fmt(m.medianSmape, 1).padStart(12),
+        fmt(m.meanCoverage80).padStart(10),
+        fmt(m.meanCoverage95).padStart(10),
+        fmt(m.medianCoverage80).padStart(9),
+        fmt(m.medianCoverage95).padStart(9),
+        fmt(m.medianScaledPinball90).padStart(20),
+        `${m.seriesBeatingSnaive}/${result.series.length}`.padStart(15),
+      ].join('  '),
     );
   }
   lines.push('');
-  lines.push(`auto vs snaive, median MASE: ${(result.autoImprovementOverSnaive * 100).toFixed(1)} % better (goal ≥ 15 %: ${result.goals.autoBeatsSnaiveBy15Percent ? 'met' : 'NOT met'})`);
-  lines.push(`auto vs snaive-1d (daily seasonal naive reference), median MASE: ${(result.autoImprovementOverDailySnaive * 100).toFixed(1)} % better`);
+  lines.push(
+    `auto vs snaive, median MASE: ${(result.autoImprovementOverSnaive * 100).toFixed(1)} % better (goal ≥ 15 %: ${result.goals.autoBeatsSnaiveBy15Percent ? 'met' : 'NOT met'})`,
+  );
+  lines.push(
+    `auto vs snaive-1d (daily seasonal naive reference), median MASE: ${(result.autoImprovementOverDailySnaive * 100).toFixed(1)} % better`,
+  );
   lines.push(`auto coverage within 3 points of 80 %/95 %: ${result.goals.autoCoverageWithin3Points ? 'met' : 'NOT met'}`);
   lines.push(`wall time ${(result.wallTimeMs / 1000).toFixed(1)} s`);
   return lines.join('\n');
@@ -378,7 +427,9 @@ async function main(): Promise<void> {
     const spec = ACCURACY_SERIES.find((s) => s.name === name) as BenchmarkSeries;
     const timing = await measureAutoFit(spec, 28, timingCandidates);
     timings.push(timing);
-    console.log(`auto fit, ${name}, 28 days at 5 min, candidates ${timing.candidates.join('+')}: ${timing.fitSeconds.toFixed(1)} s, chose ${timing.chosen}`);
+    console.log(
+      `auto fit, ${name}, 28 days at 5 min, candidates ${timing.candidates.join('+')}: ${timing.fitSeconds.toFixed(1)} s, chose ${timing.chosen}`,
+    );
   }
   const outDir = join(here, 'out');
   await mkdir(outDir, { recursive: true });

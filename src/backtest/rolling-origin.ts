@@ -52,7 +52,12 @@ export interface EvaluateOptions {
   /** Seed for models with randomness (default 1). */
   readonly seed?: number;
   /** Called after each fit (done counts fits, success or not) — for progress bars. */
-  readonly onProgress?: (progress: { readonly done: number; readonly total: number; readonly model: string; readonly originIndex: number }) => void;
+  readonly onProgress?: (progress: {
+    readonly done: number;
+    readonly total: number;
+    readonly model: string;
+    readonly originIndex: number;
+  }) => void;
 }
 
 /** Scores of one forecast (or an aggregate over origins). */
@@ -139,9 +144,12 @@ export function originIndicesFor(length: number, count: number, horizonSteps: nu
 
 function validate(options: EvaluateOptions, length: number): void {
   const problems: string[] = [];
-  if (!Number.isInteger(options.horizonSteps) || options.horizonSteps < 1) problems.push(`horizonSteps must be a positive integer, got ${options.horizonSteps}`);
-  if (options.spacingSteps !== undefined && (!Number.isInteger(options.spacingSteps) || options.spacingSteps < 1)) problems.push('spacingSteps must be a positive integer');
-  if (options.historyCapSteps !== undefined && (!Number.isInteger(options.historyCapSteps) || options.historyCapSteps < 2)) problems.push('historyCapSteps must be an integer ≥ 2');
+  if (!Number.isInteger(options.horizonSteps) || options.horizonSteps < 1)
+    problems.push(`horizonSteps must be a positive integer, got ${options.horizonSteps}`);
+  if (options.spacingSteps !== undefined && (!Number.isInteger(options.spacingSteps) || options.spacingSteps < 1))
+    problems.push('spacingSteps must be a positive integer');
+  if (options.historyCapSteps !== undefined && (!Number.isInteger(options.historyCapSteps) || options.historyCapSteps < 2))
+    problems.push('historyCapSteps must be an integer ≥ 2');
   if (options.models.length === 0) problems.push('no models to evaluate');
   if (typeof options.origins === 'number') {
     if (!Number.isInteger(options.origins) || options.origins < 1) problems.push('origins must be a positive integer count');
@@ -248,7 +256,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       ? originIndicesFor(values.length, options.origins, horizonSteps, options.spacingSteps ?? horizonSteps)
       : [...options.origins].sort((a, b) => a - b);
   if (originIndices.length === 0) {
-    throw new PrescientError('PRESCIENT_ERR_VALIDATION', `the series (${values.length} steps) is too short for any origin with a horizon of ${horizonSteps}`);
+    throw new PrescientError(
+      'PRESCIENT_ERR_VALIDATION',
+      `the series (${values.length} steps) is too short for any origin with a horizon of ${horizonSteps}`,
+    );
   }
   const scalePeriod = options.seasonalPeriodForScale ?? defaultScalePeriod(series.stepSeconds, options.seasonalPeriods);
   const forecasters = await resolveModels(options.models);

@@ -237,7 +237,13 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
   const scalingQuantile = options.scalingQuantile ?? 0.9;
   const quantileLevel = levelForQuantile(scalingQuantile);
 
-  async function coldStart(values: readonly number[], ctx: FitContext, reason: string, earlier: readonly string[] = [], scores?: FitInfo['scores']): Promise<Fitted> {
+  async function coldStart(
+    values: readonly number[],
+    ctx: FitContext,
+    reason: string,
+    earlier: readonly string[] = [],
+    scores?: FitInfo['scores'],
+  ): Promise<Fitted> {
     const period = ctx.seasonalPeriods.find((p) => values.length >= p + 1);
     const fitted = await seasonalNaive.fit(values, { ...ctx, seasonalPeriods: period === undefined ? [] : [period] });
     const spread = standardDeviation(values);
@@ -256,7 +262,10 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     },
     async fit(values, ctx) {
       if (values.length < this.minLength(ctx)) {
-        throw new PrescientError('PRESCIENT_ERR_SERIES_TOO_SHORT', `auto needs at least ${this.minLength(ctx)} values, got ${values.length}`);
+        throw new PrescientError(
+          'PRESCIENT_ERR_SERIES_TOO_SHORT',
+          `auto needs at least ${this.minLength(ctx)} values, got ${values.length}`,
+        );
       }
       const n = values.length;
       const historySeconds = n * ctx.stepSeconds;
@@ -337,7 +346,9 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
           singles.push({ name: m.model, members: [member], origins: m.origins, mase: m.aggregate.mase, pinball: m.aggregate.pinball });
         } else {
           const failed = m.origins.find((o) => o.error)?.error;
-          notes.push(`${m.model} excluded: failed at ${m.aggregate.failures} of ${m.origins.length} backtest origins${failed ? ` (${failed.code})` : ''}`);
+          notes.push(
+            `${m.model} excluded: failed at ${m.aggregate.failures} of ${m.origins.length} backtest origins${failed ? ` (${failed.code})` : ''}`,
+          );
         }
       }
       if (evaluation.deadlineHit) notes.push('backtest stopped at its time budget; models not fully scored were excluded');
@@ -381,7 +392,10 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
           }
           const samples = choice.origins.map((o) => ({ actual: o.actual, forecast: o.forecast as Forecast }));
           const calibration = decideCalibration(samples, options, notes);
-          const chosenNotes = [...notes, `chose ${choice.name} by backtest: MASE ${choice.mase.toFixed(3)} over ${choice.origins.length} origins of ${horizonSteps} steps`];
+          const chosenNotes = [
+            ...notes,
+            `chose ${choice.name} by backtest: MASE ${choice.mase.toFixed(3)} over ${choice.origins.length} origins of ${horizonSteps} steps`,
+          ];
           const backup = choice.name === 'snaive' ? undefined : await seasonalNaive.fit(values, fitCtx).catch(() => undefined);
           const fallbackFrom = choice.name === firstChoice ? undefined : firstChoice;
           return new FittedAuto({ name: choice.name, fitted }, backup, calibration, {
@@ -411,7 +425,9 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     const calibration = calibrate(samples, { referenceLevel: REFERENCE_LEVEL });
     if (calibration) {
       const owned = own.map((o) => `${Math.round(o.level * 100)} % covered ${(o.covered * 100).toFixed(1)} %`).join(', ');
-      notes.push(`intervals calibrated by split conformal (${calibration.mode}, ${calibration.count} backtest residuals); model's own: ${owned}`);
+      notes.push(
+        `intervals calibrated by split conformal (${calibration.mode}, ${calibration.count} backtest residuals); model's own: ${owned}`,
+      );
     }
     return calibration;
   }

@@ -110,7 +110,13 @@ describe('evaluate', () => {
   it('records a model that cannot fit an origin as a failure and leaves it out of the aggregate', async () => {
     const series = dailySeries(5);
     // snaive at a two-day period needs 49 values: the origin at 30 is too early.
-    const result = await evaluate({ series, models: ['snaive'], origins: [30, 3 * DAY, 4 * DAY], horizonSteps: DAY, seasonalPeriods: [2 * DAY] });
+    const result = await evaluate({
+      series,
+      models: ['snaive'],
+      origins: [30, 3 * DAY, 4 * DAY],
+      horizonSteps: DAY,
+      seasonalPeriods: [2 * DAY],
+    });
     const snaive = result.models[0]!;
     expect(snaive.origins[0]?.error?.code).toBe('PRESCIENT_ERR_SERIES_TOO_SHORT');
     expect(snaive.aggregate.failures).toBe(1);
@@ -118,7 +124,14 @@ describe('evaluate', () => {
   });
 
   it('stops fitting at the deadline and says so', async () => {
-    const result = await evaluate({ series: dailySeries(4), models: ['snaive'], origins: 2, horizonSteps: DAY, seasonalPeriods: [DAY], deadlineMs: Date.now() - 1 });
+    const result = await evaluate({
+      series: dailySeries(4),
+      models: ['snaive'],
+      origins: 2,
+      horizonSteps: DAY,
+      seasonalPeriods: [DAY],
+      deadlineMs: Date.now() - 1,
+    });
     expect(result.deadlineHit).toBe(true);
     expect(result.models[0]?.origins.every((o) => o.error?.code === 'PRESCIENT_ERR_FIT_TIMEOUT')).toBe(true);
     expect(Number.isNaN(result.models[0]?.aggregate.mase)).toBe(true);
@@ -132,7 +145,13 @@ describe('evaluate', () => {
       state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
       return v + (state / 2_147_483_648 - 0.5) * 10;
     });
-    const result = await evaluate({ series: { ...noisy, values }, models: ['mstl'], origins: 1, horizonSteps: DAY, seasonalPeriods: [DAY] });
+    const result = await evaluate({
+      series: { ...noisy, values },
+      models: ['mstl'],
+      origins: 1,
+      horizonSteps: DAY,
+      seasonalPeriods: [DAY],
+    });
     expect(result.models[0]?.aggregate.originsScored).toBe(1);
     expect(result.models[0]?.aggregate.mase).toBeLessThan(1);
     await expect(
@@ -141,7 +160,13 @@ describe('evaluate', () => {
   });
 
   it('rejects bad options with PRESCIENT_ERR_VALIDATION listing each problem', async () => {
-    const err = await evaluate({ series: dailySeries(2), models: ['snaive'], origins: [1, 99_999], horizonSteps: 0, seasonalPeriods: [] }).catch((e: unknown) => e);
+    const err = await evaluate({
+      series: dailySeries(2),
+      models: ['snaive'],
+      origins: [1, 99_999],
+      horizonSteps: 0,
+      seasonalPeriods: [],
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrescientError);
     expect((err as PrescientError).code).toBe('PRESCIENT_ERR_VALIDATION');
     expect((err as PrescientError).issues.length).toBe(3);

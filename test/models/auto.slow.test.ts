@@ -16,7 +16,13 @@ describe('auto on 28 days of real 5-minute data', () => {
     const periods = detectSeasonalPeriods(values, 300);
     expect(periods).toContain(288);
     const started = performance.now();
-    const fitted = await auto.fit(values, { stepSeconds: 300, startMs: series.startMs, seasonalPeriods: periods, deadlineMs: Date.now() + 120_000, seed: 1 });
+    const fitted = await auto.fit(values, {
+      stepSeconds: 300,
+      startMs: series.startMs,
+      seasonalPeriods: periods,
+      deadlineMs: Date.now() + 120_000,
+      seed: 1,
+    });
     // Reported, not asserted (speed goals live in benchmarks/).
     console.log(`auto fit on 28 days at 5 min: ${((performance.now() - started) / 1000).toFixed(1)} s, chose ${fitted.info.model}`);
     const scores = fitted.info.scores ?? {};

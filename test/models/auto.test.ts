@@ -42,8 +42,8 @@ const narrowNaive: Forecaster = {
           point: f.point,
           intervals: f.intervals.map((i) => ({
             level: i.level,
-            lower: f.point.map((p, h) => p - ((p - (i.lower[h] as number)) / 5)),
-            upper: f.point.map((p, h) => p + (((i.upper[h] as number) - p) / 5)),
+            lower: f.point.map((p, h) => p - (p - (i.lower[h] as number)) / 5),
+            upper: f.point.map((p, h) => p + ((i.upper[h] as number) - p) / 5),
           })),
         };
       },
@@ -60,7 +60,12 @@ function failsAbove(length: number, base: Forecaster): Forecaster {
     async fit(values, c) {
       if (values.length > length) throw new Error('numerical failure');
       const inner = await base.fit(values, c);
-      return { ...inner, info: { model: `fragile-${base.name}`, notes: [] }, predict: inner.predict.bind(inner), dispose: () => inner.dispose() };
+      return {
+        ...inner,
+        info: { model: `fragile-${base.name}`, notes: [] },
+        predict: inner.predict.bind(inner),
+        dispose: () => inner.dispose(),
+      };
     },
   };
 }
@@ -75,7 +80,10 @@ const shortSighted: Forecaster = {
       info: { model: 'short-sighted', notes: [] },
       predict(horizon, levels) {
         if (horizon > DAY) throw new Error('cannot see that far');
-        return { point: Array(horizon).fill(last), intervals: levels.map((level) => ({ level, lower: Array(horizon).fill(last - 1), upper: Array(horizon).fill(last + 1) })) };
+        return {
+          point: Array(horizon).fill(last),
+          intervals: levels.map((level) => ({ level, lower: Array(horizon).fill(last - 1), upper: Array(horizon).fill(last + 1) })),
+        };
       },
       dispose() {},
     };

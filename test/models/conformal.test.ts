@@ -19,7 +19,10 @@ describe('conformal calibration', () => {
     expect(served.intervals[0]?.upper).toEqual([81, 81, 81]);
     expect(served.intervals[0]?.lower).toEqual([-81, -81, -81]);
     // The calibrated band covers 80 % of the calibration residuals (±81 holds 162 of 200).
-    const band: Forecast = { point: Array(200).fill(0), intervals: [{ level: 0.8, lower: Array(200).fill(-81), upper: Array(200).fill(81) }] };
+    const band: Forecast = {
+      point: Array(200).fill(0),
+      intervals: [{ level: 0.8, lower: Array(200).fill(-81), upper: Array(200).fill(81) }],
+    };
     expect(empiricalCoverage([{ actual, forecast: band }], 0.8)).toBeCloseTo(0.81, 9);
   });
 
