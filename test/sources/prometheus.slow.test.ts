@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusSchema, type PrometheusConfig } from '../../src/config/schema.js';
@@ -367,5 +372,83 @@ describe('Prometheus client against loopback HTTP servers', () => {
     ]);
     const samples = await make(config(server.url)).queryRange('x', 1000, 1000, 1);
     expect(samples).toEqual({ timestampsMs: [1000], values: [5] });
+  });
+});
+
+describe('Prometheus client over TLS', () => {
+  let dir: string;
+  let server: ReturnType<typeof createHttpsServer>;
+  let url: string;
+  const clientNames: (string | undefined)[] = [];
+
+  /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
+  function makeCertificates(): void {
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=prescient-test-ca');
+    writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
+    run('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=prescient-client');
+    run('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '2');
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'prescient-tls-'));
+    makeCertificates();
+    server = createHttpsServer(
+      { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')), ca: readFileSync(join(dir, 'ca.crt')), requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        const socket = req.socket as import('node:tls').TLSSocket;
+        clientNames.push(socket.authorized ? String(socket.getPeerCertificate().subject?.CN) : undefined);
+        const parts: Buffer[] = [];
+        req.on('data', (p: Buffer) => parts.push(p));
+        req.on('end', () => validMatrix({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, form: new URLSearchParams(Buffer.concat(parts).toString()) }, res));
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('verifies the server against caFile and presents the client certificate', async () => {
+    const c = client(config(url, { tls: { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'client.crt'), keyFile: join(dir, 'client.key') } }));
+    try {
+      const samples = await c.queryRange('up', 0, 3_600_000, STEP_S);
+      expect(samples.timestampsMs).toHaveLength(13);
+      expect(clientNames.at(-1)).toBe('prescient-client');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('refuses a server its CA does not vouch for (PRESCIENT_ERR_PROMETHEUS_UNREACHABLE), unless insecureSkipVerify', async () => {
+    const strict = client(config(url, { retries: 0 }));
+    const lax = client(config(url, { tls: { insecureSkipVerify: true } }));
+    try {
+      const err = await rejection(strict.queryRange('up', 0, 3_600_000, STEP_S));
+      expect(err.code).toBe('PRESCIENT_ERR_PROMETHEUS_UNREACHABLE');
+      expect(err.message).toMatch(/certificate/i);
+      expect((await lax.queryRange('up', 0, 3_600_000, STEP_S)).timestampsMs).toHaveLength(13);
+    } finally {
+      strict.close();
+      lax.close();
+    }
+  });
+
+  it('throws PRESCIENT_ERR_CONFIG at creation when a TLS file cannot be read', () => {
+    let error: unknown;
+    try {
+      createPrometheusClient(config(url, { tls: { caFile: join(dir, 'missing.crt') } }));
+    } catch (err) {
+      error = err;
+    }
+    expect((error as PrescientError).code).toBe('PRESCIENT_ERR_CONFIG');
+    expect((error as PrescientError).message).toContain('prometheus.tls.caFile');
   });
 });
