@@ -167,7 +167,9 @@ describe('Prometheus client against a real Prometheus', () => {
 
   it('finds data in a window ending now (the backfill reaches the last step)', async () => {
     const samples = await prom.queryRange('prescient_test_load', Date.now() - 3_600_000, Date.now(), STEP_S);
-    expect(samples.timestampsMs.at(-1)).toBe(prometheus.history.endMs);
+    // If a step boundary passed since the backfill, the 5-minute lookback repeats the last sample one step later.
+    expect(samples.timestampsMs).toContain(prometheus.history.endMs);
+    expect(samples.timestampsMs.at(-1)).toBeLessThanOrEqual(prometheus.history.endMs + STEP_MS);
   });
 
   // Last: it stops the shared Prometheus.
