@@ -1,6 +1,7 @@
 import { PrescientError } from '../errors.js';
 import { forecastHarmonicRegression, fitHarmonicRegression, type HarmonicRegressionFit } from './arima/harmonic-regression.js';
 import type { FitContext, FitInfo, Fitted, Forecast, Forecaster } from './forecaster.js';
+import { removeSpikes } from './arima/spikes.js';
 import { zForLevel } from './intervals.js';
 
 /** Fewest values for any fit: enough for ARMA(3, 2) errors around a level. */
@@ -17,11 +18,14 @@ export interface SarimaInfo extends FitInfo {
   /** Harmonics chosen per seasonal period (period in steps → K). */
   readonly harmonics: Readonly<Record<string, number>>;
   readonly trend: boolean;
+  /** 'log' when the model was fitted to log values (chosen by AICc on the original scale). */
+  readonly transform: 'none' | 'log';
   /** AR and MA coefficients of the errors (R's sign convention). */
   readonly ar: readonly number[];
   readonly ma: readonly number[];
   /** Innovation variance of the errors, in squared units of the series. */
   readonly sigma2: number;
+  /** AICc on the original scale (comparable between the raw and log fits). */
   readonly aicc: number;
 }
 
@@ -77,29 +81,50 @@ export function fitSarima(values: readonly number[], ctx: FitContext, nowMs: () 
 
   const first = values[0] as number;
   if (values.every((v) => v === first)) {
-    return new FittedSarima(constantInfo(notes), () => ({ point: new Float64Array(0).fill(0), variance: new Float64Array(0) }), first);
+    return new FittedSarima(constantInfo(notes), () => ({ point: new Float64Array(0), variance: new Float64Array(0) }), 'none', first);
   }
 
-  const fit = fitHarmonicRegression(values, { periods, deadlineMs: ctx.deadlineMs, nowMs });
-  if (!fit) throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', 'sarima: the harmonic regression or its ARMA errors could not be fitted');
-  const info = harmonicInfo(fit, [...notes, ...fit.notes]);
-  return new FittedSarima(info, (horizon) => forecastHarmonicRegression(fit, horizon));
+  const { values: cleaned, replaced } = removeSpikes(values);
+  if (replaced > 0) notes.push(`${replaced} spike sample(s) replaced by their neighbourhood median before fitting`);
+  const transforms: Transform[] = ['none'];
+  if (cleaned.every((v) => v > 0)) transforms.push('log');
+  let best: { fit: HarmonicRegressionFit; transform: Transform; score: number } | undefined;
+  for (const transform of transforms) {
+    if (best && nowMs() >= ctx.deadlineMs) {
+      notes.push(`log transform not tried: deadline reached`);
+      break;
+    }
+    const y = transform === 'log' ? cleaned.map(Math.log) : cleaned;
+    const fit = fitHarmonicRegression(y, { periods, deadlineMs: ctx.deadlineMs, nowMs });
+    if (!fit) continue;
+    // AICc on the original scale: the log model's likelihood gains the Jacobian Σ log y.
+    const score = transform === 'log' ? fit.aicc + 2 * y.reduce((a, v) => a + v, 0) : fit.aicc;
+    if (!best || score < best.score) best = { fit, transform, score };
+  }
+  if (!best) throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', 'sarima: the harmonic regression or its ARMA errors could not be fitted');
+  const { fit, transform } = best;
+  const info = harmonicInfo(fit, transform, best.score, [...notes, ...fit.notes]);
+  return new FittedSarima(info, (horizon) => forecastHarmonicRegression(fit, horizon), transform);
 }
 
-function harmonicInfo(fit: HarmonicRegressionFit, notes: string[]): SarimaInfo {
+/** 'log' fits log(y) and exponentiates point and bounds: the point is then the median. */
+type Transform = 'none' | 'log';
+
+function harmonicInfo(fit: HarmonicRegressionFit, transform: Transform, aicc: number, notes: string[]): SarimaInfo {
   const harmonics = Object.fromEntries([...fit.harmonicsPerPeriod].map(([p, k]) => [String(p), k]));
   const seasons = [...fit.harmonicsPerPeriod].map(([p, k]) => `K=${k} for period ${p}`).join(', ');
-  const summary = `harmonic regression (${seasons || 'no season'}${fit.trend ? ', linear trend' : ''}) with ARIMA(${fit.arma.p},${fit.d},${fit.arma.q}) errors`;
+  const summary = `${transform === 'log' ? 'on log scale: ' : ''}harmonic regression (${seasons || 'no season'}${fit.trend ? ', linear trend' : ''}) with ARIMA(${fit.arma.p},${fit.d},${fit.arma.q}) errors`;
   return {
     model: 'sarima',
     method: 'harmonic-regression',
     order: [fit.arma.p, fit.d, fit.arma.q],
     harmonics,
     trend: fit.trend,
+    transform,
     ar: fit.arma.ar,
     ma: fit.arma.ma,
     sigma2: fit.arma.sigma2,
-    aicc: fit.aicc,
+    aicc,
     notes: [summary, ...notes],
   };
 }
@@ -111,6 +136,7 @@ function constantInfo(notes: string[]): SarimaInfo {
     order: [0, 0, 0],
     harmonics: {},
     trend: false,
+    transform: 'none',
     ar: [],
     ma: [],
     sigma2: 0,
@@ -125,6 +151,7 @@ class FittedSarima implements Fitted {
   constructor(
     readonly info: SarimaInfo,
     private readonly forecast: ForecastFn,
+    private readonly transform: Transform,
     private readonly constant?: number,
   ) {}
 
@@ -141,12 +168,17 @@ class FittedSarima implements Fitted {
     }
     const { point, variance } = this.forecast(horizon);
     const sd = Array.from(variance, (v) => Math.sqrt(v));
+    const back = this.transform === 'log' ? Math.exp : (v: number) => v;
     const points = Array.from(point);
     const intervals = levels.map((level) => {
       const z = zForLevel(level);
-      return { level, lower: points.map((p, h) => p - z * (sd[h] as number)), upper: points.map((p, h) => p + z * (sd[h] as number)) };
+      return {
+        level,
+        lower: points.map((p, h) => back(p - z * (sd[h] as number))),
+        upper: points.map((p, h) => back(p + z * (sd[h] as number))),
+      };
     });
-    return { point: points, intervals };
+    return { point: points.map(back), intervals };
   }
 
   dispose(): void {}

@@ -1,16 +1,17 @@
 /**
- * Dynamic harmonic regression: y[t] = level (+ trend·t) + Σ Fourier terms
- * of each seasonal period + η[t], with η an ARMA process. This is how
+ * Dynamic harmonic regression: y[t] = Σ Fourier terms of each seasonal
+ * period + η[t], with η an ARIMA(p, 1, q) process (so the level is local:
+ * it is carried by the last value, not by a weeks-long mean). This is how
  * seasonal ARIMA handles periods the `arima` package cannot (288, 2016,
  * 168 steps): the seasonal shape is carried by a few harmonics per period,
  * the short-range dynamics by the ARMA errors (Hyndman & Athanasopoulos,
  * FPP3 §10.5 and §12.1).
  *
- * Harmonics per period (K) and the trend are chosen by AICc of the
- * regression with AR(2) errors (a cheap stand-in for the final ARMA, so that
- * autocorrelated residuals do not make every extra harmonic look
- * significant); the ARMA order is then searched on the chosen regression's
- * residuals.
+ * The coefficients are estimated on differenced data (Δy on ΔX). Harmonics
+ * per period (K) are chosen by AICc of that regression with AR(2) errors (a
+ * cheap stand-in for the final ARMA, so that autocorrelated residuals do
+ * not make every extra harmonic look significant); the ARMA order is then
+ * searched on the chosen regression's differenced residuals.
  */
 
 import { type ArmaModel, forecastArma, forecastVariances } from './arma.js';
@@ -18,9 +19,13 @@ import { searchArmaOrder } from './auto-order.js';
 import { type Harmonic, harmonicColumns, harmonicsFor } from './fourier.js';
 import { type Gram, gram, residuals, solveSubset } from './least-squares.js';
 
-/** Most harmonics tried for the shortest period and for each longer one. */
+/**
+ * Most harmonics tried for the shortest period and for each longer one. A
+ * weekly period needs many: its harmonics next to multiples of 7 are what
+ * let a weekday's daily shape differ from a Sunday's.
+ */
 export const MAX_K_SHORTEST = 12;
-export const MAX_K_LONGER = 6;
+export const MAX_K_LONGER = 20;
 const MAX_P = 3;
 const MAX_Q = 2;
 /**
@@ -30,7 +35,7 @@ const MAX_Q = 2;
  * most series. With the difference, a linear trend would be a drift that
  * extrapolates a day of noise, so the trend is not tried.
  */
-const DIFFERENCES = 1;
+const DIFFERENCES: number = 1;
 const TRY_TREND = false;
 /** Coordinate-search rounds over the periods' K; two settle it in practice. */
 const MAX_ROUNDS = 3;
@@ -89,7 +94,10 @@ function subsetFor(terms: readonly Term[], periods: readonly number[], candidate
   const subset: number[] = [];
   const counts = new Map<number, number>();
   terms.forEach((term, i) => {
-    if (term.kind === 'level') subset.push(i);
+    if (term.kind === 'level') {
+      // Differencing removes the level: it is carried by the last value instead.
+      if (DIFFERENCES === 0) subset.push(i);
+    }
     else if (term.kind === 'trend') {
       if (candidate.trend) subset.push(i);
     } else {
@@ -124,6 +132,13 @@ function ar2InnovationVariance(r: Float64Array): number {
   return css / (n - 2);
 }
 
+/** First differences x[t] − x[t−1], one shorter. */
+function difference(x: Float64Array): Float64Array {
+  const out = new Float64Array(Math.max(0, x.length - 1));
+  for (let t = 1; t < x.length; t++) out[t - 1] = (x[t] as number) - (x[t - 1] as number);
+  return out;
+}
+
 function aicc(logLik: number, params: number, n: number): number {
   return -2 * logLik + 2 * params + (2 * params * (params + 1)) / Math.max(1, n - params - 1);
 }
@@ -151,12 +166,16 @@ export function fitHarmonicRegression(values: readonly number[], options: Harmon
   const n = values.length;
   const y = Float64Array.from(values);
   const { terms, columns } = buildTerms(periods, n);
-  const g = gram(columns, y);
+  // With differenced errors, β is estimated on differenced data (Δy on ΔX): a level shift is then one
+  // large difference instead of a weeks-long bias that bends the seasonal terms.
+  const fitColumns = DIFFERENCES === 1 ? columns.map(difference) : columns;
+  const fitY = DIFFERENCES === 1 ? difference(y) : y;
+  const g = gram(fitColumns, fitY);
   const notes: string[] = [];
   const maxKs = periods.map((p) => terms.filter((t) => t.kind === 'sin' && t.harmonic.period === p).length);
 
   let best: Candidate = { ks: periods.map(() => 1), trend: false };
-  let bestScore = scoreCandidate(g, columns, subsetFor(terms, periods, best), y);
+  let bestScore = scoreCandidate(g, fitColumns, subsetFor(terms, periods, best), fitY);
   let stopped = false;
   const scored = new Map<string, number>([[JSON.stringify(best), bestScore]]);
   search: for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -174,7 +193,7 @@ export function fitHarmonicRegression(values: readonly number[], options: Harmon
           stopped = true;
           break search;
         }
-        const score = scoreCandidate(g, columns, subsetFor(terms, periods, candidate), y);
+        const score = scoreCandidate(g, fitColumns, subsetFor(terms, periods, candidate), fitY);
         scored.set(key, score);
         if (score < bestScore) {
           bestScore = score;
