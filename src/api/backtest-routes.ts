@@ -1,0 +1,255 @@
+/**
+ * Backtests over REST, for dashboards:
+ * - `POST /api/v1/backtests` (token): validates the body, starts the backtest
+ *   off the event loop (bounded; PRESCIENT_ERR_POOL_FULL beyond) and answers
+ *   202 with its id;
+ * - `GET /api/v1/backtests/:id`: status, and the result (schema:
+ *   src/backtest/result.ts) or the coded error once finished.
+ * History comes from the body (values on a grid) or from a configured
+ * target's source; never from an address given in the request.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { durationSeconds } from '../config/duration.js';
+import type { Config } from '../config/schema.js';
+import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
+import { forecasters } from '../models/registry.js';
+import { backtestResultSchema, type BacktestResult } from '../backtest/result.js';
+import type { BacktestJob, BacktestRunner } from '../backtest/runner.js';
+import { createWorkerRunner } from '../backtest/runner.js';
+import { regularize } from '../series/regularize.js';
+import type { Samples } from '../series/series.js';
+import { loadHistory, type RangeQuerier } from '../sources/history.js';
+import { requireToken } from './auth.js';
+import { errorBodySchema } from './schemas.js';
+
+const fraction = z.number().gt(0).lte(1);
+
+export const backtestBody = z
+  .object({
+    /** A configured target: its source gives the history (`history` caps nothing here; `window` does). */
+    target: z.string().min(1).max(63).optional(),
+    /** Or the history inline: values on a regular grid, null for a gap. */
+    series: z
+      .object({
+        values: z.array(z.number().nullable()).min(10),
+        step: durationSeconds,
+        /** Time of values[0]: ISO-8601 or ms since epoch (default: the last value is now). */
+        start: z.union([z.iso.datetime({ offset: true }), z.number().int()]).optional(),
+      })
+      .strict()
+      .optional(),
+    /** History pulled for a target (default 28d). */
+    window: durationSeconds.optional(),
+    origins: z.number().int().min(1).max(30).default(7),
+    spacing: durationSeconds.optional(),
+    horizon: durationSeconds.default(86_400),
+    history: durationSeconds.default(28 * 86_400),
+    models: z.array(z.string().min(1).max(32)).min(1).max(6).optional(),
+    levels: z.array(z.number().gt(0).lt(1)).min(1).max(5).default([0.8, 0.95]),
+    quantile: z.number().gt(0.5).lt(1).optional(),
+    seasonalPeriods: z.array(durationSeconds).max(3).optional(),
+    replay: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            model: z.string().min(1).max(32).optional(),
+            refitEvery: durationSeconds.optional(),
+            capacityPerReplica: z.number().positive().optional(),
+            hpaUtilisation: fraction.optional(),
+            policyUtilisation: fraction.optional(),
+            startupDelay: durationSeconds.optional(),
+            metricLag: durationSeconds.optional(),
+            leadTime: durationSeconds.optional(),
+            minReplicas: z.number().int().min(1).optional(),
+            maxReplicas: z.number().int().min(1).max(10_000).optional(),
+          })
+          .strict(),
+      ])
+      .default({}),
+  })
+  .strict()
+  .refine((b) => (b.target === undefined) !== (b.series === undefined), { message: 'give exactly one of "target" and "series"', path: ['target'] });
+
+export type BacktestBody = z.output<typeof backtestBody>;
+
+const statusSchema = z.enum(['running', 'succeeded', 'failed']);
+
+const acceptedSchema = z.object({ id: z.string(), status: statusSchema, location: z.string() });
+
+const jobSchema = z.object({
+  id: z.string(),
+  status: statusSchema,
+  createdAt: z.string(),
+  finishedAt: z.string().optional(),
+  result: backtestResultSchema.optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+interface JobRecord {
+  id: string;
+  status: z.infer<typeof statusSchema>;
+  createdAtMs: number;
+  finishedAtMs?: number;
+  result?: BacktestResult;
+  error?: SerializedError;
+}
+
+export interface BacktestRoutesOptions {
+  readonly config: Readonly<Pick<Config, 'server' | 'targets' | 'limits'>>;
+  /** Default: a worker_threads runner with one backtest at a time. Closed with the app when created here. */
+  readonly runner?: BacktestRunner;
+  /** For targets with a Prometheus source. */
+  readonly prometheus?: RangeQuerier;
+  /** Finished backtests kept for GET (oldest dropped first; default 50). */
+  readonly keep?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The backtest routes as a fastify plugin (registered by src/app.ts).
+ * @throws (as HTTP errors) PRESCIENT_ERR_VALIDATION, PRESCIENT_ERR_UNAUTHORIZED,
+ *   PRESCIENT_ERR_TARGET_NOT_FOUND, PRESCIENT_ERR_MODEL_UNKNOWN, PRESCIENT_ERR_POOL_FULL,
+ *   PRESCIENT_ERR_SERIES_INVALID, PRESCIENT_ERR_NOT_FOUND (unknown id)
+ */
+export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = async (app, options) => {
+  const { config } = options;
+  const now = options.now ?? Date.now;
+  const runner = options.runner ?? createWorkerRunner();
+  if (!options.runner) app.addHook('onClose', async () => runner.close());
+  const keep = options.keep ?? 50;
+  const jobs = new Map<string, JobRecord>();
+
+  const forget = (): void => {
+    for (const [id, job] of jobs) {
+      if (jobs.size <= keep) break;
+      if (job.status !== 'running') jobs.delete(id);
+    }
+  };
+
+  app.post(
+    '/api/v1/backtests',
+    {
+      preHandler: requireToken(config.server.authToken),
+      schema: {
+        summary: 'Start a backtest: rolling-origin accuracy and the autoscaling replay',
+        body: backtestBody,
+        response: { 202: acceptedSchema, 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 422: errorBodySchema, 503: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      for (const [i, model] of [...(body.models ?? []), ...(body.replay && body.replay.model ? [body.replay.model] : [])].entries()) {
+        if (!forecasters.has(model)) {
+          throw new PrescientError('PRESCIENT_ERR_MODEL_UNKNOWN', `unknown model "${model}"`, {
+            issues: [{ path: `body.models.${i}`, message: `one of ${[...forecasters.keys()].join(', ')}` }],
+          });
+        }
+      }
+      if (runner.running >= runner.maxConcurrent) {
+        throw new PrescientError('PRESCIENT_ERR_POOL_FULL', `${runner.maxConcurrent} backtest(s) already running; try again when one finishes`);
+      }
+      const { samples, stepSeconds, source } = await historyFor(body, config, options.prometheus, now());
+      const { series, filledGaps } = regularize(samples, { stepSeconds, maxPoints: config.limits.maxPoints });
+      const job: BacktestJob = toJob(body, series, filledGaps, source);
+
+      const id = randomUUID();
+      const record: JobRecord = { id, status: 'running', createdAtMs: now() };
+      jobs.set(id, record);
+      forget();
+      runner.run(job).then(
+        (result) => Object.assign(record, { status: 'succeeded', result, finishedAtMs: now() }),
+        (err: unknown) => Object.assign(record, { status: 'failed', error: toPrescientError(err).toJSON(), finishedAtMs: now() }),
+      );
+      const location = `/api/v1/backtests/${id}`;
+      void reply.status(202).header('location', location);
+      return { id, status: record.status, location };
+    },
+  );
+
+  app.get(
+    '/api/v1/backtests/:id',
+    {
+      schema: {
+        summary: 'Status and result of a backtest',
+        params: z.object({ id: z.string().min(1).max(64) }),
+        response: { 200: jobSchema, 404: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const job = jobs.get(request.params.id);
+      if (!job) throw new PrescientError('PRESCIENT_ERR_NOT_FOUND', `no backtest with id "${request.params.id}" (finished ones are kept for a while only)`);
+      return {
+        id: job.id,
+        status: job.status,
+        createdAt: new Date(job.createdAtMs).toISOString(),
+        ...(job.finishedAtMs === undefined ? {} : { finishedAt: new Date(job.finishedAtMs).toISOString() }),
+        ...(job.result ? { result: job.result } : {}),
+        ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
+      };
+    },
+  );
+};
+
+async function historyFor(
+  body: BacktestBody,
+  config: BacktestRoutesOptions['config'],
+  prometheus: RangeQuerier | undefined,
+  nowMs: number,
+): Promise<{ samples: Samples; stepSeconds: number; source: string }> {
+  if (body.series) {
+    const { values, step } = body.series;
+    const startMs =
+      body.series.start === undefined
+        ? nowMs - (values.length - 1) * step * 1000
+        : typeof body.series.start === 'number'
+          ? body.series.start
+          : Date.parse(body.series.start);
+    return {
+      samples: { timestampsMs: values.map((_, i) => startMs + i * step * 1000), values: values.map((v) => (v === null ? Number.NaN : v)) },
+      stepSeconds: step,
+      source: 'request body',
+    };
+  }
+  const target = config.targets.find((t) => t.name === body.target);
+  if (!target) throw new PrescientError('PRESCIENT_ERR_TARGET_NOT_FOUND', `no target "${body.target}" is configured`);
+  const history = await loadHistory({ ...target, historySeconds: body.window ?? 28 * 86_400 }, nowMs, prometheus);
+  return { samples: history.samples, stepSeconds: history.stepSeconds, source: `target ${target.name}` };
+}
+
+function toJob(body: BacktestBody, series: BacktestJob['series'], filledGaps: number, source: string): BacktestJob {
+  const r = body.replay;
+  const replay: BacktestJob['replay'] =
+    r === false
+      ? false
+      : Object.fromEntries(
+          Object.entries({
+            model: r.model,
+            refitEverySeconds: r.refitEvery,
+            capacityPerReplica: r.capacityPerReplica,
+            hpaUtilisation: r.hpaUtilisation,
+            policyUtilisation: r.policyUtilisation,
+            startupDelaySeconds: r.startupDelay,
+            metricLagSeconds: r.metricLag,
+            leadTimeSeconds: r.leadTime,
+            minReplicas: r.minReplicas,
+            maxReplicas: r.maxReplicas,
+          }).filter(([, v]) => v !== undefined),
+        );
+  return {
+    series,
+    source,
+    filledGaps,
+    origins: body.origins,
+    horizonSeconds: body.horizon,
+    historySeconds: body.history,
+    levels: body.levels,
+    replay,
+    ...(body.spacing === undefined ? {} : { spacingSeconds: body.spacing }),
+    ...(body.models === undefined ? {} : { models: body.models }),
+    ...(body.quantile === undefined ? {} : { quantile: body.quantile }),
+    ...(body.seasonalPeriods === undefined ? {} : { seasonalPeriodsSeconds: body.seasonalPeriods }),
+  };
+}

@@ -1,0 +1,150 @@
+import type { FastifyInstance } from 'fastify';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateSynthetic, toCsv } from '../../data/generate.js';
+import { backtestRoutes } from '../../src/api/backtest-routes.js';
+import { buildApp } from '../../src/app.js';
+import { backtestResultSchema } from '../../src/backtest/result.js';
+import { createWorkerRunner, type BacktestRunner } from '../../src/backtest/runner.js';
+import { configSchema } from '../../src/config/schema.js';
+
+const TOKEN = 'test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+let dir: string;
+let app: FastifyInstance;
+let runner: BacktestRunner;
+
+const synthetic = generateSynthetic({ days: 8, stepSeconds: 300, seed: 11, gapShare: 0 });
+const inlineSeries = { values: synthetic.values, step: '5m', start: synthetic.timestampsMs[0] };
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'prescient-backtest-api-'));
+  writeFileSync(join(dir, 'web.csv'), toCsv(synthetic));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// The real app (compilers, error handler, auth), engine stopped; the plugin is
+// registered here until src/app.ts registers it itself.
+beforeEach(async () => {
+  const config = configSchema.parse({
+    server: { authToken: TOKEN },
+    targets: [{ name: 'web', source: { type: 'file', path: join(dir, 'web.csv') } }],
+  });
+  app = await buildApp({ config, logger: false, startEngine: false });
+  runner = createWorkerRunner({ maxConcurrent: 1 });
+  if (!app.hasRoute({ method: 'POST', url: '/api/v1/backtests' })) await app.register(backtestRoutes, { config, runner });
+  await app.ready();
+});
+
+afterEach(async () => {
+  await runner.close();
+  await app.close();
+});
+
+async function waitFor(id: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await app.inject({ url: `/api/v1/backtests/${id}` });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as Record<string, unknown>;
+    if (body.status !== 'running' || Date.now() > until) return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('POST /api/v1/backtests', () => {
+  it('runs a backtest of an inline series in a worker and serves the result by id', { timeout: 90_000 }, async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/backtests',
+      headers: auth,
+      payload: { series: inlineSeries, origins: 1, models: ['snaive'], seasonalPeriods: ['1d'], replay: { startupDelay: '5m' } },
+    });
+    expect(res.statusCode).toBe(202);
+    const { id, status, location } = res.json() as { id: string; status: string; location: string };
+    expect(status).toBe('running');
+    expect(location).toBe(`/api/v1/backtests/${id}`);
+    expect(res.headers.location).toBe(location);
+
+    const job = await waitFor(id);
+    expect(job.error).toBeUndefined();
+    expect(job.status).toBe('succeeded');
+    const result = backtestResultSchema.parse(job.result);
+    expect(result.source).toBe('request body');
+    expect(result.models.map((m) => m.model)).toEqual(['snaive']);
+    expect(result.models[0]?.originsScored).toBe(1);
+    expect(result.replay?.params.startupDelaySeconds).toBe(300);
+    expect(result.replay?.params.leadTimeSeconds).toBe(360);
+    expect(result.replay?.policies).toHaveLength(4);
+  });
+
+  it('backtests a configured target from its own source', { timeout: 90_000 }, async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { target: 'web', origins: 1, models: ['snaive'], replay: false } });
+    expect(res.statusCode).toBe(202);
+    const job = await waitFor((res.json() as { id: string }).id);
+    expect(job.status).toBe('succeeded');
+    const result = backtestResultSchema.parse(job.result);
+    expect(result.source).toBe('target web');
+    expect(result.replay).toBeNull();
+  });
+
+  it('refuses a second backtest while the first runs with 503 PRESCIENT_ERR_POOL_FULL', { timeout: 90_000 }, async () => {
+    const payload = { series: inlineSeries, origins: 2, models: ['mstl'], seasonalPeriods: ['1d'] };
+    const first = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload });
+    expect(first.statusCode).toBe(202);
+    const second = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload });
+    expect(second.statusCode).toBe(503);
+    expect(second.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_POOL_FULL', retryable: true } });
+    expect((await waitFor((first.json() as { id: string }).id)).status).toBe('succeeded');
+  });
+
+  it('needs the token: 401 PRESCIENT_ERR_UNAUTHORIZED', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/backtests', payload: { series: inlineSeries } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_UNAUTHORIZED' } });
+  });
+
+  it('returns 400 PRESCIENT_ERR_VALIDATION for a bad body, field by field', async () => {
+    const both = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { target: 'web', series: inlineSeries } });
+    expect(both.statusCode).toBe(400);
+    expect(both.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_VALIDATION' } });
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { series: inlineSeries, origins: 0, quantile: 2, url: 'http://evil' } });
+    expect(bad.statusCode).toBe(400);
+    const paths = (bad.json() as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['body.origins', 'body.quantile']));
+  });
+
+  it('returns 400 PRESCIENT_ERR_MODEL_UNKNOWN and 404 PRESCIENT_ERR_TARGET_NOT_FOUND before starting anything', async () => {
+    const model = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { series: inlineSeries, models: ['nope'] } });
+    expect(model.statusCode).toBe(400);
+    expect(model.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_MODEL_UNKNOWN' } });
+    const target = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { target: 'nope' } });
+    expect(target.statusCode).toBe(404);
+    expect(target.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_TARGET_NOT_FOUND' } });
+    expect(runner.running).toBe(0);
+  });
+
+  it('records a failing backtest as failed with its code', { timeout: 60_000 }, async () => {
+    // One day of data cannot hold an origin with a one-day horizon and history before it.
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/backtests',
+      headers: auth,
+      payload: { series: { ...inlineSeries, values: synthetic.values.slice(0, 288) }, origins: 1, horizon: '2d', models: ['snaive'] },
+    });
+    expect(res.statusCode).toBe(202);
+    const job = await waitFor((res.json() as { id: string }).id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
+  });
+});
+
+describe('GET /api/v1/backtests/:id', () => {
+  it('returns 404 PRESCIENT_ERR_NOT_FOUND for an unknown id', async () => {
+    const res = await app.inject({ url: '/api/v1/backtests/does-not-exist' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_NOT_FOUND' } });
+  });
+});
