@@ -16,7 +16,7 @@ export interface ArmaModel {
   readonly ma: readonly number[];
   /** Innovation variance (CSS / effective observations). */
   readonly sigma2: number;
-  /** Effective observations (series length − p). */
+  /** Effective observations (series length − the conditioning start). */
   readonly nEffective: number;
   /** Gaussian log-likelihood implied by the CSS fit. */
   readonly logLik: number;
@@ -52,12 +52,12 @@ export function isInvertible(ma: readonly number[]): boolean {
   return isStationary(ma.map((m) => -m));
 }
 
-/** CSS innovations e[t] for t ≥ p (earlier ones are 0), and their sum of squares. */
-function innovations(w: Float64Array, ar: ArrayLike<number>, ma: ArrayLike<number>, p: number, q: number): { e: Float64Array; css: number } {
+/** CSS innovations e[t] for t ≥ start ≥ p (earlier ones are 0), and their sum of squares. */
+function innovations(w: Float64Array, ar: ArrayLike<number>, ma: ArrayLike<number>, p: number, q: number, start: number): { e: Float64Array; css: number } {
   const n = w.length;
   const e = new Float64Array(n);
   let css = 0;
-  for (let t = p; t < n; t++) {
+  for (let t = start; t < n; t++) {
     let v = w[t] as number;
     for (let i = 1; i <= p; i++) v -= (ar[i - 1] as number) * (w[t - i] as number);
     for (let j = 1; j <= q && t - j >= 0; j++) v -= (ma[j - 1] as number) * (e[t - j] as number);
@@ -134,29 +134,32 @@ function hannanRissanen(w: Float64Array, p: number, q: number): Float64Array {
 /**
  * Fits ARMA(p, q) to a zero-mean series by CSS.
  * @param w the series (mean already removed), length well above p + q
+ * @param start first step whose innovation counts (≥ p). Models compared by
+ *   AICc must share it: a likelihood over fewer steps is not comparable.
  * @returns the model, or undefined when the series is too short or the fit degenerates
  */
-export function fitArma(w: Float64Array, p: number, q: number): ArmaModel | undefined {
+export function fitArma(w: Float64Array, p: number, q: number, start = p): ArmaModel | undefined {
   const n = w.length;
   const k = p + q;
-  if (n - p <= k + 2) return undefined;
+  const from = Math.max(start, p);
+  if (n - from <= k + 2) return undefined;
   let theta = hannanRissanen(w, p, q);
-  let { e, css } = innovations(w, theta.subarray(0, p), theta.subarray(p), p, q);
+  let { e, css } = innovations(w, theta.subarray(0, p), theta.subarray(p), p, q, from);
   let lambda = 1e-3;
   for (let iter = 0; iter < MAX_ITERATIONS && k > 0; iter++) {
     // Exact gradient of e[t] by the recursions ∂e[t]/∂φ_i = −w[t−i] − Σ θ_j ∂e[t−j]/∂φ_i, likewise for θ.
     const jac = new Float64Array(n * k);
     const ma = theta.subarray(p);
-    for (let t = p; t < n; t++) {
+    for (let t = from; t < n; t++) {
       for (let c = 0; c < k; c++) {
         let d = c < p ? -(w[t - 1 - c] as number) : t - 1 - (c - p) >= 0 ? -(e[t - 1 - (c - p)] as number) : 0;
-        for (let j = 1; j <= q && t - j >= p; j++) d -= (ma[j - 1] as number) * (jac[(t - j) * k + c] as number);
+        for (let j = 1; j <= q && t - j >= from; j++) d -= (ma[j - 1] as number) * (jac[(t - j) * k + c] as number);
         jac[t * k + c] = d;
       }
     }
     const jtj = new Float64Array(k * k);
     const jte = new Float64Array(k);
-    for (let t = p; t < n; t++) {
+    for (let t = from; t < n; t++) {
       for (let a = 0; a < k; a++) {
         const ja = jac[t * k + a] as number;
         jte[a] = (jte[a] as number) - ja * (e[t] as number);
@@ -177,7 +180,7 @@ export function fitArma(w: Float64Array, p: number, q: number): ArmaModel | unde
       const ar = Array.from(next.subarray(0, p));
       const maNext = Array.from(next.subarray(p));
       if (isStationary(ar) && isInvertible(maNext)) {
-        const trial = innovations(w, next.subarray(0, p), next.subarray(p), p, q);
+        const trial = innovations(w, next.subarray(0, p), next.subarray(p), p, q, from);
         if (trial.css < css) {
           const relative = (css - trial.css) / css;
           theta = next;
@@ -192,7 +195,7 @@ export function fitArma(w: Float64Array, p: number, q: number): ArmaModel | unde
     }
     if (!improved) break;
   }
-  const nEffective = n - p;
+  const nEffective = n - from;
   const sigma2 = css / nEffective;
   if (!(sigma2 > 0) || !Number.isFinite(sigma2)) return undefined;
   const logLik = -0.5 * nEffective * (Math.log(2 * Math.PI * sigma2) + 1);

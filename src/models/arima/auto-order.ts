@@ -41,7 +41,8 @@ export function searchArmaOrder(w: Float64Array, options: OrderSearchOptions): O
   for (const [p, q] of candidateOrders(options.maxP, options.maxQ)) {
     if (tried > 0 && options.nowMs() >= options.deadlineMs) return { best, tried, stoppedAtDeadline: true };
     tried++;
-    const model = fitArma(w, p, q);
+    // Every candidate conditions on the same first maxP values, so their likelihoods cover the same steps.
+    const model = fitArma(w, p, q, options.maxP);
     if (model && (!best || model.aicc < best.aicc)) best = model;
   }
   return { best, tried, stoppedAtDeadline: false };
