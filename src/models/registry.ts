@@ -1,6 +1,7 @@
 import { PrescientError } from '../errors.js';
 import type { Forecaster } from './forecaster.js';
 import { auto } from './auto.js';
+import { lstm } from './lstm.js';
 import { mstl } from './mstl.js';
 import { sarima } from './sarima.js';
 import { seasonalNaive } from './seasonal-naive.js';
@@ -11,7 +12,7 @@ import { seasonalNaive } from './seasonal-naive.js';
  * is added here and nowhere else.
  */
 export const forecasters: ReadonlyMap<string, Forecaster> = new Map(
-  [seasonalNaive, mstl, sarima, auto].map((f) => [f.name, f]),
+  [seasonalNaive, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
 );
 
 /** @throws PrescientError PRESCIENT_ERR_MODEL_UNKNOWN */
