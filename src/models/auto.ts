@@ -43,8 +43,13 @@ export interface AutoOptions {
   readonly expensiveMinTimeMs?: number;
   /** Try a median ensemble of the best two and three (default true). */
   readonly ensemble?: boolean;
-  /** Conformal calibration: only when own intervals miss nominal by more than the tolerance (default), always, or never. */
-  readonly calibration?: 'when-off' | 'always' | 'never';
+  /**
+   * Conformal calibration: 'when-off' (default) replaces the model's own
+   * intervals when their backtest coverage misses nominal by more than the
+   * tolerance either way; 'widen-only' only ever widens them, when they
+   * under-cover; 'always'; 'never'.
+   */
+  readonly calibration?: 'when-off' | 'widen-only' | 'always' | 'never';
   /** Coverage error (fraction) above which intervals are calibrated (default 0.03). */
   readonly coverageTolerance?: number;
   /** Share of the time left before ctx.deadlineMs that the backtest may use (default 0.6). */
@@ -120,6 +125,7 @@ class FittedAuto implements Fitted {
     private readonly backup: Fitted | undefined,
     private readonly calibration: ConformalCalibration | undefined,
     private readonly baseInfo: Omit<FitInfo, 'model'>,
+    private readonly widenOnly = false,
   ) {
     this.current = chosen;
     this.fallbackFrom = baseInfo.fallbackFrom;
@@ -155,8 +161,18 @@ class FittedAuto implements Fitted {
     if (!isFiniteForecast(raw, horizon)) {
       throw new PrescientError('PRESCIENT_ERR_MODEL_OUTPUT_INVALID', `${this.current.name} returned a non-finite forecast`);
     }
-    const calibrated = this.calibration && this.current === this.chosen ? applyCalibration(raw, this.calibration, levels) : raw;
-    return pickLevels(calibrated, levels);
+    if (!this.calibration || this.current !== this.chosen) return pickLevels(raw, levels);
+    const calibrated = applyCalibration(raw, this.calibration, levels);
+    if (!this.widenOnly) return calibrated;
+    const own = pickLevels(raw, levels);
+    return {
+      point: calibrated.point,
+      intervals: calibrated.intervals.map((interval, k) => ({
+        level: interval.level,
+        lower: interval.lower.map((l, h) => Math.min(l, own.intervals[k]?.lower[h] as number)),
+        upper: interval.upper.map((u, h) => Math.max(u, own.intervals[k]?.upper[h] as number)),
+      })),
+    };
   }
 
   dispose(): void {
@@ -398,11 +414,13 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
           ];
           const backup = choice.name === 'snaive' ? undefined : await seasonalNaive.fit(values, fitCtx).catch(() => undefined);
           const fallbackFrom = choice.name === firstChoice ? undefined : firstChoice;
-          return new FittedAuto({ name: choice.name, fitted }, backup, calibration, {
-            ...(fallbackFrom === undefined ? {} : { fallbackFrom }),
-            scores,
-            notes: chosenNotes,
-          });
+          return new FittedAuto(
+            { name: choice.name, fitted },
+            backup,
+            calibration,
+            { ...(fallbackFrom === undefined ? {} : { fallbackFrom }), scores, notes: chosenNotes },
+            options.calibration === 'widen-only',
+          );
         } catch (err) {
           notes.push(`${choice.name} failed on the full history (${toPrescientError(err).code}); trying the next best`);
         }
@@ -421,7 +439,9 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     const tolerance = opts.coverageTolerance ?? 0.03;
     const own = BACKTEST_LEVELS.map((level) => ({ level, covered: empiricalCoverage(samples, level) }));
     const off = own.filter((o) => !(Math.abs(o.covered - o.level) <= tolerance));
+    const under = own.filter((o) => !(o.covered >= o.level - tolerance));
     if (mode === 'when-off' && off.length === 0) return undefined;
+    if (mode === 'widen-only' && under.length === 0) return undefined;
     const calibration = calibrate(samples, { referenceLevel: REFERENCE_LEVEL });
     if (calibration) {
       const owned = own.map((o) => `${Math.round(o.level * 100)} % covered ${(o.covered * 100).toFixed(1)} %`).join(', ');

@@ -175,6 +175,44 @@ describe('auto', () => {
     }
   });
 
+  it('with widen-only, keeps intervals that over-cover and widens ones that under-cover', async () => {
+    const values = load(8, 13);
+    const wide: Forecaster = {
+      name: 'wide-naive',
+      minLength: (c) => seasonalNaive.minLength(c),
+      async fit(v, c) {
+        const inner = await seasonalNaive.fit(v, c);
+        return {
+          info: { model: 'wide-naive', notes: [] },
+          predict(horizon, levels) {
+            const f = inner.predict(horizon, levels);
+            const stretch = (p: number, b: number): number => p + (b - p) * 5;
+            return {
+              point: f.point,
+              intervals: f.intervals.map((i) => ({
+                level: i.level,
+                lower: f.point.map((p, h) => stretch(p, i.lower[h] as number)),
+                upper: f.point.map((p, h) => stretch(p, i.upper[h] as number)),
+              })),
+            };
+          },
+          dispose: () => inner.dispose(),
+        };
+      },
+    };
+    const own = (await wide.fit(values, ctx([DAY]))).predict(DAY, [0.8]);
+    const kept = await createAutoForecaster({ candidates: [wide], calibration: 'widen-only' }).fit(values, ctx([DAY]));
+    expect(kept.info.notes.join(' ')).not.toMatch(/calibrated/);
+    expect(kept.predict(DAY, [0.8]).intervals[0]?.upper).toEqual(own.intervals[0]?.upper);
+    const narrowed = await createAutoForecaster({ candidates: [wide], calibration: 'when-off' }).fit(values, ctx([DAY]));
+    expect(narrowed.info.notes.join(' ')).toMatch(/calibrated/);
+    expect(narrowed.predict(DAY, [0.8]).intervals[0]!.upper[0]!).toBeLessThan(own.intervals[0]!.upper[0]!);
+    const widened = await createAutoForecaster({ candidates: [narrowNaive], calibration: 'widen-only' }).fit(values, ctx([DAY]));
+    const narrowOwn = (await narrowNaive.fit(values, ctx([DAY]))).predict(DAY, [0.8]);
+    expect(widened.info.notes.join(' ')).toMatch(/calibrated/);
+    widened.predict(DAY, [0.8]).intervals[0]!.upper.forEach((u, h) => expect(u).toBeGreaterThanOrEqual(narrowOwn.intervals[0]!.upper[h]!));
+  });
+
   it('falls back to the next best when the chosen model fails on the full history, and records it', async () => {
     const values = load(5, 2);
     // Fits every backtest origin (≤ 4 days of history) but not the 5-day history.
