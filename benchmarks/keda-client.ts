@@ -38,6 +38,7 @@ function call(): Promise<number> {
 
 const latenciesMs: number[] = [];
 let errors = 0;
+let totalCalls = 0;
 let lastValue = 0;
 let measuring = false;
 let stop = false;
@@ -47,6 +48,7 @@ async function caller(): Promise<void> {
     const started = process.hrtime.bigint();
     try {
       lastValue = await call();
+      totalCalls++;
       if (measuring) latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     } catch {
       if (measuring) errors++;
@@ -71,6 +73,7 @@ const pct = (p: number): number => latenciesMs[Math.min(latenciesMs.length - 1, 
 process.stdout.write(
   `${JSON.stringify({
     calls: latenciesMs.length,
+    totalCalls,
     errors,
     elapsedSeconds,
     callsPerSecond: latenciesMs.length / elapsedSeconds,

@@ -25,6 +25,11 @@ const fitLoad = withFits ? await startFitLoad() : { stop: async () => ({ fits: 0
 // Other work on the machine skews the figures: record how busy it was.
 const loadAverageBefore = loadavg();
 const eventLoop = watchEventLoop();
+// Server cost per call, independent of how busy the machine is: process CPU
+// time (includes the fit worker thread when fits run) and the main thread's
+// event-loop utilisation.
+const cpuBefore = process.cpuUsage();
+const eluBefore = performance.eventLoopUtilization();
 
 const clientPath = fileURLToPath(new URL('./keda-client.ts', import.meta.url));
 const child = spawn(process.execPath, ['--import', 'tsx', clientPath, String(server.port), concurrency, durationSeconds, '2'], {
@@ -34,12 +39,15 @@ let output = '';
 child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
 const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
 const loopDelay = eventLoop();
+const cpu = process.cpuUsage(cpuBefore);
+const elu = performance.eventLoopUtilization(eluBefore);
 const fits = await fitLoad.stop();
 await server.close();
 if (exitCode !== 0) throw new Error(`client exited with ${exitCode}`);
 
 const client = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
   calls: number;
+  totalCalls: number;
   errors: number;
   callsPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
@@ -50,6 +58,9 @@ const result = {
   machine: { cpus: cpus().length, node: process.version, loadAverageBefore },
   client,
   serverEventLoopDelayMs: loopDelay,
+  // Over all calls, warm-up included (the server was busy with nothing else but fits).
+  serverCpuMicrosPerCall: (cpu.user + cpu.system) / client.totalCalls,
+  serverMainThreadUtilization: elu.utilization,
   withFits,
   fitsDuringRun: fits,
   goal: { callsPerSecond: 5000, p99Ms: 5 },
@@ -60,6 +71,7 @@ await writeFile(new URL(`./out/keda-getmetrics${withFits ? '' : '-nofits'}.json`
 console.log(
   `GetMetrics: ${client.callsPerSecond.toFixed(0)} calls/s, p50 ${client.latencyMs.p50.toFixed(2)} ms, p99 ${client.latencyMs.p99.toFixed(2)} ms, ` +
     `max ${client.latencyMs.max.toFixed(2)} ms, ${client.errors} errors (concurrency ${concurrency}); ` +
-    `${fits.fits} MSTL fits of ${fits.meanFitMs.toFixed(0)} ms ran meanwhile; server loop delay p99 ${loopDelay.p99Ms.toFixed(2)} ms; ` +
+    `${fits.fits} MSTL fits of ${fits.meanFitMs.toFixed(0)} ms ran meanwhile; server loop delay p99 ${loopDelay.p99Ms.toFixed(2)} ms, ` +
+    `server CPU ${result.serverCpuMicrosPerCall.toFixed(0)} µs/call, main thread ${(elu.utilization * 100).toFixed(0)} % busy; ` +
     `load average before ${loadAverageBefore.map((l) => l.toFixed(1)).join('/')}; goal met: ${result.met}`,
 );

@@ -54,6 +54,11 @@ const run = (seconds: string): Promise<string> =>
   });
 await run('2'); // warm-up (JIT, connections)
 const eventLoop = watchEventLoop();
+// Server cost per call, independent of how busy the machine is: process CPU
+// time (includes the fit worker thread when fits run) and the main thread's
+// event-loop utilisation.
+const cpuBefore = process.cpuUsage();
+const eluBefore = performance.eventLoopUtilization();
 const report = JSON.parse(await run(durationSeconds)) as {
   requests: { average: number; total: number };
   latency: { p50: number; p90: number; p99: number; max: number };
@@ -62,6 +67,8 @@ const report = JSON.parse(await run(durationSeconds)) as {
   timeouts: number;
 };
 const loopDelay = eventLoop();
+const cpu = process.cpuUsage(cpuBefore);
+const elu = performance.eventLoopUtilization(eluBefore);
 const fits = await fitLoad.stop();
 await app.close();
 
@@ -79,6 +86,8 @@ const result = {
     connections: Number(connections),
   },
   serverEventLoopDelayMs: loopDelay,
+  serverCpuMicrosPerRequest: (cpu.user + cpu.system) / report.requests.total,
+  serverMainThreadUtilization: elu.utilization,
   withFits,
   fitsDuringRun: fits,
   goal: { requestsPerSecond: 5000, p99Ms: 5 },
@@ -89,6 +98,7 @@ await writeFile(new URL(`./out/keda-metrics-api${withFits ? '' : '-nofits'}.json
 console.log(
   `GET /api/v1/keda/taxi: ${report.requests.average.toFixed(0)} req/s, p50 ${report.latency.p50} ms, p99 ${report.latency.p99} ms, ` +
     `max ${report.latency.max} ms, non-2xx ${report.non2xx}, errors ${report.errors} (${connections} connections); ` +
-    `${fits.fits} MSTL fits of ${fits.meanFitMs.toFixed(0)} ms ran meanwhile; server loop delay p99 ${loopDelay.p99Ms.toFixed(2)} ms; ` +
+    `${fits.fits} MSTL fits of ${fits.meanFitMs.toFixed(0)} ms ran meanwhile; server loop delay p99 ${loopDelay.p99Ms.toFixed(2)} ms, ` +
+    `server CPU ${result.serverCpuMicrosPerRequest.toFixed(0)} µs/request, main thread ${(elu.utilization * 100).toFixed(0)} % busy; ` +
     `load average before ${loadAverageBefore.map((l) => l.toFixed(1)).join('/')}; goal met: ${result.met}`,
 );
