@@ -1,8 +1,12 @@
 import { PrescientError } from '../errors.js';
 import { forecastHarmonicRegression, fitHarmonicRegression, type HarmonicRegressionFit } from './arima/harmonic-regression.js';
 import type { FitContext, FitInfo, Fitted, Forecast, Forecaster } from './forecaster.js';
+import type { PackageSarimaFit } from './arima/arima-package.js';
+import { fitPackageSarima } from './arima/arima-package.js';
+import { fitShortSeasonal, packageApplies } from './arima/short-seasonal.js';
 import { removeSpikes } from './arima/spikes.js';
 import { zForLevel } from './intervals.js';
+import { assertPlausibleForecast } from './validate.js';
 
 /** Fewest values for any fit: enough for ARMA(3, 2) errors around a level. */
 const MIN_POINTS = 16;
@@ -11,10 +15,15 @@ const CYCLES_PER_SEASON = 2;
 
 /** What `sarima` chose, on top of the common FitInfo (shown in the target's state). */
 export interface SarimaInfo extends FitInfo {
-  /** 'harmonic-regression': Fourier terms + ARMA errors; 'constant': the series never moved. */
-  readonly method: 'harmonic-regression' | 'constant';
+  /**
+   * 'harmonic-regression': Fourier terms + ARIMA errors; 'seasonal-arima': true SARIMA from the
+   * `arima` package (short periods only); 'constant': the series never moved.
+   */
+  readonly method: 'harmonic-regression' | 'seasonal-arima' | 'constant';
   /** Non-seasonal ARIMA order of the errors, [p, d, q]. */
   readonly order: readonly [number, number, number];
+  /** Seasonal order [P, D, Q, s] when method is 'seasonal-arima'. */
+  readonly seasonalOrder?: readonly [number, number, number, number];
   /** Harmonics chosen per seasonal period (period in steps → K). */
   readonly harmonics: Readonly<Record<string, number>>;
   readonly trend: boolean;
@@ -23,9 +32,12 @@ export interface SarimaInfo extends FitInfo {
   /** AR and MA coefficients of the errors (R's sign convention). */
   readonly ar: readonly number[];
   readonly ma: readonly number[];
+  /** Seasonal AR and MA coefficients when method is 'seasonal-arima'. */
+  readonly sar?: readonly number[];
+  readonly sma?: readonly number[];
   /** Innovation variance of the errors, in squared units of the series. */
   readonly sigma2: number;
-  /** AICc on the original scale (comparable between the raw and log fits). */
+  /** AICc on the original scale (comparable between the raw and log fits); NaN for 'seasonal-arima'. */
   readonly aicc: number;
 }
 
@@ -35,15 +47,26 @@ function usablePeriods(length: number, ctx: FitContext): number[] {
 }
 
 /**
- * Seasonal ARIMA for capacity data, by dynamic harmonic regression: a level
- * (and trend, if AICc wants it), Fourier terms for each seasonal period with
- * K chosen by AICc, and ARMA(p ≤ 3, q ≤ 2) errors chosen by AICc. It handles
- * the long and multiple periods of 1–5-minute and hourly data (288 and 2016,
- * 24 and 168 steps), where the `arima` package's seasonal model fails
- * (DESIGN.md §2). Intervals come from the ARMA forecast variance
- * (ψ-weights). Seasons without two full cycles of history are dropped
- * (noted). The search stops at `ctx.deadlineMs`, keeping the best model so
- * far (noted); a fit that starts after its deadline throws.
+ * Seasonal ARIMA for capacity data (DESIGN.md §2 says why it is built this way):
+ *
+ * - Dynamic harmonic regression: Fourier terms for each seasonal period (K
+ *   per period chosen by AICc, at most 12 for the shortest and 20 for
+ *   longer ones), estimated on differenced data, with ARIMA(p ≤ 3, 1, q ≤ 2)
+ *   errors chosen by AICc. This handles the long and multiple periods of
+ *   1–5-minute and hourly data (288 and 2016, 24 and 168 steps), where the
+ *   `arima` package's seasonal model fails.
+ * - Where the shortest period is ≤ 24 steps with enough cycles, true
+ *   SARIMA(p,0,q)(0,1,1)s from the `arima` package competes on a holdout of
+ *   the last cycle and is served when it wins.
+ * - Before fitting, isolated spikes are replaced (at most 2 % of samples),
+ *   and for positive series a log scale is tried and kept when AICc on the
+ *   original scale prefers it (then the point forecast is the median).
+ *
+ * Intervals come from the ARIMA forecast variance (ψ-weights). Seasons
+ * without two full cycles of history are dropped (noted). The search stops
+ * at `ctx.deadlineMs`, keeping the best model so far (noted); a fit that
+ * starts after its deadline throws PRESCIENT_ERR_FIT_TIMEOUT. What was chosen
+ * is in `info` (a SarimaInfo).
  */
 export const sarima: Forecaster = {
   name: 'sarima',
@@ -103,8 +126,110 @@ export function fitSarima(values: readonly number[], ctx: FitContext, nowMs: () 
   }
   if (!best) throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', 'sarima: the harmonic regression or its ARMA errors could not be fitted');
   const { fit, transform } = best;
+  const y = transform === 'log' ? cleaned.map(Math.log) : cleaned;
+  const seasonal = tryShortSeasonal(y, fit, periods, ctx.deadlineMs, nowMs, notes);
+  if (seasonal) {
+    const info = packageInfo(seasonal, transform, [...notes]);
+    return new FittedSarima(info, (horizon) => {
+      const { point, variance } = seasonal.predict(horizon);
+      return { point: Float64Array.from(point), variance: Float64Array.from(variance) };
+    }, transform, undefined, () => seasonal.dispose());
+  }
   const info = harmonicInfo(fit, transform, best.score, [...notes, ...fit.notes]);
   return new FittedSarima(info, (horizon) => forecastHarmonicRegression(fit, horizon), transform);
+}
+
+/**
+ * Where the shortest period is short enough for the `arima` package (hourly
+ * data's 24), true SARIMA(p,0,q)(0,1,1)s competes with the harmonic
+ * regression on a holdout of the last cycle: both are refitted without it,
+ * and the one with the lower MAE on it wins and is refitted on everything.
+ * The package ignores longer periods (a weekly cycle), so it wins only when
+ * that costs less than its seasonal difference gains. Its holdout forecast
+ * must also pass the plausibility check. Returns the package fit when it
+ * wins, else undefined (notes say why).
+ */
+function tryShortSeasonal(
+  y: readonly number[],
+  harmonic: HarmonicRegressionFit,
+  periods: readonly number[],
+  deadlineMs: number,
+  nowMs: () => number,
+  notes: string[],
+): PackageSarimaFit | undefined {
+  const period = periods[0];
+  if (period === undefined || !packageApplies(y.length - period, period)) return undefined;
+  if (nowMs() >= deadlineMs) {
+    notes.push('seasonal ARIMA via the arima package not tried: deadline reached');
+    return undefined;
+  }
+  const train = y.slice(0, y.length - period);
+  const test = y.slice(y.length - period);
+  const candidate = fitShortSeasonal(train, period, deadlineMs, nowMs);
+  if (!candidate) {
+    notes.push(`seasonal ARIMA via the arima package failed for period ${period}; harmonic regression kept`);
+    return undefined;
+  }
+  const order = candidate.order;
+  let packageMae: number;
+  try {
+    const { point, variance } = candidate.predict(period);
+    const forecast = { point, intervals: [{ level: 0.95, lower: point.map((p, h) => p - 1.96 * Math.sqrt(variance[h] as number)), upper: point.map((p, h) => p + 1.96 * Math.sqrt(variance[h] as number)) }] };
+    assertPlausibleForecast(forecast, train);
+    packageMae = meanAbsoluteError(point, test);
+  } catch {
+    notes.push(`seasonal ARIMA via the arima package gave an implausible forecast for period ${period}; harmonic regression kept`);
+    return undefined;
+  } finally {
+    candidate.dispose();
+  }
+  const trainPeriods = periods.filter((p) => train.length >= CYCLES_PER_SEASON * p);
+  const harmonicHoldout = fitHarmonicRegression(train, { periods: trainPeriods, deadlineMs, nowMs });
+  const harmonicMae = harmonicHoldout ? meanAbsoluteError(Array.from(forecastHarmonicRegression(harmonicHoldout, period).point), test) : Number.POSITIVE_INFINITY;
+  const name = `SARIMA(${order.p},${order.d},${order.q})(${order.P},${order.D},${order.Q})${order.s}`;
+  if (!(packageMae < harmonicMae)) {
+    notes.push(`${name} via the arima package lost to the harmonic regression on the last ${period} steps (MAE ${round(packageMae)} vs ${round(harmonicMae)})`);
+    return undefined;
+  }
+  try {
+    const fit = fitPackageSarima(y, order);
+    notes.push(`${name} via the arima package beat the harmonic regression (${harmonic.arma.p},${harmonic.d},${harmonic.arma.q} errors) on the last ${period} steps (MAE ${round(packageMae)} vs ${round(harmonicMae)})`);
+    if (periods.length > 1) notes.push(`seasonal ARIMA models only the ${period}-step season; longer ones (${periods.slice(1).join(', ')}) are left to its errors`);
+    return fit;
+  } catch {
+    notes.push(`${name} via the arima package failed on the full history; harmonic regression kept`);
+    return undefined;
+  }
+}
+
+function meanAbsoluteError(forecast: readonly number[], actual: readonly number[]): number {
+  let sum = 0;
+  for (let h = 0; h < actual.length; h++) sum += Math.abs((forecast[h] as number) - (actual[h] as number));
+  return sum / actual.length;
+}
+
+function round(value: number): number {
+  return Number(value.toPrecision(4));
+}
+
+function packageInfo(fit: PackageSarimaFit, transform: Transform, notes: string[]): SarimaInfo {
+  const o = fit.order;
+  return {
+    model: 'sarima',
+    method: 'seasonal-arima',
+    order: [o.p, o.d, o.q],
+    seasonalOrder: [o.P, o.D, o.Q, o.s],
+    harmonics: {},
+    trend: false,
+    transform,
+    ar: fit.ar,
+    ma: fit.ma,
+    sar: fit.sar,
+    sma: fit.sma,
+    sigma2: fit.sigma2,
+    aicc: Number.NaN,
+    notes: [`${transform === 'log' ? 'on log scale: ' : ''}SARIMA(${o.p},${o.d},${o.q})(${o.P},${o.D},${o.Q})${o.s} by exact maximum likelihood (arima package)`, ...notes],
+  };
 }
 
 /** 'log' fits log(y) and exponentiates point and bounds: the point is then the median. */
@@ -153,6 +278,7 @@ class FittedSarima implements Fitted {
     private readonly forecast: ForecastFn,
     private readonly transform: Transform,
     private readonly constant?: number,
+    private readonly release?: () => void,
   ) {}
 
   /** @throws PrescientError PRESCIENT_ERR_VALIDATION for a horizon below 1 or a level outside (0, 1) */
@@ -181,5 +307,7 @@ class FittedSarima implements Fitted {
     return { point: points.map(back), intervals };
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.release?.();
+  }
 }

@@ -1,0 +1,38 @@
+/** Synthetic series with known parameters for the sarima tests. */
+
+/** Deterministic standard normals (mulberry32 + Box–Muller), so every run sees the same series. */
+export function normals(seed: number, count: number): number[] {
+  let a = seed >>> 0;
+  const uniform = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out: number[] = [];
+  while (out.length < count) {
+    const u = Math.max(uniform(), 1e-12);
+    out.push(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform()));
+  }
+  return out;
+}
+
+export const PERIOD = 24;
+const PHI = 0.7;
+const SIGMA = 0.5;
+/** Known seasonal mean: two harmonics of a 24-step day around 10. */
+export const seasonalMean = (t: number): number => 10 + 3 * Math.sin((2 * Math.PI * t) / PERIOD) + 1.5 * Math.cos((4 * Math.PI * t) / PERIOD);
+
+/** seasonal mean + AR(1) errors (φ = 0.7, σ = 0.5). */
+export function ar1Seasonal(seed: number, length: number): number[] {
+  const e = normals(seed, length + 100);
+  let eta = 0;
+  const out: number[] = [];
+  for (let t = -100; t < length; t++) {
+    eta = PHI * eta + SIGMA * (e[t + 100] as number);
+    if (t >= 0) out.push(seasonalMean(t) + eta);
+  }
+  return out;
+}
+
