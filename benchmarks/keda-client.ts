@@ -2,27 +2,32 @@
  * Load client for benchmarks/keda-getmetrics.ts, run as a separate process:
  * several concurrent callers send GetMetrics exactly as KEDA does (trigger
  * metadata in scalerMetadata, an s0- metric name) on one connection, for a
- * warm-up and then a measured period; prints one JSON line with calls/s and
+ * warm-up and then a measured period, spread over `channels` connections; prints one JSON line with calls/s and
  * latency percentiles (ms, measured in this process around each call).
  *
- * Usage: tsx benchmarks/keda-client.ts <port> <concurrency> <durationSeconds> <warmupSeconds>
+ * Usage: tsx benchmarks/keda-client.ts <port> <concurrency> <durationSeconds> <warmupSeconds> [channels=1]
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_PATH } from '../src/keda/server.js';
 
-const [port = '9090', concurrency = '16', durationSeconds = '10', warmupSeconds = '2'] = process.argv.slice(2);
+const [port = '9090', concurrency = '16', durationSeconds = '10', warmupSeconds = '2', channels = '1'] = process.argv.slice(2);
 const definition = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: String, defaults: true }));
 const ExternalScaler = (definition.externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
-const client = new ExternalScaler(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client &
+type ScalerClient = grpc.Client &
   Record<string, (req: unknown, cb: (err: grpc.ServiceError | null, res: { metricValues: Array<{ metricValue: string; metricValueFloat: number }> }) => void) => void>;
+// A local subchannel pool gives each client its own connection.
+const clients = Array.from(
+  { length: Number(channels) },
+  () => new ExternalScaler(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as ScalerClient,
+);
 
 const request = {
   scaledObjectRef: { name: 'taxi-api', namespace: 'bench', scalerMetadata: { scalerAddress: `prescient:${port}`, target: 'taxi', mode: 'replicas' } },
   metricName: 's0-prescient-taxi-replicas',
 };
 
-function call(): Promise<number> {
+function call(client: ScalerClient): Promise<number> {
   return new Promise((resolve, reject) => {
     client.GetMetrics!(request, (err, res) => {
       if (err) return reject(err);
@@ -43,11 +48,11 @@ let lastValue = 0;
 let measuring = false;
 let stop = false;
 
-async function caller(): Promise<void> {
+async function caller(client: ScalerClient): Promise<void> {
   while (!stop) {
     const started = process.hrtime.bigint();
     try {
-      lastValue = await call();
+      lastValue = await call(client);
       totalCalls++;
       if (measuring) latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     } catch {
@@ -56,17 +61,21 @@ async function caller(): Promise<void> {
   }
 }
 
-await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 5_000, (err) => (err ? reject(err) : resolve())));
-const callers = Array.from({ length: Number(concurrency) }, () => caller());
+await Promise.all(
+  clients.map((client) => new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 5_000, (err) => (err ? reject(err) : resolve())))),
+);
+const callers = Array.from({ length: Number(concurrency) }, (_, i) => caller(clients[i % clients.length] as ScalerClient));
 await new Promise((r) => setTimeout(r, Number(warmupSeconds) * 1000));
 measuring = true;
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 await new Promise((r) => setTimeout(r, Number(durationSeconds) * 1000));
 measuring = false;
 const elapsedSeconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 stop = true;
 await Promise.all(callers);
-client.close();
+for (const client of clients) client.close();
 
 latenciesMs.sort((a, b) => a - b);
 const pct = (p: number): number => latenciesMs[Math.min(latenciesMs.length - 1, Math.floor((p / 100) * latenciesMs.length))] ?? Number.NaN;
@@ -77,8 +86,12 @@ process.stdout.write(
     errors,
     elapsedSeconds,
     callsPerSecond: latenciesMs.length / elapsedSeconds,
+    // The client's own cost: on a shared machine it competes with the server for cores.
+    clientCpuMicrosPerCall: (cpu.user + cpu.system) / latenciesMs.length,
+    clientCpuShare: (cpu.user + cpu.system) / 1e6 / elapsedSeconds,
     latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: latenciesMs[latenciesMs.length - 1] ?? Number.NaN },
     concurrency: Number(concurrency),
+    channels: Number(channels),
     lastValue,
   })}\n`,
 );

@@ -5,7 +5,7 @@
  * real MSTL forecast; the fit pool keeps fitting MSTL on 10 k points the whole
  * time; benchmarks/keda-client.ts runs as a child process with concurrent callers.
  *
- * Run: npx tsx benchmarks/keda-getmetrics.ts [concurrency=16] [durationSeconds=10] [fits|nofits]
+ * Run: npx tsx benchmarks/keda-getmetrics.ts [concurrency=16] [durationSeconds=10] [fits|nofits] [channels=1]
  * Writes benchmarks/out/keda-getmetrics.json.
  */
 import { spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { startKedaServer } from '../src/keda/server.js';
 import { benchConfig, startFitLoad, statesWithRealForecast, watchEventLoop } from './scaling-fixture.js';
 
-const [concurrency = '16', durationSeconds = '10', fitsArg = 'fits'] = process.argv.slice(2);
+const [concurrency = '16', durationSeconds = '10', fitsArg = 'fits', channels = '1'] = process.argv.slice(2);
 // 'nofits' measures the same path without the fit load, for comparison.
 const withFits = fitsArg !== 'nofits';
 const config = benchConfig();
@@ -32,7 +32,7 @@ const cpuBefore = process.cpuUsage();
 const eluBefore = performance.eventLoopUtilization();
 
 const clientPath = fileURLToPath(new URL('./keda-client.ts', import.meta.url));
-const child = spawn(process.execPath, ['--import', 'tsx', clientPath, String(server.port), concurrency, durationSeconds, '2'], {
+const child = spawn(process.execPath, ['--import', 'tsx', clientPath, String(server.port), concurrency, durationSeconds, '2', channels], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let output = '';
@@ -70,7 +70,7 @@ await mkdir(new URL('./out/', import.meta.url), { recursive: true });
 await writeFile(new URL(`./out/keda-getmetrics${withFits ? '' : '-nofits'}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 console.log(
   `GetMetrics: ${client.callsPerSecond.toFixed(0)} calls/s, p50 ${client.latencyMs.p50.toFixed(2)} ms, p99 ${client.latencyMs.p99.toFixed(2)} ms, ` +
-    `max ${client.latencyMs.max.toFixed(2)} ms, ${client.errors} errors (concurrency ${concurrency}); ` +
+    `max ${client.latencyMs.max.toFixed(2)} ms, ${client.errors} errors (concurrency ${concurrency}, ${channels} connection(s)); ` +
     `${fits.fits} MSTL fits of ${fits.meanFitMs.toFixed(0)} ms ran meanwhile; server loop delay p99 ${loopDelay.p99Ms.toFixed(2)} ms, ` +
     `server CPU ${result.serverCpuMicrosPerCall.toFixed(0)} µs/call, main thread ${(elu.utilization * 100).toFixed(0)} % busy; ` +
     `load average before ${loadAverageBefore.map((l) => l.toFixed(1)).join('/')}; goal met: ${result.met}`,
