@@ -1,0 +1,151 @@
+/**
+ * `npm run bench`: runs every benchmark script in benchmarks/ (each top-level
+ * *.ts that writes a result, except this one, one after the other so they do not compete for the
+ * two cores), then writes benchmarks/RESULTS.md with the machine, the date,
+ * how each script ended and every figure from benchmarks/out/*.json.
+ *
+ *   npx tsx benchmarks/run.ts [--only a,b] [--skip a,b] [--report-only] [--timeout 30m]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, release } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const OUT = join(HERE, 'out');
+/** Arrays longer than this are summarised (count, min, max), not listed. */
+const MAX_LISTED = 24;
+
+interface ScriptRun {
+  name: string;
+  exitCode: number | null;
+  seconds: number;
+  tail: string;
+}
+
+/**
+ * Benchmark scripts: top-level *.ts files that write a result file. Helpers
+ * (shared fixtures, load clients another benchmark spawns) write none and are
+ * not run on their own.
+ */
+function scripts(): string[] {
+  return readdirSync(HERE)
+    .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.d.ts'))
+    .filter((f) => /writeFile/.test(readFileSync(join(HERE, f), 'utf8')))
+    .sort();
+}
+
+function runScript(file: string, timeoutMs: number): ScriptRun {
+  const name = basename(file, '.ts');
+  process.stdout.write(`\n=== ${name} ===\n`);
+  const started = performance.now();
+  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+  const child = spawnSync(tsx, [join(HERE, file)], { cwd: ROOT, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const output = `${child.stdout ?? ''}${child.stderr ?? ''}`;
+  process.stdout.write(output);
+  const tail = output.trim().split('\n').slice(-3).join(' / ');
+  return { name, exitCode: child.status, seconds: (performance.now() - started) / 1000, tail: child.error ? `${child.error.message}; ${tail}` : tail };
+}
+
+function machine(): Record<string, string> {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: String(cpu.length),
+    memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    node: process.version,
+    os: `${platform()} ${release()}`,
+  };
+}
+
+function fmt(value: unknown): string {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (typeof value === 'string') return value.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return JSON.stringify(value);
+}
+
+/** Flattens a JSON value to (path, value) rows; long numeric arrays become a summary. */
+function flatten(value: unknown, path: string, rows: [string, string][]): void {
+  if (Array.isArray(value)) {
+    if (value.length > MAX_LISTED && value.every((v) => typeof v === 'number')) {
+      const nums = value as number[];
+      rows.push([path, `${nums.length} numbers, min ${fmt(Math.min(...nums))}, max ${fmt(Math.max(...nums))}`]);
+      return;
+    }
+    value.forEach((v, i) => {
+      // Name array items by their own name-like field when they have one.
+      const label = typeof v === 'object' && v !== null ? (['name', 'series', 'model', 'policy', 'benchmark'].map((k) => (v as Record<string, unknown>)[k]).find((x) => typeof x === 'string') as string | undefined) : undefined;
+      const extra = typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>).startupDelaySeconds === 'number' ? `@${(v as Record<string, unknown>).startupDelaySeconds}s` : '';
+      flatten(v, `${path}[${label ? `${label}${extra}` : i}]`, rows);
+    });
+    return;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${k}` : k, rows);
+    return;
+  }
+  rows.push([path, fmt(value)]);
+}
+
+function results(runs: readonly ScriptRun[]): string {
+  const m = machine();
+  const lines: string[] = [
+    '# Benchmark results',
+    '',
+    'Written by `npm run bench` (benchmarks/run.ts); every figure below is read from benchmarks/out/*.json as the scripts wrote it.',
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- cpu: ${m.cpu}`,
+    `- cores: ${m.cores}`,
+    `- memory: ${m.memory}`,
+    `- node: ${m.node}`,
+    `- os: ${m.os}`,
+    '',
+  ];
+  if (runs.length > 0) {
+    lines.push('## Scripts', '', '| script | exit | seconds | last lines |', '|---|---|---|---|');
+    for (const r of runs) lines.push(`| ${r.name} | ${r.exitCode ?? 'killed'} | ${r.seconds.toFixed(1)} | ${fmt(r.tail).slice(0, 300)} |`);
+    lines.push('');
+  }
+  const files = existsSync(OUT) ? readdirSync(OUT).filter((f) => f.endsWith('.json')).sort() : [];
+  if (files.length === 0) lines.push('No results in benchmarks/out/.');
+  for (const file of files) {
+    lines.push(`## ${basename(file, '.json')}`, '');
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(join(OUT, file), 'utf8'));
+    } catch (err) {
+      lines.push(`(unreadable: ${(err as Error).message})`, '');
+      continue;
+    }
+    const rows: [string, string][] = [];
+    flatten(data, '', rows);
+    lines.push('| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k || '(value)'} | ${v} |`), '');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, skip: { type: 'string' }, 'report-only': { type: 'boolean' }, timeout: { type: 'string', default: '1800' } },
+  });
+  const only = values.only?.split(',');
+  const skip = values.skip?.split(',') ?? [];
+  const timeoutMs = Number(values.timeout) * 1000;
+  const runs: ScriptRun[] = [];
+  if (!values['report-only']) {
+    for (const file of scripts()) {
+      const name = basename(file, '.ts');
+      if ((only && !only.includes(name)) || skip.includes(name)) continue;
+      runs.push(runScript(file, timeoutMs));
+    }
+  }
+  writeFileSync(join(HERE, 'RESULTS.md'), results(runs));
+  process.stdout.write(`\nwrote benchmarks/RESULTS.md (${runs.length} scripts run)\n`);
+  if (runs.some((r) => r.exitCode !== 0)) process.exitCode = 1;
+}
+
+main();
