@@ -50,7 +50,7 @@ replay
   --refit-every DURATION    refit cadence (default: the origin spacing, reusing the scored forecasts)
   --capacity N              load one replica serves (default: HPA at 70 % needs 20 replicas at the p95 of history)
   --hpa-utilisation F       reactive HPA target as a share of capacity (default 0.7)
-  --policy-utilisation F    forecast policies scale on capacity × F (default 1/1.1)
+  --policy-utilisation F    forecast policies scale on capacity × F (default: the HPA's 0.7)
   --startup-delay DURATION  pod start-up (default 120s)
   --metric-lag DURATION     metric delay (default 60s)
   --lead-time DURATION      policy lead time (default start-up + lag)

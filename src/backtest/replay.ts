@@ -56,8 +56,12 @@ export interface ReplayOptions {
   readonly hpaUtilisation?: number;
   /**
    * The forecast policies are given capacity × this as their capacity per
-   * replica (default 1 / (1 + HPA tolerance) ≈ 0.909): a recommendation the
-   * HPA swallows as within its 10 % tolerance then still covers the load.
+   * replica (default: `hpaUtilisation`, the same target utilisation as the
+   * reactive HPA, so policies differ in timing, not in headroom; with it the
+   * oracle removes all under-provisioning for a few % more replica-hours, as
+   * on published web traces). Must stay ≤ 1 / (1 + HPA tolerance) ≈ 0.909 for
+   * a recommendation the HPA swallows as within its 10 % tolerance to still
+   * cover the load.
    */
   readonly policyUtilisation?: number;
   /** Pod start-up delay (default 120 s). */
@@ -253,7 +257,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const leadTimeSeconds = options.leadTimeSeconds ?? startupDelaySeconds + metricLagSeconds;
   const minReplicas = options.minReplicas ?? 1;
   const maxReplicas = options.maxReplicas ?? 1000;
-  const policyCapacityPerReplica = capacityPerReplica * (options.policyUtilisation ?? 1 / (1 + defaultHpaParams.tolerance));
+  const policyCapacityPerReplica = capacityPerReplica * (options.policyUtilisation ?? hpaUtilisation);
   const scaling: ScalingPolicy = {
     capacityPerReplica: policyCapacityPerReplica,
     quantile,
