@@ -107,7 +107,7 @@ export function fitSarima(values: readonly number[], ctx: FitContext, nowMs: () 
     return new FittedSarima(constantInfo(notes), () => ({ point: new Float64Array(0), variance: new Float64Array(0) }), 'none', first);
   }
 
-  const { values: cleaned, replaced } = removeSpikes(values);
+  const { values: cleaned, replaced } = removeSpikes(values, periods[0]);
   if (replaced > 0) notes.push(`${replaced} spike sample(s) replaced by their neighbourhood median before fitting`);
   const transforms: Transform[] = ['none'];
   if (cleaned.every((v) => v > 0)) transforms.push('log');

@@ -18,6 +18,7 @@ import { type ArmaModel, forecastArma, forecastVariances } from './arma.js';
 import { searchArmaOrder } from './auto-order.js';
 import { type Harmonic, harmonicColumns, harmonicsFor } from './fourier.js';
 import { type Gram, gram, residuals, solveSubset } from './least-squares.js';
+import { estimateProfile, profileAt, profileHelps, type SeasonalProfile } from './seasonal-profile.js';
 
 /**
  * Most harmonics tried for the shortest period and for each longer one. A
@@ -55,6 +56,8 @@ export interface HarmonicRegressionFit {
   readonly coefficients: readonly number[];
   readonly terms: readonly Term[];
   readonly arma: ArmaModel;
+  /** Sharp features of the shortest season that the harmonics miss (see seasonal-profile.ts). */
+  readonly profile: SeasonalProfile | undefined;
   /** Differences applied to the regression residuals before the ARMA (0 or 1). */
   readonly d: number;
   /** Last regression residual: the level the differenced errors start from. */
@@ -210,6 +213,12 @@ export function fitHarmonicRegression(values: readonly number[], options: Harmon
   const coef = solveSubset(g, subset);
   if (!coef) return undefined;
   const r = residuals(columns, subset, coef, y);
+  const shortest = periods[0];
+  const profile = shortest !== undefined && profileHelps(r, shortest) ? estimateProfile(r, shortest) : undefined;
+  if (profile) {
+    for (let t = 0; t < n; t++) r[t] = (r[t] as number) - profileAt(profile, t);
+    notes.push(`per-phase profile of the ${profile.period}-step season added to the harmonics (shrinkage ${profile.shrinkage.toFixed(2)})`);
+  }
   const d = DIFFERENCES;
   const w = d === 1 ? r.subarray(1).map((v, i) => v - (r[i] as number)) : r;
   const search = searchArmaOrder(w, { maxP: MAX_P, maxQ: MAX_Q, deadlineMs, nowMs });
@@ -223,6 +232,7 @@ export function fitHarmonicRegression(values: readonly number[], options: Harmon
     coefficients: Array.from(coef),
     terms: subset.map((i) => terms[i] as Term),
     arma,
+    profile,
     d,
     lastResidual: r[n - 1] as number,
     length: n,
@@ -244,6 +254,8 @@ export function regressionForecast(fit: HarmonicRegressionFit, horizon: number):
       for (let h = 0; h < horizon; h++) out[h] = (out[h] as number) + beta * (column[h] as number);
     }
   });
+  const profile = fit.profile;
+  if (profile) for (let h = 0; h < horizon; h++) out[h] = (out[h] as number) + profileAt(profile, fit.length + h);
   return out;
 }
 

@@ -30,9 +30,12 @@ function globalNoiseScale(values: readonly number[]): number {
 }
 
 /**
+ * @param period the shortest seasonal period in steps, if any: an excursion
+ *   that recurs one period earlier or later (±1 step) is a scheduled job,
+ *   which the model should learn, not a spike
  * @returns the cleaned values and how many were replaced
  */
-export function removeSpikes(values: readonly number[]): { values: number[]; replaced: number } {
+export function removeSpikes(values: readonly number[], period?: number): { values: number[]; replaced: number } {
   const n = values.length;
   const out = [...values];
   if (n < 2 * HALF_WINDOW + 1) return { values: out, replaced: 0 };
@@ -61,7 +64,14 @@ export function removeSpikes(values: readonly number[]): { values: number[]; rep
     }
     let end = t;
     while (end < n && flagged[end]) end++;
-    if (end - t <= MAX_RUN) {
+    const recurs = (i: number): boolean => {
+      if (period === undefined) return false;
+      for (const j of [i - period - 1, i - period, i - period + 1, i + period - 1, i + period, i + period + 1]) if (j >= 0 && j < n && flagged[j]) return true;
+      return false;
+    };
+    let recurring = false;
+    for (let i = t; i < end && !recurring; i++) recurring = recurs(i);
+    if (end - t <= MAX_RUN && !recurring) {
       for (let i = t; i < end; i++) out[i] = medians[i] as number;
       replaced += end - t;
     }
