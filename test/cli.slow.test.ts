@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSynthetic, toCsv } from '../data/generate.js';
 import { backtestResultSchema } from '../src/backtest/result.js';
+import { startPrometheus } from './support/prometheus.js';
+import { generateSyntheticHistory } from './support/synthetic-openmetrics.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -96,5 +98,26 @@ describe('prescient backtest (end to end)', () => {
     const unknown = await cli(['backtest', '--file', csv, '--models', 'nosuchmodel', '--origins', '1']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/PRESCIENT_ERR_MODEL_UNKNOWN/);
+  });
+
+  it('backtests a PromQL query against a real Prometheus with backfilled history', { timeout: 180_000 }, async () => {
+    const prometheus = await startPrometheus({ history: generateSyntheticHistory({ days: 8 }) });
+    try {
+      const json = join(dir, 'prom.json');
+      const out = await cli([
+        'backtest', '--prometheus-url', prometheus.url, '--query', 'prescient_test_load', '--window', '8d', '--step', '5m',
+        '--origins', '1', '--models', 'snaive', '--periods', '1d', '--json', json,
+      ]);
+      expect(out.stderr).not.toMatch(/PRESCIENT_ERR/);
+      expect(out.code).toBe(0);
+      const result = backtestResultSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
+      expect(result.source).toBe('prescient_test_load');
+      expect(result.series.stepSeconds).toBe(300);
+      // Eight days at 5 minutes, less what the window's edges and the history's gap leave out.
+      expect(result.series.length).toBeGreaterThan(7 * 288);
+      expect(result.models[0]?.originsScored).toBe(1);
+    } finally {
+      await prometheus.close();
+    }
   });
 });
