@@ -71,7 +71,9 @@ export function removeSpikes(values: readonly number[], period?: number): { valu
     };
     let recurring = false;
     for (let i = t; i < end && !recurring; i++) recurring = recurs(i);
-    if (end - t <= MAX_RUN && !recurring) {
+    // A run that reaches the last sample may be the start of a level shift: only the future can tell.
+    const atEnd = end >= n - 1;
+    if (end - t <= MAX_RUN && !recurring && !atEnd) {
       for (let i = t; i < end; i++) out[i] = medians[i] as number;
       replaced += end - t;
     }
