@@ -135,17 +135,25 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${entry.name.padEnd(38)} ${models.map((m) => `${m} ${scores[m]?.mase.toFixed(3)}`).join(', ')}; best R ${best?.[0]}; auto ${auto?.toFixed(3) ?? '—'} → ratio ${ratio?.toFixed(3) ?? '—'}\n`,
       );
+      // Written after every series: R fits are slow, and a partial result is still a result.
+      writeResult(version, models, perSeries);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  const medianRatio = writeResult(version, models, perSeries);
+  process.stdout.write(`median MASE ratio auto / best R: ${Number.isFinite(medianRatio) ? medianRatio.toFixed(3) : '— (run benchmarks/accuracy.ts first)'} (goal ≤ 1.0)\n`);
+}
+
+/** Writes the result file; returns the median ratio of auto's MASE to the best R model's. */
+function writeResult(version: string, models: readonly string[], perSeries: readonly Record<string, unknown>[]): number {
   const ratios = perSeries.map((s) => s.autoToBestRRatio).filter((r): r is number => typeof r === 'number');
   const medianRatio = median(ratios);
-  process.stdout.write(`median MASE ratio auto / best R: ${Number.isFinite(medianRatio) ? medianRatio.toFixed(3) : '— (run benchmarks/accuracy.ts first)'} (goal ≤ 1.0)\n`);
   writeFileSync(
     OUT,
-    `${JSON.stringify({ benchmark: 'r-baselines', rForecastVersion: version, models, medianAutoToBestRRatio: Number.isFinite(medianRatio) ? medianRatio : null, goalMet: Number.isFinite(medianRatio) ? medianRatio <= 1 : null, series: perSeries }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'r-baselines', rForecastVersion: version, models, seriesDone: perSeries.length, medianAutoToBestRRatio: Number.isFinite(medianRatio) ? medianRatio : null, goalMet: Number.isFinite(medianRatio) ? medianRatio <= 1 : null, series: perSeries }, null, 2)}\n`,
   );
+  return medianRatio;
 }
 
 await main();
