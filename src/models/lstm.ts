@@ -70,6 +70,8 @@ export interface LstmOptions {
   readonly maxTrainMs: number;
   /** Seasons averaged by the baseline (fewer when the history is short; 1 = seasonal naive). */
   readonly baselineSeasons: number;
+  /** Seasons averaged into the seasonal-profile input (fewer, or none, when the history is short). */
+  readonly profileSeasons: number;
   /** Use the weekly season as an input when the history holds enough windows with it. */
   readonly weeklyInput: boolean;
 }
@@ -87,6 +89,8 @@ export const defaultLstmOptions: LstmOptions = Object.freeze({
   // Seasonal naive as the baseline: a level shift (deploy, migration) is
   // absorbed after one season instead of three, as measured on NAB's rds_cpu.
   baselineSeasons: 1,
+  // Off by default: on the data/ series it did not beat seasonal naive more often (benchmarks/lstm-fit.ts).
+  profileSeasons: 0,
   weeklyInput: true,
 });
 
@@ -103,6 +107,7 @@ interface Plan {
   readonly inputSteps: number;
   readonly seasonSteps: number;
   readonly baselineSeasons: number;
+  readonly profileSeasons: number;
   readonly weeklySteps: number;
   readonly horizonSteps: number;
 }
@@ -112,7 +117,7 @@ function basePlan(ctx: FitContext, maxInputSteps = defaultLstmOptions.inputSteps
   const seasonSteps = season !== undefined && season >= 2 ? Math.round(season) : 0;
   const horizonSteps = seasonSteps > 0 ? Math.min(seasonSteps, MAX_HORIZON_STEPS) : HORIZON_WITHOUT_SEASON;
   const inputSteps = seasonSteps > 0 ? Math.min(maxInputSteps, Math.max(Math.min(24, maxInputSteps), seasonSteps)) : maxInputSteps;
-  return { inputSteps, seasonSteps, baselineSeasons: 1, weeklySteps: 0, horizonSteps };
+  return { inputSteps, seasonSteps, baselineSeasons: 1, profileSeasons: 0, weeklySteps: 0, horizonSteps };
 }
 
 function windowCount(length: number, plan: Plan): number {
@@ -126,6 +131,15 @@ function planFor(length: number, ctx: FitContext, options: LstmOptions): Plan {
       const averaged = { ...plan, baselineSeasons: seasons };
       if (windowCount(length, averaged) >= 2 * minWindows(plan.seasonSteps)) {
         plan = averaged;
+        break;
+      }
+    }
+  }
+  if (plan.seasonSteps > 0) {
+    for (let seasons = options.profileSeasons; seasons > 1; seasons--) {
+      const profiled = { ...plan, profileSeasons: seasons };
+      if (windowCount(length, profiled) >= 2 * minWindows(plan.seasonSteps)) {
+        plan = profiled;
         break;
       }
     }
@@ -203,6 +217,11 @@ function buildNetwork(layout: Layout, options: LstmOptions, seed: number): tf.La
   return tf.model({ inputs: [sequenceInput, sideInput], outputs: output });
 }
 
+function zeroOutput(model: tf.LayersModel): void {
+  const outputLayer = model.layers[model.layers.length - 1] as tf.layers.Layer;
+  tf.tidy(() => outputLayer.setWeights(outputLayer.getWeights().map((w) => tf.zerosLike(w))));
+}
+
 /** Forecast errors (actual − forecast) per validation origin and step, from one batched forward pass. */
 function validationErrors(model: tf.LayersModel, values: readonly number[], origins: readonly number[], batch: Batch, layout: Layout): number[][] {
   const corrections = tf.tidy(() => {
@@ -222,7 +241,12 @@ function validationErrors(model: tf.LayersModel, values: readonly number[], orig
 function meanAbsolute(errors: readonly (readonly number[])[]): number {
   let sum = 0;
   let count = 0;
-  for (const row of errors) for (const e of row) (sum += Math.abs(e)), count++;
+  for (const row of errors) {
+    for (const e of row) {
+      sum += Math.abs(e);
+      count++;
+    }
+  }
   return count === 0 ? Number.POSITIVE_INFINITY : sum / count;
 }
 
@@ -358,12 +382,9 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
         break;
       }
     }
+    // Nothing beat the baseline: restore the zero output layer, i.e. the baseline itself.
     if (best) model.setWeights(best);
-    else {
-      // No epoch beat the untrained model: restore the zero output layer, i.e. seasonal naive.
-      const outputLayer = model.layers[model.layers.length - 1] as tf.layers.Layer;
-      tf.tidy(() => outputLayer.setWeights(outputLayer.getWeights().map((w) => tf.zerosLike(w))));
-    }
+    else zeroOutput(model);
     const errors = validationErrors(model, values, validationOrigins, validationBatch, layout);
     const tail = values.slice(values.length - historyNeeded(layout));
     const notes = [
@@ -372,7 +393,8 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
       `direct forecast of ${layout.horizonSteps} steps per pass; longer horizons are forecast block after block`,
     ];
     if (layout.weeklySteps > 0) notes.push(`weekly season of ${layout.weeklySteps} steps used as an input`);
-    if (bestEpoch === 0) notes.push('no epoch beat the baseline on the validation tail: forecasts equal the baseline');
+    if (layout.profileSeasons > 1) notes.push(`profile of the last ${layout.profileSeasons} seasons used as an input`);
+    if (bestEpoch === 0) notes.push('nothing beat the baseline on the validation tail: forecasts equal the baseline');
     if (hitDeadline) notes.push('training stopped at the fit deadline or time budget');
     return new FittedLstm(
       model,

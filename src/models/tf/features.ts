@@ -34,6 +34,13 @@ export interface Layout {
   readonly seasonSteps: number;
   /** Seasons averaged by the baseline (1 = seasonal naive); 1 when there is no season. */
   readonly baselineSeasons: number;
+  /**
+   * Seasons averaged into the "seasonal profile" side input (profile minus
+   * baseline, per block), 0 when not used. Through it the model can learn how
+   * much to smooth seasonal naive's noise, while its zero output stays the
+   * baseline, which follows level shifts after one season.
+   */
+  readonly profileSeasons: number;
   /** Longer (weekly) period in steps used as an extra input, 0 when not used. */
   readonly weeklySteps: number;
   /** Steps forecast in one block (the training horizon). ≤ seasonSteps when there is a season. */
@@ -57,9 +64,9 @@ export function blockCount(layout: Pick<Layout, 'blockEdges'>): number {
 }
 
 /** Width of the side (dense) input for a layout. */
-export function sideFeatureCount(layout: Pick<Layout, 'blockEdges' | 'weeklySteps'>): number {
+export function sideFeatureCount(layout: Pick<Layout, 'blockEdges' | 'weeklySteps' | 'profileSeasons'>): number {
   const blocks = blockCount(layout);
-  return SIDE_CALENDAR_FEATURES + SIDE_DEVIATION_FEATURES + blocks + (layout.weeklySteps > 0 ? blocks : 0);
+  return SIDE_CALENDAR_FEATURES + SIDE_DEVIATION_FEATURES + blocks + (layout.weeklySteps > 0 ? blocks : 0) + (layout.profileSeasons > 1 ? blocks : 0);
 }
 
 /**
@@ -88,8 +95,10 @@ export function calendar(timeMs: number): [number, number, number, number] {
 }
 
 /** Steps of history a window needs before its origin. */
-export function historyNeeded(layout: Pick<Layout, 'inputSteps' | 'seasonSteps' | 'weeklySteps' | 'baselineSeasons'>): number {
-  const lag = Math.max(layout.seasonSteps * layout.baselineSeasons, layout.weeklySteps, 1);
+export function historyNeeded(
+  layout: Pick<Layout, 'inputSteps' | 'seasonSteps' | 'weeklySteps' | 'baselineSeasons' | 'profileSeasons'>,
+): number {
+  const lag = Math.max(layout.seasonSteps * Math.max(layout.baselineSeasons, layout.profileSeasons), layout.weeklySteps, 1);
   return layout.inputSteps + lag;
 }
 
@@ -158,6 +167,17 @@ export function writeInputs(
       for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) {
         const t = origin + h;
         sum += (values[t - weeklySteps] as number) - baselineAt(values, origin, t, layout);
+      }
+      side[s++] = sum / ((edges[j + 1] as number) - (edges[j] as number)) / std;
+    }
+  }
+  if (layout.profileSeasons > 1) {
+    const profile = { seasonSteps, baselineSeasons: layout.profileSeasons };
+    for (let j = 0; j + 1 < edges.length; j++) {
+      let sum = 0;
+      for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) {
+        const t = origin + h;
+        sum += baselineAt(values, origin, t, profile) - baselineAt(values, origin, t, layout);
       }
       side[s++] = sum / ((edges[j + 1] as number) - (edges[j] as number)) / std;
     }

@@ -50,6 +50,7 @@ const manifestSchema = z.object({
       inputSteps: positiveInt,
       seasonSteps: z.number().int().nonnegative(),
       baselineSeasons: positiveInt,
+      profileSeasons: z.number().int().nonnegative(),
       weeklySteps: z.number().int().nonnegative(),
       horizonSteps: positiveInt,
       blockEdges: z.array(z.number().int().nonnegative()).min(2),

@@ -19,6 +19,7 @@ const layout = (over: Partial<Layout> = {}): Layout => ({
   inputSteps: 6,
   seasonSteps: 12,
   baselineSeasons: 1,
+  profileSeasons: 0,
   weeklySteps: 0,
   horizonSteps: 12,
   blockEdges: makeBlockEdges(12, 4, 2),
@@ -81,7 +82,7 @@ describe('lstm features', () => {
   });
 
   it('writes inputs from history before the origin only', () => {
-    const l = layout({ weeklySteps: 24 });
+    const l = layout({ weeklySteps: 24, profileSeasons: 2 });
     const values = Array.from({ length: 60 }, (_, i) => i % 7);
     const origin = historyNeeded(l);
     const sequence = new Float32Array(l.inputSteps * SEQUENCE_FEATURES);
