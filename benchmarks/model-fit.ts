@@ -65,7 +65,8 @@ async function loadCase(c: Case): Promise<{ values: number[]; startMs: number }>
   // Regularising onto the coarser grid averages the 5-minute samples into each hour.
   const { series } = regularize(samples, { stepSeconds: c.stepSeconds });
   const points = Math.round((c.days * DAY_SECONDS) / c.stepSeconds);
-  if (series.values.length < points) throw new Error(`${SOURCE} has ${series.values.length} points at ${c.stepSeconds} s, fewer than ${points}`);
+  if (series.values.length < points)
+    throw new Error(`${SOURCE} has ${series.values.length} points at ${c.stepSeconds} s, fewer than ${points}`);
   const offset = series.values.length - points;
   return { values: series.values.slice(offset), startMs: series.startMs + offset * c.stepSeconds * 1000 };
 }
@@ -78,7 +79,13 @@ async function measure(model: Forecaster, c: Case, values: number[], startMs: nu
   let notes: readonly string[] | undefined;
   try {
     for (let run = 0; run < runs; run++) {
-      const ctx: FitContext = { stepSeconds: c.stepSeconds, startMs, seasonalPeriods: periods, deadlineMs: Date.now() + FIT_LIMIT_MS, seed: 42 };
+      const ctx: FitContext = {
+        stepSeconds: c.stepSeconds,
+        startMs,
+        seasonalPeriods: periods,
+        deadlineMs: Date.now() + FIT_LIMIT_MS,
+        seed: 42,
+      };
       const t0 = performance.now();
       const fitted = await model.fit(values, ctx);
       fitRunsMs.push(performance.now() - t0);
@@ -91,7 +98,18 @@ async function measure(model: Forecaster, c: Case, values: number[], startMs: nu
       fitted.dispose();
     }
   } catch (err) {
-    return { model: model.name, case: c.name, points: values.length, fitMedianMs: null, fitRunsMs, predictMedianMs: null, fitGoalMs: GOAL_FIT_MS[model.name] ?? null, fitGoalMet: null, predictGoalMet: null, error: String(err) };
+    return {
+      model: model.name,
+      case: c.name,
+      points: values.length,
+      fitMedianMs: null,
+      fitRunsMs,
+      predictMedianMs: null,
+      fitGoalMs: GOAL_FIT_MS[model.name] ?? null,
+      fitGoalMet: null,
+      predictGoalMet: null,
+      error: String(err),
+    };
   }
   const fitMedianMs = median(fitRunsMs);
   const predictMedianMs = median(predictMs);
@@ -124,13 +142,24 @@ async function main(): Promise<void> {
       rows.push(row);
       const fit = row.fitMedianMs === null ? 'error' : `${row.fitMedianMs.toFixed(0)} ms`;
       const predict = row.predictMedianMs === null ? '-' : `${row.predictMedianMs.toFixed(2)} ms`;
-      const goal = row.fitGoalMs === null ? '' : row.fitGoalMet ? `  (goal < ${row.fitGoalMs} ms: met)` : `  (goal < ${row.fitGoalMs} ms: MISSED)`;
-      console.log(`${row.model.padEnd(8)} ${c.name.padEnd(13)} n=${String(row.points).padEnd(5)} fit ${fit.padStart(9)}  predict ${predict.padStart(9)}${goal}${row.error ? `  ${row.error}` : ''}`);
+      const goal =
+        row.fitGoalMs === null ? '' : row.fitGoalMet ? `  (goal < ${row.fitGoalMs} ms: met)` : `  (goal < ${row.fitGoalMs} ms: MISSED)`;
+      console.log(
+        `${row.model.padEnd(8)} ${c.name.padEnd(13)} n=${String(row.points).padEnd(5)} fit ${fit.padStart(9)}  predict ${predict.padStart(9)}${goal}${row.error ? `  ${row.error}` : ''}`,
+      );
     }
   }
   const outDir = join(here, 'out');
   await mkdir(outDir, { recursive: true });
-  const result = { benchmark: 'model-fit', source: 'data/nab/cpu_utilization_asg_misconfiguration.csv', levels: LEVELS, goals: { fitMs: GOAL_FIT_MS, predictMs: GOAL_PREDICT_MS }, runs, rows, measuredAt: new Date().toISOString() };
+  const result = {
+    benchmark: 'model-fit',
+    source: 'data/nab/cpu_utilization_asg_misconfiguration.csv',
+    levels: LEVELS,
+    goals: { fitMs: GOAL_FIT_MS, predictMs: GOAL_PREDICT_MS },
+    runs,
+    rows,
+    measuredAt: new Date().toISOString(),
+  };
   await writeFile(join(outDir, 'model-fit.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${join(outDir, 'model-fit.json')}`);
 }

@@ -2,11 +2,9 @@ import { PrescientError } from '../errors.js';
 import { forecastHarmonicRegression, fitHarmonicRegression, type HarmonicRegressionFit } from './arima/harmonic-regression.js';
 import type { FitContext, FitInfo, Fitted, Forecast, Forecaster } from './forecaster.js';
 import type { PackageSarimaFit } from './arima/arima-package.js';
-import { fitPackageSarima } from './arima/arima-package.js';
-import { fitShortSeasonal, packageApplies } from './arima/short-seasonal.js';
+import { tryShortSeasonal } from './arima/short-seasonal.js';
 import { removeSpikes } from './arima/spikes.js';
 import { zForLevel } from './intervals.js';
-import { assertPlausibleForecast } from './validate.js';
 
 /** Fewest values for any fit: enough for ARMA(3, 2) errors around a level. */
 const MIN_POINTS = 16;
@@ -89,7 +87,10 @@ export const sarima: Forecaster = {
 export function fitSarima(values: readonly number[], ctx: FitContext, nowMs: () => number = Date.now): Fitted {
   const minLength = sarima.minLength(ctx);
   if (values.length < minLength) {
-    throw new PrescientError('PRESCIENT_ERR_SERIES_TOO_SHORT', `sarima needs at least ${minLength} values for periods [${ctx.seasonalPeriods.join(', ')}], got ${values.length}`);
+    throw new PrescientError(
+      'PRESCIENT_ERR_SERIES_TOO_SHORT',
+      `sarima needs at least ${minLength} values for periods [${ctx.seasonalPeriods.join(', ')}], got ${values.length}`,
+    );
   }
   if (nowMs() >= ctx.deadlineMs) {
     throw new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', 'sarima fit started after its deadline');
@@ -127,89 +128,22 @@ export function fitSarima(values: readonly number[], ctx: FitContext, nowMs: () 
   if (!best) throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', 'sarima: the harmonic regression or its ARMA errors could not be fitted');
   const { fit, transform } = best;
   const y = transform === 'log' ? cleaned.map(Math.log) : cleaned;
-  const seasonal = tryShortSeasonal(y, fit, periods, ctx.deadlineMs, nowMs, notes);
+  const seasonal = tryShortSeasonal(y, fit, periods, CYCLES_PER_SEASON, ctx.deadlineMs, nowMs, notes);
   if (seasonal) {
     const info = packageInfo(seasonal, transform, [...notes]);
-    return new FittedSarima(info, (horizon) => {
-      const { point, variance } = seasonal.predict(horizon);
-      return { point: Float64Array.from(point), variance: Float64Array.from(variance) };
-    }, transform, undefined, () => seasonal.dispose());
+    return new FittedSarima(
+      info,
+      (horizon) => {
+        const { point, variance } = seasonal.predict(horizon);
+        return { point: Float64Array.from(point), variance: Float64Array.from(variance) };
+      },
+      transform,
+      undefined,
+      () => seasonal.dispose(),
+    );
   }
   const info = harmonicInfo(fit, transform, best.score, [...notes, ...fit.notes]);
   return new FittedSarima(info, (horizon) => forecastHarmonicRegression(fit, horizon), transform);
-}
-
-/**
- * Where the shortest period is short enough for the `arima` package (hourly
- * data's 24), true SARIMA(p,0,q)(0,1,1)s competes with the harmonic
- * regression on a holdout of the last cycle: both are refitted without it,
- * and the one with the lower MAE on it wins and is refitted on everything.
- * The package ignores longer periods (a weekly cycle), so it wins only when
- * that costs less than its seasonal difference gains. Its holdout forecast
- * must also pass the plausibility check. Returns the package fit when it
- * wins, else undefined (notes say why).
- */
-function tryShortSeasonal(
-  y: readonly number[],
-  harmonic: HarmonicRegressionFit,
-  periods: readonly number[],
-  deadlineMs: number,
-  nowMs: () => number,
-  notes: string[],
-): PackageSarimaFit | undefined {
-  const period = periods[0];
-  if (period === undefined || !packageApplies(y.length - period, period)) return undefined;
-  if (nowMs() >= deadlineMs) {
-    notes.push('seasonal ARIMA via the arima package not tried: deadline reached');
-    return undefined;
-  }
-  const train = y.slice(0, y.length - period);
-  const test = y.slice(y.length - period);
-  const candidate = fitShortSeasonal(train, period, deadlineMs, nowMs);
-  if (!candidate) {
-    notes.push(`seasonal ARIMA via the arima package failed for period ${period}; harmonic regression kept`);
-    return undefined;
-  }
-  const order = candidate.order;
-  let packageMae: number;
-  try {
-    const { point, variance } = candidate.predict(period);
-    const forecast = { point, intervals: [{ level: 0.95, lower: point.map((p, h) => p - 1.96 * Math.sqrt(variance[h] as number)), upper: point.map((p, h) => p + 1.96 * Math.sqrt(variance[h] as number)) }] };
-    assertPlausibleForecast(forecast, train);
-    packageMae = meanAbsoluteError(point, test);
-  } catch {
-    notes.push(`seasonal ARIMA via the arima package gave an implausible forecast for period ${period}; harmonic regression kept`);
-    return undefined;
-  } finally {
-    candidate.dispose();
-  }
-  const trainPeriods = periods.filter((p) => train.length >= CYCLES_PER_SEASON * p);
-  const harmonicHoldout = fitHarmonicRegression(train, { periods: trainPeriods, deadlineMs, nowMs });
-  const harmonicMae = harmonicHoldout ? meanAbsoluteError(Array.from(forecastHarmonicRegression(harmonicHoldout, period).point), test) : Number.POSITIVE_INFINITY;
-  const name = `SARIMA(${order.p},${order.d},${order.q})(${order.P},${order.D},${order.Q})${order.s}`;
-  if (!(packageMae < harmonicMae)) {
-    notes.push(`${name} via the arima package lost to the harmonic regression on the last ${period} steps (MAE ${round(packageMae)} vs ${round(harmonicMae)})`);
-    return undefined;
-  }
-  try {
-    const fit = fitPackageSarima(y, order);
-    notes.push(`${name} via the arima package beat the harmonic regression (${harmonic.arma.p},${harmonic.d},${harmonic.arma.q} errors) on the last ${period} steps (MAE ${round(packageMae)} vs ${round(harmonicMae)})`);
-    if (periods.length > 1) notes.push(`seasonal ARIMA models only the ${period}-step season; longer ones (${periods.slice(1).join(', ')}) are left to its errors`);
-    return fit;
-  } catch {
-    notes.push(`${name} via the arima package failed on the full history; harmonic regression kept`);
-    return undefined;
-  }
-}
-
-function meanAbsoluteError(forecast: readonly number[], actual: readonly number[]): number {
-  let sum = 0;
-  for (let h = 0; h < actual.length; h++) sum += Math.abs((forecast[h] as number) - (actual[h] as number));
-  return sum / actual.length;
-}
-
-function round(value: number): number {
-  return Number(value.toPrecision(4));
 }
 
 function packageInfo(fit: PackageSarimaFit, transform: Transform, notes: string[]): SarimaInfo {
@@ -228,7 +162,10 @@ function packageInfo(fit: PackageSarimaFit, transform: Transform, notes: string[
     sma: fit.sma,
     sigma2: fit.sigma2,
     aicc: Number.NaN,
-    notes: [`${transform === 'log' ? 'on log scale: ' : ''}SARIMA(${o.p},${o.d},${o.q})(${o.P},${o.D},${o.Q})${o.s} by exact maximum likelihood (arima package)`, ...notes],
+    notes: [
+      `${transform === 'log' ? 'on log scale: ' : ''}SARIMA(${o.p},${o.d},${o.q})(${o.P},${o.D},${o.Q})${o.s} by exact maximum likelihood (arima package)`,
+      ...notes,
+    ],
   };
 }
 

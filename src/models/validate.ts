@@ -46,7 +46,9 @@ export function assertPlausibleForecast(forecast: Forecast, history: readonly nu
   const check = (value: number, what: string, step: number): void => {
     if (!Number.isFinite(value)) throw invalid(`${what} at step ${step} is ${value}`);
     if (value < low || value > high) {
-      throw invalid(`${what} at step ${step} is ${value}, outside the plausible range [${low}, ${high}] (history ${min}…${max}, ±${PLAUSIBLE_RANGE_MULTIPLE}× range)`);
+      throw invalid(
+        `${what} at step ${step} is ${value}, outside the plausible range [${low}, ${high}] (history ${min}…${max}, ±${PLAUSIBLE_RANGE_MULTIPLE}× range)`,
+      );
     }
   };
   forecast.point.forEach((p, h) => check(p, 'point', h));

@@ -22,7 +22,8 @@ export const PERIOD = 24;
 const PHI = 0.7;
 const SIGMA = 0.5;
 /** Known seasonal mean: two harmonics of a 24-step day around 10. */
-export const seasonalMean = (t: number): number => 10 + 3 * Math.sin((2 * Math.PI * t) / PERIOD) + 1.5 * Math.cos((4 * Math.PI * t) / PERIOD);
+export const seasonalMean = (t: number): number =>
+  10 + 3 * Math.sin((2 * Math.PI * t) / PERIOD) + 1.5 * Math.cos((4 * Math.PI * t) / PERIOD);
 
 /** seasonal mean + AR(1) errors (φ = 0.7, σ = 0.5). */
 export function ar1Seasonal(seed: number, length: number): number[] {
@@ -35,4 +36,3 @@ export function ar1Seasonal(seed: number, length: number): number[] {
   }
   return out;
 }
-

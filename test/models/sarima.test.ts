@@ -7,7 +7,13 @@ import { regularize } from '../../src/series/regularize.js';
 import { readSamplesFile } from '../../src/sources/file.js';
 import { ar1Seasonal, PERIOD, seasonalMean } from './sarima-synthetic.js';
 
-const hourly = (periods: number[]): FitContext => ({ stepSeconds: 3600, startMs: 0, seasonalPeriods: periods, deadlineMs: Date.now() + 60_000, seed: 1 });
+const hourly = (periods: number[]): FitContext => ({
+  stepSeconds: 3600,
+  startMs: 0,
+  seasonalPeriods: periods,
+  deadlineMs: Date.now() + 60_000,
+  seed: 1,
+});
 
 describe('sarima', () => {
   it('finds the seasonal harmonics and AR dynamics of a synthetic AR(1) + seasonal series', async () => {
@@ -34,7 +40,13 @@ describe('sarima', () => {
     const samples = await readSamplesFile(join(import.meta.dirname, '..', '..', 'data', 'nab', 'grok_asg_anomaly.csv'));
     const { series } = regularize(samples, { stepSeconds: 300 });
     const values = [...series.values];
-    const ctx: FitContext = { stepSeconds: 300, startMs: series.startMs, seasonalPeriods: [288, 2016], deadlineMs: Date.now() + 30_000, seed: 1 };
+    const ctx: FitContext = {
+      stepSeconds: 300,
+      startMs: series.startMs,
+      seasonalPeriods: [288, 2016],
+      deadlineMs: Date.now() + 30_000,
+      seed: 1,
+    };
     const fitted = await sarima.fit(values, ctx);
     const info = fitted.info as SarimaInfo;
     expect(Object.keys(info.harmonics).sort()).toEqual(['2016', '288']);

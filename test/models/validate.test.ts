@@ -76,6 +76,8 @@ describe('assertPlausibleForecast', () => {
   });
 
   it('tolerates rounding when a bound equals the point', () => {
-    expect(() => assertPlausibleForecast({ point: [0.1 + 0.2], intervals: [{ level: 0.8, lower: [0.3], upper: [0.3] }] }, history)).not.toThrow();
+    expect(() =>
+      assertPlausibleForecast({ point: [0.1 + 0.2], intervals: [{ level: 0.8, lower: [0.3], upper: [0.3] }] }, history),
+    ).not.toThrow();
   });
 });

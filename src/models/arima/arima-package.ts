@@ -73,7 +73,13 @@ function load(): { ARIMA: ArimaConstructor; lines: string[] } {
 }
 
 /** Parses ctsa's printed summary. */
-export function parseSummary(text: string): { coefficients: Map<string, number>; mean: number; sigma2: number; logLik: number; aic: number } {
+export function parseSummary(text: string): {
+  coefficients: Map<string, number>;
+  mean: number;
+  sigma2: number;
+  logLik: number;
+  aic: number;
+} {
   const coefficients = new Map<string, number>();
   for (const match of text.matchAll(/^\s*(S?AR\d+|S?MA\d+)\s+(\S+)/gm)) coefficients.set(match[1] as string, Number(match[2]));
   const number = (pattern: RegExp): number => {
@@ -97,7 +103,10 @@ export function parseSummary(text: string): { coefficients: Map<string, number>;
  */
 export function fitPackageSarima(values: readonly number[], order: SarimaOrder): PackageSarimaFit {
   if (order.s > MAX_PACKAGE_PERIOD) {
-    throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', `the arima package is not used for seasonal periods above ${MAX_PACKAGE_PERIOD} steps (got ${order.s})`);
+    throw new PrescientError(
+      'PRESCIENT_ERR_FIT_FAILED',
+      `the arima package is not used for seasonal periods above ${MAX_PACKAGE_PERIOD} steps (got ${order.s})`,
+    );
   }
   const { ARIMA, lines } = load();
   lines.length = 0;
@@ -120,7 +129,10 @@ export function fitPackageSarima(values: readonly number[], order: SarimaOrder):
   const all = [...ar, ...ma, ...sar, ...sma, summary.sigma2, summary.logLik];
   if (!all.every(Number.isFinite) || !(summary.sigma2 > 0)) {
     instance.destroy();
-    throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', `arima package returned non-finite estimates for SARIMA(${order.p},${order.d},${order.q})(${order.P},${order.D},${order.Q})${order.s}`);
+    throw new PrescientError(
+      'PRESCIENT_ERR_FIT_FAILED',
+      `arima package returned non-finite estimates for SARIMA(${order.p},${order.d},${order.q})(${order.P},${order.D},${order.Q})${order.s}`,
+    );
   }
   let alive = true;
   return {

@@ -53,7 +53,14 @@ export function isInvertible(ma: readonly number[]): boolean {
 }
 
 /** CSS innovations e[t] for t ≥ start ≥ p (earlier ones are 0), and their sum of squares. */
-function innovations(w: Float64Array, ar: ArrayLike<number>, ma: ArrayLike<number>, p: number, q: number, start: number): { e: Float64Array; css: number } {
+function innovations(
+  w: Float64Array,
+  ar: ArrayLike<number>,
+  ma: ArrayLike<number>,
+  p: number,
+  q: number,
+  start: number,
+): { e: Float64Array; css: number } {
   const n = w.length;
   const e = new Float64Array(n);
   let css = 0;

@@ -25,7 +25,12 @@ export function harmonicsFor(period: number, maxK: number, shorter: readonly Har
   // k < P/2: at k = P/2 the sine is identically zero on the grid.
   for (let k = 1; out.length < maxK && k < period / 2; k++) {
     const frequency = k / period;
-    const duplicate = shorter.some((h) => Math.abs(frequency * h.period - Math.round(frequency * h.period)) < 1e-9 && Math.round(frequency * h.period) >= 1 && Math.round(frequency * h.period) <= h.k);
+    const duplicate = shorter.some(
+      (h) =>
+        Math.abs(frequency * h.period - Math.round(frequency * h.period)) < 1e-9 &&
+        Math.round(frequency * h.period) >= 1 &&
+        Math.round(frequency * h.period) <= h.k,
+    );
     if (!duplicate) out.push({ period, k });
   }
   return out;

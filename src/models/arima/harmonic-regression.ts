@@ -100,8 +100,7 @@ function subsetFor(terms: readonly Term[], periods: readonly number[], candidate
     if (term.kind === 'level') {
       // Differencing removes the level: it is carried by the last value instead.
       if (DIFFERENCES === 0) subset.push(i);
-    }
-    else if (term.kind === 'trend') {
+    } else if (term.kind === 'trend') {
       if (candidate.trend) subset.push(i);
     } else {
       const period = term.harmonic.period;
@@ -118,11 +117,21 @@ function subsetFor(terms: readonly Term[], periods: readonly number[], candidate
 
 /** Innovation variance of an AR(2) fitted by least squares to r: the K-selection criterion's error model. */
 function ar2InnovationVariance(r: Float64Array): number {
-  let s11 = 0, s12 = 0, s22 = 0, b1 = 0, b2 = 0;
+  let s11 = 0,
+    s12 = 0,
+    s22 = 0,
+    b1 = 0,
+    b2 = 0;
   const n = r.length;
   for (let t = 2; t < n; t++) {
-    const x1 = r[t - 1] as number, x2 = r[t - 2] as number, y = r[t] as number;
-    s11 += x1 * x1; s12 += x1 * x2; s22 += x2 * x2; b1 += x1 * y; b2 += x2 * y;
+    const x1 = r[t - 1] as number,
+      x2 = r[t - 2] as number,
+      y = r[t] as number;
+    s11 += x1 * x1;
+    s12 += x1 * x2;
+    s22 += x2 * x2;
+    b1 += x1 * y;
+    b2 += x2 * y;
   }
   const det = s11 * s22 - s12 * s12;
   const a1 = det > 0 ? (b1 * s22 - b2 * s12) / det : 0;
@@ -188,7 +197,9 @@ export function fitHarmonicRegression(values: readonly number[], options: Harmon
       if (dim === periods.length) {
         if (!TRY_TREND) continue;
         options.push({ ks: best.ks, trend: !best.trend });
-      } else for (let k = 1; k <= (maxKs[dim] as number); k++) options.push({ ks: best.ks.map((v, i) => (i === dim ? k : v)), trend: best.trend });
+      } else
+        for (let k = 1; k <= (maxKs[dim] as number); k++)
+          options.push({ ks: best.ks.map((v, i) => (i === dim ? k : v)), trend: best.trend });
       for (const candidate of options) {
         const key = JSON.stringify(candidate);
         if (scored.has(key)) continue;

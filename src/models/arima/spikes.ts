@@ -57,7 +57,7 @@ export function removeSpikes(values: readonly number[], period?: number): { valu
   }
   // Only short excursions: a burst that lasts longer than MAX_RUN samples is real load, not a spike.
   let replaced = 0;
-  for (let t = 0; t < n; ) {
+  for (let t = 0; t < n;) {
     if (!flagged[t]) {
       t++;
       continue;
@@ -66,7 +66,8 @@ export function removeSpikes(values: readonly number[], period?: number): { valu
     while (end < n && flagged[end]) end++;
     const recurs = (i: number): boolean => {
       if (period === undefined) return false;
-      for (const j of [i - period - 1, i - period, i - period + 1, i + period - 1, i + period, i + period + 1]) if (j >= 0 && j < n && flagged[j]) return true;
+      for (const j of [i - period - 1, i - period, i - period + 1, i + period - 1, i + period, i + period + 1])
+        if (j >= 0 && j < n && flagged[j]) return true;
       return false;
     };
     let recurring = false;

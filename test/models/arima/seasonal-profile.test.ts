@@ -35,7 +35,13 @@ describe('seasonal profile', () => {
 
   it('lets sarima forecast the daily job at its time of day on 5-minute data', async () => {
     const values = withDailyJob(14, 3);
-    const fitted = await sarima.fit(values, { stepSeconds: 300, startMs: 0, seasonalPeriods: [PERIOD], deadlineMs: Date.now() + 30_000, seed: 1 });
+    const fitted = await sarima.fit(values, {
+      stepSeconds: 300,
+      startMs: 0,
+      seasonalPeriods: [PERIOD],
+      deadlineMs: Date.now() + 30_000,
+      seed: 1,
+    });
     expect((fitted.info as SarimaInfo).notes.join(' ')).toContain('per-phase profile');
     const forecast = fitted.predict(PERIOD, [0.8]);
     // The history ends at a day boundary, so step h of the forecast is phase h.
