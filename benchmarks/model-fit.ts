@@ -142,8 +142,10 @@ async function main(): Promise<void> {
       rows.push(row);
       const fit = row.fitMedianMs === null ? 'error' : `${row.fitMedianMs.toFixed(0)} ms`;
       const predict = row.predictMedianMs === null ? '-' : `${row.predictMedianMs.toFixed(2)} ms`;
-      const goal =
-        row.fitGoalMs === null ? '' : row.fitGoalMet ? `  (goal < ${row.fitGoalMs} ms: met)` : `  (goal < ${row.fitGoalMs} ms: MISSED)`;
+      const fitGoal =
+        row.fitGoalMs === null ? '' : row.fitGoalMet ? `  (fit goal < ${row.fitGoalMs} ms: met)` : `  (fit goal < ${row.fitGoalMs} ms: MISSED)`;
+      const predictGoal = row.predictGoalMet === false ? `  (predict goal < ${GOAL_PREDICT_MS} ms: MISSED)` : '';
+      const goal = fitGoal + predictGoal;
       console.log(
         `${row.model.padEnd(8)} ${c.name.padEnd(13)} n=${String(row.points).padEnd(5)} fit ${fit.padStart(9)}  predict ${predict.padStart(9)}${goal}${row.error ? `  ${row.error}` : ''}`,
       );
