@@ -143,7 +143,11 @@ async function main(): Promise<void> {
       const fit = row.fitMedianMs === null ? 'error' : `${row.fitMedianMs.toFixed(0)} ms`;
       const predict = row.predictMedianMs === null ? '-' : `${row.predictMedianMs.toFixed(2)} ms`;
       const fitGoal =
-        row.fitGoalMs === null ? '' : row.fitGoalMet ? `  (fit goal < ${row.fitGoalMs} ms: met)` : `  (fit goal < ${row.fitGoalMs} ms: MISSED)`;
+        row.fitGoalMs === null
+          ? ''
+          : row.fitGoalMet
+            ? `  (fit goal < ${row.fitGoalMs} ms: met)`
+            : `  (fit goal < ${row.fitGoalMs} ms: MISSED)`;
       const predictGoal = row.predictGoalMet === false ? `  (predict goal < ${GOAL_PREDICT_MS} ms: MISSED)` : '';
       const goal = fitGoal + predictGoal;
       console.log(
