@@ -1,8 +1,13 @@
-import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PrescientError } from '../../src/errors.js';
 import type { FitContext, Forecast } from '../../src/models/forecaster.js';
 import { forecasters } from '../../src/models/registry.js';
+import { initTensorflow, tf } from '../../src/models/tf/backend.js';
+
+// Tensor counts are read from the backend the models use, so it must be up before the first count.
+beforeAll(async () => {
+  await initTensorflow();
+});
 
 /**
  * The one contract every registered model must meet (STYLE.md §1). A model
