@@ -8,7 +8,8 @@
  * 2. Speed: one backtest (28 days of 5-minute data, 7 origins, 4 models,
  *    with the replay) in under 60 s.
  *
- *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--skip-speed]
+ *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--quantile 0.9]
+ *     [--policy-utilisation 0.7] [--skip-speed | --speed-only]
  *
  * Writes benchmarks/out/replay.json.
  */
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
       quantile: { type: 'string' },
       'policy-utilisation': { type: 'string' },
       'skip-speed': { type: 'boolean' },
+      'speed-only': { type: 'boolean' },
     },
   });
   const knobs: Knobs = {
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
     ...(values['policy-utilisation'] === undefined ? {} : { policyUtilisation: Number(values['policy-utilisation']) }),
   };
   const wanted = values.series?.split(',');
-  const entries = DAILY_SERIES.filter((e) => !wanted || wanted.includes(e.name));
+  const entries = values['speed-only'] ? [] : DAILY_SERIES.filter((e) => !wanted || wanted.includes(e.name));
   const outcomes: SeriesOutcome[] = [];
   for (const entry of entries) {
     const series = await load(entry);
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(ROOT, 'benchmarks', 'out'), { recursive: true });
   writeFileSync(
-    join(ROOT, 'benchmarks', 'out', 'replay.json'),
+    join(ROOT, 'benchmarks', 'out', values['speed-only'] ? 'backtest-speed.json' : 'replay.json'),
     `${JSON.stringify({ benchmark: 'replay', model: values.model, knobs, goalMet: `${met}/${outcomes.length}`, beatsSnaive: `${beats}/${outcomes.length}`, outcomes, speed: speedResult }, null, 2)}\n`,
   );
 }
