@@ -22,30 +22,37 @@ export { FittedLstm } from './tf/fitted-lstm.js';
 export { loadLstm, saveLstm } from './tf/model-io.js';
 
 /**
- * A small LSTM forecaster (TensorFlow.js, WASM backend).
+ * A small LSTM forecaster (TensorFlow.js, WASM backend; see tf/backend.ts).
  *
  * Inputs per forecast origin: the last `inputSteps` values at full
- * resolution (level, deviation from a season earlier, calendar terms), and a
- * side vector (calendar of the first forecast step, the seasonal-naive
- * baseline over the horizon in output blocks, and with enough history the
- * week-ago minus day-ago difference). Output: direct multi-step corrections
- * to seasonal naive for one training horizon (one daily season, or 48 steps
- * without a season), in blocks that are single steps near the origin and
- * coarser further out. Longer horizons are forecast block after block.
+ * resolution (level, deviation from seasonal naive at that step, calendar:
+ * sin/cos time of day and of week), and a side vector (calendar of the first
+ * forecast step; recent mean deviations over 1, 3, 12 and all input steps;
+ * the seasonal-naive baseline over the horizon, per output block; with
+ * enough history the week-ago minus day-ago difference per block). The side
+ * vector reaches the output both through a ReLU layer and linearly.
+ * Output: direct multi-step corrections to seasonal naive for one training
+ * horizon (one daily season, at most 2,016 steps, or 48 steps without a
+ * season), in blocks that are single steps near the origin and coarser
+ * further out. Longer horizons are forecast block after block, each block
+ * fed the previous ones' forecasts (fitted-lstm.ts).
  *
  * Training: MAE on the normalised corrections (a median forecast, matching
- * MASE), Adam, seeded weight init and seeded shuffles (ctx.seed), early
- * stopping on the MAE of the last 20 % of origins (held out, with a gap of
- * one horizon so no training target overlaps them), best weights restored.
- * The output layer starts at zero, and the untrained model (= seasonal
- * naive) takes part in the choice of best weights: the LSTM is never worse
- * than seasonal naive *on its validation tail*. Training stops at
- * ctx.deadlineMs. Intervals: empirical error quantiles on the validation
- * tail (calibration.ts).
+ * MASE), Adam, seeded weight init and seeded shuffles (ctx.seed: the same
+ * data gives the same model, also across threads), early stopping on the
+ * MAE of the last 20 % of origins (held out, with a gap of one horizon so no
+ * training target overlaps them), best weights restored. Normalisation is
+ * fitted on the training part only. The output layer starts at zero and the
+ * untrained model (= seasonal naive) takes part in the choice of best
+ * weights, so the LSTM is never worse than seasonal naive *on its validation
+ * tail* (it can be on the future). Training stops at ctx.deadlineMs or after
+ * maxTrainMs, whichever is first; at most maxTrainWindows windows (evenly
+ * thinned) keep an epoch's cost bounded. Intervals: empirical error
+ * quantiles on the validation tail (calibration.ts).
  *
  * History needed (minLength): inputSteps + season + horizon − 1 +
- * max(2 seasons, 192) steps, i.e. about 4.1 days at 5 minutes and 11 days
- * hourly, so there are enough windows to train and to validate.
+ * max(2 seasons, 192) steps, i.e. about 4.1 days at 5 minutes, 6.7 days at
+ * 30 minutes and 11 days hourly, so there are windows to train and to validate.
  */
 
 export interface LstmOptions {
