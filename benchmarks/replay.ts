@@ -132,7 +132,14 @@ function ratio(r: number | null): string {
   return r === null ? '—' : r.toFixed(3);
 }
 
-async function speed(): Promise<{ seconds: number; accuracySeconds: number; replaySeconds: number; models: string[]; points: number }> {
+async function speed(): Promise<{
+  seconds: number;
+  accuracySeconds: number;
+  replaySeconds: number;
+  models: string[];
+  meanFitSecondsByModel: Record<string, number | null>;
+  points: number;
+}> {
   const synthetic = generateSynthetic({ days: 28, stepSeconds: 300, seed: 42 });
   const { series, filledGaps } = regularize(synthetic, { stepSeconds: 300 });
   const models = defaultModels();
@@ -143,6 +150,7 @@ async function speed(): Promise<{ seconds: number; accuracySeconds: number; repl
     accuracySeconds: result.timings.accuracyMs / 1000,
     replaySeconds: result.timings.replayMs / 1000,
     models,
+    meanFitSecondsByModel: Object.fromEntries(result.models.map((m) => [m.model, m.fitTimeMs === null ? null : m.fitTimeMs / 1000])),
     points: series.values.length,
   };
 }
@@ -186,7 +194,7 @@ async function main(): Promise<void> {
   const speedResult = values['skip-speed'] ? null : await speed();
   if (speedResult) {
     process.stdout.write(
-      `speed: backtest of ${speedResult.points} 5-min points, 7 origins, models ${speedResult.models.join(', ')} + replay: ${speedResult.seconds.toFixed(1)} s (accuracy ${speedResult.accuracySeconds.toFixed(1)} s, replay ${speedResult.replaySeconds.toFixed(1)} s; goal < 60 s)\n`,
+      `speed: backtest of ${speedResult.points} 5-min points, 7 origins, models ${speedResult.models.join(', ')} + replay: ${speedResult.seconds.toFixed(1)} s (accuracy ${speedResult.accuracySeconds.toFixed(1)} s, replay ${speedResult.replaySeconds.toFixed(1)} s; goal < 60 s); mean fit per origin: ${Object.entries(speedResult.meanFitSecondsByModel).map(([m, t]) => `${m} ${t?.toFixed(2) ?? '—'} s`).join(', ')}\n`,
     );
   }
   mkdirSync(join(ROOT, 'benchmarks', 'out'), { recursive: true });
