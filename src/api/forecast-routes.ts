@@ -56,7 +56,7 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
     const result = await pool.run({
       model: body.model,
       values: series.values,
-      ctx: { stepSeconds: body.step, startMs: series.startMs, seasonalPeriods, deadlineMs: Date.now() + config.pool.fitTimeoutMs, seed: 42 },
+      ctx: { stepSeconds: body.step, startMs: series.startMs, seasonalPeriods, deadlineMs: Date.now() + config.pool.fitTimeoutMs, seed: 42, horizonSteps: horizon },
       horizon,
       levels,
     });

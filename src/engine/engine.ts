@@ -167,7 +167,15 @@ export class Engine {
           {
             model,
             values: series.values,
-            ctx: { stepSeconds: series.stepSeconds, startMs: series.startMs, seasonalPeriods, deadlineMs: startedMs + config.pool.fitTimeoutMs, seed: 42 },
+            ctx: {
+              stepSeconds: series.stepSeconds,
+              startMs: series.startMs,
+              seasonalPeriods,
+              deadlineMs: startedMs + config.pool.fitTimeoutMs,
+              seed: 42,
+              horizonSteps: horizon,
+              ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
+            },
             horizon,
             levels,
           },

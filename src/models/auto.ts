@@ -250,8 +250,7 @@ function scoreRecord(origins: readonly OriginResult[]): Record<string, number> {
  * target's horizon and scaling quantile).
  */
 export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
-  const scalingQuantile = options.scalingQuantile ?? 0.9;
-  const quantileLevel = levelForQuantile(scalingQuantile);
+  const defaultQuantile = options.scalingQuantile ?? 0.9;
 
   async function coldStart(
     values: readonly number[],
@@ -283,6 +282,9 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
           `auto needs at least ${this.minLength(ctx)} values, got ${values.length}`,
         );
       }
+      // The caller's horizon and quantile (FitContext) win over the defaults this auto was built with.
+      const scalingQuantile = ctx.scalingQuantile ?? defaultQuantile;
+      const quantileLevel = levelForQuantile(scalingQuantile);
       const n = values.length;
       const historySeconds = n * ctx.stepSeconds;
       const day = dayInSteps(ctx.stepSeconds);
@@ -299,7 +301,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
       const fitCtx: FitContext = { ...ctx, seasonalPeriods: periods };
 
       // Backtest layout: up to `origins` origins one horizon apart, each with at least a day (+1) of history.
-      const horizonWanted = options.horizonSteps ?? day ?? 24;
+      const horizonWanted = ctx.horizonSteps ?? options.horizonSteps ?? day ?? 24;
       const minTrain = (day ?? periods[0] ?? 1) + 1;
       const span = n - minTrain;
       let horizonSteps = horizonWanted;

@@ -16,6 +16,10 @@ export interface FitContext {
   readonly deadlineMs: number;
   /** Seed for models with randomness, so the same data gives the same model. */
   readonly seed: number;
+  /** Steps the caller will predict; models that select or train for a horizon use it. */
+  readonly horizonSteps?: number;
+  /** The quantile the caller scales on (0.5–1); model selection scores pinball loss at it. */
+  readonly scalingQuantile?: number;
 }
 
 /** A prediction interval at one level (a fraction, e.g. 0.8 for the 10 %–90 % band). */
