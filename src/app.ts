@@ -5,12 +5,14 @@ import type { Config } from './config/schema.js';
 import { installErrorHandling } from './api/error-handler.js';
 import { forecastRoutes } from './api/forecast-routes.js';
 import { healthRoutes } from './api/health-routes.js';
+import { scalingRoutes } from './api/scaling-routes.js';
 import { targetRoutes } from './api/target-routes.js';
 import { Engine } from './engine/engine.js';
 import { FitPool } from './engine/pool.js';
 import { TargetStates } from './engine/target-state.js';
 import { createPrometheusClient, type PrometheusClient } from './sources/prometheus.js';
 import { ForecastStore } from './store/forecast-store.js';
+import { registerForecastGauges } from './telemetry/forecast-gauges.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 
 export interface BuildOptions {
@@ -67,6 +69,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const metrics = createMetrics();
   const pool = new FitPool({ threads: config.pool.threads, maxQueue: config.pool.maxQueue, fitTimeoutMs: config.pool.fitTimeoutMs });
   const states = new TargetStates(config.targets);
+  registerForecastGauges(metrics.registry, states, now);
   const prometheus = config.prometheus
     ? createPrometheusClient(config.prometheus, {
         onRequest: (seconds, outcome) => metrics.prometheusRequestSeconds.observe({ outcome }, seconds),
@@ -87,6 +90,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(healthRoutes, { states, metrics });
   await app.register(targetRoutes, { states, now });
   await app.register(forecastRoutes, { config, pool, now });
+  await app.register(scalingRoutes, { states, config, now });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
   if (options.startEngine ?? true) app.addHook('onReady', async () => engine.start());

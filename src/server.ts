@@ -1,26 +1,33 @@
 /**
  * Starts Prescient: loads the configuration (`--config FILE` or
- * PRESCIENT_CONFIG; the embedded demo default otherwise), builds the app and
- * listens. A bad configuration exits non-zero with every problem listed.
+ * PRESCIENT_CONFIG; the embedded demo default otherwise), builds the app,
+ * listens for HTTP and starts the KEDA external scaler (gRPC). A bad
+ * configuration exits non-zero with every problem listed.
  */
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { loadConfig } from './config/load.js';
 import { PrescientError } from './errors.js';
+import { startKedaServer } from './keda/server.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } }, allowPositionals: false });
   const config = loadConfig(values.config ?? process.env.PRESCIENT_CONFIG);
   const app = await buildApp({ config });
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const keda = await startKedaServer({ states: app.prescient.states, config });
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');
+    await keda.close();
     await app.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ host: config.server.host, port: config.server.port });
-  app.log.info({ targets: config.targets.map((t) => t.name), configured: Boolean(values.config ?? process.env.PRESCIENT_CONFIG) }, 'prescient ready');
+  app.log.info(
+    { targets: config.targets.map((t) => t.name), grpcPort: keda.port, configured: Boolean(values.config ?? process.env.PRESCIENT_CONFIG) },
+    'prescient ready',
+  );
 }
 
 main().catch((err: unknown) => {

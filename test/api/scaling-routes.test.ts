@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scalingRoutes, toQuantity } from '../../src/api/scaling-routes.js';
+import { toQuantity } from '../../src/api/scaling-routes.js';
 import { buildApp } from '../../src/app.js';
 import type { TargetStates } from '../../src/engine/target-state.js';
 import { forecastAt, testConfig } from '../keda/helpers.js';
@@ -18,10 +18,6 @@ beforeEach(async () => {
   const config = testConfig();
   app = await buildApp({ config, now: () => nowMs, logger: false, startEngine: false });
   states = app.prescient.states;
-  // Until src/app.ts registers the scaling routes itself.
-  if (!app.hasRoute({ method: 'GET', url: '/api/v1/keda/:target' })) {
-    await app.register(scalingRoutes, { states, config, now: () => nowMs });
-  }
   await app.ready();
 });
 
