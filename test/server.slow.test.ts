@@ -59,7 +59,7 @@ afterAll(() => {
 describe('npm start on the embedded default', () => {
   it('serves forecasts for the demo targets', async () => {
     const { targets } = (await (await fetch(`${base}/api/v1/targets`)).json()) as { targets: Array<{ name: string; state: string }> };
-    expect(targets.map((t) => t.name)).toEqual(['demo-rds-cpu', 'demo-asg-cpu', 'demo-taxi']);
+    expect(targets.map((t) => t.name)).toEqual(['demo-worldcup-rpm', 'demo-taxi', 'demo-ec2-cpu']);
     expect(targets.every((t) => t.state === 'fitted')).toBe(true);
     const forecast = (await (await fetch(`${base}/api/v1/targets/demo-taxi/forecast?horizon=6h`)).json()) as { point: number[]; timestamps: string[] };
     expect(forecast.point).toHaveLength(12);

@@ -15,9 +15,9 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
  * now, so a newcomer sees forecasts at once without a Prometheus.
  */
 export function embeddedDefault(): unknown {
-  const demo = (name: string, file: string, scaling: object) => ({
+  const demo = (name: string, file: string, scaling: object, step?: string) => ({
     name,
-    source: { type: 'file', path: resolve(PROJECT_ROOT, 'data', file), shiftToNow: true },
+    source: { type: 'file', path: resolve(PROJECT_ROOT, 'data', file), shiftToNow: true, ...(step ? { step } : {}) },
     history: '14d',
     horizon: '1d',
     models: ['auto'],
@@ -25,9 +25,12 @@ export function embeddedDefault(): unknown {
   });
   return {
     targets: [
-      demo('demo-rds-cpu', 'nab/rds_cpu_utilization_cc0c53.csv', { capacityPerReplica: 10, minReplicas: 1, maxReplicas: 20 }),
-      demo('demo-asg-cpu', 'nab/grok_asg_anomaly.csv', { capacityPerReplica: 15, minReplicas: 1, maxReplicas: 20 }),
+      // Requests per minute to the World Cup 98 site, on a 5-minute grid: daily cycle and match-day bursts.
+      demo('demo-worldcup-rpm', 'worldcup98/invocation_count.csv', { capacityPerReplica: 500, minReplicas: 1, maxReplicas: 40 }, '5m'),
+      // NYC taxi demand per 30 minutes: daily and weekly cycles.
       demo('demo-taxi', 'nab/nyc_taxi.csv', { capacityPerReplica: 2500, minReplicas: 1, maxReplicas: 30 }),
+      // EC2 CPU % with a daily spike at the same hour.
+      demo('demo-ec2-cpu', 'nab/ec2_cpu_utilization_24ae8d.csv', { capacityPerReplica: 10, minReplicas: 1, maxReplicas: 20 }),
     ],
   };
 }
