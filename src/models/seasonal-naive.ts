@@ -1,5 +1,5 @@
 import { PrescientError } from '../errors.js';
-import type { FitContext, Fitted, Forecast, Forecaster } from './forecaster.js';
+import type { Fitted, Forecast, Forecaster } from './forecaster.js';
 import { zForLevel } from './intervals.js';
 
 /**

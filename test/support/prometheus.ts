@@ -224,7 +224,7 @@ async function backfill(promtool: string, openMetrics: string, root: string, dat
     });
   } catch (err) {
     const { stderr, message } = err as { stderr?: string; message: string };
-    throw new Error(`promtool backfill failed: ${stderr?.trim() || message}`);
+    throw new Error(`promtool backfill failed: ${stderr?.trim() || message}`, { cause: err });
   } finally {
     await rm(file, { force: true });
   }
