@@ -81,6 +81,12 @@ export interface LstmOptions {
   readonly profileSeasons: number;
   /** Use the weekly season as an input when the history holds enough windows with it. */
   readonly weeklyInput: boolean;
+  /**
+   * Most seasons in the median of the level-profile baseline (features.ts),
+   * the alternative to seasonal naive tried on the validation tail; fewer
+   * when the history is short, 0 = never try it.
+   */
+  readonly levelProfileSeasons: number;
 }
 
 export const defaultLstmOptions: LstmOptions = Object.freeze({
@@ -99,6 +105,8 @@ export const defaultLstmOptions: LstmOptions = Object.freeze({
   // Off by default: on the data/ series it did not beat seasonal naive more often (benchmarks/lstm-fit.ts).
   profileSeasons: 0,
   weeklyInput: true,
+  // A week: the median of 7 days skips one odd day (a weekend, an incident).
+  levelProfileSeasons: 7,
 });
 
 const VALIDATION_SHARE = 0.2;
@@ -117,6 +125,7 @@ interface Plan {
   readonly profileSeasons: number;
   readonly weeklySteps: number;
   readonly horizonSteps: number;
+  readonly levelSteps: number;
 }
 
 function basePlan(ctx: FitContext, maxInputSteps = defaultLstmOptions.inputSteps): Plan {
@@ -124,7 +133,7 @@ function basePlan(ctx: FitContext, maxInputSteps = defaultLstmOptions.inputSteps
   const seasonSteps = season !== undefined && season >= 2 ? Math.round(season) : 0;
   const horizonSteps = seasonSteps > 0 ? Math.min(seasonSteps, MAX_HORIZON_STEPS) : HORIZON_WITHOUT_SEASON;
   const inputSteps = seasonSteps > 0 ? Math.min(maxInputSteps, Math.max(Math.min(24, maxInputSteps), seasonSteps)) : maxInputSteps;
-  return { inputSteps, seasonSteps, baselineSeasons: 1, profileSeasons: 0, weeklySteps: 0, horizonSteps };
+  return { inputSteps, seasonSteps, baselineSeasons: 1, profileSeasons: 0, weeklySteps: 0, horizonSteps, levelSteps: 0 };
 }
 
 function windowCount(length: number, plan: Plan): number {
@@ -157,6 +166,58 @@ function planFor(length: number, ctx: FitContext, options: LstmOptions): Plan {
     if (windowCount(length, withWeekly) >= 2 * minWindows(plan.seasonSteps)) return withWeekly;
   }
   return plan;
+}
+
+/**
+ * The level-profile variant of a plan (features.ts): the median of as many
+ * seasons as leave at least the minimum number of windows (a level shift
+ * three days ago is outvoted in a median of seven), the level measured over
+ * the recent input window. Undefined without a season or history for it.
+ */
+function levelProfilePlan(length: number, plan: Plan, options: LstmOptions): Plan | undefined {
+  if (plan.seasonSteps <= 0 || options.levelProfileSeasons < 1) return undefined;
+  for (let seasons = options.levelProfileSeasons; seasons >= 1; seasons--) {
+    const candidate = { ...plan, baselineSeasons: seasons, profileSeasons: 0, levelSteps: plan.inputSteps };
+    if (windowCount(length, candidate) >= minWindows(plan.seasonSteps)) return candidate;
+  }
+  return undefined;
+}
+
+/** Baseline-only MAE (what a zero network forecasts) over the windows at `origins`. */
+function baselineOnlyMae(values: readonly number[], origins: readonly number[], plan: Plan): number {
+  const layout = { ...plan, blockEdges: [0, plan.horizonSteps] };
+  let sum = 0;
+  for (const origin of origins) {
+    const point = decodeBlock(values, origin, { ...layout, stepMs: 1, mean: 0, std: 1 }, [0]);
+    point.forEach((p, h) => (sum += Math.abs((values[origin + h] as number) - p)));
+  }
+  return sum / (origins.length * plan.horizonSteps);
+}
+
+interface BaselineChoice {
+  readonly plan: Plan;
+  readonly seasonalNaiveMae: number;
+  readonly levelProfileMae: number | undefined;
+}
+
+/**
+ * Chooses the baseline the network corrects: seasonal naive (or the plan's
+ * averaged profile) or the level profile, whichever has the lower MAE on the
+ * validation tail of the plain plan. Cheap (no network): the zero network
+ * *is* the baseline, so this also decides what early stopping falls back to.
+ */
+function chooseBaseline(values: readonly number[], plan: Plan, options: LstmOptions): BaselineChoice {
+  const first = historyNeeded(plan);
+  const last = values.length - plan.horizonSteps;
+  const validationCount = Math.max(32, Math.round(VALIDATION_SHARE * (last - first + 1)));
+  const origins = thinOrigins(last - validationCount + 1, last, options.maxValidationWindows);
+  const seasonalNaiveMae = baselineOnlyMae(values, origins, plan);
+  const leveled = levelProfilePlan(values.length, plan, options);
+  if (!leveled || historyNeeded(leveled) > (origins[0] as number)) return { plan, seasonalNaiveMae, levelProfileMae: undefined };
+  const levelProfileMae = baselineOnlyMae(values, origins, leveled);
+  const weekly = plan.weeklySteps > 0 && windowCount(values.length, { ...leveled, weeklySteps: plan.weeklySteps }) >= minWindows(plan.seasonSteps);
+  const chosen = levelProfileMae < seasonalNaiveMae ? { ...leveled, weeklySteps: weekly ? plan.weeklySteps : 0 } : plan;
+  return { plan: chosen, seasonalNaiveMae, levelProfileMae };
 }
 
 /** Origins from `first` to `last` (inclusive), thinned evenly to at most `max`, always keeping the last. */
@@ -222,6 +283,12 @@ function buildNetwork(layout: Layout, options: LstmOptions, seed: number): tf.La
   const joined = tf.layers.concatenate().apply([hidden, sideInput]) as tf.SymbolicTensor;
   const output = tf.layers.dense({ units: blockCount(layout), kernelInitializer: 'zeros' }).apply(joined) as tf.SymbolicTensor;
   return tf.model({ inputs: [sequenceInput, sideInput], outputs: output });
+}
+
+function baselineName(layout: Layout): string {
+  if (layout.seasonSteps <= 0) return 'last value';
+  if (layout.levelSteps > 0) return `level profile (median of ${layout.baselineSeasons} seasons, level over ${layout.levelSteps} steps)`;
+  return layout.baselineSeasons > 1 ? `${layout.baselineSeasons}-season mean profile` : 'seasonal naive';
 }
 
 function zeroOutput(model: tf.LayersModel): void {
@@ -304,7 +371,8 @@ export async function fitLstm(values: readonly number[], ctx: FitContext, overri
 export const lstm: Forecaster = createLstm();
 
 async function train(values: readonly number[], ctx: FitContext, options: LstmOptions): Promise<FittedLstm> {
-  const plan = planFor(values.length, ctx, options);
+  const choice = chooseBaseline(values, planFor(values.length, ctx, options), options);
+  const { plan } = choice;
   const first = historyNeeded(plan);
   const last = values.length - plan.horizonSteps;
   const windows = last - first + 1;
@@ -396,9 +464,14 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
     const tail = values.slice(values.length - historyNeeded(layout));
     const notes = [
       `trained ${epochs} epoch(s) on ${trainOrigins.length} windows of ${layout.inputSteps} steps; best epoch ${bestEpoch}`,
-      `validation MAE ${bestMae.toPrecision(4)} vs ${baselineMae.toPrecision(4)} for the ${layout.seasonSteps > 0 ? 'seasonal naive' : 'last value'} baseline`,
+      `validation MAE ${bestMae.toPrecision(4)} vs ${baselineMae.toPrecision(4)} for the ${baselineName(layout)} baseline`,
       `direct forecast of ${layout.horizonSteps} steps per pass; longer horizons are forecast block after block`,
     ];
+    if (choice.levelProfileMae !== undefined) {
+      notes.push(
+        `baseline chosen on the validation tail: level profile MAE ${choice.levelProfileMae.toPrecision(4)}, seasonal naive MAE ${choice.seasonalNaiveMae.toPrecision(4)}`,
+      );
+    }
     if (layout.weeklySteps > 0) notes.push(`weekly season of ${layout.weeklySteps} steps used as an input`);
     if (layout.profileSeasons > 1) notes.push(`profile of the last ${layout.profileSeasons} seasons used as an input`);
     if (bestEpoch === 0) notes.push('nothing beat the baseline on the validation tail: forecasts equal the baseline');

@@ -139,7 +139,7 @@ describe('lstm', () => {
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('weights-'))).toHaveLength(1);
     const manifest = JSON.parse(await readFile(join(dir, 'lstm.json'), 'utf8')) as { format: string; version: number };
-    expect(manifest).toMatchObject({ format: 'prescient-lstm', version: 1 });
+    expect(manifest).toMatchObject({ format: 'prescient-lstm', version: 2 });
     const before = tf.memory().numTensors;
     const loaded = await loadLstm(dir);
     try {
@@ -148,6 +148,30 @@ describe('lstm', () => {
       loaded.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('after a level shift corrects the level profile instead of seasonal naive, and saves and loads it exactly', async () => {
+    // The level steps up by 25 half a day into day 12: seasonal naive repeats the old level for a day.
+    const shifted = values.map((v, i) => (i >= 11.5 * DAY ? v + 25 : v));
+    const leveled = await fitLstm(shifted, ctx(), OPTIONS);
+    const saveDir = await mkdtemp(join(tmpdir(), 'prescient-lstm-level-'));
+    try {
+      expect(leveled.state.layout.levelSteps).toBeGreaterThan(0);
+      expect(leveled.info.notes.join('\n')).toMatch(/level profile MAE .* seasonal naive MAE/);
+      // The first day forecast sits at the new level (the daily mean before the shift was 50).
+      const day = leveled.predict(DAY, LEVELS).point;
+      expect(day.reduce((a, b) => a + b, 0) / DAY).toBeGreaterThan(65);
+      await saveLstm(leveled, saveDir);
+      const loaded = await loadLstm(saveDir);
+      try {
+        expect(loaded.predict(2 * DAY, LEVELS)).toEqual(leveled.predict(2 * DAY, LEVELS));
+      } finally {
+        loaded.dispose();
+      }
+    } finally {
+      leveled.dispose();
+      await rm(saveDir, { recursive: true, force: true });
+    }
   });
 
   it('reports a missing, corrupt, foreign or tampered save as PRESCIENT_ERR_PERSISTENCE', async () => {

@@ -5,7 +5,13 @@
  *
  * The model forecasts a *correction* to a baseline: the mean of the same
  * time over the last few seasons (the seasonal profile; with one season it
- * is seasonal naive), or the last value when there is no season. A model
+ * is seasonal naive), or the last value when there is no season; or the
+ * *level profile*: the median of the same time over the last few seasons,
+ * shifted by how far the last `levelSteps` values sit above or below that
+ * median profile. The level profile follows a level shift at once (seasonal
+ * naive repeats yesterday's level for a day) and its median ignores a
+ * one-day excursion; which baseline a fit uses is chosen on its validation
+ * tail (lstm.ts). A model
  * whose output is zero is exactly that baseline, which is where training
  * starts (zero-initialised output layer) and what early stopping falls back
  * to when learning does not help on the validation tail.
@@ -41,6 +47,13 @@ export interface Layout {
    * baseline, which follows level shifts after one season.
    */
   readonly profileSeasons: number;
+  /**
+   * 0: the baseline is the mean profile above (seasonal naive with one season).
+   * > 0: the level profile: the *median* of the last baselineSeasons seasons,
+   * plus the mean deviation from that median over the levelSteps steps
+   * before the origin. At most inputSteps.
+   */
+  readonly levelSteps: number;
   /** Longer (weekly) period in steps used as an extra input, 0 when not used. */
   readonly weeklySteps: number;
   /** Steps forecast in one block (the training horizon). ≤ seasonSteps when there is a season. */
@@ -96,24 +109,57 @@ export function calendar(timeMs: number): [number, number, number, number] {
 
 /** Steps of history a window needs before its origin. */
 export function historyNeeded(
-  layout: Pick<Layout, 'inputSteps' | 'seasonSteps' | 'weeklySteps' | 'baselineSeasons' | 'profileSeasons'>,
+  layout: Pick<Layout, 'inputSteps' | 'seasonSteps' | 'weeklySteps' | 'baselineSeasons' | 'profileSeasons' | 'levelSteps'>,
 ): number {
   const lag = Math.max(layout.seasonSteps * Math.max(layout.baselineSeasons, layout.profileSeasons), layout.weeklySteps, 1);
-  return layout.inputSteps + lag;
+  return Math.max(layout.inputSteps, layout.levelSteps) + lag;
+}
+
+type BaselineLayout = Pick<Layout, 'seasonSteps' | 'baselineSeasons' | 'levelSteps'>;
+
+/**
+ * The seasonal profile at step `index` (absolute): the same time over the
+ * last baselineSeasons seasons before it, averaged (levelSteps = 0) or their
+ * median (levelSteps > 0). Needs a season (seasonSteps > 0).
+ */
+export function profileAt(values: ArrayLike<number>, index: number, layout: BaselineLayout): number {
+  const { seasonSteps, baselineSeasons } = layout;
+  if (layout.levelSteps > 0 && baselineSeasons > 2) {
+    const same: number[] = [];
+    for (let k = 1; k <= baselineSeasons; k++) same.push(values[index - k * seasonSteps] as number);
+    same.sort((a, b) => a - b);
+    const middle = same.length >> 1;
+    return same.length % 2 === 1 ? (same[middle] as number) : ((same[middle - 1] as number) + (same[middle] as number)) / 2;
+  }
+  let sum = 0;
+  for (let k = 1; k <= baselineSeasons; k++) sum += values[index - k * seasonSteps] as number;
+  return sum / baselineSeasons;
+}
+
+/** Level correction of the level profile for a window at `origin`: mean of value − profile over the levelSteps before it (0 for the plain baselines). */
+export function levelOffset(values: ArrayLike<number>, origin: number, layout: BaselineLayout): number {
+  if (layout.levelSteps <= 0 || layout.seasonSteps <= 0) return 0;
+  let sum = 0;
+  for (let i = origin - layout.levelSteps; i < origin; i++) sum += (values[i] as number) - profileAt(values, i, layout);
+  return sum / layout.levelSteps;
 }
 
 /**
  * Baseline for step `index` (absolute) of a series whose forecast origin is
- * `origin`: the mean of the same time over the last `baselineSeasons`
- * seasons before `index` (never reaching `origin` or later, since horizons
- * are at most one season), or the last value before the origin without a season.
+ * `origin`: the profile at that time (reading only seasons before `index`,
+ * never `origin` or later, since horizons are at most one season) plus the
+ * window's level offset, or the last value before the origin without a season.
+ * @param offset levelOffset(values, origin, layout), passed in by callers that evaluate many steps of one window
  */
-export function baselineAt(values: ArrayLike<number>, origin: number, index: number, layout: Pick<Layout, 'seasonSteps' | 'baselineSeasons'>): number {
-  const { seasonSteps, baselineSeasons } = layout;
-  if (seasonSteps <= 0) return values[origin - 1] as number;
-  let sum = 0;
-  for (let k = 1; k <= baselineSeasons; k++) sum += values[index - k * seasonSteps] as number;
-  return sum / baselineSeasons;
+export function baselineAt(
+  values: ArrayLike<number>,
+  origin: number,
+  index: number,
+  layout: BaselineLayout,
+  offset = levelOffset(values, origin, layout),
+): number {
+  if (layout.seasonSteps <= 0) return values[origin - 1] as number;
+  return profileAt(values, index, layout) + offset;
 }
 
 /**
@@ -137,7 +183,8 @@ export function writeInputs(
     const y = values[i] as number;
     const [a, b, c, d] = calendar(originMs + (i - origin) * stepMs);
     // Deviation from the baseline at that past step: what the model learns to carry forward.
-    const usual = seasonSteps > 0 ? baselineAt(values, i, i, layout) : (values[i - 1] as number);
+    // (The profile without the level offset: the offset is what these deviations measure.)
+    const usual = seasonSteps > 0 ? profileAt(values, i, layout) : (values[i - 1] as number);
     sequence[o++] = (y - mean) / std;
     sequence[o++] = (y - usual) / std;
     sequence[o++] = a;
@@ -156,9 +203,10 @@ export function writeInputs(
     side[s++] = sum / steps;
   }
   const edges = layout.blockEdges;
+  const offset = levelOffset(values, origin, layout);
   for (let j = 0; j + 1 < edges.length; j++) {
     let sum = 0;
-    for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) sum += baselineAt(values, origin, origin + h, layout);
+    for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) sum += baselineAt(values, origin, origin + h, layout, offset);
     side[s++] = (sum / ((edges[j + 1] as number) - (edges[j] as number)) - mean) / std;
   }
   if (weeklySteps > 0) {
@@ -166,18 +214,18 @@ export function writeInputs(
       let sum = 0;
       for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) {
         const t = origin + h;
-        sum += (values[t - weeklySteps] as number) - baselineAt(values, origin, t, layout);
+        sum += (values[t - weeklySteps] as number) - baselineAt(values, origin, t, layout, offset);
       }
       side[s++] = sum / ((edges[j + 1] as number) - (edges[j] as number)) / std;
     }
   }
   if (layout.profileSeasons > 1) {
-    const profile = { seasonSteps, baselineSeasons: layout.profileSeasons };
+    const profile = { seasonSteps, baselineSeasons: layout.profileSeasons, levelSteps: 0 };
     for (let j = 0; j + 1 < edges.length; j++) {
       let sum = 0;
       for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) {
         const t = origin + h;
-        sum += baselineAt(values, origin, t, profile) - baselineAt(values, origin, t, layout);
+        sum += baselineAt(values, origin, t, profile) - baselineAt(values, origin, t, layout, offset);
       }
       side[s++] = sum / ((edges[j + 1] as number) - (edges[j] as number)) / std;
     }
@@ -187,11 +235,12 @@ export function writeInputs(
 /** Writes the training target of a window: per block, the mean normalised correction to the baseline. */
 export function writeTarget(values: ArrayLike<number>, origin: number, layout: Layout, target: Float32Array, offset: number): void {
   const edges = layout.blockEdges;
+  const level = levelOffset(values, origin, layout);
   for (let j = 0; j + 1 < edges.length; j++) {
     let sum = 0;
     for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) {
       const t = origin + h;
-      sum += (values[t] as number) - baselineAt(values, origin, t, layout);
+      sum += (values[t] as number) - baselineAt(values, origin, t, layout, level);
     }
     target[offset + j] = sum / ((edges[j + 1] as number) - (edges[j] as number)) / layout.std;
   }
@@ -204,11 +253,12 @@ export function writeTarget(values: ArrayLike<number>, origin: number, layout: L
  */
 export function decodeBlock(values: ArrayLike<number>, origin: number, layout: Layout, corrections: ArrayLike<number>): number[] {
   const edges = layout.blockEdges;
+  const offset = levelOffset(values, origin, layout);
   const point: number[] = [];
   for (let j = 0; j + 1 < edges.length; j++) {
     const correction = (corrections[j] as number) * layout.std;
     for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) {
-      point.push(baselineAt(values, origin, origin + h, layout) + correction);
+      point.push(baselineAt(values, origin, origin + h, layout, offset) + correction);
     }
   }
   return point;

@@ -24,7 +24,8 @@ import { FittedLstm, type LstmState } from './fitted-lstm.js';
  */
 
 export const LSTM_FORMAT = 'prescient-lstm';
-export const LSTM_FORMAT_VERSION = 1;
+// 2: level-profile baseline (layout.levelSteps); version 1 saves are refitted.
+export const LSTM_FORMAT_VERSION = 2;
 const MANIFEST = 'lstm.json';
 
 const positiveInt = z.number().int().positive();
@@ -51,6 +52,7 @@ const manifestSchema = z.object({
       seasonSteps: z.number().int().nonnegative(),
       baselineSeasons: positiveInt,
       profileSeasons: z.number().int().nonnegative(),
+      levelSteps: z.number().int().nonnegative(),
       weeklySteps: z.number().int().nonnegative(),
       horizonSteps: positiveInt,
       blockEdges: z.array(z.number().int().nonnegative()).min(2),

@@ -6,8 +6,10 @@ import {
   decodeBlock,
   historyNeeded,
   type Layout,
+  levelOffset,
   makeBlockEdges,
   mulberry32,
+  profileAt,
   SEQUENCE_FEATURES,
   shuffleInPlace,
   sideFeatureCount,
@@ -20,6 +22,7 @@ const layout = (over: Partial<Layout> = {}): Layout => ({
   seasonSteps: 12,
   baselineSeasons: 1,
   profileSeasons: 0,
+  levelSteps: 0,
   weeklySteps: 0,
   horizonSteps: 12,
   blockEdges: makeBlockEdges(12, 4, 2),
@@ -64,6 +67,38 @@ describe('lstm features', () => {
     expect(historyNeeded(layout({ weeklySteps: 30 }))).toBe(36);
   });
 
+  it('uses the level profile: the median of several seasons shifted to the recent level', () => {
+    // Season 12, three seasons back from index 40: 28, 16, 4 → median 16; one odd season does not move it.
+    const values = Array.from({ length: 60 }, (_, i) => (i >= 24 && i < 36 ? 100 : 0) + (i % 12));
+    const l = layout({ baselineSeasons: 3, levelSteps: 4 });
+    expect(profileAt(values, 40, l)).toBe(4);
+    // Over 36..39 the values equal the profile (no odd season among 24..35 for the median): no offset.
+    expect(levelOffset(values, 40, l)).toBe(0);
+    // A level shift of +7 over the last 4 steps moves the whole forecast by +7.
+    const shifted = values.map((v, i) => (i >= 36 ? v + 7 : v));
+    expect(levelOffset(shifted, 40, l)).toBe(7);
+    expect(baselineAt(shifted, 40, 45, l)).toBe(9 + 7);
+    expect(historyNeeded(layout({ levelSteps: 9 }))).toBe(9 + 12);
+  });
+
+  it('decodes the training target back into the actual values averaged per block, for both baselines', () => {
+    for (const over of [{}, { baselineSeasons: 3, levelSteps: 6 }]) {
+      const l = layout(over);
+      const values = Array.from({ length: 80 }, (_, i) => 5 + 3 * Math.sin(i / 2) + (i % 5) + (i > 40 ? 4 : 0));
+      const origin = 50;
+      const target = new Float32Array(blockCount(l));
+      writeTarget(values, origin, l, target, 0);
+      const decoded = decodeBlock(values, origin, l, target);
+      const edges = l.blockEdges;
+      for (let j = 0; j + 1 < edges.length; j++) {
+        const steps = values.slice(origin + (edges[j] as number), origin + (edges[j + 1] as number));
+        const mean = steps.reduce((a, b) => a + b, 0) / steps.length;
+        const decodedMean = decoded.slice(edges[j], edges[j + 1]).reduce((a, b) => a + b, 0) / steps.length;
+        expect(decodedMean).toBeCloseTo(mean, 4);
+      }
+    }
+  });
+
   it('decodes the training target back into the actual values averaged per block', () => {
     const l = layout();
     const values = Array.from({ length: 60 }, (_, i) => 5 + 3 * Math.sin(i / 2) + (i % 5));
@@ -82,7 +117,12 @@ describe('lstm features', () => {
   });
 
   it('writes inputs from history before the origin only', () => {
-    const l = layout({ weeklySteps: 24, profileSeasons: 2 });
+    for (const l of [layout({ weeklySteps: 24, profileSeasons: 2 }), layout({ weeklySteps: 24, baselineSeasons: 3, levelSteps: 6 })]) {
+      checkNoLookAhead(l);
+    }
+  });
+
+  function checkNoLookAhead(l: Layout): void {
     const values = Array.from({ length: 60 }, (_, i) => i % 7);
     const origin = historyNeeded(l);
     const sequence = new Float32Array(l.inputSteps * SEQUENCE_FEATURES);
@@ -95,7 +135,7 @@ describe('lstm features', () => {
     expect(sequence2).toEqual(sequence);
     expect(side2).toEqual(side);
     expect(side.every(Number.isFinite)).toBe(true);
-  });
+  }
 
   it('shuffles the same way for the same seed', () => {
     const a = Array.from({ length: 50 }, (_, i) => i);
