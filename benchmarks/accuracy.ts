@@ -5,8 +5,11 @@
  * same evaluation code the service and the backtest CLI use.
  *
  * Run: npx tsx benchmarks/accuracy.ts [--series a,b] [--models snaive,mstl,sarima,lstm,auto] [--fit-limit-ms 120000]
- *   [--auto-origins 3] [--auto-calibration when-off|always|never]
- * Writes benchmarks/out/accuracy.json.
+ *   [--auto-origins 3] [--auto-calibration always|when-off|widen-only|never] [--auto-tail-widening on|off] [--auto-min-per-bucket 100]
+ *   [--origins 7] [--horizon-hours 24] [--spacing-hours 24] [--out accuracy]
+ * Writes benchmarks/out/<out>.json (default accuracy.json). Other protocols
+ * (e.g. --horizon-hours 6 --spacing-hours 12) check that calibration holds
+ * beyond the one it is reported on; the auto fit timings run only with the default protocol.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -61,6 +64,8 @@ export interface AccuracyBenchmarkOptions {
   readonly origins?: number;
   /** Default one day. */
   readonly horizonSeconds?: number;
+  /** Time between origins (default: the horizon). */
+  readonly spacingSeconds?: number;
   /** Default 28 days. */
   readonly historyCapSeconds?: number;
   readonly levels?: readonly number[];
@@ -119,6 +124,7 @@ export interface AccuracyBenchmarkResult {
   readonly protocol: {
     origins: number;
     horizonSeconds: number;
+    spacingSeconds: number;
     historyCapSeconds: number;
     levels: readonly number[];
     scalingQuantile: number;
@@ -236,6 +242,7 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
   const dataDir = options.dataDir ?? join(here, '..', 'data');
   const originCount = options.origins ?? 7;
   const horizonSeconds = options.horizonSeconds ?? DAY_SECONDS;
+  const spacingSeconds = options.spacingSeconds ?? horizonSeconds;
   const historyCapSeconds = options.historyCapSeconds ?? 28 * DAY_SECONDS;
   const levels = options.levels ?? [0.8, 0.95];
   const scalingQuantile = options.scalingQuantile ?? 0.9;
@@ -248,8 +255,9 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
     const samples = await readSamplesFile(join(dataDir, spec.file), spec.column === undefined ? {} : { column: spec.column });
     const { series } = regularize(samples, { stepSeconds: spec.stepSeconds });
     const horizonSteps = Math.round(horizonSeconds / spec.stepSeconds);
+    const spacingSteps = Math.max(1, Math.round(spacingSeconds / spec.stepSeconds));
     const historyCapSteps = Math.round(historyCapSeconds / spec.stepSeconds);
-    const firstOrigin = series.values.length - horizonSteps * originCount;
+    const firstOrigin = series.values.length - horizonSteps - spacingSteps * (originCount - 1);
     // Seasons detected on the history before the first origin only: no look-ahead.
     const seasonalPeriods = detectSeasonalPeriods(
       series.values.slice(Math.max(0, firstOrigin - historyCapSteps), firstOrigin),
@@ -263,7 +271,7 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
         ...(options.dailyBaseline === false ? [] : [dailySeasonalNaive(spec.stepSeconds)]),
       ],
       origins: originCount,
-      spacingSteps: horizonSteps,
+      spacingSteps,
       horizonSteps,
       historyCapSteps,
       levels,
@@ -303,7 +311,7 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
   return {
     benchmark: 'accuracy',
     date: new Date().toISOString(),
-    protocol: { origins: originCount, horizonSeconds, historyCapSeconds, levels, scalingQuantile },
+    protocol: { origins: originCount, horizonSeconds, spacingSeconds, historyCapSeconds, levels, scalingQuantile },
     series: results,
     summary,
     autoImprovementOverSnaive: improvement,
@@ -408,13 +416,27 @@ async function main(): Promise<void> {
   const fitLimit = argValue(args, '--fit-limit-ms');
   const autoOrigins = argValue(args, '--auto-origins');
   const calibration = argValue(args, '--auto-calibration') as AutoOptions['calibration'] | undefined;
+  const tailWidening = argValue(args, '--auto-tail-widening');
+  const minPerBucket = argValue(args, '--auto-min-per-bucket');
+  const origins = argValue(args, '--origins');
+  const horizonHours = argValue(args, '--horizon-hours');
+  const spacingHours = argValue(args, '--spacing-hours');
+  const outName = argValue(args, '--out') ?? 'accuracy';
+  const defaultProtocol = origins === undefined && horizonHours === undefined && spacingHours === undefined;
+  const autoOptions: AutoOptions = {
+    ...(autoOrigins ? { origins: Number(autoOrigins) } : {}),
+    ...(calibration ? { calibration } : {}),
+    ...(tailWidening ? { tailWidening: tailWidening !== 'off' } : {}),
+    ...(minPerBucket ? { minPerBucket: Number(minPerBucket) } : {}),
+  };
   const result = await runAccuracyBenchmark({
     ...(series ? { series } : {}),
     ...(models ? { models } : {}),
     ...(fitLimit ? { fitTimeLimitMs: Number(fitLimit) } : {}),
-    ...(autoOrigins || calibration
-      ? { autoOptions: { ...(autoOrigins ? { origins: Number(autoOrigins) } : {}), ...(calibration ? { calibration } : {}) } }
-      : {}),
+    ...(origins ? { origins: Number(origins) } : {}),
+    ...(horizonHours ? { horizonSeconds: Number(horizonHours) * 3600 } : {}),
+    ...(spacingHours ? { spacingSeconds: Number(spacingHours) * 3600 } : {}),
+    ...(Object.keys(autoOptions).length > 0 ? { autoOptions } : {}),
     // A live line on a terminal; nothing per fit when piped (the table says it all).
     onProgress: (line) => {
       if (process.stderr.isTTY) process.stderr.write(`\r${line.padEnd(70)}`);
@@ -430,7 +452,7 @@ async function main(): Promise<void> {
     if (module) timingCandidates.push(module.sarima);
   }
   const timings: AutoFitTiming[] = [];
-  for (const name of ['worldcup98', 'cpu_utilization_asg_misconfiguration']) {
+  for (const name of defaultProtocol ? ['worldcup98', 'cpu_utilization_asg_misconfiguration'] : []) {
     const spec = ACCURACY_SERIES.find((s) => s.name === name) as BenchmarkSeries;
     const timing = await measureAutoFit(spec, 28, timingCandidates);
     timings.push(timing);
@@ -441,8 +463,8 @@ async function main(): Promise<void> {
   const outDir = join(here, 'out');
   await mkdir(outDir, { recursive: true });
   // JSON has no NaN/Infinity: they become null.
-  await writeFile(join(outDir, 'accuracy.json'), JSON.stringify({ ...result, autoFitTimings: timings }, null, 2));
-  console.log(`wrote ${join(outDir, 'accuracy.json')}`);
+  await writeFile(join(outDir, `${outName}.json`), JSON.stringify({ ...result, autoFitTimings: timings }, null, 2));
+  console.log(`wrote ${join(outDir, `${outName}.json`)}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

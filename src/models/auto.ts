@@ -12,7 +12,7 @@
 import { aggregateOrigins, evaluate, scoreForecast, type OriginResult } from '../backtest/rolling-origin.js';
 import { levelForQuantile } from '../backtest/metrics.js';
 import { PrescientError, toPrescientError } from '../errors.js';
-import { applyCalibration, calibrate, empiricalCoverage, type ConformalCalibration } from './conformal.js';
+import { applyCalibration, calibrate, empiricalCoverage, tailFactor, tailReference, type ConformalCalibration } from './conformal.js';
 import type { FitContext, FitInfo, Fitted, Forecast, Forecaster, Interval } from './forecaster.js';
 import { zForLevel } from './intervals.js';
 import { seasonalNaive } from './seasonal-naive.js';
@@ -44,12 +44,20 @@ export interface AutoOptions {
   /** Try a median ensemble of the best two and three (default true). */
   readonly ensemble?: boolean;
   /**
-   * Conformal calibration: 'when-off' (default) replaces the model's own
-   * intervals when their backtest coverage misses nominal by more than the
-   * tolerance either way; 'widen-only' only ever widens them, when they
-   * under-cover; 'always'; 'never'.
+   * Conformal calibration: 'always' (default) serves conformal intervals
+   * learnt from the backtest residuals; 'when-off' only when the model's own
+   * intervals' backtest coverage misses nominal by more than the tolerance
+   * either way; 'widen-only' only ever widens them, when they under-cover;
+   * 'never'.
    */
   readonly calibration?: 'when-off' | 'widen-only' | 'always' | 'never';
+  /**
+   * Widen conformal bands where the backtest window was calmer than the
+   * whole history (conformal.ts tailFactor), per level (default true).
+   */
+  readonly tailWidening?: boolean;
+  /** Fewest residuals per horizon bucket of the calibration (default 100). */
+  readonly minPerBucket?: number;
   /** Coverage error (fraction) above which intervals are calibrated (default 0.03). */
   readonly coverageTolerance?: number;
   /** Share of the time left before ctx.deadlineMs that the backtest may use (default 0.6). */
@@ -409,7 +417,10 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
             throw err;
           }
           const samples = choice.origins.map((o) => ({ actual: o.actual, forecast: o.forecast as Forecast }));
-          const calibration = decideCalibration(samples, options, notes);
+          const lagSteps = day !== undefined && day >= 2 ? day : (periods[0] ?? 1);
+          const tail =
+            options.tailWidening === false ? undefined : tailReference(values, lagSteps, originCount * horizonSteps);
+          const calibration = decideCalibration(samples, options, notes, tail);
           const chosenNotes = [
             ...notes,
             `chose ${choice.name} by backtest: MASE ${choice.mase.toFixed(3)} over ${choice.origins.length} origins of ${horizonSteps} steps`,
@@ -435,8 +446,9 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     samples: { actual: readonly number[]; forecast: Forecast }[],
     opts: AutoOptions,
     notes: string[],
+    tail: ReturnType<typeof tailReference>,
   ): ConformalCalibration | undefined {
-    const mode = opts.calibration ?? 'when-off';
+    const mode = opts.calibration ?? 'always';
     if (mode === 'never') return undefined;
     const tolerance = opts.coverageTolerance ?? 0.03;
     const own = BACKTEST_LEVELS.map((level) => ({ level, covered: empiricalCoverage(samples, level) }));
@@ -444,12 +456,20 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     const under = own.filter((o) => !(o.covered >= o.level - tolerance));
     if (mode === 'when-off' && off.length === 0) return undefined;
     if (mode === 'widen-only' && under.length === 0) return undefined;
-    const calibration = calibrate(samples, { referenceLevel: REFERENCE_LEVEL });
+    const calibration = calibrate(samples, {
+      referenceLevel: REFERENCE_LEVEL,
+      ...(opts.minPerBucket === undefined ? {} : { minPerBucket: opts.minPerBucket }),
+      ...(tail === undefined ? {} : { tail }),
+    });
     if (calibration) {
       const owned = own.map((o) => `${Math.round(o.level * 100)} % covered ${(o.covered * 100).toFixed(1)} %`).join(', ');
       notes.push(
         `intervals calibrated by split conformal (${calibration.mode}, ${calibration.count} backtest residuals); model's own: ${owned}`,
       );
+      if (tail) {
+        const widened = BACKTEST_LEVELS.map((level) => `${Math.round(level * 100)} % ×${tailFactor(tail, level).toFixed(2)}`).join(', ');
+        notes.push(`conformal bands widened where the backtest days were calmer than the whole history: ${widened}`);
+      }
     }
     return calibration;
   }

@@ -31,6 +31,25 @@ export interface ConformalCalibration {
   readonly buckets: readonly (readonly number[])[];
   /** Residuals used in all. */
   readonly count: number;
+  /** Long-run tail reference (see tailReference); absent: no widening for calmer-than-usual calibration windows. */
+  readonly tail?: TailReference;
+}
+
+/**
+ * Absolute lag-`lagSteps` differences of the series (the errors of a
+ * seasonal naive forecast at that lag, which need no fitting), over the
+ * whole history and over the recent window the backtest scored. They tell
+ * how much calmer or wilder the calibration window was than the history as
+ * a whole, at each level.
+ */
+export interface TailReference {
+  readonly lagSteps: number;
+  /** Sorted absolute differences over the whole history. */
+  readonly longRun: readonly number[];
+  /** Sorted absolute differences over the calibration window only. */
+  readonly recent: readonly number[];
+  /** Most a band may be widened by (default 3). */
+  readonly maxFactor: number;
 }
 
 export interface CalibrateOptions {
@@ -40,6 +59,52 @@ export interface CalibrateOptions {
   readonly minPerBucket?: number;
   /** Most buckets (default 24). */
   readonly maxBuckets?: number;
+  /** Long-run tail reference of the history (tailReference); bands widen by tailFactor at each level. */
+  readonly tail?: TailReference;
+}
+
+function sortedQuantile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+/**
+ * Builds the long-run tail reference of a history whose last `recentSteps`
+ * values are the ones a backtest scored. Returns undefined when the history
+ * has too few differences to compare (fewer than twice the recent window).
+ * @param lagSteps the seasonal lag of the reference differences (one day in steps, usually), ≥ 1
+ * @param recentSteps values at the end of the history covered by the calibration residuals, ≥ 1
+ */
+export function tailReference(
+  history: readonly number[],
+  lagSteps: number,
+  recentSteps: number,
+  maxFactor = 3,
+): TailReference | undefined {
+  const differences: number[] = [];
+  for (let i = lagSteps; i < history.length; i++) differences.push(Math.abs((history[i] as number) - (history[i - lagSteps] as number)));
+  if (recentSteps < 1 || differences.length < 2 * recentSteps) return undefined;
+  const recent = differences.slice(differences.length - recentSteps).sort((a, b) => a - b);
+  return { lagSteps, longRun: differences.sort((a, b) => a - b), recent, maxFactor };
+}
+
+/**
+ * How much a band calibrated on the recent window should widen at `level`:
+ * the long-run quantile of the reference differences over their recent
+ * quantile, at least 1 (a wilder recent window keeps its own, wider, band)
+ * and at most `maxFactor`. Split conformal assumes the next day is
+ * exchangeable with the calibration days; on capacity data a few quiet
+ * days are followed by incidents and level shifts that the whole history
+ * shows but the last days do not, and this restores that part of the tail.
+ */
+export function tailFactor(tail: TailReference, level: number): number {
+  const recent = sortedQuantile(tail.recent, level);
+  const longRun = sortedQuantile(tail.longRun, level);
+  const tiny = 1e-12 * Math.max(1, Math.abs(longRun));
+  if (!(longRun > tiny)) return 1;
+  if (!(recent > tiny)) return tail.maxFactor;
+  return Math.min(tail.maxFactor, Math.max(1, longRun / recent));
 }
 
 function findInterval(forecast: Forecast, level: number): Interval | undefined {
@@ -87,7 +152,14 @@ export function calibrate(samples: readonly CalibrationSample[], options: Calibr
     });
   }
   for (const b of buckets) b.sort((x, y) => x - y);
-  return { mode: scaled ? 'scaled' : 'absolute', referenceLevel, bucketSteps, buckets, count };
+  return {
+    mode: scaled ? 'scaled' : 'absolute',
+    referenceLevel,
+    bucketSteps,
+    buckets,
+    count,
+    ...(options.tail === undefined ? {} : { tail: options.tail }),
+  };
 }
 
 /**
@@ -113,12 +185,13 @@ export function applyCalibration(forecast: Forecast, calibration: ConformalCalib
   const reference = findInterval(forecast, calibration.referenceLevel);
   const lastBucket = calibration.buckets.length - 1;
   const intervals = levels.map((level) => {
+    const factor = calibration.tail ? tailFactor(calibration.tail, level) : 1;
     const lower: number[] = [];
     const upper: number[] = [];
     forecast.point.forEach((point, h) => {
       const bucket = calibration.buckets[Math.min(lastBucket, Math.floor(h / calibration.bucketSteps))] as number[];
-      const qHigh = Math.max(0, conformalQuantile(bucket, (1 + level) / 2, 'upper'));
-      const qLow = Math.min(0, conformalQuantile(bucket, (1 - level) / 2, 'lower'));
+      const qHigh = factor * Math.max(0, conformalQuantile(bucket, (1 + level) / 2, 'upper'));
+      const qLow = factor * Math.min(0, conformalQuantile(bucket, (1 - level) / 2, 'lower'));
       let up = 1;
       let down = 1;
       if (calibration.mode === 'scaled') {

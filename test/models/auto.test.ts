@@ -175,6 +175,34 @@ describe('auto', () => {
     }
   });
 
+  it('widens conformal bands when the backtest days were calmer than the history before them', async () => {
+    // Twelve days; a three-hour incident (+30) on days 1, 3 and 5 and on day 11 (the day after the history).
+    // Days 6–10 are calm, so the three backtest days (8–10, forecast from 7–9 by seasonal naive) saw no incident.
+    const base = load(12, 17);
+    const values = base.map((v, i) => {
+      const day = Math.floor(i / DAY);
+      const inIncident = i % DAY >= 120 && i % DAY < 156;
+      return inIncident && [1, 3, 5, 11].includes(day) ? v + 30 : v;
+    });
+    const history = values.slice(0, 11 * DAY);
+    const nextDay = values.slice(11 * DAY);
+    const widened = await createAutoForecaster({ candidates: ['snaive'], ensemble: false }).fit(history, ctx([DAY]));
+    const plain = await createAutoForecaster({ candidates: ['snaive'], ensemble: false, tailWidening: false }).fit(history, ctx([DAY]));
+    expect(widened.info.notes.join(' ')).toMatch(/widened where the backtest days were calmer/);
+    expect(plain.info.notes.join(' ')).not.toMatch(/widened where/);
+    const w = widened.predict(DAY, [0.8, 0.95]);
+    const p = plain.predict(DAY, [0.8, 0.95]);
+    const halfWidth = (f: typeof w, k: number): number => (f.intervals[k]!.upper[0] as number) - f.point[0]!;
+    // Incidents move 7.5 % of the long run's lag-day differences (each shows twice: on and after its day), so
+    // its 95 % quantile is an incident's size, well above the calm days' noise; its 80 % quantile is not.
+    expect(halfWidth(w, 1)).toBeGreaterThan(1.5 * halfWidth(p, 1));
+    const cov = (f: typeof w, k: number): number => coverage(nextDay, f.intervals[k]!.lower, f.intervals[k]!.upper);
+    console.log(`next-day 95 % coverage: widened ${cov(w, 1).toFixed(3)}, plain ${cov(p, 1).toFixed(3)}; 80 %: ${cov(w, 0).toFixed(3)}, ${cov(p, 0).toFixed(3)}`);
+    expect(cov(w, 1)).toBeGreaterThan(cov(p, 1));
+    widened.dispose();
+    plain.dispose();
+  });
+
   it('with widen-only, keeps intervals that over-cover and widens ones that under-cover', async () => {
     const values = load(8, 13);
     const wide: Forecaster = {
