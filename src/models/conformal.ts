@@ -206,6 +206,14 @@ export function applyCalibration(forecast: Forecast, calibration: ConformalCalib
     });
     return { level, lower, upper };
   });
+  // Per-level widening factors could cross bands; a wider level always contains a narrower one.
+  for (const wide of intervals) {
+    for (const narrow of intervals) {
+      if (narrow.level >= wide.level) continue;
+      wide.upper.forEach((u, h) => (wide.upper[h] = Math.max(u, narrow.upper[h] as number)));
+      wide.lower.forEach((l, h) => (wide.lower[h] = Math.min(l, narrow.lower[h] as number)));
+    }
+  }
   return { point: [...forecast.point], intervals };
 }
 

@@ -99,4 +99,18 @@ describe('conformal calibration', () => {
   it('has no tail reference when the history is not at least twice the calibration window', () => {
     expect(tailReference(Array.from({ length: 150 }, (_, i) => i % 3), 1, 100)).toBeUndefined();
   });
+
+  it('keeps a wider level’s band around a narrower one even when the narrower is widened more', () => {
+    // Recent differences: 90 % are 1, 10 % are 3; long run: all 3. So the 80 % band widens ×3, the 95 % band not at all.
+    const recent = [...Array<number>(90).fill(1), ...Array<number>(10).fill(3)];
+    const tail = { lagSteps: 1, recent, longRun: Array<number>(300).fill(3), maxFactor: 10 };
+    expect(tailFactor(tail, 0.8)).toBe(3);
+    expect(tailFactor(tail, 0.95)).toBe(1);
+    // Residuals ±1: both levels' conformal half-width is 1 before widening.
+    const calibration = calibrate([{ actual: [1, -1, 1, -1], forecast: flat(4) }], { tail })!;
+    const [i80, i95] = applyCalibration(flat(2), calibration, [0.8, 0.95]).intervals;
+    expect(i80!.upper).toEqual([3, 3]);
+    expect(i95!.upper).toEqual([3, 3]);
+    expect(i95!.lower).toEqual([-3, -3]);
+  });
 });
