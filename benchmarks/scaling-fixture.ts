@@ -5,6 +5,7 @@
  * MSTL on the whole series while the benchmark runs (fits never block serving).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { configSchema, type Config } from '../src/config/schema.js';
 import { FitPool } from '../src/engine/pool.js';
 import { TargetStates, type TargetForecast } from '../src/engine/target-state.js';
@@ -12,7 +13,7 @@ import { mstl } from '../src/models/mstl.js';
 import { regularize } from '../src/series/regularize.js';
 import { readSamplesFile } from '../src/sources/file.js';
 
-export const TAXI_CSV = '/work/shared/data/nab/realKnownCause/nyc_taxi.csv';
+export const TAXI_CSV = fileURLToPath(new URL('../data/nab/nyc_taxi.csv', import.meta.url));
 export const AUTH_TOKEN = 'bench-token-0123456789abcdef';
 const STEP_SECONDS = 1800;
 const DAY_STEPS = 48;
