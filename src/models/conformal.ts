@@ -27,6 +27,8 @@ export interface ConformalCalibration {
   readonly referenceLevel: number;
   /** Horizon steps per bucket. */
   readonly bucketSteps: number;
+  /** Longest horizon the residuals cover, steps; later steps widen by √(horizons ahead). */
+  readonly horizonSteps: number;
   /** Sorted signed scores per bucket (actual − point, normalised in 'scaled' mode). */
   readonly buckets: readonly (readonly number[])[];
   /** Residuals used in all. */
@@ -156,6 +158,7 @@ export function calibrate(samples: readonly CalibrationSample[], options: Calibr
     mode: scaled ? 'scaled' : 'absolute',
     referenceLevel,
     bucketSteps,
+    horizonSteps: horizon,
     buckets,
     count,
     ...(options.tail === undefined ? {} : { tail: options.tail }),
@@ -177,8 +180,9 @@ function conformalQuantile(sorted: readonly number[], p: number, side: 'upper' |
 /**
  * Replaces a forecast's intervals by calibrated ones at `levels`. In
  * 'scaled' mode the forecast must carry the calibration's reference level;
- * steps where its width is not positive, and steps beyond the calibrated
- * horizon, use the nearest usable bucket and raw-score fallback. Bounds are
+ * steps where its width is not positive use the median width; steps beyond
+ * the calibrated horizon use the last bucket (in 'absolute' mode widened by
+ * √(horizons ahead); in 'scaled' mode the model's own width grows). Bounds are
  * clamped so that lower ≤ point ≤ upper.
  */
 export function applyCalibration(forecast: Forecast, calibration: ConformalCalibration, levels: readonly number[]): Forecast {
@@ -190,8 +194,11 @@ export function applyCalibration(forecast: Forecast, calibration: ConformalCalib
     const upper: number[] = [];
     forecast.point.forEach((point, h) => {
       const bucket = calibration.buckets[Math.min(lastBucket, Math.floor(h / calibration.bucketSteps))] as number[];
-      const qHigh = factor * Math.max(0, conformalQuantile(bucket, (1 + level) / 2, 'upper'));
-      const qLow = factor * Math.min(0, conformalQuantile(bucket, (1 - level) / 2, 'lower'));
+      // Past the calibrated horizon errors keep growing: scaled scores grow with the model's own width; raw
+      // residuals, as for seasonal naive, with the square root of the horizons ahead.
+      const growth = calibration.mode === 'absolute' ? Math.sqrt(Math.floor(h / calibration.horizonSteps) + 1) : 1;
+      const qHigh = growth * factor * Math.max(0, conformalQuantile(bucket, (1 + level) / 2, 'upper'));
+      const qLow = growth * factor * Math.min(0, conformalQuantile(bucket, (1 - level) / 2, 'lower'));
       let up = 1;
       let down = 1;
       if (calibration.mode === 'scaled') {

@@ -48,8 +48,20 @@ describe('conformal calibration', () => {
     const served = applyCalibration(flat(horizon), calibration, [0.8]);
     expect(served.intervals[0]?.upper[0]).toBe(1);
     expect(served.intervals[0]?.upper[150]).toBe(10);
-    // Beyond the calibrated horizon the last bucket applies.
+    // Beyond the calibrated horizon the last bucket applies (scaled: the model's own width says how it grows).
     expect(applyCalibration(flat(300), calibration, [0.8]).intervals[0]?.upper[299]).toBe(10);
+    // Raw residuals (no own width) widen by √(horizons ahead) past the calibrated horizon.
+    const point = Array<number>(horizon).fill(0);
+    const noWidth = (length: number): Forecast => ({
+      point: Array<number>(length).fill(0),
+      intervals: [{ level: 0.8, lower: Array<number>(length).fill(0), upper: Array<number>(length).fill(0) }],
+    });
+    const raw = calibrate(samples.map((s) => ({ actual: s.actual, forecast: noWidth(point.length) })), { minPerBucket: 300 })!;
+    expect(raw.mode).toBe('absolute');
+    const longer = applyCalibration(noWidth(450), raw, [0.8]).intervals[0]!;
+    expect(longer.upper[199]).toBe(10);
+    expect(longer.upper[299]).toBeCloseTo(10 * Math.SQRT2, 9);
+    expect(longer.upper[449]).toBeCloseTo(10 * Math.sqrt(3), 9);
   });
 
   it('uses raw residuals when the model gives no interval width, and never crosses the point', () => {
