@@ -42,6 +42,7 @@ interface OriginRow {
   readonly coverage95: number;
   readonly fitSeconds: number;
   readonly bestEpoch: number | undefined;
+  readonly correctionWeight: number | undefined;
   readonly weekly: boolean;
   /** The baseline the network corrects, chosen on the validation tail. */
   readonly baseline: 'seasonal naive' | 'level profile';
@@ -163,6 +164,7 @@ if (!args.includes('--speed-only')) {
         coverage95: cover(i95?.lower ?? [], i95?.upper ?? []),
         fitSeconds,
         bestEpoch: fitted.training?.bestEpoch,
+        correctionWeight: fitted.training?.correctionWeight,
         weekly: fitted.state.layout.weeklySteps > 0,
         baseline: fitted.state.layout.levelSteps > 0 ? 'level profile' : 'seasonal naive',
       };

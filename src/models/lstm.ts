@@ -202,18 +202,21 @@ interface BaselineChoice {
 
 /**
  * Chooses the baseline the network corrects: seasonal naive (or the plan's
- * averaged profile) or the level profile, whichever has the lower MAE on the
- * validation tail of the plain plan. Cheap (no network): the zero network
- * *is* the baseline, so this also decides what early stopping falls back to.
+ * averaged profile) or the level profile, whichever has the lower MAE over
+ * every window of the history where both can be computed. Both baselines
+ * have no fitted parameters, so each window is an honest out-of-sample test
+ * for them, and the whole history gives a steadier choice than the short
+ * validation tail (on which a lucky day can flip it). Cheap (no network):
+ * the zero network *is* the baseline, so this also decides what early
+ * stopping falls back to.
  */
 function chooseBaseline(values: readonly number[], plan: Plan, options: LstmOptions): BaselineChoice {
-  const first = historyNeeded(plan);
-  const last = values.length - plan.horizonSteps;
-  const validationCount = Math.max(32, Math.round(VALIDATION_SHARE * (last - first + 1)));
-  const origins = thinOrigins(last - validationCount + 1, last, options.maxValidationWindows);
-  const seasonalNaiveMae = baselineOnlyMae(values, origins, plan);
   const leveled = levelProfilePlan(values.length, plan, options);
-  if (!leveled || historyNeeded(leveled) > (origins[0] as number)) return { plan, seasonalNaiveMae, levelProfileMae: undefined };
+  const last = values.length - plan.horizonSteps;
+  const first = Math.max(historyNeeded(plan), leveled ? historyNeeded(leveled) : 0);
+  const origins = thinOrigins(first, last, options.maxValidationWindows);
+  const seasonalNaiveMae = baselineOnlyMae(values, origins, plan);
+  if (!leveled) return { plan, seasonalNaiveMae, levelProfileMae: undefined };
   const levelProfileMae = baselineOnlyMae(values, origins, leveled);
   const weekly = plan.weeklySteps > 0 && windowCount(values.length, { ...leveled, weeklySteps: plan.weeklySteps }) >= minWindows(plan.seasonSteps);
   const chosen = levelProfileMae < seasonalNaiveMae ? { ...leveled, weeklySteps: weekly ? plan.weeklySteps : 0 } : plan;
@@ -291,13 +294,32 @@ function baselineName(layout: Layout): string {
   return layout.baselineSeasons > 1 ? `${layout.baselineSeasons}-season mean profile` : 'seasonal naive';
 }
 
-function zeroOutput(model: tf.LayersModel): void {
+/**
+ * Scales the output layer (kernel and bias: the correction is linear in
+ * them), so the saved network itself forecasts baseline + weight × correction;
+ * weight 0 is the baseline.
+ */
+function scaleOutput(model: tf.LayersModel, weight: number): void {
   const outputLayer = model.layers[model.layers.length - 1] as tf.layers.Layer;
-  tf.tidy(() => outputLayer.setWeights(outputLayer.getWeights().map((w) => tf.zerosLike(w))));
+  tf.tidy(() => outputLayer.setWeights(outputLayer.getWeights().map((w) => tf.mul(w, weight))));
 }
 
+/**
+ * Weights of the network's correction tried on the validation tail after
+ * training: shrinking a correction learned on a few weeks towards the
+ * baseline is the blend of the network with the baseline.
+ */
+const CORRECTION_WEIGHTS = [0, 0.25, 0.5, 0.75, 1] as const;
+
 /** Forecast errors (actual − forecast) per validation origin and step, from one batched forward pass. */
-function validationErrors(model: tf.LayersModel, values: readonly number[], origins: readonly number[], batch: Batch, layout: Layout): number[][] {
+function validationErrors(
+  model: tf.LayersModel,
+  values: readonly number[],
+  origins: readonly number[],
+  batch: Batch,
+  layout: Layout,
+  weight = 1,
+): number[][] {
   const corrections = tf.tidy(() => {
     const output = model.predict([
       tf.tensor3d(batch.sequence, [batch.count, layout.inputSteps, SEQUENCE_FEATURES]),
@@ -307,7 +329,7 @@ function validationErrors(model: tf.LayersModel, values: readonly number[], orig
   });
   const blocks = blockCount(layout);
   return origins.map((origin, i) => {
-    const point = decodeBlock(values, origin, layout, corrections.subarray(i * blocks, (i + 1) * blocks));
+    const point = decodeBlock(values, origin, layout, corrections.subarray(i * blocks, (i + 1) * blocks).map((c) => c * weight));
     return point.map((p, h) => (values[origin + h] as number) - p);
   });
 }
@@ -458,8 +480,21 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
       }
     }
     // Nothing beat the baseline: restore the zero output layer, i.e. the baseline itself.
-    if (best) model.setWeights(best);
-    else zeroOutput(model);
+    let correctionWeight = 0;
+    if (best) {
+      model.setWeights(best);
+      // Blend with the baseline: the weight with the lowest validation MAE (ties go to the smaller weight).
+      let blendMae = Number.POSITIVE_INFINITY;
+      for (const weight of CORRECTION_WEIGHTS) {
+        const mae = meanAbsolute(validationErrors(model, values, validationOrigins, validationBatch, layout, weight));
+        if (mae < blendMae - 1e-12) {
+          blendMae = mae;
+          correctionWeight = weight;
+        }
+      }
+      bestMae = blendMae;
+    }
+    if (correctionWeight !== 1) scaleOutput(model, correctionWeight);
     const errors = validationErrors(model, values, validationOrigins, validationBatch, layout);
     const tail = values.slice(values.length - historyNeeded(layout));
     const notes = [
@@ -469,18 +504,19 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
     ];
     if (choice.levelProfileMae !== undefined) {
       notes.push(
-        `baseline chosen on the validation tail: level profile MAE ${choice.levelProfileMae.toPrecision(4)}, seasonal naive MAE ${choice.seasonalNaiveMae.toPrecision(4)}`,
+        `baseline chosen on the history's windows: level profile MAE ${choice.levelProfileMae.toPrecision(4)}, seasonal naive MAE ${choice.seasonalNaiveMae.toPrecision(4)}`,
       );
     }
     if (layout.weeklySteps > 0) notes.push(`weekly season of ${layout.weeklySteps} steps used as an input`);
     if (layout.profileSeasons > 1) notes.push(`profile of the last ${layout.profileSeasons} seasons used as an input`);
     if (bestEpoch === 0) notes.push('nothing beat the baseline on the validation tail: forecasts equal the baseline');
+    else notes.push(`network correction weighted ${correctionWeight} (blend with the baseline chosen on the validation tail)`);
     if (hitDeadline) notes.push('training stopped at the fit deadline or time budget');
     return new FittedLstm(
       model,
       { layout, tail, nextMs: ctx.startMs + values.length * layout.stepMs, calibration: calibrate(errors, layout.blockEdges) },
       { model: 'lstm', notes },
-      { epochs, bestEpoch, validationMae: bestMae, baselineMae, trainWindows: trainOrigins.length, stoppedAtDeadline: hitDeadline },
+      { epochs, bestEpoch, validationMae: bestMae, baselineMae, trainWindows: trainOrigins.length, stoppedAtDeadline: hitDeadline, correctionWeight },
     );
   } catch (cause) {
     model.dispose();

@@ -177,15 +177,27 @@ export function writeInputs(
   side: Float32Array,
   sideOffset: number,
 ): void {
-  const { inputSteps, seasonSteps, weeklySteps, stepMs, mean, std } = layout;
+  const { inputSteps, seasonSteps, weeklySteps, stepMs, std } = layout;
+  // With the level profile every level-like input is taken relative to the
+  // window's own recent level (and deviations relative to the shifted
+  // profile), so a level shift far outside the training range does not move
+  // the inputs: the network cannot learn to undo the baseline's level
+  // correction by extrapolating a mean reversion it saw in training.
+  const leveled = layout.levelSteps > 0 && seasonSteps > 0;
+  const offset = levelOffset(values, origin, layout);
+  let center = layout.mean;
+  if (leveled) {
+    center = 0;
+    for (let i = origin - layout.levelSteps; i < origin; i++) center += values[i] as number;
+    center /= layout.levelSteps;
+  }
   let o = sequenceOffset;
   for (let i = origin - inputSteps; i < origin; i++) {
     const y = values[i] as number;
     const [a, b, c, d] = calendar(originMs + (i - origin) * stepMs);
     // Deviation from the baseline at that past step: what the model learns to carry forward.
-    // (The profile without the level offset: the offset is what these deviations measure.)
-    const usual = seasonSteps > 0 ? profileAt(values, i, layout) : (values[i - 1] as number);
-    sequence[o++] = (y - mean) / std;
+    const usual = seasonSteps > 0 ? profileAt(values, i, layout) + offset : (values[i - 1] as number);
+    sequence[o++] = (y - center) / std;
     sequence[o++] = (y - usual) / std;
     sequence[o++] = a;
     sequence[o++] = b;
@@ -203,11 +215,10 @@ export function writeInputs(
     side[s++] = sum / steps;
   }
   const edges = layout.blockEdges;
-  const offset = levelOffset(values, origin, layout);
   for (let j = 0; j + 1 < edges.length; j++) {
     let sum = 0;
     for (let h = edges[j] as number; h < (edges[j + 1] as number); h++) sum += baselineAt(values, origin, origin + h, layout, offset);
-    side[s++] = (sum / ((edges[j + 1] as number) - (edges[j] as number)) - mean) / std;
+    side[s++] = (sum / ((edges[j + 1] as number) - (edges[j] as number)) - center) / std;
   }
   if (weeklySteps > 0) {
     for (let j = 0; j + 1 < edges.length; j++) {

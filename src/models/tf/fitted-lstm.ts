@@ -25,6 +25,8 @@ export interface LstmTraining {
   readonly baselineMae: number;
   readonly trainWindows: number;
   readonly stoppedAtDeadline: boolean;
+  /** Weight of the network's correction in the forecast (0 = the baseline), chosen on the validation tail. */
+  readonly correctionWeight: number;
 }
 
 /**
