@@ -38,17 +38,19 @@ export interface ConformalCalibration {
 }
 
 /**
- * Absolute lag-`lagSteps` differences of the series (the errors of a
- * seasonal naive forecast at that lag, which need no fitting), over the
- * whole history and over the recent window the backtest scored. They tell
- * how much calmer or wilder the calibration window was than the history as
- * a whole, at each level.
+ * Lag-`lagSteps` differences of the series (the errors of a seasonal naive
+ * forecast at that lag, which need no fitting) relative to the mean level
+ * of the lag window before them, over the whole history and over the
+ * recent window the backtest scored. They tell how much calmer or wilder
+ * the calibration window was than the history as a whole, at each level.
+ * Relative, so that growth or decline of the load (whose noise scales with
+ * it) does not pass for a change in how wild the series is.
  */
 export interface TailReference {
   readonly lagSteps: number;
-  /** Sorted absolute differences over the whole history. */
+  /** Sorted relative absolute differences over the whole history. */
   readonly longRun: readonly number[];
-  /** Sorted absolute differences over the calibration window only. */
+  /** Sorted relative absolute differences over the calibration window only. */
   readonly recent: readonly number[];
   /** Most a band may be widened by (default 3). */
   readonly maxFactor: number;
@@ -75,6 +77,7 @@ function sortedQuantile(sorted: readonly number[], p: number): number {
  * Builds the long-run tail reference of a history whose last `recentSteps`
  * values are the ones a backtest scored. Returns undefined when the history
  * has too few differences to compare (fewer than twice the recent window).
+ * Values are loads (≥ 0 in practice); levels are taken as absolute values.
  * @param lagSteps the seasonal lag of the reference differences (one day in steps, usually), ≥ 1
  * @param recentSteps values at the end of the history covered by the calibration residuals, ≥ 1
  */
@@ -84,9 +87,18 @@ export function tailReference(
   recentSteps: number,
   maxFactor = 3,
 ): TailReference | undefined {
+  if (recentSteps < 1 || history.length - lagSteps < 2 * recentSteps) return undefined;
   const differences: number[] = [];
-  for (let i = lagSteps; i < history.length; i++) differences.push(Math.abs((history[i] as number) - (history[i - lagSteps] as number)));
-  if (recentSteps < 1 || differences.length < 2 * recentSteps) return undefined;
+  // Running mean of |value| over the lag window before each step.
+  let windowSum = 0;
+  for (let i = 0; i < lagSteps; i++) windowSum += Math.abs(history[i] as number);
+  for (let i = lagSteps; i < history.length; i++) {
+    const level = windowSum / lagSteps;
+    const difference = Math.abs((history[i] as number) - (history[i - lagSteps] as number));
+    // A window at zero level has no relative scale: its differences count as calm (0) or, if any, as wild.
+    differences.push(level > 0 ? difference / level : difference > 0 ? Number.MAX_VALUE : 0);
+    windowSum += Math.abs(history[i] as number) - Math.abs(history[i - lagSteps] as number);
+  }
   const recent = differences.slice(differences.length - recentSteps).sort((a, b) => a - b);
   return { lagSteps, longRun: differences.sort((a, b) => a - b), recent, maxFactor };
 }
@@ -103,7 +115,7 @@ export function tailReference(
 export function tailFactor(tail: TailReference, level: number): number {
   const recent = sortedQuantile(tail.recent, level);
   const longRun = sortedQuantile(tail.longRun, level);
-  const tiny = 1e-12 * Math.max(1, Math.abs(longRun));
+  const tiny = 1e-12;
   if (!(longRun > tiny)) return 1;
   if (!(recent > tiny)) return tail.maxFactor;
   return Math.min(tail.maxFactor, Math.max(1, longRun / recent));

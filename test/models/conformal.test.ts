@@ -80,29 +80,32 @@ describe('conformal calibration', () => {
   });
 
   it('widens a band per level by how much calmer the calibration window was than the whole history', () => {
-    // Lag-1 differences: ±1 over the first 300 steps, with every tenth ±5; ±1 only over the last 100 (the calibration window).
-    const history = [0];
-    for (let i = 1; i < 400; i++) history.push((history[i - 1] as number) + (i < 300 && i % 10 === 0 ? 5 : 1) * (i % 2 === 0 ? 1 : -1));
+    // Around a level of 1000, lag-1 differences: ±1 over the first 300 steps, with every tenth ±5; ±1 only over the
+    // last 100 (the calibration window).
+    const history = [1000];
+    // Steps alternate up and down (+5 at every tenth, −5 right after), so the level stays within 0.5 % of 1000.
+    for (let i = 1; i < 400; i++) history.push((history[i - 1] as number) + (i < 300 && i % 10 < 2 ? 5 : 1) * (i % 2 === 0 ? 1 : -1));
     const tail = tailReference(history, 1, 100)!;
     expect(tail.longRun).toHaveLength(399);
     expect(tail.recent).toHaveLength(100);
-    // 29 of 399 differences are 5: the long-run 95 % quantile is 5, the recent one 1.
+    // 59 of 399 differences are 5: the long-run 95 % quantile is 5, the recent one 1 (relative to the level, ≈ 5 / 1).
     expect(tailFactor(tail, 0.95)).toBe(3); // 5 / 1, capped at the default maximum of 3
-    expect(tailFactor({ ...tail, maxFactor: 10 }, 0.95)).toBe(5);
+    expect(tailFactor({ ...tail, maxFactor: 10 }, 0.95)).toBeCloseTo(5, 1);
     // At 80 % both windows' quantile is 1: no widening.
-    expect(tailFactor(tail, 0.8)).toBe(1);
+    expect(tailFactor(tail, 0.8)).toBeLessThan(1.01);
 
     const calibration = calibrate([{ actual: [1, -1, 1, -1], forecast: flat(4) }], { tail: { ...tail, maxFactor: 10 } })!;
     const plain = calibrate([{ actual: [1, -1, 1, -1], forecast: flat(4) }])!;
     const widened = applyCalibration(flat(2), calibration, [0.8, 0.95]);
     const base = applyCalibration(flat(2), plain, [0.8, 0.95]);
-    expect(widened.intervals[0]?.upper).toEqual(base.intervals[0]?.upper);
-    expect(widened.intervals[1]?.upper[0]).toBeCloseTo(5 * (base.intervals[1]?.upper[0] as number), 9);
-    expect(widened.intervals[1]?.lower[0]).toBeCloseTo(5 * (base.intervals[1]?.lower[0] as number), 9);
+    const factor95 = tailFactor({ ...tail, maxFactor: 10 }, 0.95);
+    expect(widened.intervals[0]!.upper[0]! / base.intervals[0]!.upper[0]!).toBeLessThan(1.01);
+    expect(widened.intervals[1]!.upper[0]! / base.intervals[1]!.upper[0]!).toBeCloseTo(factor95, 9);
+    expect(widened.intervals[1]!.lower[0]! / base.intervals[1]!.lower[0]!).toBeCloseTo(factor95, 9);
   });
 
   it('never narrows a band when the calibration window was wilder than the history', () => {
-    const history = Array.from({ length: 400 }, (_, i) => (i >= 300 ? (i % 2) * 10 : i % 2));
+    const history = Array.from({ length: 400 }, (_, i) => 1000 + (i >= 300 ? (i % 2) * 10 : i % 2));
     const tail = tailReference(history, 1, 100)!;
     expect(tailFactor(tail, 0.8)).toBe(1);
     expect(tailFactor(tail, 0.95)).toBe(1);
@@ -110,6 +113,14 @@ describe('conformal calibration', () => {
 
   it('has no tail reference when the history is not at least twice the calibration window', () => {
     expect(tailReference(Array.from({ length: 150 }, (_, i) => i % 3), 1, 100)).toBeUndefined();
+  });
+
+  it('compares differences relative to the level, so growth of the load is not taken for wilder days', () => {
+    // Noise of ±1 % of the level, while the level falls tenfold: absolute differences were ten times larger early on.
+    const history = Array.from({ length: 400 }, (_, i) => (i < 300 ? 1000 : 100) * (1 + 0.01 * (i % 2)));
+    const tail = tailReference(history, 2, 100)!;
+    expect(tailFactor(tail, 0.8)).toBe(1);
+    expect(tailFactor(tail, 0.95)).toBe(1);
   });
 
   it('keeps a wider level’s band around a narrower one even when the narrower is widened more', () => {
