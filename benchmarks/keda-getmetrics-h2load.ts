@@ -49,7 +49,7 @@ try {
   const Client = (definition.externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
   const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
   const answer = await new Promise<{ metricValues: Array<{ metricValueFloat: number }> }>((resolve, reject) =>
-    client.GetMetrics(request, (err: Error | null, res: never) => (err ? reject(err) : resolve(res))),
+    client.GetMetrics!(request, (err: Error | null, res: never) => (err ? reject(err) : resolve(res))),
   );
   client.close();
   const expectedReplicas = answer.metricValues[0]?.metricValueFloat;

@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config/schema.js';
+import { backtestRoutes } from './api/backtest-routes.js';
 import { installErrorHandling } from './api/error-handler.js';
 import { forecastRoutes } from './api/forecast-routes.js';
 import { healthRoutes } from './api/health-routes.js';
@@ -91,6 +92,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(targetRoutes, { states, now });
   await app.register(forecastRoutes, { config, pool, now });
   await app.register(scalingRoutes, { states, config, now });
+  await app.register(backtestRoutes, { config, now, ...(prometheus ? { prometheus } : {}) });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
   if (options.startEngine ?? true) app.addHook('onReady', async () => engine.start());

@@ -73,7 +73,7 @@ describe('npm start on the embedded default', () => {
     const client = new ExternalScaler(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     const scaledObjectRef = { name: 'taxi', namespace: 'demo', scalerMetadata: { target: 'demo-taxi', mode: 'replicas' } };
     const response = await new Promise<{ metricValues: Array<{ metricName: string; metricValue: string; metricValueFloat: number }> }>((resolve, reject) =>
-      client.GetMetrics({ scaledObjectRef, metricName: 'prescient-demo-taxi' }, (err: Error | null, res: never) => (err ? reject(err) : resolve(res))),
+      client.GetMetrics!({ scaledObjectRef, metricName: 'prescient-demo-taxi' }, (err: Error | null, res: never) => (err ? reject(err) : resolve(res))),
     );
     client.close();
     const value = response.metricValues[0];

@@ -63,6 +63,9 @@ export interface BacktestOptions {
   readonly onProgress?: (progress: { readonly phase: 'accuracy' | 'replay'; readonly done: number; readonly total: number; readonly model: string }) => void;
 }
 
+/** A backtest as plain data (it crosses into a worker): the options without callbacks. */
+export type BacktestJob = Omit<BacktestOptions, 'onProgress'>;
+
 function steps(seconds: number, stepSeconds: number, what: string): number {
   const n = Math.round(seconds / stepSeconds);
   if (!(n >= 1)) throw new PrescientError('PRESCIENT_ERR_VALIDATION', `${what} (${seconds} s) is shorter than one step (${stepSeconds} s)`);

@@ -1,17 +1,29 @@
 /**
  * Entry point of a pool worker thread. WASM and TF.js set-up finish here,
- * before the worker takes its first task, so no fit pays for it. The
+ * before the worker takes its first task, so no task pays for it. The
  * handler is exported as a promise (piscina awaits it) rather than behind a
  * top-level await, which tsx cannot load into a worker thread.
  */
+import { runBacktest } from '../backtest/run.js';
+import { toPrescientError } from '../errors.js';
 import { initAugurs } from '../models/augurs.js';
 import { initTensorflow } from '../models/tf/backend.js';
-import { runFitTask, type FitOutcome, type FitTask } from './fit-task.js';
+import { runFitTask, type FitOutcome } from './fit-task.js';
+import type { BacktestOutcome, PoolTask } from './pool.js';
 
-async function ready(): Promise<(task: FitTask) => Promise<FitOutcome>> {
+async function handle(task: PoolTask): Promise<FitOutcome | BacktestOutcome> {
+  if (task.kind === 'fit') return runFitTask(task.fit);
+  // Errors travel as data: a thrown error loses its code when cloned out of the thread.
+  return runBacktest(task.job).then(
+    (result) => ({ ok: true, result }),
+    (err: unknown) => ({ ok: false, error: toPrescientError(err).toJSON() }),
+  );
+}
+
+async function ready(): Promise<typeof handle> {
   initAugurs();
   await initTensorflow();
-  return runFitTask;
+  return handle;
 }
 
 export default ready();

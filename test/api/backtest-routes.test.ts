@@ -4,17 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateSynthetic, toCsv } from '../../data/generate.js';
-import { backtestRoutes } from '../../src/api/backtest-routes.js';
 import { buildApp } from '../../src/app.js';
 import { backtestResultSchema } from '../../src/backtest/result.js';
-import { createWorkerRunner, type BacktestRunner } from '../../src/backtest/runner.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const TOKEN = 'test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 let dir: string;
 let app: FastifyInstance;
-let runner: BacktestRunner;
 
 const synthetic = generateSynthetic({ days: 8, stepSeconds: 300, seed: 11, gapShare: 0 });
 const inlineSeries = { values: synthetic.values, step: '5m', start: synthetic.timestampsMs[0] };
@@ -25,21 +22,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// The real app (compilers, error handler, auth), engine stopped; the plugin is
-// registered here until src/app.ts registers it itself.
+// The real app (compilers, error handler, auth, its one-at-a-time backtest lane), engine stopped.
 beforeEach(async () => {
   const config = configSchema.parse({
     server: { authToken: TOKEN },
     targets: [{ name: 'web', source: { type: 'file', path: join(dir, 'web.csv') } }],
   });
   app = await buildApp({ config, logger: false, startEngine: false });
-  runner = createWorkerRunner({ maxConcurrent: 1 });
-  if (!app.hasRoute({ method: 'POST', url: '/api/v1/backtests' })) await app.register(backtestRoutes, { config, runner });
   await app.ready();
 });
 
 afterEach(async () => {
-  await runner.close();
   await app.close();
 });
 
@@ -123,7 +116,9 @@ describe('POST /api/v1/backtests', () => {
     const target = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { target: 'nope' } });
     expect(target.statusCode).toBe(404);
     expect(target.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_TARGET_NOT_FOUND' } });
-    expect(runner.running).toBe(0);
+    // Nothing was started: the one backtest lane is still free for a valid request.
+    const valid = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { series: inlineSeries, models: ['snaive'] } });
+    expect(valid.statusCode).toBe(202);
   });
 
   it('records a failing backtest as failed with its code', { timeout: 60_000 }, async () => {
