@@ -61,6 +61,7 @@ output
   --json FILE               write the full result (schema: src/backtest/result.ts)
   --report FILE             write a self-contained HTML report with plots
   --timeout DURATION        stop fitting after this long (default 30m)
+  --fit-timeout DURATION    time limit of one fit, as the service's pool.fitTimeout (default: the config's, else 120s)
   -h, --help
 `;
 
@@ -99,6 +100,7 @@ const OPTIONS = {
   json: { type: 'string' },
   report: { type: 'string' },
   timeout: { type: 'string' },
+  'fit-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -141,7 +143,7 @@ const isInt = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
 
 /** The parsed command: where the history comes from and what to run. */
 export interface BacktestCommand {
-  readonly load: () => Promise<{ samples: Samples; stepSeconds?: number; source: string }>;
+  readonly load: () => Promise<{ samples: Samples; stepSeconds?: number; source: string; fitTimeoutMs?: number }>;
   readonly options: Omit<BacktestOptions, 'series' | 'source' | 'filledGaps'>;
   readonly stepSeconds?: number;
   readonly jsonPath?: string;
@@ -200,6 +202,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
     throw new UsageError('--max-replicas must be ≥ --min-replicas');
   }
   const timeoutSeconds = duration(values, 'timeout') ?? 30 * 60;
+  const fitTimeoutSeconds = duration(values, 'fit-timeout');
 
   let targetName: string | undefined;
   let scalingFromTarget: Partial<ReplaySettings> & { quantile?: number } = {};
@@ -213,10 +216,11 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
     quantile: quantileArg,
     seasonalPeriodsSeconds: periods,
     deadlineMs: Date.now() + timeoutSeconds * 1000,
+    fitTimeoutMs: fitTimeoutSeconds === undefined ? undefined : fitTimeoutSeconds * 1000,
     replay: values['no-replay'] ? (false as const) : replay,
   });
 
-  const load = async (): Promise<{ samples: Samples; stepSeconds?: number; source: string }> => {
+  const load = async (): Promise<{ samples: Samples; stepSeconds?: number; source: string; fitTimeoutMs?: number }> => {
     if (values.file !== undefined) {
       const { readSamplesFile } = await import('./sources/file.js');
       const samples = await readSamplesFile(values.file, values.column === undefined ? {} : { column: values.column });
@@ -242,7 +246,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
       try {
         const history = await loadHistory({ ...target, historySeconds: windowSeconds ?? target.historySeconds }, Date.now(), client);
         const source = target.source.type === 'prometheus' ? target.source.query : target.source.path;
-        return { samples: history.samples, stepSeconds: history.stepSeconds, source: `${target.name}: ${source}` };
+        return { samples: history.samples, stepSeconds: history.stepSeconds, source: `${target.name}: ${source}`, fitTimeoutMs: config.pool.fitTimeoutMs };
       } finally {
         client?.close();
       }
@@ -317,6 +321,7 @@ export async function backtestCommand(args: readonly string[], io: CliIo): Promi
     let phase = '';
     const result = await runBacktest({
       ...command.options,
+      ...(loaded.fitTimeoutMs !== undefined && command.options.fitTimeoutMs === undefined ? { fitTimeoutMs: loaded.fitTimeoutMs } : {}),
       series,
       filledGaps,
       source: loaded.source,

@@ -98,7 +98,7 @@ interface JobRecord {
 }
 
 export interface BacktestRoutesOptions {
-  readonly config: Readonly<Pick<Config, 'server' | 'targets' | 'limits'>>;
+  readonly config: Readonly<Pick<Config, 'server' | 'targets' | 'limits' | 'pool'>>;
   /** Default: a worker_threads runner with one backtest at a time. Closed with the app when created here. */
   readonly runner?: BacktestRunner;
   /** For targets with a Prometheus source. */
@@ -153,7 +153,8 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       }
       const { samples, stepSeconds, source } = await historyFor(body, config, options.prometheus, now());
       const { series, filledGaps } = regularize(samples, { stepSeconds, maxPoints: config.limits.maxPoints });
-      const job: BacktestJob = toJob(body, series, filledGaps, source);
+      // Fits inside get the service's own fit limit, so `auto` weighs the candidates it would serve.
+      const job: BacktestJob = { ...toJob(body, series, filledGaps, source), fitTimeoutMs: config.pool.fitTimeoutMs };
 
       const id = randomUUID();
       const record: JobRecord = { id, status: 'running', createdAtMs: now() };

@@ -80,6 +80,8 @@ export interface ReplayOptions {
   readonly scaleIn?: ScalingPolicy['scaleIn'];
   /** Wall-clock limit for the fits, ms since epoch. */
   readonly deadlineMs?: number;
+  /** Time limit of one fit (ms), as the service's `pool.fitTimeout`. */
+  readonly fitTimeoutMs?: number;
   readonly seed?: number;
   /**
    * Forecasts already made by the rolling-origin evaluation at exactly the
@@ -221,6 +223,7 @@ async function refitForecasts(
     seasonalPeriods,
     scalingQuantile: quantile,
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    ...(options.fitTimeoutMs === undefined ? {} : { fitTimeLimitMs: options.fitTimeoutMs }),
     seed: options.seed ?? 1,
     onProgress: (p) => progress(p.model),
   });

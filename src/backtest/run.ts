@@ -5,6 +5,7 @@
  * returned as one plain, JSON-safe {@link BacktestResult}
  * (schema: src/backtest/result.ts).
  */
+import { poolSchema } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import { forecasters } from '../models/registry.js';
 import type { Series } from '../series/series.js';
@@ -12,6 +13,9 @@ import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { evaluate, originIndicesFor } from './rolling-origin.js';
 import { replay } from './replay.js';
 import type { BacktestResult, ModelSummary } from './result.js';
+
+/** The service's default per-fit limit (`pool.fitTimeout`). */
+const DEFAULT_FIT_TIMEOUT_MS = poolSchema.parse({}).fitTimeoutMs;
 
 /** Evaluated when no models are named: these four, as far as they are registered. */
 export const DEFAULT_MODELS = ['auto', 'snaive', 'mstl', 'sarima'] as const;
@@ -60,6 +64,13 @@ export interface BacktestOptions {
   readonly replay?: ReplaySettings | false;
   /** Wall-clock limit, ms since epoch. */
   readonly deadlineMs?: number;
+  /**
+   * Time limit of one fit, as the service's `pool.fitTimeout` (ms). The same
+   * limit as the service means `auto` weighs the same candidates (it skips
+   * models that would not fit in time), so the backtest scores what would be served.
+   * Default: the service's default `pool.fitTimeout`.
+   */
+  readonly fitTimeoutMs?: number;
   readonly onProgress?: (progress: { readonly phase: 'accuracy' | 'replay'; readonly done: number; readonly total: number; readonly model: string }) => void;
 }
 
@@ -98,6 +109,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     );
   }
 
+  const fitTimeoutMs = options.fitTimeoutMs ?? DEFAULT_FIT_TIMEOUT_MS;
   const evaluation = await evaluate({
     series,
     models,
@@ -108,6 +120,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     seasonalPeriods,
     scalingQuantile: quantile,
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    fitTimeLimitMs: fitTimeoutMs,
     onProgress: (p) => options.onProgress?.({ phase: 'accuracy', done: p.done, total: p.total, model: p.model }),
   });
   const accuracyMs = performance.now() - started;
@@ -155,6 +168,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       ...(reuse ? { precomputed: evaluated } : {}),
       ...defined(settings),
       ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+      fitTimeoutMs,
       onProgress: (p) => options.onProgress?.({ phase: 'replay', done: p.done, total: p.total, model: p.model }),
     });
     replayResult = {
