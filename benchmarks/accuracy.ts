@@ -5,7 +5,7 @@
  * same evaluation code the service and the backtest CLI use.
  *
  * Run: npx tsx benchmarks/accuracy.ts [--series a,b] [--models snaive,mstl,sarima,lstm,auto] [--fit-limit-ms 120000]
- *   [--auto-origins 3] [--auto-calibration always|when-off|widen-only|never] [--auto-tail-widening on|off] [--auto-min-per-bucket 100]
+ *   [--auto-origins 3] [--auto-calibration always|when-off|widen-only|never] [--auto-tail-widening on|off] [--auto-min-per-bucket 100] [--auto-tail-method ratio|rolling|max]
  *   [--origins 7] [--horizon-hours 24] [--spacing-hours 24] [--out accuracy]
  * Writes benchmarks/out/<out>.json (default accuracy.json). Other protocols
  * (e.g. --horizon-hours 6 --spacing-hours 12) check that calibration holds
@@ -418,6 +418,7 @@ async function main(): Promise<void> {
   const calibration = argValue(args, '--auto-calibration') as AutoOptions['calibration'] | undefined;
   const tailWidening = argValue(args, '--auto-tail-widening');
   const minPerBucket = argValue(args, '--auto-min-per-bucket');
+  const tailMethod = argValue(args, '--auto-tail-method') as AutoOptions['tailMethod'] | undefined;
   const origins = argValue(args, '--origins');
   const horizonHours = argValue(args, '--horizon-hours');
   const spacingHours = argValue(args, '--spacing-hours');
@@ -428,6 +429,7 @@ async function main(): Promise<void> {
     ...(calibration ? { calibration } : {}),
     ...(tailWidening ? { tailWidening: tailWidening !== 'off' } : {}),
     ...(minPerBucket ? { minPerBucket: Number(minPerBucket) } : {}),
+    ...(tailMethod ? { tailMethod } : {}),
   };
   const result = await runAccuracyBenchmark({
     ...(series ? { series } : {}),

@@ -54,6 +54,16 @@ export interface TailReference {
   readonly recent: readonly number[];
   /** Most a band may be widened by (default 3). */
   readonly maxFactor: number;
+  /** The relative differences in time order (for the rolling replay). */
+  readonly differences?: readonly number[];
+  /** Steps each backtest origin forecast (one block of the rolling replay). */
+  readonly blockSteps?: number;
+  /**
+   * 'ratio': long-run over recent quantile; 'rolling': the multiplier a
+   * window as long as the calibration window needed, over the history, to
+   * cover the next block at the level; 'max': the larger (default 'ratio').
+   */
+  readonly method?: 'ratio' | 'rolling' | 'max';
 }
 
 export interface CalibrateOptions {
@@ -86,6 +96,7 @@ export function tailReference(
   lagSteps: number,
   recentSteps: number,
   maxFactor = 3,
+  rolling?: { readonly blockSteps: number; readonly method: 'ratio' | 'rolling' | 'max' },
 ): TailReference | undefined {
   if (recentSteps < 1 || history.length - lagSteps < 2 * recentSteps) return undefined;
   const differences: number[] = [];
@@ -100,7 +111,8 @@ export function tailReference(
     windowSum += Math.abs(history[i] as number) - Math.abs(history[i - lagSteps] as number);
   }
   const recent = differences.slice(differences.length - recentSteps).sort((a, b) => a - b);
-  return { lagSteps, longRun: differences.sort((a, b) => a - b), recent, maxFactor };
+  const ordered = rolling ? { differences: [...differences], blockSteps: rolling.blockSteps, method: rolling.method } : {};
+  return { lagSteps, longRun: differences.sort((a, b) => a - b), recent, maxFactor, ...ordered };
 }
 
 /**
@@ -113,6 +125,38 @@ export function tailReference(
  * shows but the last days do not, and this restores that part of the tail.
  */
 export function tailFactor(tail: TailReference, level: number): number {
+  const method = tail.method ?? 'ratio';
+  if (method === 'ratio') return ratioFactor(tail, level);
+  const rolling = rollingFactor(tail, level);
+  return method === 'rolling' ? rolling : Math.max(rolling, ratioFactor(tail, level));
+}
+
+/**
+ * Replays the calibration on the history's own differences: a window of
+ * the recent window's length before each block gives that block's band
+ * (its quantile at `level`); the factor is the quantile at `level` of each
+ * difference over its band, so that the band times the factor would have
+ * covered `level` of the blocks. Near 1 where the series is exchangeable
+ * day to day; above it where quiet days are followed by incidents.
+ */
+function rollingFactor(tail: TailReference, level: number): number {
+  const d = tail.differences;
+  const block = tail.blockSteps;
+  const window = tail.recent.length;
+  if (!d || !block || d.length < window + block) return ratioFactor(tail, level);
+  const ratios: number[] = [];
+  for (let start = d.length - block; start >= window; start -= block) {
+    const band = sortedQuantile(d.slice(start - window, start).sort((a, b) => a - b), level);
+    for (let t = start; t < start + block; t++) {
+      const x = d[t] as number;
+      ratios.push(band > 1e-12 ? x / band : x > 1e-12 ? tail.maxFactor : 1);
+    }
+  }
+  ratios.sort((a, b) => a - b);
+  return Math.min(tail.maxFactor, Math.max(1, sortedQuantile(ratios, level)));
+}
+
+function ratioFactor(tail: TailReference, level: number): number {
   const recent = sortedQuantile(tail.recent, level);
   const longRun = sortedQuantile(tail.longRun, level);
   const tiny = 1e-12;

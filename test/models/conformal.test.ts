@@ -136,4 +136,31 @@ describe('conformal calibration', () => {
     expect(i95!.upper).toEqual([3, 3]);
     expect(i95!.lower).toEqual([-3, -3]);
   });
+
+  it('replays the calibration window over the history: widens where quiet windows were followed by incidents', () => {
+    // Blocks of 10 differences; every fourth block an incident (10 against 1). The last window (3 blocks) holds one,
+    // so it is as wild as the long run (ratio 1); but each incident came after 3 quiet blocks, which a 3-block band missed.
+    const differences = Array.from({ length: 200 }, (_, t) => (Math.floor(t / 10) % 4 === 3 ? 10 : 1));
+    const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+    const base = { lagSteps: 1, longRun: sorted(differences), recent: sorted(differences.slice(-30)), maxFactor: 20, differences, blockSteps: 10 };
+    expect(tailFactor({ ...base, method: 'ratio' }, 0.95)).toBe(1);
+    // Replayed blocks 3–19: 5 of 17 are incidents after quiet windows, 10 / 1 over their band: the 95 % quantile is 10.
+    expect(tailFactor({ ...base, method: 'rolling' }, 0.95)).toBe(10);
+    expect(tailFactor({ ...base, method: 'max' }, 0.95)).toBe(10);
+    expect(tailFactor({ ...base, method: 'rolling', maxFactor: 3 }, 0.95)).toBe(3);
+    // At 80 % the incident blocks (29 % of the ratios) still decide.
+    expect(tailFactor({ ...base, method: 'rolling' }, 0.8)).toBe(10);
+  });
+
+  it('finds no widening in a replay of a series whose days are alike', () => {
+    let state = 7;
+    const uniform = (): number => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+    const history = Array.from({ length: 3000 }, () => 1000 + 20 * uniform());
+    const tail = tailReference(history, 100, 300, 3, { blockSteps: 100, method: 'rolling' })!;
+    expect(tailFactor(tail, 0.8)).toBeLessThan(1.1);
+    expect(tailFactor(tail, 0.95)).toBeLessThan(1.1);
+  });
 });
