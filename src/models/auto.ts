@@ -65,7 +65,7 @@ export interface AutoOptions {
    * whole history (conformal.ts tailFactor), per level (default true).
    */
   readonly tailWidening?: boolean;
-  /** How the tail factor is measured (conformal.ts TailReference.method; default 'ratio'). */
+  /** How the tail factor is measured (conformal.ts TailReference.method; default 'max': the wider of the two). */
   readonly tailMethod?: 'ratio' | 'rolling' | 'max';
   /** Fewest residuals per horizon bucket of the calibration (default 100). */
   readonly minPerBucket?: number;
@@ -434,7 +434,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
               ? undefined
               : tailReference(values, lagSteps, originCount * horizonSteps, 3, {
                   blockSteps: horizonSteps,
-                  method: options.tailMethod ?? 'ratio',
+                  method: options.tailMethod ?? 'max',
                 });
           const calibration = decideCalibration(samples, options, notes, tail);
           const chosenNotes = [
