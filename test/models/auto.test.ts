@@ -188,7 +188,7 @@ describe('auto', () => {
     const nextDay = values.slice(11 * DAY);
     const widened = await createAutoForecaster({ candidates: ['snaive'], ensemble: false }).fit(history, ctx([DAY]));
     const plain = await createAutoForecaster({ candidates: ['snaive'], ensemble: false, tailWidening: false }).fit(history, ctx([DAY]));
-    expect(widened.info.notes.join(' ')).toMatch(/widened where the backtest days were calmer/);
+    expect(widened.info.notes.join(' ')).toMatch(/widened where the history shows a heavier tail than the backtest days/);
     expect(plain.info.notes.join(' ')).not.toMatch(/widened where/);
     const w = widened.predict(DAY, [0.8, 0.95]);
     const p = plain.predict(DAY, [0.8, 0.95]);
