@@ -25,17 +25,24 @@ export { loadLstm, saveLstm } from './tf/model-io.js';
  * A small LSTM forecaster (TensorFlow.js, WASM backend; see tf/backend.ts).
  *
  * Inputs per forecast origin: the last `inputSteps` values at full
- * resolution (level, deviation from seasonal naive at that step, calendar:
+ * resolution (level, deviation from the baseline at that step, calendar:
  * sin/cos time of day and of week), and a side vector (calendar of the first
  * forecast step; recent mean deviations over 1, 3, 12 and all input steps;
- * the seasonal-naive baseline over the horizon, per output block; with
+ * the baseline over the horizon, per output block; with
  * enough history the week-ago minus day-ago difference per block). The side
  * vector reaches the output both through a ReLU layer and linearly.
- * Output: direct multi-step corrections to seasonal naive for one training
+ * Output: direct multi-step corrections to the baseline for one training
  * horizon (one daily season, at most 2,016 steps, or 48 steps without a
  * season), in blocks that are single steps near the origin and coarser
  * further out. Longer horizons are forecast block after block, each block
  * fed the previous ones' forecasts (fitted-lstm.ts).
+ *
+ * The baseline is chosen per fit, before training, between seasonal naive
+ * and the level profile (features.ts: median of up to 7 days, shifted to the
+ * level of the last input window), by their MAE over every window of the
+ * history (benchmarks/lstm-fit.ts: on NAB's level-shifting series the level
+ * profile wins; on clean daily repeats seasonal naive does). With the level
+ * profile the inputs are relative to the window's own level.
  *
  * Training: MAE on the normalised corrections (a median forecast, matching
  * MASE), Adam, seeded weight init and seeded shuffles (ctx.seed: the same
@@ -43,11 +50,13 @@ export { loadLstm, saveLstm } from './tf/model-io.js';
  * MAE of the last 20 % of origins (held out, with a gap of one horizon so no
  * training target overlaps them), best weights restored. Normalisation is
  * fitted on the training part only. The output layer starts at zero and the
- * untrained model (= seasonal naive) takes part in the choice of best
- * weights, so the LSTM is never worse than seasonal naive *on its validation
+ * untrained model (= the baseline) takes part in the choice of best
+ * weights, so the LSTM is never worse than its baseline *on its validation
  * tail* (it can be on the future). Training stops at ctx.deadlineMs or after
  * maxTrainMs, whichever is first; at most maxTrainWindows windows (evenly
- * thinned) keep an epoch's cost bounded. Intervals: empirical error
+ * thinned) keep an epoch's cost bounded. After training the correction is
+ * weighted (0, ¼, ½, ¾ or 1, folded into the output layer) by its MAE on the
+ * validation tail: a blend of network and baseline. Intervals: empirical error
  * quantiles on the validation tail (calibration.ts).
  *
  * History needed (minLength): inputSteps + season + horizon − 1 +
@@ -483,13 +492,23 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
     let correctionWeight = 0;
     if (best) {
       model.setWeights(best);
-      // Blend with the baseline: the weight with the lowest validation MAE (ties go to the smaller weight).
-      let blendMae = Number.POSITIVE_INFINITY;
+      // Blend with the baseline. The weight must help on both halves of the
+      // validation tail (the worst of the two MAE ratios to the baseline is
+      // what counts, ties going to the smaller weight): a correction that
+      // only wins on a few lucky days of a short tail is not trusted.
+      const baselineErrors = validationErrors(model, values, validationOrigins, validationBatch, layout, 0);
+      const half = Math.floor(validationOrigins.length / 2);
+      const baseHalves = [meanAbsolute(baselineErrors.slice(0, half)), meanAbsolute(baselineErrors.slice(half))];
+      let worstRatio = Number.POSITIVE_INFINITY;
+      let blendMae = baselineMae;
       for (const weight of CORRECTION_WEIGHTS) {
-        const mae = meanAbsolute(validationErrors(model, values, validationOrigins, validationBatch, layout, weight));
-        if (mae < blendMae - 1e-12) {
-          blendMae = mae;
+        const errors = validationErrors(model, values, validationOrigins, validationBatch, layout, weight);
+        const halves = [meanAbsolute(errors.slice(0, half)), meanAbsolute(errors.slice(half))];
+        const ratio = Math.max(...halves.map((mae, k) => mae / Math.max(baseHalves[k] as number, Number.MIN_VALUE)));
+        if (ratio < worstRatio - 1e-9) {
+          worstRatio = ratio;
           correctionWeight = weight;
+          blendMae = meanAbsolute(errors);
         }
       }
       bestMae = blendMae;

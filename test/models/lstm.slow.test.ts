@@ -77,6 +77,8 @@ describe('lstm', () => {
   it('learns to beat seasonal naive on its validation tail when deviations persist', () => {
     expect(fitted.training?.bestEpoch).toBeGreaterThan(0);
     expect(fitted.training?.validationMae).toBeLessThan(0.9 * (fitted.training?.baselineMae as number));
+    // The correction helped on both halves of the tail, so it is kept (blend weight above 0).
+    expect(fitted.training?.correctionWeight).toBeGreaterThan(0);
   });
 
   it('forecasts beyond its training horizon block after block, with bands that widen', () => {
