@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { seededRandom } from '../src/random.js';
 
 export interface SyntheticOptions {
   /** Length in days. */
@@ -44,18 +45,6 @@ export interface SyntheticSeries {
   readonly values: number[];
 }
 
-/** mulberry32: a small seeded PRNG with a full 2^32 period. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -63,7 +52,7 @@ function gaussian(random: () => number): number {
 
 /** Generates the series (see the file comment). */
 export function generateSynthetic(options: SyntheticOptions): SyntheticSeries {
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const startMs = options.startMs ?? Date.UTC(2024, 0, 1);
   const base = options.base ?? 1000;
   const dailyAmplitude = options.dailyAmplitude ?? 0.6;

@@ -1,15 +1,9 @@
 /** Synthetic series with known parameters for the sarima tests. */
+import { seededRandom } from '../../src/random.js';
 
 /** Deterministic standard normals (mulberry32 + Box–Muller), so every run sees the same series. */
 export function normals(seed: number, count: number): number[] {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   const out: number[] = [];
   while (out.length < count) {
     const u = Math.max(uniform(), 1e-12);

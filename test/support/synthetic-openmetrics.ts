@@ -14,6 +14,8 @@
  *   several series for the multiple-series and aggregation cases.
  */
 
+import { seededRandom } from '../../src/random.js';
+
 export interface SyntheticHistoryOptions {
   /** Last sample time, ms since epoch; aligned down to the step. Default: now. */
   readonly endMs?: number;
@@ -49,18 +51,6 @@ export interface SyntheticHistory {
   /** The true request rate (per second) used to build the counter, per counter sample. */
   readonly requestRatePerSecond: readonly number[];
   readonly multi: readonly SyntheticSeries[];
-}
-
-/** mulberry32: small, fast, seeded PRNG with outputs in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(random: () => number): number {
