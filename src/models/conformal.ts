@@ -146,7 +146,10 @@ function rollingFactor(tail: TailReference, level: number): number {
   if (!d || !block || d.length < window + block) return ratioFactor(tail, level);
   const ratios: number[] = [];
   for (let start = d.length - block; start >= window; start -= block) {
-    const band = sortedQuantile(d.slice(start - window, start).sort((a, b) => a - b), level);
+    const band = sortedQuantile(
+      d.slice(start - window, start).sort((a, b) => a - b),
+      level,
+    );
     for (let t = start; t < start + block; t++) {
       const x = d[t] as number;
       ratios.push(band > 1e-12 ? x / band : x > 1e-12 ? tail.maxFactor : 1);

@@ -197,7 +197,9 @@ describe('auto', () => {
     // its 95 % quantile is an incident's size, well above the calm days' noise; its 80 % quantile is not.
     expect(halfWidth(w, 1)).toBeGreaterThan(1.5 * halfWidth(p, 1));
     const cov = (f: typeof w, k: number): number => coverage(nextDay, f.intervals[k]!.lower, f.intervals[k]!.upper);
-    console.log(`next-day 95 % coverage: widened ${cov(w, 1).toFixed(3)}, plain ${cov(p, 1).toFixed(3)}; 80 %: ${cov(w, 0).toFixed(3)}, ${cov(p, 0).toFixed(3)}`);
+    console.log(
+      `next-day 95 % coverage: widened ${cov(w, 1).toFixed(3)}, plain ${cov(p, 1).toFixed(3)}; 80 %: ${cov(w, 0).toFixed(3)}, ${cov(p, 0).toFixed(3)}`,
+    );
     expect(cov(w, 1)).toBeGreaterThan(cov(p, 1));
     widened.dispose();
     plain.dispose();

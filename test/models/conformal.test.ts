@@ -56,7 +56,10 @@ describe('conformal calibration', () => {
       point: Array<number>(length).fill(0),
       intervals: [{ level: 0.8, lower: Array<number>(length).fill(0), upper: Array<number>(length).fill(0) }],
     });
-    const raw = calibrate(samples.map((s) => ({ actual: s.actual, forecast: noWidth(point.length) })), { minPerBucket: 300 })!;
+    const raw = calibrate(
+      samples.map((s) => ({ actual: s.actual, forecast: noWidth(point.length) })),
+      { minPerBucket: 300 },
+    )!;
     expect(raw.mode).toBe('absolute');
     const longer = applyCalibration(noWidth(450), raw, [0.8]).intervals[0]!;
     expect(longer.upper[199]).toBe(10);
@@ -112,7 +115,13 @@ describe('conformal calibration', () => {
   });
 
   it('has no tail reference when the history is not at least twice the calibration window', () => {
-    expect(tailReference(Array.from({ length: 150 }, (_, i) => i % 3), 1, 100)).toBeUndefined();
+    expect(
+      tailReference(
+        Array.from({ length: 150 }, (_, i) => i % 3),
+        1,
+        100,
+      ),
+    ).toBeUndefined();
   });
 
   it('compares differences relative to the level, so growth of the load is not taken for wilder days', () => {
@@ -142,7 +151,14 @@ describe('conformal calibration', () => {
     // so it is as wild as the long run (ratio 1); but each incident came after 3 quiet blocks, which a 3-block band missed.
     const differences = Array.from({ length: 200 }, (_, t) => (Math.floor(t / 10) % 4 === 3 ? 10 : 1));
     const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
-    const base = { lagSteps: 1, longRun: sorted(differences), recent: sorted(differences.slice(-30)), maxFactor: 20, differences, blockSteps: 10 };
+    const base = {
+      lagSteps: 1,
+      longRun: sorted(differences),
+      recent: sorted(differences.slice(-30)),
+      maxFactor: 20,
+      differences,
+      blockSteps: 10,
+    };
     expect(tailFactor({ ...base, method: 'ratio' }, 0.95)).toBe(1);
     // Replayed blocks 3–19: 5 of 17 are incidents after quiet windows, 10 / 1 over their band: the 95 % quantile is 10.
     expect(tailFactor({ ...base, method: 'rolling' }, 0.95)).toBe(10);
