@@ -87,9 +87,21 @@ const result: Record<string, unknown> = {
 
 if (!args.includes('--accuracy-only')) {
   const speedCases: { name: string; spec: SeriesSpec; days: number }[] = [
-    { name: '14 days at 5 min (rds_cpu_utilization_e47b3b)', spec: { name: 'rds', file: 'nab/rds_cpu_utilization_e47b3b.csv', stepSeconds: 300 }, days: 14 },
-    { name: '28 days at 5 min (cpu_utilization_asg_misconfiguration)', spec: { name: 'asg', file: 'nab/cpu_utilization_asg_misconfiguration.csv', stepSeconds: 300 }, days: 28 },
-    { name: '28 days hourly (worldcup98)', spec: { name: 'worldcup98', file: 'worldcup98/invocation_count.csv', stepSeconds: 3600 }, days: 28 },
+    {
+      name: '14 days at 5 min (rds_cpu_utilization_e47b3b)',
+      spec: { name: 'rds', file: 'nab/rds_cpu_utilization_e47b3b.csv', stepSeconds: 300 },
+      days: 14,
+    },
+    {
+      name: '28 days at 5 min (cpu_utilization_asg_misconfiguration)',
+      spec: { name: 'asg', file: 'nab/cpu_utilization_asg_misconfiguration.csv', stepSeconds: 300 },
+      days: 28,
+    },
+    {
+      name: '28 days hourly (worldcup98)',
+      spec: { name: 'worldcup98', file: 'worldcup98/invocation_count.csv', stepSeconds: 3600 },
+      days: 28,
+    },
   ];
   const speed = [];
   for (const c of speedCases) {
@@ -103,7 +115,14 @@ if (!args.includes('--accuracy-only')) {
     const repeats = 10;
     for (let i = 0; i < repeats; i++) fitted.predict(horizon, [0.8, 0.95]);
     const predictMs = (performance.now() - predictStarted) / repeats;
-    const row = { case: c.name, points: series.values.length, fitSeconds, predictOneDayMs: predictMs, training: fitted.training, loadAverage: loadavg()[0] };
+    const row = {
+      case: c.name,
+      points: series.values.length,
+      fitSeconds,
+      predictOneDayMs: predictMs,
+      training: fitted.training,
+      loadAverage: loadavg()[0],
+    };
     console.log(JSON.stringify(row));
     speed.push(row);
     fitted.dispose();
@@ -143,7 +162,8 @@ if (!args.includes('--speed-only')) {
       const actual = full.values.slice(originIndex, originIndex + day);
       const ctx = contextFor(history);
       let scale = 0;
-      for (let i = day; i < history.values.length; i++) scale += Math.abs((history.values[i] as number) - (history.values[i - day] as number));
+      for (let i = day; i < history.values.length; i++)
+        scale += Math.abs((history.values[i] as number) - (history.values[i - day] as number));
       scale /= history.values.length - day;
       const mae = (p: readonly number[]): number => p.reduce((s, x, i) => s + Math.abs(x - (actual[i] as number)), 0) / actual.length;
       const cover = (lower: readonly number[], upper: readonly number[]): number =>
@@ -172,7 +192,8 @@ if (!args.includes('--speed-only')) {
       rows.push(row);
       fitted.dispose();
     }
-    const mean = (key: 'maseLstm' | 'maseSnaive' | 'coverage80' | 'coverage95'): number => rows.reduce((s, r) => s + r[key], 0) / rows.length;
+    const mean = (key: 'maseLstm' | 'maseSnaive' | 'coverage80' | 'coverage95'): number =>
+      rows.reduce((s, r) => s + r[key], 0) / rows.length;
     const summary = {
       series: spec.name,
       stepSeconds: spec.stepSeconds,

@@ -192,6 +192,12 @@ function levelProfilePlan(length: number, plan: Plan, options: LstmOptions): Pla
   return undefined;
 }
 
+/** Baseline-only errors (actual − baseline) per window at `origins` and step. */
+function baselineErrors(values: readonly number[], origins: readonly number[], layout: Layout): number[][] {
+  const zeros = new Float32Array(blockCount(layout));
+  return origins.map((origin) => decodeBlock(values, origin, layout, zeros).map((p, h) => (values[origin + h] as number) - p));
+}
+
 /** Baseline-only MAE (what a zero network forecasts) over the windows at `origins`. */
 function baselineOnlyMae(values: readonly number[], origins: readonly number[], plan: Plan): number {
   const layout = { ...plan, blockEdges: [0, plan.horizonSteps] };
@@ -227,7 +233,8 @@ function chooseBaseline(values: readonly number[], plan: Plan, options: LstmOpti
   const seasonalNaiveMae = baselineOnlyMae(values, origins, plan);
   if (!leveled) return { plan, seasonalNaiveMae, levelProfileMae: undefined };
   const levelProfileMae = baselineOnlyMae(values, origins, leveled);
-  const weekly = plan.weeklySteps > 0 && windowCount(values.length, { ...leveled, weeklySteps: plan.weeklySteps }) >= minWindows(plan.seasonSteps);
+  const weekly =
+    plan.weeklySteps > 0 && windowCount(values.length, { ...leveled, weeklySteps: plan.weeklySteps }) >= minWindows(plan.seasonSteps);
   const chosen = levelProfileMae < seasonalNaiveMae ? { ...leveled, weeklySteps: weekly ? plan.weeklySteps : 0 } : plan;
   return { plan: chosen, seasonalNaiveMae, levelProfileMae };
 }
@@ -264,7 +271,11 @@ function buildBatch(values: readonly number[], origins: readonly number[], ctx: 
 
 function permuted(batch: Batch, order: readonly number[], layout: Layout): Batch {
   const sizes = [layout.inputSteps * SEQUENCE_FEATURES, sideFeatureCount(layout), blockCount(layout)] as const;
-  const out = [new Float32Array(batch.sequence.length), new Float32Array(batch.side.length), new Float32Array(batch.target.length)] as const;
+  const out = [
+    new Float32Array(batch.sequence.length),
+    new Float32Array(batch.side.length),
+    new Float32Array(batch.target.length),
+  ] as const;
   const src = [batch.sequence, batch.side, batch.target] as const;
   order.forEach((from, to) => {
     for (let k = 0; k < 3; k++) {
@@ -338,7 +349,12 @@ function validationErrors(
   });
   const blocks = blockCount(layout);
   return origins.map((origin, i) => {
-    const point = decodeBlock(values, origin, layout, corrections.subarray(i * blocks, (i + 1) * blocks).map((c) => c * weight));
+    const point = decodeBlock(
+      values,
+      origin,
+      layout,
+      corrections.subarray(i * blocks, (i + 1) * blocks).map((c) => c * weight),
+    );
     return point.map((p, h) => (values[origin + h] as number) - p);
   });
 }
@@ -514,7 +530,14 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
       bestMae = blendMae;
     }
     if (correctionWeight !== 1) scaleOutput(model, correctionWeight);
-    const errors = validationErrors(model, values, validationOrigins, validationBatch, layout);
+    // Intervals from the validation tail's errors; when the forecast is the
+    // baseline alone (weight 0), which has no fitted parameters, from its
+    // errors over every window of the history instead: more days, so the
+    // tails of the error distribution are better estimated.
+    const errors =
+      correctionWeight === 0
+        ? baselineErrors(values, thinOrigins(first, last, options.maxValidationWindows), layout)
+        : validationErrors(model, values, validationOrigins, validationBatch, layout);
     const tail = values.slice(values.length - historyNeeded(layout));
     const notes = [
       `trained ${epochs} epoch(s) on ${trainOrigins.length} windows of ${layout.inputSteps} steps; best epoch ${bestEpoch}`,
@@ -531,11 +554,24 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
     if (bestEpoch === 0) notes.push('nothing beat the baseline on the validation tail: forecasts equal the baseline');
     else notes.push(`network correction weighted ${correctionWeight} (blend with the baseline chosen on the validation tail)`);
     if (hitDeadline) notes.push('training stopped at the fit deadline or time budget');
+    notes.push(
+      correctionWeight === 0
+        ? 'intervals from the baseline errors over the whole history'
+        : 'intervals from the errors on the validation tail',
+    );
     return new FittedLstm(
       model,
       { layout, tail, nextMs: ctx.startMs + values.length * layout.stepMs, calibration: calibrate(errors, layout.blockEdges) },
       { model: 'lstm', notes },
-      { epochs, bestEpoch, validationMae: bestMae, baselineMae, trainWindows: trainOrigins.length, stoppedAtDeadline: hitDeadline, correctionWeight },
+      {
+        epochs,
+        bestEpoch,
+        validationMae: bestMae,
+        baselineMae,
+        trainWindows: trainOrigins.length,
+        stoppedAtDeadline: hitDeadline,
+        correctionWeight,
+      },
     );
   } catch (cause) {
     model.dispose();

@@ -112,7 +112,15 @@ describe('lstm', () => {
     const need = lstmMinLength(ctx());
     expect(need).toBeLessThanOrEqual(values.length);
     expect(await codeOf(fitLstm(values.slice(0, need - 1), ctx(), OPTIONS))).toBe('PRESCIENT_ERR_SERIES_TOO_SHORT');
-    expect(await codeOf(fitLstm(values.map((v, i) => (i === 100 ? Number.NaN : v)), ctx(), OPTIONS))).toBe('PRESCIENT_ERR_SERIES_INVALID');
+    expect(
+      await codeOf(
+        fitLstm(
+          values.map((v, i) => (i === 100 ? Number.NaN : v)),
+          ctx(),
+          OPTIONS,
+        ),
+      ),
+    ).toBe('PRESCIENT_ERR_SERIES_INVALID');
     expect(await codeOf(fitLstm(values, ctx({ deadlineMs: Date.now() - 1 }), OPTIONS))).toBe('PRESCIENT_ERR_FIT_TIMEOUT');
     expect(() => fitted.predict(0, LEVELS)).toThrow(PrescientError);
     expect(() => fitted.predict(DAY, [1.2])).toThrow(PrescientError);
@@ -190,7 +198,10 @@ describe('lstm', () => {
       const manifest = JSON.parse(manifestText) as { version: number; weightsFile: string; state: { tail: number[] } };
       await writeFile(join(bad, 'lstm.json'), JSON.stringify({ ...manifest, version: 99 }));
       expect(await codeOf(loadLstm(bad))).toBe('PRESCIENT_ERR_PERSISTENCE');
-      await writeFile(join(bad, 'lstm.json'), JSON.stringify({ ...manifest, state: { ...manifest.state, tail: manifest.state.tail.slice(1) } }));
+      await writeFile(
+        join(bad, 'lstm.json'),
+        JSON.stringify({ ...manifest, state: { ...manifest.state, tail: manifest.state.tail.slice(1) } }),
+      );
       expect(await codeOf(loadLstm(bad))).toBe('PRESCIENT_ERR_PERSISTENCE');
 
       await writeFile(join(bad, 'lstm.json'), manifestText);

@@ -79,7 +79,13 @@ export function blockCount(layout: Pick<Layout, 'blockEdges'>): number {
 /** Width of the side (dense) input for a layout. */
 export function sideFeatureCount(layout: Pick<Layout, 'blockEdges' | 'weeklySteps' | 'profileSeasons'>): number {
   const blocks = blockCount(layout);
-  return SIDE_CALENDAR_FEATURES + SIDE_DEVIATION_FEATURES + blocks + (layout.weeklySteps > 0 ? blocks : 0) + (layout.profileSeasons > 1 ? blocks : 0);
+  return (
+    SIDE_CALENDAR_FEATURES +
+    SIDE_DEVIATION_FEATURES +
+    blocks +
+    (layout.weeklySteps > 0 ? blocks : 0) +
+    (layout.profileSeasons > 1 ? blocks : 0)
+  );
 }
 
 /**

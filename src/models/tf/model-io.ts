@@ -188,7 +188,9 @@ export async function loadLstm(dir: string): Promise<FittedLstm> {
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   let model: tf.LayersModel;
   try {
-    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: manifest.weightSpecs, weightData }));
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: manifest.weightSpecs, weightData }),
+    );
   } catch (cause) {
     throw persistenceError(`${dir}: the saved network cannot be rebuilt: ${String(cause)}`, cause);
   }

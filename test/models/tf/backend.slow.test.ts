@@ -6,7 +6,13 @@ import { initTensorflow, type TensorflowInfo, tensorflowInfo } from '../../../sr
 
 const DAY = 24;
 const values = Array.from({ length: 12 * DAY }, (_, i) => 30 + 10 * Math.sin((2 * Math.PI * i) / DAY) + ((i * 7919) % 13) / 4);
-const ctx: FitContext = { stepSeconds: 3600, startMs: Date.UTC(2026, 2, 1), seasonalPeriods: [DAY], deadlineMs: Date.now() + 100_000, seed: 3 };
+const ctx: FitContext = {
+  stepSeconds: 3600,
+  startMs: Date.UTC(2026, 2, 1),
+  seasonalPeriods: [DAY],
+  deadlineMs: Date.now() + 100_000,
+  seed: 3,
+};
 const options = { maxEpochs: 2 };
 
 function fitInWorker(): Promise<{ info: TensorflowInfo; forecast: Forecast }> {
