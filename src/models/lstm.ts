@@ -9,13 +9,13 @@ import {
   historyNeeded,
   type Layout,
   makeBlockEdges,
-  mulberry32,
   SEQUENCE_FEATURES,
   shuffleInPlace,
   sideFeatureCount,
   writeInputs,
   writeTarget,
 } from './tf/features.js';
+import { seededRandom } from '../random.js';
 
 export { initTensorflow } from './tf/backend.js';
 export { FittedLstm } from './tf/fitted-lstm.js';
@@ -459,7 +459,7 @@ async function train(values: readonly number[], ctx: FitContext, options: LstmOp
     let bestEpoch = 0;
     let epochs = 0;
     let hitDeadline = false;
-    const random = mulberry32(ctx.seed);
+    const random = seededRandom(ctx.seed);
     const stopAtMs = Math.min(ctx.deadlineMs, Date.now() + options.maxTrainMs);
     const order = trainOrigins.map((_, i) => i);
     for (let epoch = 1; epoch <= options.maxEpochs && !hitDeadline; epoch++) {

@@ -281,18 +281,6 @@ export function decodeBlock(values: ArrayLike<number>, origin: number, layout: L
   return point;
 }
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same shuffles. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Fisher–Yates shuffle in place with a given PRNG. */
 export function shuffleInPlace(items: number[], random: () => number): void {
   for (let i = items.length - 1; i > 0; i--) {
