@@ -12,6 +12,7 @@ import { cpus, totalmem, platform, release } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseDurationSeconds } from '../src/config/duration.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -130,11 +131,14 @@ function results(runs: readonly ScriptRun[]): string {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { only: { type: 'string' }, skip: { type: 'string' }, 'report-only': { type: 'boolean' }, timeout: { type: 'string', default: '1800' } },
+    options: { only: { type: 'string' }, skip: { type: 'string' }, 'report-only': { type: 'boolean' }, timeout: { type: 'string', default: '30m' } },
   });
   const only = values.only?.split(',');
   const skip = values.skip?.split(',') ?? [];
-  const timeoutMs = Number(values.timeout) * 1000;
+  const timeoutText = values.timeout ?? '';
+  const timeoutSeconds = /^\d+(\.\d+)?$/.test(timeoutText) ? Number(timeoutText) : parseDurationSeconds(timeoutText);
+  if (timeoutSeconds === undefined) throw new Error(`--timeout: expected a duration such as 30m or a number of seconds, got "${values.timeout}"`);
+  const timeoutMs = Math.round(timeoutSeconds * 1000);
   const runs: ScriptRun[] = [];
   if (!values['report-only']) {
     for (const file of scripts()) {
