@@ -22,6 +22,7 @@ import { tensorflowInfo } from '../src/models/tf/backend.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
 import { readSamplesFile } from '../src/sources/file.js';
+import { ACCURACY_SERIES } from './accuracy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DAY_SECONDS = 86_400;
@@ -131,19 +132,8 @@ if (!args.includes('--accuracy-only')) {
 }
 
 if (!args.includes('--speed-only')) {
-  // The daily-seasonal series of data/README.md (issue 3's accuracy benchmark).
-  const all: SeriesSpec[] = [
-    { name: 'rds_cpu_utilization_cc0c53', file: 'nab/rds_cpu_utilization_cc0c53.csv', stepSeconds: 300 },
-    { name: 'rds_cpu_utilization_e47b3b', file: 'nab/rds_cpu_utilization_e47b3b.csv', stepSeconds: 300 },
-    { name: 'ec2_cpu_utilization_53ea38', file: 'nab/ec2_cpu_utilization_53ea38.csv', stepSeconds: 300 },
-    { name: 'ec2_network_in_257a54', file: 'nab/ec2_network_in_257a54.csv', stepSeconds: 300 },
-    { name: 'grok_asg_anomaly', file: 'nab/grok_asg_anomaly.csv', stepSeconds: 300 },
-    { name: 'cpu_utilization_asg_misconfiguration', file: 'nab/cpu_utilization_asg_misconfiguration.csv', stepSeconds: 300 },
-    { name: 'nyc_taxi', file: 'nab/nyc_taxi.csv', stepSeconds: 1800 },
-    // 1-minute counts resampled to 5 minutes.
-    { name: 'worldcup98', file: 'worldcup98/invocation_count.csv', stepSeconds: 300 },
-    { name: 'pedestrians', file: 'prophet-examples/example_pedestrians_multivariate.csv', stepSeconds: 3600, column: 'location_4' },
-  ];
+  // The same series as the accuracy benchmark (issue 3).
+  const all: readonly SeriesSpec[] = ACCURACY_SERIES;
   const wanted = flag('--series')?.split(',');
   const origins = Number(flag('--origins') ?? 7);
   const accuracy = [];
