@@ -9,7 +9,7 @@
  *    with the replay) in under 60 s.
  *
  *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--quantile 0.9]
- *     [--policy-utilisation 0.7] [--skip-speed | --speed-only]
+ *     [--policy-utilisation 0.7] [--refit-every-hours 24] [--skip-speed | --speed-only]
  *
  * Writes benchmarks/out/replay.json.
  */
@@ -73,21 +73,26 @@ function summarise(p: PolicyResult) {
 interface Knobs {
   readonly quantile?: number;
   readonly policyUtilisation?: number;
+  /** Refit cadence of the predictive policy (default one day, reusing the accuracy origins). */
+  readonly refitEverySeconds?: number;
 }
 
 async function replaySeries(name: string, series: Series, model: string, knobs: Knobs): Promise<SeriesOutcome[]> {
   const stepSeconds = series.stepSeconds;
   const daySteps = DAY / stepSeconds;
   const historyCapSteps = 28 * daySteps;
-  // The last 7 days, one origin a day (as the accuracy benchmark), daily and weekly seasons.
-  const originIndices = originIndicesFor(series.values.length, 7, daySteps, daySteps);
+  // The last 7 days, one refit a day by default (as the accuracy benchmark), daily and weekly
+  // seasons. Faster refits forecast a shorter way ahead: up to the next refit and as far again.
+  const refitSteps = Math.max(1, Math.round((knobs.refitEverySeconds ?? DAY) / stepSeconds));
+  const horizonSteps = refitSteps === daySteps ? daySteps : 2 * refitSteps;
+  const originIndices = originIndicesFor(series.values.length, Math.round((7 * daySteps) / refitSteps), horizonSteps, refitSteps);
   const seasonalPeriods = [daySteps, 7 * daySteps];
   const started = performance.now();
   const evaluation = await evaluate({
     series,
     models: [model],
     origins: originIndices,
-    horizonSteps: daySteps,
+    horizonSteps,
     historyCapSteps,
     seasonalPeriods,
     ...(knobs.quantile === undefined ? {} : { scalingQuantile: knobs.quantile }),
@@ -102,7 +107,7 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
       startIndex: originIndices[0] as number,
       model,
       seasonalPeriods,
-      refitEverySteps: daySteps,
+      refitEverySteps: refitSteps,
       historyCapSteps,
       startupDelaySeconds,
       ...(knobs.quantile === undefined ? {} : { quantile: knobs.quantile }),
@@ -162,6 +167,7 @@ async function main(): Promise<void> {
       model: { type: 'string', default: 'auto' },
       quantile: { type: 'string' },
       'policy-utilisation': { type: 'string' },
+      'refit-every-hours': { type: 'string' },
       'skip-speed': { type: 'boolean' },
       'speed-only': { type: 'boolean' },
     },
@@ -169,6 +175,7 @@ async function main(): Promise<void> {
   const knobs: Knobs = {
     ...(values.quantile === undefined ? {} : { quantile: Number(values.quantile) }),
     ...(values['policy-utilisation'] === undefined ? {} : { policyUtilisation: Number(values['policy-utilisation']) }),
+    ...(values['refit-every-hours'] === undefined ? {} : { refitEverySeconds: Number(values['refit-every-hours']) * 3600 }),
   };
   const wanted = values.series?.split(',');
   const entries = values['speed-only'] ? [] : DAILY_SERIES.filter((e) => !wanted || wanted.includes(e.name));
