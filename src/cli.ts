@@ -47,7 +47,7 @@ evaluation
 replay
   --no-replay               skip the autoscaling replay
   --replay-model NAME       model feeding the predictive policy (default auto)
-  --refit-every DURATION    refit cadence (default: the origin spacing, reusing the scored forecasts)
+  --refit-every DURATION    refit cadence (default: a configured target's refreshInterval; else the origin spacing, reusing the scored forecasts)
   --capacity N              load one replica serves (default: HPA at 70 % needs 20 replicas at the p95 of history)
   --hpa-utilisation F       reactive HPA target as a share of capacity (default 0.7)
   --policy-utilisation F    forecast policies scale on capacity × F (default: the HPA's 0.7)
@@ -232,11 +232,15 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
       targetName = values.target;
       const target: TargetConfig | undefined = config.targets.find((t) => t.name === targetName);
       if (!target) throw new PrescientError('PRESCIENT_ERR_TARGET_NOT_FOUND', `no target "${targetName}" in ${values.config}`);
+      // The replay refits as the service would for this target, and scales as it is configured to.
+      scalingFromTarget = { refitEverySeconds: target.refreshIntervalSeconds };
       if (target.scaling) {
         scalingFromTarget = {
+          ...scalingFromTarget,
           capacityPerReplica: target.scaling.capacityPerReplica,
           minReplicas: target.scaling.minReplicas,
           maxReplicas: target.scaling.maxReplicas,
+          leadTimeSeconds: target.scaling.leadTimeSeconds,
           quantile: target.scaling.quantile,
         };
       }

@@ -42,6 +42,19 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('prescient backtest (end to end)', () => {
+  it('replays a configured target at its own refresh cadence and scaling settings', { timeout: 120_000 }, async () => {
+    const config = join(dir, 'prescient.yaml');
+    writeFileSync(
+      config,
+      `targets:\n  - name: web\n    source: { type: file, path: ${csv} }\n    refreshInterval: 6h\n    scaling: { capacityPerReplica: 40, leadTime: 10m, maxReplicas: 50 }\n`,
+    );
+    const json = join(dir, 'target.json');
+    const out = await cli(['backtest', '--config', config, '--target', 'web', '--origins', '1', '--models', 'snaive', '--replay-model', 'snaive', '--periods', '1d', '--json', json]);
+    expect(out.code).toBe(0);
+    const result = backtestResultSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
+    expect(result.replay?.params).toMatchObject({ refitEverySeconds: 6 * 3600, capacityPerReplica: 40, leadTimeSeconds: 600, maxReplicas: 50 });
+  });
+
   it('backtests a small file: exit 0, both tables, a JSON result matching its schema and an HTML report', { timeout: 120_000 }, async () => {
     const json = join(dir, 'result.json');
     const report = join(dir, 'report.html');
