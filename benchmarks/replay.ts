@@ -9,7 +9,7 @@
  *    with the replay) in under 60 s.
  *
  *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--quantile 0.9]
- *     [--policy-utilisation 0.7] [--refit-every-hours 24] [--skip-speed | --speed-only]
+ *     [--policy-utilisation 0.7] [--refit-every-hours 24] [--out FILE] [--skip-speed | --speed-only]
  *
  * Writes benchmarks/out/replay.json.
  */
@@ -81,23 +81,22 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
   const stepSeconds = series.stepSeconds;
   const daySteps = DAY / stepSeconds;
   const historyCapSteps = 28 * daySteps;
-  // The last 7 days, one refit a day by default (as the accuracy benchmark), daily and weekly
-  // seasons. Faster refits forecast a shorter way ahead: up to the next refit and as far again.
+  // The last 7 days, one origin a day (as the accuracy benchmark), daily and weekly seasons.
+  const originIndices = originIndicesFor(series.values.length, 7, daySteps, daySteps);
+  // Daily refits reuse the scored origins' forecasts; any other cadence refits inside the replay.
   const refitSteps = Math.max(1, Math.round((knobs.refitEverySeconds ?? DAY) / stepSeconds));
-  const horizonSteps = refitSteps === daySteps ? daySteps : 2 * refitSteps;
-  const originIndices = originIndicesFor(series.values.length, Math.round((7 * daySteps) / refitSteps), horizonSteps, refitSteps);
   const seasonalPeriods = [daySteps, 7 * daySteps];
   const started = performance.now();
-  const evaluation = await evaluate({
+  const evaluation = refitSteps !== daySteps ? undefined : await evaluate({
     series,
     models: [model],
     origins: originIndices,
-    horizonSteps,
+    horizonSteps: daySteps,
     historyCapSteps,
     seasonalPeriods,
     ...(knobs.quantile === undefined ? {} : { scalingQuantile: knobs.quantile }),
   });
-  const precomputed = evaluation.models[0];
+  const precomputed = evaluation?.models[0];
   const fitSeconds = (performance.now() - started) / 1000;
   const outcomes: SeriesOutcome[] = [];
   for (const startupDelaySeconds of STARTUP_DELAYS) {
@@ -168,6 +167,7 @@ async function main(): Promise<void> {
       quantile: { type: 'string' },
       'policy-utilisation': { type: 'string' },
       'refit-every-hours': { type: 'string' },
+      out: { type: 'string' },
       'skip-speed': { type: 'boolean' },
       'speed-only': { type: 'boolean' },
     },
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(ROOT, 'benchmarks', 'out'), { recursive: true });
   writeFileSync(
-    join(ROOT, 'benchmarks', 'out', values['speed-only'] ? 'backtest-speed.json' : 'replay.json'),
+    values.out ?? join(ROOT, 'benchmarks', 'out', values['speed-only'] ? 'backtest-speed.json' : 'replay.json'),
     `${JSON.stringify({ benchmark: 'replay', model: values.model, knobs, goalMet: `${met}/${outcomes.length}`, beatsSnaive: `${beats}/${outcomes.length}`, outcomes, speed: speedResult }, null, 2)}\n`,
   );
 }
