@@ -24,22 +24,13 @@ import { defaultModels, runBacktest } from '../src/backtest/run.js';
 import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
+import { ACCURACY_SERIES, type BenchmarkSeries } from './accuracy.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DAY = 86_400;
 
-/** The series of data/ with a clear daily cycle (data/README.md), at a step that divides a day. */
-const DAILY_SERIES: readonly { name: string; path: string; column?: string; stepSeconds?: number }[] = [
-  { name: 'rds_cpu_cc0c53', path: 'data/nab/rds_cpu_utilization_cc0c53.csv', stepSeconds: 300 },
-  { name: 'rds_cpu_e47b3b', path: 'data/nab/rds_cpu_utilization_e47b3b.csv', stepSeconds: 300 },
-  { name: 'ec2_cpu_53ea38', path: 'data/nab/ec2_cpu_utilization_53ea38.csv', stepSeconds: 300 },
-  { name: 'ec2_network_in_257a54', path: 'data/nab/ec2_network_in_257a54.csv', stepSeconds: 300 },
-  { name: 'grok_asg_anomaly', path: 'data/nab/grok_asg_anomaly.csv', stepSeconds: 300 },
-  { name: 'asg_misconfiguration', path: 'data/nab/cpu_utilization_asg_misconfiguration.csv', stepSeconds: 300 },
-  { name: 'nyc_taxi', path: 'data/nab/nyc_taxi.csv', stepSeconds: 1800 },
-  { name: 'worldcup98', path: 'data/worldcup98/invocation_count.csv', stepSeconds: 300 },
-  { name: 'pedestrians_location_4', path: 'data/prophet-examples/example_pedestrians_multivariate.csv', column: 'location_4', stepSeconds: 3600 },
-];
+// The same series as the accuracy benchmark (data/README.md), each at a step that divides a day.
+const DAILY_SERIES: readonly BenchmarkSeries[] = ACCURACY_SERIES;
 
 const STARTUP_DELAYS = [120, 300] as const;
 
@@ -54,9 +45,9 @@ interface SeriesOutcome {
   seconds: number;
 }
 
-async function load(entry: (typeof DAILY_SERIES)[number]): Promise<Series> {
-  const samples = await readSamplesFile(join(ROOT, entry.path), entry.column === undefined ? {} : { column: entry.column });
-  return regularize(samples, entry.stepSeconds === undefined ? {} : { stepSeconds: entry.stepSeconds }).series;
+async function load(entry: BenchmarkSeries): Promise<Series> {
+  const samples = await readSamplesFile(join(ROOT, 'data', entry.file), entry.column === undefined ? {} : { column: entry.column });
+  return regularize(samples, { stepSeconds: entry.stepSeconds }).series;
 }
 
 function summarise(p: PolicyResult) {
