@@ -50,7 +50,8 @@ replay
   --refit-every DURATION    refit cadence (default: a configured target's refreshInterval; else the origin spacing, reusing the scored forecasts)
   --capacity N              load one replica serves (default: HPA at 70 % needs 20 replicas at the p95 of history)
   --hpa-utilisation F       reactive HPA target as a share of capacity (default 0.7)
-  --policy-utilisation F    forecast policies scale on capacity × F (default: the HPA's 0.7)
+  --policy-utilisation F    forecast policies scale on capacity × F (default 0.9: under the HPA's 10 % tolerance)
+  --no-reactive-trigger     forecast policies drive the HPA alone (default: beside the reactive trigger, as docs/keda.md)
   --startup-delay DURATION  pod start-up (default 120s)
   --metric-lag DURATION     metric delay (default 60s)
   --lead-time DURATION      policy lead time (default start-up + lag)
@@ -92,6 +93,7 @@ const OPTIONS = {
   capacity: { type: 'string' },
   'hpa-utilisation': { type: 'string' },
   'policy-utilisation': { type: 'string' },
+  'no-reactive-trigger': { type: 'boolean' },
   'startup-delay': { type: 'string' },
   'metric-lag': { type: 'string' },
   'lead-time': { type: 'string' },
@@ -192,6 +194,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
     capacityPerReplica: number(values, 'capacity', (n) => n > 0, 'a positive number'),
     hpaUtilisation: number(values, 'hpa-utilisation', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]'),
     policyUtilisation: number(values, 'policy-utilisation', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]'),
+    reactiveTrigger: values['no-reactive-trigger'] ? false : undefined,
     startupDelaySeconds: nonNegativeDuration(values, 'startup-delay'),
     metricLagSeconds: nonNegativeDuration(values, 'metric-lag'),
     leadTimeSeconds: nonNegativeDuration(values, 'lead-time'),

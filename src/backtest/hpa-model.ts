@@ -9,11 +9,13 @@
  * pod start-up.
  *
  * What is modelled, per sync (every `syncPeriodSeconds`):
- * 1. ratio = metricTotal / (targetAverageValue × current), where `current` is
- *    the Deployment's spec replicas. Pods still starting are counted in
- *    `current` with no usage, as the HPA does for not-yet-ready pods when it
- *    scales up; so desired = ceil(metricTotal / targetAverageValue).
- * 2. Tolerance: |ratio − 1| ≤ tolerance keeps `current`.
+ * 1. Per metric, ratio = metricTotal / (targetAverageValue × current), where
+ *    `current` is the Deployment's spec replicas. Pods still starting are
+ *    counted in `current` with no usage, as the HPA does for not-yet-ready
+ *    pods when it scales up; so desired = ceil(metricTotal / targetAverageValue).
+ * 2. Tolerance: |ratio − 1| ≤ tolerance keeps `current` for that metric. With
+ *    several metrics (a ScaledObject with several triggers) the HPA takes the
+ *    largest of the per-metric proposals.
  * 3. Clamp the raw recommendation to [min, max] and record it.
  * 4. Scale-down stabilisation: never go below the highest recommendation of
  *    the last `scaleDownStabilizationSeconds` (scale-up has no window, the
@@ -82,16 +84,16 @@ export interface HpaTimeline {
 
 /**
  * Runs the HPA model from `startMs` for `ticks` syncs.
- * @param metricAt the metric the HPA sees at a sync time (ms since epoch);
- *   lag, if any, is the caller's to apply. It also receives the current spec
- *   and ready replicas, for policies that depend on them.
+ * @param metricsAt the metrics the HPA sees at a sync time (ms since epoch),
+ *   one or more; lag, if any, is the caller's to apply. It also receives the
+ *   current spec and ready replicas, for policies that depend on them.
  * @throws PrescientError PRESCIENT_ERR_VALIDATION on impossible parameters
  */
 export function simulateHpa(
   params: HpaParams,
   startMs: number,
   ticks: number,
-  metricAt: (tMs: number, current: { spec: number; ready: number }) => HpaMetric,
+  metricsAt: (tMs: number, current: { spec: number; ready: number }) => readonly HpaMetric[],
 ): HpaTimeline {
   validate(params);
   const syncMs = params.syncPeriodSeconds * 1000;
@@ -109,8 +111,8 @@ export function simulateHpa(
     const tMs = startMs + k * syncMs;
     const current = pods.length;
     const ready = countReady(pods, tMs);
-    const metric = metricAt(tMs, { spec: current, ready });
-    const raw = rawRecommendation(metric, current, params.tolerance);
+    let raw = 0;
+    for (const metric of metricsAt(tMs, { spec: current, ready })) raw = Math.max(raw, rawRecommendation(metric, current, params.tolerance));
     const clamped = clamp(raw, params.minReplicas, params.maxReplicas);
     recommendations.push({ atMs: tMs, replicas: clamped });
     while (recommendations.length > 0 && (recommendations[0] as { atMs: number }).atMs <= tMs - windowMs) recommendations.shift();

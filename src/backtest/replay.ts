@@ -15,9 +15,13 @@
  * - `oracle`: the same policy fed by the actual future load (zero-width
  *   intervals): perfect foresight over the lead window, the physical limit.
  *
- * The policies reach the HPA as an external metric with target 1 (the
- * recommended replica count, as KEDA wires it), so each goes through the same
- * 10 % tolerance, scale-up limits, stabilisation and pod start-up.
+ * The forecast policies reach the HPA as KEDA wires them (docs/keda.md): an
+ * external metric with target 1 (the recommended replica count), beside the
+ * reactive trigger in the same ScaledObject (`reactiveTrigger`, default on),
+ * so the HPA runs the larger of the two proposals, with the scale-down
+ * stabilisation the documented ScaledObject sets (none: the policy holds its
+ * own). Every policy goes through the same 10 % tolerance, scale-up limits
+ * and pod start-up.
  *
  * Load at 15 s resolution: each sample holds until the next (see
  * {@link loadInterpolator}). Observed load at time t is
@@ -56,14 +60,18 @@ export interface ReplayOptions {
   readonly hpaUtilisation?: number;
   /**
    * The forecast policies are given capacity × this as their capacity per
-   * replica (default: `hpaUtilisation`, the same target utilisation as the
-   * reactive HPA, so policies differ in timing, not in headroom; with it the
-   * oracle removes all under-provisioning for a few % more replica-hours, as
-   * on published web traces). Must stay ≤ 1 / (1 + HPA tolerance) ≈ 0.909 for
-   * a recommendation the HPA swallows as within its 10 % tolerance to still
-   * cover the load.
+   * replica: the `capacityPerReplica` a user would configure (default 0.9).
+   * Their headroom is the forecast quantile; this share only keeps a
+   * scale-up the HPA swallows as within its 10 % tolerance from leaving the
+   * load above capacity, so it stays ≤ 1 / (1 + tolerance) ≈ 0.909.
    */
   readonly policyUtilisation?: number;
+  /**
+   * Forecast policies run beside the reactive trigger, the HPA taking the
+   * larger proposal, as docs/keda.md's ScaledObject does (default true).
+   * Off, they drive the HPA alone: what the forecast does by itself.
+   */
+  readonly reactiveTrigger?: boolean;
   /** Pod start-up delay (default 120 s). */
   readonly startupDelaySeconds?: number;
   /** Delay before a load is visible to the autoscaler (default 60 s). */
@@ -98,6 +106,8 @@ export interface ReplayParams {
   readonly hpaTargetPerReplica: number;
   /** Capacity per replica handed to the forecast policies (capacity × policyUtilisation). */
   readonly policyCapacityPerReplica: number;
+  /** Whether the forecast policies ran beside the reactive trigger. */
+  readonly reactiveTrigger: boolean;
   readonly startupDelaySeconds: number;
   readonly metricLagSeconds: number;
   readonly leadTimeSeconds: number;
@@ -173,6 +183,9 @@ export function loadInterpolator(series: Series): (tMs: number) => number {
  * the replay needs 20 replicas at the reactive HPA's target. Only history
  * before the replay is read, so the unit choice itself peeks at nothing.
  */
+/** Default share of the capacity the forecast policies size on: just under 1 / (1 + HPA tolerance). */
+export const DEFAULT_POLICY_UTILISATION = 0.9;
+
 export function defaultCapacityPerReplica(history: readonly number[], hpaUtilisation: number): number {
   const sorted = history.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   const p95 = sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))] ?? 1;
@@ -260,7 +273,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const leadTimeSeconds = options.leadTimeSeconds ?? startupDelaySeconds + metricLagSeconds;
   const minReplicas = options.minReplicas ?? 1;
   const maxReplicas = options.maxReplicas ?? 1000;
-  const policyCapacityPerReplica = capacityPerReplica * (options.policyUtilisation ?? hpaUtilisation);
+  const policyCapacityPerReplica = capacityPerReplica * (options.policyUtilisation ?? DEFAULT_POLICY_UTILISATION);
+  const reactiveTrigger = options.reactiveTrigger ?? true;
   const scaling: ScalingPolicy = {
     capacityPerReplica: policyCapacityPerReplica,
     quantile,
@@ -294,28 +308,31 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const hpa: HpaParams = { ...defaultHpaParams, startupDelaySeconds, minReplicas, maxReplicas, initialReplicas };
   const observedAt = (tMs: number): number => loadAt(tMs - metricLagSeconds * 1000);
   const reactiveMetric = (tMs: number): HpaMetric => ({ total: observedAt(tMs), targetAverageValue: hpaTargetPerReplica });
+  // The documented ScaledObject turns the HPA's scale-down stabilisation off: the policy holds its own.
+  const forecastHpa: HpaParams = { ...hpa, scaleDownStabilizationSeconds: 0 };
 
   const timelines = {} as Record<PolicyName, HpaTimeline>;
   const fallbackTicks = {} as Record<PolicyName, number>;
-  timelines.reactive = simulateHpa(hpa, startMs, ticks, reactiveMetric);
+  timelines.reactive = simulateHpa(hpa, startMs, ticks, (tMs) => [reactiveMetric(tMs)]);
   fallbackTicks.reactive = 0;
 
   const forecastPolicy = (name: PolicyName, forecastAt: (tMs: number) => ForecastLike | undefined): void => {
     const tracker = new RecommendationTracker();
     let fallbacks = 0;
-    timelines[name] = simulateHpa(hpa, startMs, ticks, (tMs, current) => {
+    timelines[name] = simulateHpa(forecastHpa, startMs, ticks, (tMs, current) => {
       const forecast = forecastAt(tMs);
       const observedLoad = observedAt(tMs);
       if (forecast) {
         try {
           const rec = tracker.recommend({ forecast, scaling, nowMs: tMs, observedLoad, currentReplicas: current.spec });
-          return { total: rec.replicas, targetAverageValue: 1 };
+          const replicas = { total: rec.replicas, targetAverageValue: 1 };
+          return reactiveTrigger ? [replicas, reactiveMetric(tMs)] : [replicas];
         } catch {
           // No usable forecast here (past its horizon, missing level): KEDA's fallback is the reactive signal.
         }
       }
       fallbacks++;
-      return reactiveMetric(tMs);
+      return [reactiveMetric(tMs)];
     });
     fallbackTicks[name] = fallbacks;
   };
@@ -355,6 +372,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       capacityPerReplica,
       hpaTargetPerReplica,
       policyCapacityPerReplica,
+      reactiveTrigger,
       startupDelaySeconds,
       metricLagSeconds,
       leadTimeSeconds,

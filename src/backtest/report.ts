@@ -224,7 +224,7 @@ ${accuracy}
 <h2>Forecasts at each origin</h2>
 ${forecastPlots}
 <h2>Autoscaling replay</h2>
-${params ? `<p>Capacity per replica ${params.capacityPerReplica.toPrecision(4)} (reactive HPA target ${params.hpaTargetPerReplica.toPrecision(4)} per pod; forecast policies scale on ${params.policyCapacityPerReplica.toPrecision(4)}), pod start-up ${params.startupDelaySeconds} s, metric lag ${params.metricLagSeconds} s, lead time ${params.leadTimeSeconds} s, quantile ${params.quantile}, replicas ${params.minReplicas}–${params.maxReplicas}, predictive model ${escapeXml(params.model)} refitted every ${params.refitEverySeconds} s.</p>` : ''}
+${params ? `<p>Capacity per replica ${params.capacityPerReplica.toPrecision(4)} (reactive HPA target ${params.hpaTargetPerReplica.toPrecision(4)} per pod; forecast policies scale on ${params.policyCapacityPerReplica.toPrecision(4)}${params.reactiveTrigger ? ', beside the reactive trigger' : ', alone'}), pod start-up ${params.startupDelaySeconds} s, metric lag ${params.metricLagSeconds} s, lead time ${params.leadTimeSeconds} s, quantile ${params.quantile}, replicas ${params.minReplicas}–${params.maxReplicas}, predictive model ${escapeXml(params.model)} refitted every ${params.refitEverySeconds} s.</p>` : ''}
 ${replay}
 ${replicaPlot(result)}
 <p><small>Generated ${new Date().toISOString()} by prescient backtest.</small></p>

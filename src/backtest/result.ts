@@ -76,6 +76,7 @@ export const replayResultSchema = z.object({
     capacityPerReplica: z.number(),
     hpaTargetPerReplica: z.number(),
     policyCapacityPerReplica: z.number(),
+    reactiveTrigger: z.boolean(),
     startupDelaySeconds: z.number(),
     metricLagSeconds: z.number(),
     leadTimeSeconds: z.number(),

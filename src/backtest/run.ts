@@ -11,7 +11,7 @@ import { forecasters } from '../models/registry.js';
 import type { Series } from '../series/series.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { evaluate, originIndicesFor } from './rolling-origin.js';
-import { replay } from './replay.js';
+import { replay, type ReplayOptions } from './replay.js';
 import type { BacktestResult, ModelSummary } from './result.js';
 
 /** The service's default per-fit limit (`pool.fitTimeout`). */
@@ -24,19 +24,23 @@ export function defaultModels(): string[] {
   return DEFAULT_MODELS.filter((m) => forecasters.has(m));
 }
 
-export interface ReplaySettings {
+/** The replay's own options (src/backtest/replay.ts), with the model by name and the refit cadence in seconds. */
+export type ReplaySettings = Pick<
+  ReplayOptions,
+  | 'capacityPerReplica'
+  | 'hpaUtilisation'
+  | 'policyUtilisation'
+  | 'reactiveTrigger'
+  | 'startupDelaySeconds'
+  | 'metricLagSeconds'
+  | 'minReplicas'
+  | 'maxReplicas'
+  | 'leadTimeSeconds'
+> & {
   /** Model that feeds the predictive policy (default: `auto` when evaluated, else the first model). */
   readonly model?: string;
   readonly refitEverySeconds?: number;
-  readonly capacityPerReplica?: number;
-  readonly hpaUtilisation?: number;
-  readonly policyUtilisation?: number;
-  readonly startupDelaySeconds?: number;
-  readonly metricLagSeconds?: number;
-  readonly minReplicas?: number;
-  readonly maxReplicas?: number;
-  readonly leadTimeSeconds?: number;
-}
+};
 
 export interface BacktestOptions {
   readonly series: Series;

@@ -57,7 +57,7 @@ export function replaySummary(result: BacktestResult): string {
   if (!result.replay) return '';
   const p = result.replay.params;
   return (
-    `capacity/replica ${p.capacityPerReplica.toPrecision(4)} (HPA target ${p.hpaTargetPerReplica.toPrecision(4)}, policy ${p.policyCapacityPerReplica.toPrecision(4)}), ` +
+    `capacity/replica ${p.capacityPerReplica.toPrecision(4)} (HPA target ${p.hpaTargetPerReplica.toPrecision(4)}, policy ${p.policyCapacityPerReplica.toPrecision(4)}${p.reactiveTrigger ? ' beside the reactive trigger' : ' alone'}), ` +
     `start-up ${p.startupDelaySeconds} s, metric lag ${p.metricLagSeconds} s, lead ${p.leadTimeSeconds} s, q ${p.quantile}, ` +
     `replicas ${p.minReplicas}–${p.maxReplicas}, refit every ${p.refitEverySeconds} s`
   );

@@ -11,7 +11,7 @@ const base: HpaParams = {
 
 /** Load per tick (index k is the sync at k × 15 s), target 10 per pod. */
 function run(params: HpaParams, loads: readonly number[]) {
-  return simulateHpa(params, 0, loads.length, (tMs) => ({ total: loads[tMs / 15_000] as number, targetAverageValue: 10 }));
+  return simulateHpa(params, 0, loads.length, (tMs) => [{ total: loads[tMs / 15_000] as number, targetAverageValue: 10 }]);
 }
 
 describe('HPA model', () => {
@@ -22,6 +22,24 @@ describe('HPA model', () => {
     // 91 is ratio 0.91 (kept); 89 is 0.89 → 9, but only once the stabilisation window allows.
     expect(rawRecommendation({ total: 91, targetAverageValue: 10 }, 10, 0.1)).toBe(10);
     expect(rawRecommendation({ total: 89, targetAverageValue: 10 }, 10, 0.1)).toBe(9);
+  });
+
+  it('with several metrics runs the largest proposal, each metric within its own tolerance', () => {
+    // 10 pods. Tick 0: load 105 (target 10/pod → ratio 1.05, kept at 10) beside a replica
+    // metric of 13 (target 1 → 13): 13 wins. Tick 1: 13 pods, load 300 → 30, replicas 13 → kept:
+    // 30 wins, cut to 26 by the scale-up limit (100 %). Tick 2: load 10 → 1, replicas 12 → 12 wins
+    // (no stabilisation in these params).
+    const params = { ...base, scaleDownStabilizationSeconds: 0 };
+    const loads = [105, 300, 10];
+    const replicas = [13, 13, 12];
+    const timeline = simulateHpa(params, 0, loads.length, (tMs) => {
+      const k = tMs / 15_000;
+      return [
+        { total: loads[k] as number, targetAverageValue: 10 },
+        { total: replicas[k] as number, targetAverageValue: 1 },
+      ];
+    });
+    expect(timeline.specReplicas).toEqual([13, 26, 12]);
   });
 
   it('computes desired = ceil(current × metric / target)', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSynthetic } from '../../data/generate.js';
 import { loadInterpolator, replay, type ReplayOptions, type ReplayResult } from '../../src/backtest/replay.js';
+import type { Forecaster } from '../../src/models/forecaster.js';
 import type { Series } from '../../src/series/series.js';
 
 const STEP = 300;
@@ -91,6 +92,32 @@ describe('replay', () => {
     expect(result.params.leadTimeSeconds).toBe(180);
     expect(result.params.hpaTargetPerReplica).toBeCloseTo(35, 9);
     expect(result.timeline.timesMs).toHaveLength(DAY);
+  });
+
+  it('beside the reactive trigger, a forecast of no load is caught short no more than the reactive HPA', { timeout: 60_000 }, async () => {
+    // A deliberately useless forecaster: zero load with zero-width intervals at every step.
+    const nothing: Forecaster = {
+      name: 'nothing',
+      minLength: () => 1,
+      fit: async () => ({
+        info: { model: 'nothing', notes: [] },
+        predict: (horizon, levels) => {
+          const zeros = Array.from({ length: horizon }, () => 0);
+          return { point: zeros, intervals: levels.map((level) => ({ level, lower: zeros, upper: zeros })) };
+        },
+        dispose: () => undefined,
+      }),
+    };
+    const series = withSpike(dailySeries(), spikeIndex, 6, 3);
+    const beside = await replay({ ...options(series), model: nothing });
+    const alone = await replay({ ...options(series), model: nothing, reactiveTrigger: false });
+    expect(beside.params.reactiveTrigger).toBe(true);
+    expect(alone.params.reactiveTrigger).toBe(false);
+    const reactiveUnder = policy(beside, 'reactive').stats.underProvisionedMinutes;
+    expect(reactiveUnder).toBeGreaterThan(0);
+    expect(policy(beside, 'predictive').stats.underProvisionedMinutes).toBeLessThanOrEqual(reactiveUnder);
+    // Alone, the policy only has its own floor (the observed load at the policy's capacity, no HPA headroom).
+    expect(policy(alone, 'predictive').stats.underProvisionedMinutes).toBeGreaterThan(reactiveUnder);
   });
 
   it('rejects bad options with PRESCIENT_ERR_VALIDATION', async () => {
