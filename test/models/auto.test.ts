@@ -141,6 +141,26 @@ describe('auto', () => {
     fitted.dispose();
   });
 
+  it('also tries the cheap candidates with a daily season when none is given, and serves one when it wins', async () => {
+    // A clear daily cycle, but the caller passes no seasons (as when the detector finds none in noisier data).
+    const values = load(6, 4);
+    const withDaily = await createAutoForecaster({ candidates: ['snaive', 'mstl'], ensemble: false }).fit(values, ctx([]));
+    const scores = withDaily.info.scores ?? {};
+    expect(Object.keys(scores).sort()).toEqual(['mstl', 'mstl@1d', 'snaive', 'snaive@1d']);
+    // Without the season, snaive is the last value: far behind its daily variant on this series.
+    expect(scores['snaive@1d']?.['mase']).toBeLessThan((scores['snaive']?.['mase'] as number) / 2);
+    expect(withDaily.info.model).toMatch(/@1d$/);
+    expect(withDaily.info.notes.join(' ')).toMatch(/no daily season given: candidates also tried with one \(288 steps\)/);
+    withDaily.dispose();
+
+    // Not when the day is already among the seasons, nor when turned off.
+    for (const [options, periods] of [[{}, [DAY]], [{ dailyVariants: false }, []]] as const) {
+      const fitted = await createAutoForecaster({ candidates: ['snaive', 'mstl'], ensemble: false, ...options }).fit(values, ctx([...periods]));
+      expect(Object.keys(fitted.info.scores ?? {}).sort()).toEqual(['mstl', 'snaive']);
+      fitted.dispose();
+    }
+  });
+
   it('scores median ensembles of the best two and three and serves one only when it wins', async () => {
     const fitted = await createAutoForecaster({ candidates: ['snaive', 'mstl', narrowNaive] }).fit(load(6, 5), ctx([DAY]));
     const scores = fitted.info.scores ?? {};
