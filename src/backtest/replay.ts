@@ -238,6 +238,8 @@ async function refitForecasts(
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
     ...(options.fitTimeoutMs === undefined ? {} : { fitTimeLimitMs: options.fitTimeoutMs }),
     seed: options.seed ?? 1,
+    // Refits are refresh times: carry auto's selection from one to the next, as the service does.
+    carrySelection: true,
     onProgress: (p) => progress(p.model),
   });
   const evaluation = result.models[0];

@@ -6,7 +6,7 @@
  * decides whether that is a worker thread or the CLI's own.
  */
 import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
-import type { FitInfo, Forecast, Forecaster } from '../models/forecaster.js';
+import type { FitInfo, Forecast, Forecaster, ModelSelection } from '../models/forecaster.js';
 import type { Series } from '../series/series.js';
 import { timeAt } from '../series/series.js';
 import { coverage, mase, maseScale, pinballLoss, quantileFromForecast, levelForQuantile, smape } from './metrics.js';
@@ -51,6 +51,13 @@ export interface EvaluateOptions {
   readonly fitTimeLimitMs?: number;
   /** Seed for models with randomness (default 1). */
   readonly seed?: number;
+  /**
+   * Give each fit the selection the model's previous fit made
+   * (FitInfo.selection → FitContext.selection), as the service does from one
+   * refresh to the next: for a replay whose origins are refresh times
+   * (default false: every origin selects afresh, as a scored backtest should).
+   */
+  readonly carrySelection?: boolean;
   /** Called after each fit (done counts fits, success or not) — for progress bars. */
   readonly onProgress?: (progress: {
     readonly done: number;
@@ -271,6 +278,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const models: ModelEvaluation[] = [];
   for (const forecaster of forecasters) {
     const origins: OriginResult[] = [];
+    let selection: ModelSelection | undefined;
     for (const originIndex of originIndices) {
       const historyStartIndex = options.historyCapSteps === undefined ? 0 : Math.max(0, originIndex - options.historyCapSteps);
       // The only slice of the series a model is given: strictly before the origin.
@@ -291,9 +299,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
           seasonalPeriods: options.seasonalPeriods,
           deadlineMs: Math.min(deadlineMs, Date.now() + (options.fitTimeLimitMs ?? 3_600_000)),
           seed: options.seed ?? 1,
+          ...(options.carrySelection && selection ? { selection } : {}),
         };
         const fitStart = performance.now();
         const fitted = await forecaster.fit(history, ctx);
+        selection = fitted.info.selection;
         fitTimeMs = performance.now() - fitStart;
         try {
           const predictStart = performance.now();

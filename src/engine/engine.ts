@@ -1,5 +1,6 @@
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError } from '../errors.js';
+import type { ModelSelection } from '../models/forecaster.js';
 import { regularize } from '../series/regularize.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { endMs } from '../series/series.js';
@@ -62,6 +63,8 @@ export class Engine {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly failures = new Map<string, number>();
+  /** Per target, the last selection a selecting model (`auto`) made, carried into its next fit. */
+  private readonly selections = new Map<string, { readonly model: string; readonly selection: ModelSelection }>();
   private readonly abort = new AbortController();
   private readonly now: () => number;
   private started = false;
@@ -160,6 +163,7 @@ export class Engine {
     const levels = levelsFor(target);
     const ladder = [...new Set([...target.models, LAST_RESORT_MODEL])];
     const failures: string[] = [];
+    const carried = this.selections.get(target.name);
     for (const model of ladder) {
       const startedMs = this.now();
       try {
@@ -175,6 +179,7 @@ export class Engine {
               seed: 42,
               horizonSteps: horizon,
               ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
+              ...(carried?.model === model ? { selection: carried.selection } : {}),
             },
             horizon,
             levels,
@@ -182,6 +187,8 @@ export class Engine {
           this.abort.signal,
         );
         metrics.fitDurationSeconds.observe({ target: target.name, model: result.info.model }, result.fitMs / 1000);
+        if (result.info.selection) this.selections.set(target.name, { model, selection: result.info.selection });
+        else this.selections.delete(target.name);
         const preferred = ladder[0] as string;
         const fallbackFrom = model === preferred ? result.info.fallbackFrom : preferred;
         if (fallbackFrom) metrics.fallbacks.inc({ target: target.name, from: fallbackFrom, to: result.info.model });

@@ -14,6 +14,13 @@
  * bands covered 75 % / 89 % with calibration only when the backtest found
  * them off).
  *
+ * Reuse: a fit given the selection of an earlier fit of the same series
+ * (FitContext.selection, younger than `reselectAfterSeconds`, same step and
+ * seasons) refits the chosen candidate on the fresh history and keeps the
+ * calibration, skipping the backtest. The service refreshes a target every
+ * few minutes; choosing again once a day costs one backtest a day instead
+ * of one per refresh.
+ *
  * Ladder: under two days of history there is nothing to backtest, so it
  * serves seasonal naive (or the last value) with intervals widened to the
  * spread of the history; under two weeks the weekly season is dropped; the
@@ -24,7 +31,7 @@ import { aggregateOrigins, evaluate, scoreForecast, type OriginResult } from '..
 import { levelForQuantile } from '../backtest/metrics.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import { applyCalibration, calibrate, empiricalCoverage, tailFactor, tailReference, type ConformalCalibration } from './conformal.js';
-import type { FitContext, FitInfo, Fitted, Forecast, Forecaster, Interval } from './forecaster.js';
+import type { FitContext, FitInfo, Fitted, Forecast, Forecaster, Interval, ModelSelection } from './forecaster.js';
 import { zForLevel } from './intervals.js';
 import { seasonalNaive } from './seasonal-naive.js';
 
@@ -84,6 +91,8 @@ export interface AutoOptions {
    * daily variants win the backtest (accuracy benchmark).
    */
   readonly dailyVariants?: boolean;
+  /** A selection carried in FitContext.selection is reused until it is this old (default one day). */
+  readonly reselectAfterSeconds?: number;
 }
 
 interface Candidate {
@@ -154,6 +163,37 @@ function isFiniteForecast(forecast: Forecast, horizon: number): boolean {
   return ok(forecast.point) && forecast.intervals.every((i) => ok(i.lower) && ok(i.upper));
 }
 
+/**
+ * Fits every member of a candidate on the full history and checks a trial
+ * forecast is finite. Throws (having disposed what it fitted) on failure.
+ */
+async function fitMembers(
+  name: string,
+  members: readonly Forecaster[],
+  values: readonly number[],
+  ctx: FitContext,
+  horizonSteps: number,
+  levels: readonly number[],
+): Promise<Fitted[]> {
+  const fitted: Fitted[] = [];
+  try {
+    for (const member of members) fitted.push(await member.fit(values, ctx));
+    const trial = fitted.map((f) => f.predict(horizonSteps, levels));
+    const raw = trial.length === 1 ? (trial[0] as Forecast) : medianForecast(trial);
+    if (!isFiniteForecast(raw, horizonSteps)) {
+      throw new PrescientError('PRESCIENT_ERR_MODEL_OUTPUT_INVALID', `${name} returned a non-finite forecast`);
+    }
+    return fitted;
+  } catch (err) {
+    for (const f of fitted) f.dispose();
+    throw err;
+  }
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** A fitted model (or median ensemble) with optional conformal intervals. */
 class FittedAuto implements Fitted {
   private current: { name: string; fitted: readonly Fitted[] };
@@ -172,8 +212,11 @@ class FittedAuto implements Fitted {
   }
 
   get info(): FitInfo {
+    // A choice that failed at predict time is not one to carry into the next fit.
+    const { selection, ...base } = this.baseInfo;
     return {
-      ...this.baseInfo,
+      ...base,
+      ...(selection !== undefined && this.current === this.chosen ? { selection } : {}),
       model: this.current.name,
       ...(this.fallbackFrom === undefined ? {} : { fallbackFrom: this.fallbackFrom }),
       notes: [...this.baseInfo.notes, ...this.extraNotes],
@@ -339,6 +382,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
         periods = periods.filter((p) => p * ctx.stepSeconds < SECONDS_PER_WEEK);
       }
       const fitCtx: FitContext = { ...ctx, seasonalPeriods: periods };
+      const endMs = ctx.startMs + n * ctx.stepSeconds * 1000;
 
       // Backtest layout: up to `origins` origins one horizon apart, each with at least a day (+1) of history.
       const horizonWanted = ctx.horizonSteps ?? options.horizonSteps ?? day ?? 24;
@@ -365,6 +409,9 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
         named.push(...named.filter((f) => !expensive.has(f.name)).map((f) => withSeason(f, day, '@1d')));
         notes.push(`no daily season given: candidates also tried with one (${day} steps), as <model>@1d`);
       }
+      const reused = await reuse(ctx.selection, named, values, fitCtx, endMs, horizonSteps, withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL, quantileLevel]));
+      if (reused) return reused;
+
       const candidates: Forecaster[] = [];
       for (const forecaster of named) {
         const name = forecaster.name;
@@ -442,18 +489,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
       for (const choice of ranked) {
         firstChoice ??= choice.name;
         try {
-          const fitted: Fitted[] = [];
-          try {
-            for (const member of choice.members) fitted.push(await member.fit(values, fitCtx));
-            const trial = fitted.map((f) => f.predict(horizonSteps, withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL, quantileLevel])));
-            const raw = trial.length === 1 ? (trial[0] as Forecast) : medianForecast(trial);
-            if (!isFiniteForecast(raw, horizonSteps)) {
-              throw new PrescientError('PRESCIENT_ERR_MODEL_OUTPUT_INVALID', `${choice.name} returned a non-finite forecast`);
-            }
-          } catch (err) {
-            for (const f of fitted) f.dispose();
-            throw err;
-          }
+          const fitted = await fitMembers(choice.name, choice.members, values, fitCtx, horizonSteps, withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL, quantileLevel]));
           const samples = choice.origins.map((o) => ({ actual: o.actual, forecast: o.forecast as Forecast }));
           const lagSteps = day !== undefined && day >= 2 ? day : (periods[0] ?? 1);
           const tail =
@@ -470,11 +506,21 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
           ];
           const backup = choice.name === 'snaive' ? undefined : await seasonalNaive.fit(values, fitCtx).catch(() => undefined);
           const fallbackFrom = choice.name === firstChoice ? undefined : firstChoice;
+          const selection: ModelSelection = {
+            model: choice.name,
+            members: choice.members.map((m) => m.name),
+            stepSeconds: ctx.stepSeconds,
+            seasonalPeriods: periods,
+            selectedAtMs: endMs,
+            ...(calibration === undefined ? {} : { calibration }),
+            scores,
+            notes: chosenNotes,
+          };
           return new FittedAuto(
             { name: choice.name, fitted },
             backup,
             calibration,
-            { ...(fallbackFrom === undefined ? {} : { fallbackFrom }), scores, notes: chosenNotes },
+            { ...(fallbackFrom === undefined ? {} : { fallbackFrom }), scores, notes: chosenNotes, selection },
             options.calibration === 'widen-only',
           );
         } catch (err) {
@@ -484,6 +530,47 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
       return coldStart(values, fitCtx, 'every ranked model failed on the full history', notes, scores);
     },
   };
+
+  /**
+   * Refits an earlier selection on the fresh history, when it is recent and
+   * was made for the same step and seasons; undefined when it cannot be
+   * reused (then the caller selects again).
+   */
+  async function reuse(
+    selection: ModelSelection | undefined,
+    named: readonly Forecaster[],
+    values: readonly number[],
+    fitCtx: FitContext,
+    endMs: number,
+    horizonSteps: number,
+    levels: readonly number[],
+  ): Promise<Fitted | undefined> {
+    if (!selection) return undefined;
+    const ageMs = endMs - selection.selectedAtMs;
+    const fresh = ageMs >= 0 && ageMs < (options.reselectAfterSeconds ?? SECONDS_PER_DAY) * 1000;
+    if (!fresh || selection.stepSeconds !== fitCtx.stepSeconds || !sameNumbers(selection.seasonalPeriods, fitCtx.seasonalPeriods)) return undefined;
+    const members = selection.members.map((name) => named.find((f) => f.name === name));
+    if (members.some((m) => m === undefined)) return undefined;
+    let fitted: Fitted[];
+    try {
+      fitted = await fitMembers(selection.model, members as Forecaster[], values, fitCtx, horizonSteps, levels);
+    } catch {
+      return undefined;
+    }
+    const backup = selection.model === 'snaive' ? undefined : await seasonalNaive.fit(values, fitCtx).catch(() => undefined);
+    const next = new Date(selection.selectedAtMs + (options.reselectAfterSeconds ?? SECONDS_PER_DAY) * 1000).toISOString();
+    const notes = [
+      ...selection.notes,
+      `${selection.model} refitted on the fresh history, as chosen by the backtest at ${new Date(selection.selectedAtMs).toISOString()}; chosen again after ${next}`,
+    ];
+    return new FittedAuto(
+      { name: selection.model, fitted },
+      backup,
+      selection.calibration,
+      { ...(selection.scores === undefined ? {} : { scores: selection.scores }), notes, selection },
+      options.calibration === 'widen-only',
+    );
+  }
 
   function decideCalibration(
     samples: { actual: readonly number[]; forecast: Forecast }[],

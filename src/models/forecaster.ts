@@ -4,6 +4,8 @@
  * before fitting is a type error. Every model returns the same Forecast.
  */
 
+import type { ConformalCalibration } from './conformal.js';
+
 /** What a fit needs besides the values. All periods are in steps of the series. */
 export interface FitContext {
   /** Step of the series in seconds (300 for 5-minute data). */
@@ -20,6 +22,33 @@ export interface FitContext {
   readonly horizonSteps?: number;
   /** The quantile the caller scales on (0.5–1); model selection scores pinball loss at it. */
   readonly scalingQuantile?: number;
+  /**
+   * The selection an earlier fit of the same series made (FitInfo.selection),
+   * for a model that selects (`auto`) to reuse instead of selecting again.
+   */
+  readonly selection?: ModelSelection;
+}
+
+/**
+ * What a selecting model (`auto`) chose, as plain data so it can cross
+ * threads: the next fit of the same series may refit the same candidate on
+ * fresher data with the same calibration, skipping the backtest.
+ */
+export interface ModelSelection {
+  /** The chosen candidate as served, e.g. `sarima` or `ensemble:sarima+mstl@1d`. */
+  readonly model: string;
+  /** Names of the candidate models it is made of (one, or the ensemble's members). */
+  readonly members: readonly string[];
+  readonly stepSeconds: number;
+  /** Seasonal periods the candidates were fitted with. */
+  readonly seasonalPeriods: readonly number[];
+  /** Time just after the last value of the history it was chosen on, ms since epoch. */
+  readonly selectedAtMs: number;
+  /** Interval calibration learnt from the selection's backtest, when any. */
+  readonly calibration?: ConformalCalibration;
+  readonly scores?: FitInfo['scores'];
+  /** What the selection found (shown again with each reuse). */
+  readonly notes: readonly string[];
 }
 
 /** A prediction interval at one level (a fraction, e.g. 0.8 for the 10 %–90 % band). */
@@ -42,6 +71,8 @@ export interface FitInfo {
   readonly model: string;
   /** Set when a preferred model failed and this one stood in. */
   readonly fallbackFrom?: string;
+  /** The selection this fit made or reused, for the next fit of the same series (FitContext.selection). */
+  readonly selection?: ModelSelection;
   /** Backtest scores per candidate model (metric name → value), when selection ran. */
   readonly scores?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Plain-language notes: cold start, dropped seasons, widened intervals… */

@@ -70,6 +70,33 @@ describe('evaluate', () => {
     expect(result.models[1]?.origins[1]?.metrics?.mase).toBeGreaterThan(1);
   });
 
+  it('carries the selection of one fit into the next only when asked', async () => {
+    // A selecting model: each fit records the selection it was given and makes a new one.
+    const given: (string | undefined)[] = [];
+    const selecting: Forecaster = {
+      name: 'selecting',
+      minLength: () => 2,
+      async fit(values, ctx) {
+        given.push(ctx.selection?.model);
+        const selection = { model: `chosen-at-${values.length}`, members: ['x'], stepSeconds: STEP, seasonalPeriods: [], selectedAtMs: 0, notes: [] };
+        return {
+          info: { model: 'selecting', notes: [], selection },
+          predict: (horizon, levels) => ({
+            point: Array(horizon).fill(1),
+            intervals: levels.map((level) => ({ level, lower: Array(horizon).fill(0), upper: Array(horizon).fill(2) })),
+          }),
+          dispose() {},
+        };
+      },
+    };
+    const options = { series: dailySeries(6), models: [selecting], origins: [48, 60, 72], horizonSteps: 6, seasonalPeriods: [DAY] };
+    await evaluate({ ...options, carrySelection: true });
+    expect(given).toEqual([undefined, 'chosen-at-48', 'chosen-at-60']);
+    given.length = 0;
+    await evaluate(options);
+    expect(given).toEqual([undefined, undefined, undefined]);
+  });
+
   it('caps the history and scores against the actuals after each origin', async () => {
     const series = dailySeries(10);
     const seen: number[][] = [];

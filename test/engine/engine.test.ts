@@ -53,6 +53,21 @@ describe('Engine', () => {
     expect((await t.app.inject('/api/v1/targets/flaky')).json().lastError).toBeUndefined();
   });
 
+  it("carries auto's selection into the next refresh, which refits the chosen model instead of backtesting again", async () => {
+    const t = await start({ targets: [fileTarget('rds', 'nab/rds_cpu_utilization_cc0c53.csv', { models: ['auto'] })] });
+    const { engine, states } = t.app.prescient;
+    await engine.refresh('rds');
+    const first = states.get('rds')?.forecast;
+    expect(first?.notes.join(' ')).toMatch(/chose .* by backtest/);
+    expect(first?.notes.join(' ')).not.toMatch(/refitted on the fresh history/);
+
+    await engine.refresh('rds');
+    const second = states.get('rds')?.forecast;
+    expect(second?.model).toBe(first?.model);
+    expect(second?.notes.join(' ')).toMatch(/refitted on the fresh history, as chosen by the backtest at/);
+    expect(second?.generatedAtMs).toBeGreaterThanOrEqual(first?.generatedAtMs ?? Infinity);
+  });
+
   it('marks a forecast older than staleAfter as stale', async () => {
     let clock = Date.now();
     const t = await start({ targets: [fileTarget('rds', 'nab/rds_cpu_utilization_cc0c53.csv', { staleAfter: '10m' })] }, { now: () => clock });

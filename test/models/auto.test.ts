@@ -161,6 +161,52 @@ describe('auto', () => {
     }
   });
 
+  it('reuses an earlier selection on a fresher history until it is a day old, then chooses again', async () => {
+    // Counts fits per candidate, to tell a backtest (many fits) from a reuse (one fit of the chosen).
+    const fits = new Map<string, number>();
+    const counted = (name: string): Forecaster => {
+      const inner = forecasters.get(name) as Forecaster;
+      return {
+        name,
+        minLength: (c) => inner.minLength(c),
+        fit: (values, c) => {
+          fits.set(name, (fits.get(name) ?? 0) + 1);
+          return inner.fit(values, c);
+        },
+      };
+    };
+    const forecaster = createAutoForecaster({ candidates: [counted('snaive'), counted('mstl')], ensemble: false });
+    const all = load(8, 6);
+    const at = (days: number, hours: number): number[] => all.slice(0, days * DAY + hours * 12);
+    const first = await forecaster.fit(at(6, 0), ctx([DAY]));
+    const selection = first.info.selection;
+    expect(selection?.model).toBe(first.info.model);
+    expect(selection?.members).toEqual([first.info.model]);
+    expect(selection?.selectedAtMs).toBe(Date.UTC(2024, 0, 1) + 6 * 86_400_000);
+    first.dispose();
+
+    // Two hours later: one fit of the chosen model, same calibration and scores, said so in the notes.
+    fits.clear();
+    const again = await forecaster.fit(at(6, 2), { ...ctx([DAY]), selection });
+    expect([...fits.values()].reduce((a, b) => a + b, 0)).toBe(1);
+    expect(fits.get(first.info.model)).toBe(1);
+    expect(again.info.model).toBe(first.info.model);
+    expect(again.info.selection).toEqual(selection);
+    expect(again.info.scores).toEqual(first.info.scores);
+    expect(again.info.notes.join(' ')).toMatch(/refitted on the fresh history, as chosen by the backtest at 2024-01-07T00:00:00.000Z/);
+    expect(again.predict(DAY, [0.8, 0.95]).point).toHaveLength(DAY);
+    again.dispose();
+
+    // A day after the selection, or for other seasons, it chooses again (a backtest: many fits).
+    for (const [values, periods] of [[at(7, 0), [DAY]], [at(6, 2), []]] as const) {
+      fits.clear();
+      const chosen = await forecaster.fit(values, { ...ctx([...periods]), selection });
+      expect([...fits.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(2);
+      expect(chosen.info.notes.join(' ')).toMatch(/chose .* by backtest/);
+      chosen.dispose();
+    }
+  });
+
   it('scores median ensembles of the best two and three and serves one only when it wins', async () => {
     const fitted = await createAutoForecaster({ candidates: ['snaive', 'mstl', narrowNaive] }).fit(load(6, 5), ctx([DAY]));
     const scores = fitted.info.scores ?? {};
