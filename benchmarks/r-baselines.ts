@@ -11,6 +11,7 @@
  * result saying so and exits 0. Nothing in the test run depends on it.
  *
  *   npx tsx benchmarks/r-baselines.ts [--series a,b] [--models snaive,stlf,arima_fourier]
+ *   npx tsx benchmarks/r-baselines.ts --ratios-only   # re-read accuracy.json, no R run
  *
  * Writes benchmarks/out/r-baselines.json.
  */
@@ -67,9 +68,30 @@ function prescientAutoMase(): Map<string, number> {
   return result;
 }
 
+/**
+ * Recomputes the ratios of an earlier R run against the current
+ * accuracy.json (the R fits take an hour or more; Prescient's change more often).
+ */
+function ratiosOnly(): void {
+  interface SeriesRow { name: string; bestR: string | null; bestRMase: number | null; [key: string]: unknown }
+  const previous = JSON.parse(readFileSync(OUT, 'utf8')) as { rForecastVersion: string; models: string[]; series?: SeriesRow[] };
+  const autoMase = prescientAutoMase();
+  const perSeries = (previous.series ?? []).map((s) => {
+    const auto = autoMase.get(s.name);
+    const best = s.bestRMase;
+    return { ...s, prescientAutoMase: auto ?? null, autoToBestRRatio: typeof best === 'number' && auto !== undefined ? auto / best : null };
+  });
+  const medianRatio = writeResult(previous.rForecastVersion, previous.models, perSeries);
+  for (const s of perSeries) process.stdout.write(`${String(s.name).padEnd(38)} best R ${String(s.bestR)} ${Number(s.bestRMase).toFixed(3)}; auto ${s.prescientAutoMase?.toFixed(3) ?? '—'} → ratio ${s.autoToBestRRatio?.toFixed(3) ?? '—'}\n`);
+  process.stdout.write(`median MASE ratio auto / best R: ${Number.isFinite(medianRatio) ? medianRatio.toFixed(3) : '—'} over ${perSeries.length} series (goal ≤ 1.0)\n`);
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { series: { type: 'string' }, models: { type: 'string', default: R_MODELS.join(',') } } });
+  const { values } = parseArgs({
+    options: { series: { type: 'string' }, models: { type: 'string', default: R_MODELS.join(',') }, 'ratios-only': { type: 'boolean' } },
+  });
   mkdirSync(dirname(OUT), { recursive: true });
+  if (values['ratios-only']) return ratiosOnly();
   const version = rAvailable();
   if (!version) {
     process.stdout.write('Rscript with the forecast package is not installed (scripts/install-r.sh): R baselines skipped\n');
