@@ -241,6 +241,8 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
         scalingFromTarget = {
           ...scalingFromTarget,
           capacityPerReplica: target.scaling.capacityPerReplica,
+          // The policy sizes on the configured capacity itself, as the service does.
+          policyUtilisation: 1,
           minReplicas: target.scaling.minReplicas,
           maxReplicas: target.scaling.maxReplicas,
           leadTimeSeconds: target.scaling.leadTimeSeconds,

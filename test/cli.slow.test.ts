@@ -52,7 +52,19 @@ describe('prescient backtest (end to end)', () => {
     const out = await cli(['backtest', '--config', config, '--target', 'web', '--origins', '1', '--models', 'snaive', '--replay-model', 'snaive', '--periods', '1d', '--json', json]);
     expect(out.code).toBe(0);
     const result = backtestResultSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
-    expect(result.replay?.params).toMatchObject({ refitEverySeconds: 6 * 3600, capacityPerReplica: 40, leadTimeSeconds: 600, maxReplicas: 50 });
+    expect(result.replay?.params).toMatchObject({
+      refitEverySeconds: 6 * 3600,
+      capacityPerReplica: 40,
+      policyCapacityPerReplica: 40,
+      reactiveTrigger: true,
+      leadTimeSeconds: 600,
+      maxReplicas: 50,
+    });
+    // The forecast alone, on request.
+    const alone = join(dir, 'alone.json');
+    const second = await cli(['backtest', '--config', config, '--target', 'web', '--origins', '1', '--models', 'snaive', '--replay-model', 'snaive', '--periods', '1d', '--no-reactive-trigger', '--json', alone]);
+    expect(second.code).toBe(0);
+    expect(backtestResultSchema.parse(JSON.parse(readFileSync(alone, 'utf8'))).replay?.params.reactiveTrigger).toBe(false);
   });
 
   it('backtests a small file: exit 0, both tables, a JSON result matching its schema and an HTML report', { timeout: 120_000 }, async () => {
