@@ -12,11 +12,10 @@
  *    forecast does by itself. Per-run verdicts, and pooled ratios (sums over
  *    runs: the replica units are comparable, each series' capacity puts the
  *    p95 of its history at 20 replicas).
- * 2. Speed: one backtest (28 days of 5-minute data, 7 origins, 4 models,
- *    with the replay) in under 60 s.
+ * (The speed goal of one backtest is benchmarks/backtest-speed.ts.)
  *
  *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--quantile 0.9]
- *     [--policy-utilisation 0.9] [--refit-every-hours H] [--out FILE] [--skip-speed | --speed-only]
+ *     [--policy-utilisation 0.9] [--refit-every-hours H] [--out FILE]
  *
  * Writes benchmarks/out/replay.json.
  */
@@ -24,11 +23,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateSynthetic } from '../data/generate.js';
 import { targetSchema } from '../src/config/schema.js';
 import { replay, type PolicyResult } from '../src/backtest/replay.js';
 import { evaluate, originIndicesFor } from '../src/backtest/rolling-origin.js';
-import { defaultModels, runBacktest } from '../src/backtest/run.js';
 import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
@@ -182,29 +179,6 @@ function ratio(r: number | null): string {
   return r === null ? '—' : r.toFixed(3);
 }
 
-async function speed(): Promise<{
-  seconds: number;
-  accuracySeconds: number;
-  replaySeconds: number;
-  models: string[];
-  meanFitSecondsByModel: Record<string, number | null>;
-  points: number;
-}> {
-  const synthetic = generateSynthetic({ days: 28, stepSeconds: 300, seed: 42 });
-  const { series, filledGaps } = regularize(synthetic, { stepSeconds: 300 });
-  const models = defaultModels();
-  const started = performance.now();
-  const result = await runBacktest({ series, filledGaps, source: 'synthetic 28 d', models, origins: 7 });
-  return {
-    seconds: (performance.now() - started) / 1000,
-    accuracySeconds: result.timings.accuracyMs / 1000,
-    replaySeconds: result.timings.replayMs / 1000,
-    models,
-    meanFitSecondsByModel: Object.fromEntries(result.models.map((m) => [m.model, m.fitTimeMs === null ? null : m.fitTimeMs / 1000])),
-    points: series.values.length,
-  };
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -214,8 +188,6 @@ async function main(): Promise<void> {
       'policy-utilisation': { type: 'string' },
       'refit-every-hours': { type: 'string' },
       out: { type: 'string' },
-      'skip-speed': { type: 'boolean' },
-      'speed-only': { type: 'boolean' },
     },
   });
   const knobs: Knobs = {
@@ -224,7 +196,7 @@ async function main(): Promise<void> {
     ...(values['refit-every-hours'] === undefined ? {} : { refitEverySeconds: Number(values['refit-every-hours']) * 3600 }),
   };
   const wanted = values.series?.split(',');
-  const entries = values['speed-only'] ? [] : DAILY_SERIES.filter((e) => !wanted || wanted.includes(e.name));
+  const entries = DAILY_SERIES.filter((e) => !wanted || wanted.includes(e.name));
   const outcomes: SeriesOutcome[] = [];
   for (const entry of entries) {
     const series = await load(entry);
@@ -253,15 +225,9 @@ async function main(): Promise<void> {
     );
   }
 
-  const speedResult = values['skip-speed'] ? null : await speed();
-  if (speedResult) {
-    process.stdout.write(
-      `speed: backtest of ${speedResult.points} 5-min points, 7 origins, models ${speedResult.models.join(', ')} + replay: ${speedResult.seconds.toFixed(1)} s (accuracy ${speedResult.accuracySeconds.toFixed(1)} s, replay ${speedResult.replaySeconds.toFixed(1)} s; goal < 60 s); mean fit per origin: ${Object.entries(speedResult.meanFitSecondsByModel).map(([m, t]) => `${m} ${t?.toFixed(2) ?? '—'} s`).join(', ')}\n`,
-    );
-  }
   mkdirSync(join(ROOT, 'benchmarks', 'out'), { recursive: true });
   writeFileSync(
-    values.out ?? join(ROOT, 'benchmarks', 'out', values['speed-only'] ? 'backtest-speed.json' : 'replay.json'),
+    values.out ?? join(ROOT, 'benchmarks', 'out', 'replay.json'),
     `${JSON.stringify(
       {
         benchmark: 'replay',
@@ -272,7 +238,6 @@ async function main(): Promise<void> {
         beatsSnaive: `${pooled.besideReactiveTrigger.beatsSnaive}/${pooled.besideReactiveTrigger.runs}`,
         pooled,
         outcomes,
-        speed: speedResult,
       },
       null,
       2,

@@ -17,6 +17,8 @@ import { parseDurationSeconds } from '../src/config/duration.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const OUT = join(HERE, 'out');
+/** Figures that state a goal or whether it was met (top-level or nested), shown again at the top. */
+const GOAL_FIGURE = /^(goals?|met|goalMet|beatsSnaive|medianAutoToBestRRatio|pooled|autoImprovementOverSnaive|autoImprovementOverDailySnaive)(\.|$)|\.(met|goal)$/;
 /** Arrays longer than this are summarised (count, min, max), not listed. */
 const MAX_LISTED = 24;
 
@@ -79,7 +81,10 @@ function flatten(value: unknown, path: string, rows: [string, string][]): void {
     value.forEach((v, i) => {
       // Name array items by their own name-like field when they have one.
       const label = typeof v === 'object' && v !== null ? (['name', 'series', 'model', 'policy', 'benchmark'].map((k) => (v as Record<string, unknown>)[k]).find((x) => typeof x === 'string') as string | undefined) : undefined;
-      const extra = typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>).startupDelaySeconds === 'number' ? `@${(v as Record<string, unknown>).startupDelaySeconds}s` : '';
+      const item = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+      const extra =
+        (typeof item.startupDelaySeconds === 'number' ? `@${item.startupDelaySeconds}s` : '') +
+        (typeof item.reactiveTrigger === 'boolean' ? (item.reactiveTrigger ? '@beside' : '@alone') : '');
       flatten(v, `${path}[${label ? `${label}${extra}` : i}]`, rows);
     });
     return;
@@ -113,20 +118,25 @@ function results(runs: readonly ScriptRun[]): string {
   }
   const files = existsSync(OUT) ? readdirSync(OUT).filter((f) => f.endsWith('.json')).sort() : [];
   if (files.length === 0) lines.push('No results in benchmarks/out/.');
+  const sections: string[] = [];
+  const goals: string[] = [];
   for (const file of files) {
-    lines.push(`## ${basename(file, '.json')}`, '');
+    const name = basename(file, '.json');
+    sections.push(`## ${name}`, '');
     let data: unknown;
     try {
       data = JSON.parse(readFileSync(join(OUT, file), 'utf8'));
     } catch (err) {
-      lines.push(`(unreadable: ${(err as Error).message})`, '');
+      sections.push(`(unreadable: ${(err as Error).message})`, '');
       continue;
     }
     const rows: [string, string][] = [];
     flatten(data, '', rows);
-    lines.push('| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k || '(value)'} | ${v} |`), '');
+    sections.push('| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k || '(value)'} | ${v} |`), '');
+    for (const [k, v] of rows) if (GOAL_FIGURE.test(k)) goals.push(`| ${name} | ${k} | ${v} |`);
   }
-  return `${lines.join('\n')}\n`;
+  if (goals.length > 0) lines.push('## Goals at a glance', '', 'Goal figures and verdicts picked from the sections below.', '', '| benchmark | figure | value |', '|---|---|---|', ...goals, '');
+  return `${[...lines, ...sections].join('\n')}\n`;
 }
 
 function main(): void {
