@@ -37,7 +37,8 @@ beforeAll(async () => {
   // Started from another directory, as a user might: the demo data must still be found.
   child = spawn('npm', ['start', '--prefix', new URL('..', import.meta.url).pathname], {
     cwd,
-    env: { ...process.env, PORT: String(port), GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn' },
+    // Its own models directory: forecasts persisted by an earlier local run would be served first.
+    env: { ...process.env, PORT: String(port), GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn', PRESCIENT_MODELS_DIR: join(cwd, 'models') },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });

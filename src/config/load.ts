@@ -107,7 +107,8 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (env.GRPC_PORT !== undefined) server.grpcPort = asNumber(env.GRPC_PORT);
   if (env.HOST !== undefined) server.host = env.HOST;
   if (env.PRESCIENT_AUTH_TOKEN !== undefined) server.authToken = env.PRESCIENT_AUTH_TOKEN;
-  return { ...config, server };
+  // Where forecasts persist: a volume in a container, a fresh directory in a test.
+  return { ...config, server, ...(env.PRESCIENT_MODELS_DIR === undefined ? {} : { modelsDir: env.PRESCIENT_MODELS_DIR }) };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -99,9 +99,11 @@ describe('configuration', () => {
   it('reads YAML, resolves file paths against the file, and lets the environment override the server', () => {
     const path = join(dir, 'prescient.yaml');
     writeFileSync(path, 'server:\n  port: 9000\ntargets:\n  - name: local\n    source: { type: file, path: series.csv }\n');
-    const config = loadConfig(path, { PORT: '9100', HOST: '0.0.0.0' });
+    const config = loadConfig(path, { PORT: '9100', HOST: '0.0.0.0', PRESCIENT_MODELS_DIR: 'state' });
     expect(config.server).toMatchObject({ port: 9100, host: '0.0.0.0' });
     expect(config.targets[0]?.source).toMatchObject({ path: join(dir, 'series.csv') });
+    expect(config.modelsDir).toBe(join(dir, 'state'));
+    expect(loadConfig(path, {}).modelsDir).toBe(join(dir, 'models'));
   });
 
   it('reports invalid YAML and a missing file as PRESCIENT_ERR_CONFIG', () => {
