@@ -53,7 +53,7 @@ describe('POST /api/v1/backtests', () => {
       method: 'POST',
       url: '/api/v1/backtests',
       headers: auth,
-      payload: { series: inlineSeries, origins: 1, models: ['snaive'], seasonalPeriods: ['1d'], replay: { startupDelay: '5m' } },
+      payload: { series: inlineSeries, origins: 1, models: ['snaive'], seasonalPeriods: ['1d'], replay: { startupDelay: '5m', reactiveTrigger: false } },
     });
     expect(res.statusCode).toBe(202);
     const { id, status, location } = res.json() as { id: string; status: string; location: string };
@@ -70,6 +70,7 @@ describe('POST /api/v1/backtests', () => {
     expect(result.models[0]?.originsScored).toBe(1);
     expect(result.replay?.params.startupDelaySeconds).toBe(300);
     expect(result.replay?.params.leadTimeSeconds).toBe(360);
+    expect(result.replay?.params.reactiveTrigger).toBe(false);
     expect(result.replay?.policies).toHaveLength(4);
   });
 
