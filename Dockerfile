@@ -12,4 +12,5 @@ RUN mkdir -p models && chown node:node models
 USER node
 EXPOSE 8080 9090
 # PRESCIENT_CONFIG=/config/prescient.yaml selects a mounted configuration; without it the demo targets run.
+# Forecasts persist in /app/models; PRESCIENT_MODELS_DIR points elsewhere (a mounted volume).
 CMD ["node", "--import", "tsx", "src/server.ts"]
