@@ -178,14 +178,14 @@ export function loadInterpolator(series: Series): (tMs: number) => number {
   };
 }
 
+/** Default share of the capacity the forecast policies size on: just under 1 / (1 + HPA tolerance). */
+export const DEFAULT_POLICY_UTILISATION = 0.9;
+
 /**
  * Default capacity per replica: the 95th percentile of the history before
  * the replay needs 20 replicas at the reactive HPA's target. Only history
  * before the replay is read, so the unit choice itself peeks at nothing.
  */
-/** Default share of the capacity the forecast policies size on: just under 1 / (1 + HPA tolerance). */
-export const DEFAULT_POLICY_UTILISATION = 0.9;
-
 export function defaultCapacityPerReplica(history: readonly number[], hpaUtilisation: number): number {
   const sorted = history.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   const p95 = sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))] ?? 1;
