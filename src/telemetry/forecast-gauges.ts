@@ -41,6 +41,16 @@ export function registerForecastGauges(
   recommender: Recommender = sharedRecommender(states),
 ): void {
   const horizons = GAUGE_HORIZONS_SECONDS.map((seconds) => ({ seconds, label: formatDuration(seconds) }));
+  /** Calls `visit` with each target's forecast step at each gauge horizon from now (when the forecast reaches it). */
+  const eachStepAhead = (visit: (state: TargetState, step: number, horizon: string) => void): void => {
+    const nowMs = now();
+    for (const state of states.list()) {
+      for (const h of horizons) {
+        const i = stepIndexAt(state, nowMs + h.seconds * 1000);
+        if (i !== undefined) visit(state, i, h.label);
+      }
+    }
+  };
 
   new Gauge({
     name: 'prescient_forecast_yhat',
@@ -49,14 +59,10 @@ export function registerForecastGauges(
     registers: [registry],
     collect() {
       this.reset();
-      const nowMs = now();
-      for (const state of states.list()) {
-        for (const h of horizons) {
-          const i = stepIndexAt(state, nowMs + h.seconds * 1000);
-          const value = i === undefined ? undefined : state.forecast?.point[i];
-          if (value !== undefined && Number.isFinite(value)) this.set({ target: state.config.name, horizon: h.label }, value);
-        }
-      }
+      eachStepAhead((state, i, horizon) => {
+        const value = state.forecast?.point[i];
+        if (value !== undefined && Number.isFinite(value)) this.set({ target: state.config.name, horizon }, value);
+      });
     },
   });
 
@@ -68,19 +74,14 @@ export function registerForecastGauges(
       registers: [registry],
       collect() {
         this.reset();
-        const nowMs = now();
-        for (const state of states.list()) {
-          for (const h of horizons) {
-            const i = stepIndexAt(state, nowMs + h.seconds * 1000);
-            if (i === undefined) continue;
-            for (const interval of state.forecast?.intervals ?? []) {
-              const value = interval[bound][i];
-              if (value !== undefined && Number.isFinite(value)) {
-                this.set({ target: state.config.name, level: String(interval.level), horizon: h.label }, value);
-              }
+        eachStepAhead((state, i, horizon) => {
+          for (const interval of state.forecast?.intervals ?? []) {
+            const value = interval[bound][i];
+            if (value !== undefined && Number.isFinite(value)) {
+              this.set({ target: state.config.name, level: String(interval.level), horizon }, value);
             }
           }
-        }
+        });
       },
     });
   }
