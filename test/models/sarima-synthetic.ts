@@ -1,5 +1,15 @@
 /** Synthetic series with known parameters for the sarima tests. */
+import type { FitContext } from '../../src/models/forecaster.js';
 import { seededRandom } from '../../src/random.js';
+
+/** Fit context of an hourly series starting at 0, with these seasons and a minute to fit. */
+export const hourly = (periods: number[]): FitContext => ({
+  stepSeconds: 3600,
+  startMs: 0,
+  seasonalPeriods: periods,
+  deadlineMs: Date.now() + 60_000,
+  seed: 1,
+});
 
 /** Deterministic standard normals (mulberry32 + Box–Muller), so every run sees the same series. */
 export function normals(seed: number, count: number): number[] {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FitContext } from '../../src/models/forecaster.js';
 import { sarima, type SarimaInfo } from '../../src/models/sarima.js';
-import { ar1Seasonal, normals, PERIOD } from './sarima-synthetic.js';
-
-const hourly = (periods: number[]): FitContext => ({
-  stepSeconds: 3600,
-  startMs: 0,
-  seasonalPeriods: periods,
-  deadlineMs: Date.now() + 60_000,
-  seed: 1,
-});
+import { ar1Seasonal, hourly, normals, PERIOD } from './sarima-synthetic.js';
 
 /** Many fits of hourly series (the arima package competes on each): tens of seconds. */
 describe('sarima (slow)', () => {

@@ -1,19 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fitSarima, sarima, type SarimaInfo } from '../../src/models/sarima.js';
 import type { FitContext } from '../../src/models/forecaster.js';
+import { fitSarima, sarima, type SarimaInfo } from '../../src/models/sarima.js';
 import { assertPlausibleForecast } from '../../src/models/validate.js';
 import { regularize } from '../../src/series/regularize.js';
 import { readSamplesFile } from '../../src/sources/file.js';
-import { ar1Seasonal, PERIOD, seasonalMean } from './sarima-synthetic.js';
-
-const hourly = (periods: number[]): FitContext => ({
-  stepSeconds: 3600,
-  startMs: 0,
-  seasonalPeriods: periods,
-  deadlineMs: Date.now() + 60_000,
-  seed: 1,
-});
+import { ar1Seasonal, hourly, PERIOD, seasonalMean } from './sarima-synthetic.js';
 
 describe('sarima', () => {
   it('finds the seasonal harmonics and AR dynamics of a synthetic AR(1) + seasonal series', async () => {
