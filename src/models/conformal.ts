@@ -35,6 +35,12 @@ export interface ConformalCalibration {
   readonly count: number;
   /** Long-run tail reference (see tailReference); absent: no widening for calmer-than-usual calibration windows. */
   readonly tail?: TailReference;
+  /**
+   * Calibration of the first `near.horizonSteps` steps, learnt elsewhere
+   * (auto.ts: from the forecasts it served); later steps use this
+   * calibration's own buckets.
+   */
+  readonly near?: ConformalCalibration;
 }
 
 /**
@@ -241,34 +247,44 @@ function conformalQuantile(sorted: readonly number[], p: number, side: 'upper' |
  * 'scaled' mode the forecast must carry the calibration's reference level;
  * steps where its width is not positive use the median width; steps beyond
  * the calibrated horizon use the last bucket (in 'absolute' mode widened by
- * √(horizons ahead); in 'scaled' mode the model's own width grows). Bounds are
- * clamped so that lower ≤ point ≤ upper.
+ * √(horizons ahead); in 'scaled' mode the model's own width grows). The
+ * first `near.horizonSteps` steps use the near part when there is one.
+ * Bounds are clamped so that lower ≤ point ≤ upper.
  */
 export function applyCalibration(forecast: Forecast, calibration: ConformalCalibration, levels: readonly number[]): Forecast {
   const reference = findInterval(forecast, calibration.referenceLevel);
-  const lastBucket = calibration.buckets.length - 1;
+  // No usable own width at a step: fall back to the median width of the forecast.
+  const fallbackWidth = reference ? medianHalfWidth(forecast, reference) : 0;
+  const near = calibration.near;
   const intervals = levels.map((level) => {
-    const factor = calibration.tail ? tailFactor(calibration.tail, level) : 1;
+    const bounds = (part: ConformalCalibration) => {
+      const factor = part.tail ? tailFactor(part.tail, level) : 1;
+      const lastBucket = part.buckets.length - 1;
+      return (point: number, h: number): { lower: number; upper: number } => {
+        const bucket = part.buckets[Math.min(lastBucket, Math.floor(h / part.bucketSteps))] as number[];
+        // Past the calibrated horizon errors keep growing: scaled scores grow with the model's own width; raw
+        // residuals, as for seasonal naive, with the square root of the horizons ahead.
+        const growth = part.mode === 'absolute' ? Math.sqrt(Math.floor(h / part.horizonSteps) + 1) : 1;
+        const qHigh = growth * factor * Math.max(0, conformalQuantile(bucket, (1 + level) / 2, 'upper'));
+        const qLow = growth * factor * Math.min(0, conformalQuantile(bucket, (1 - level) / 2, 'lower'));
+        let up = 1;
+        let down = 1;
+        if (part.mode === 'scaled') {
+          const w = reference ? halfWidths(forecast, reference, h) : undefined;
+          up = w?.up ?? fallbackWidth;
+          down = w?.down ?? fallbackWidth;
+        }
+        return { lower: point + qLow * down, upper: point + qHigh * up };
+      };
+    };
+    const far = bounds(calibration);
+    const first = near ? bounds(near) : far;
     const lower: number[] = [];
     const upper: number[] = [];
     forecast.point.forEach((point, h) => {
-      const bucket = calibration.buckets[Math.min(lastBucket, Math.floor(h / calibration.bucketSteps))] as number[];
-      // Past the calibrated horizon errors keep growing: scaled scores grow with the model's own width; raw
-      // residuals, as for seasonal naive, with the square root of the horizons ahead.
-      const growth = calibration.mode === 'absolute' ? Math.sqrt(Math.floor(h / calibration.horizonSteps) + 1) : 1;
-      const qHigh = growth * factor * Math.max(0, conformalQuantile(bucket, (1 + level) / 2, 'upper'));
-      const qLow = growth * factor * Math.min(0, conformalQuantile(bucket, (1 - level) / 2, 'lower'));
-      let up = 1;
-      let down = 1;
-      if (calibration.mode === 'scaled') {
-        const w = reference ? halfWidths(forecast, reference, h) : undefined;
-        // No usable own width here: fall back to the median width of the forecast.
-        const fallback = reference ? medianHalfWidth(forecast, reference) : 0;
-        up = w?.up ?? fallback;
-        down = w?.down ?? fallback;
-      }
-      upper.push(point + qHigh * up);
-      lower.push(point + qLow * down);
+      const b = near && h < near.horizonSteps ? first(point, h) : far(point, h);
+      lower.push(b.lower);
+      upper.push(b.upper);
     });
     return { level, lower, upper };
   });

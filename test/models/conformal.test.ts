@@ -26,6 +26,19 @@ describe('conformal calibration', () => {
     expect(empiricalCoverage([{ actual, forecast: band }], 0.8)).toBeCloseTo(0.81, 9);
   });
 
+  it('serves the first steps from the near part and the rest from the day-ahead buckets', () => {
+    // Day-ahead residuals ±10, near-horizon residuals ±2, own half-width 1 everywhere.
+    const alternating = (length: number, size: number): number[] => Array.from({ length }, (_, i) => (i % 2 === 0 ? size : -size));
+    const dayAhead = calibrate([{ actual: alternating(200, 10), forecast: flat(200) }], { minPerBucket: 1000 })!;
+    const near = calibrate([{ actual: alternating(3, 2), forecast: flat(3) }, { actual: alternating(3, 2), forecast: flat(3) }])!;
+    expect(near.horizonSteps).toBe(3);
+    const served = applyCalibration(flat(6), { ...dayAhead, near }, [0.8]).intervals[0]!;
+    expect(served.upper).toEqual([2, 2, 2, 10, 10, 10]);
+    expect(served.lower).toEqual([-2, -2, -2, -10, -10, -10]);
+    // Without the near part every step is day-ahead.
+    expect(applyCalibration(flat(6), dayAhead, [0.8]).intervals[0]!.upper).toEqual([10, 10, 10, 10, 10, 10]);
+  });
+
   it('keeps the model’s shape: a band twice as wide at a step stays twice as wide', () => {
     const actual = Array.from({ length: 400 }, (_, i) => ((i * 7919) % 400) / 100 - 2);
     const calibration = calibrate([{ actual, forecast: flat(400) }])!;
