@@ -12,7 +12,8 @@
  * days alone under-cover: on real capacity data the week after them holds
  * incidents and level shifts they did not (accuracy benchmark, 80 % / 95 %
  * bands covered 75 % / 89 % with calibration only when the backtest found
- * them off).
+ * them off). The first hour is calibrated apart, on the forecasts served
+ * since (carried in the selection), once their actuals are in.
  *
  * Reuse: a fit given the selection of an earlier fit of the same series
  * (FitContext.selection, younger than `reselectAfterSeconds`, same step and
@@ -30,8 +31,17 @@
 import { aggregateOrigins, evaluate, scoreForecast, type OriginResult } from '../backtest/rolling-origin.js';
 import { levelForQuantile } from '../backtest/metrics.js';
 import { PrescientError, toPrescientError } from '../errors.js';
-import { applyCalibration, calibrate, empiricalCoverage, tailFactor, tailReference, type ConformalCalibration } from './conformal.js';
-import type { FitContext, FitInfo, Fitted, Forecast, Forecaster, Interval, ModelSelection } from './forecaster.js';
+import {
+  applyCalibration,
+  calibrate,
+  empiricalCoverage,
+  tailFactor,
+  tailReference,
+  type CalibrationSample,
+  type ConformalCalibration,
+  type TailReference,
+} from './conformal.js';
+import type { FitContext, FitInfo, Fitted, Forecast, Forecaster, Interval, ModelSelection, ServedStart } from './forecaster.js';
 import { zForLevel } from './intervals.js';
 import { seasonalNaive } from './seasonal-naive.js';
 
@@ -43,6 +53,8 @@ const REFERENCE_LEVEL = 0.8;
 const BACKTEST_LEVELS = [0.8, 0.95];
 /** MASE values within this relative distance of the best count as a tie, broken by pinball. */
 const TIE_TOLERANCE = 0.01;
+/** Fewest scored steps of served forecasts that calibrate the first hour (a 95 % bound needs ≥ 39). */
+const MIN_SERVED_RESIDUALS = 50;
 
 export interface AutoOptions {
   /** Backtest horizon in steps (default: one day in steps, or 24 steps when the step does not divide a day). */
@@ -93,6 +105,15 @@ export interface AutoOptions {
   readonly dailyVariants?: boolean;
   /** A selection carried in FitContext.selection is reused until it is this old (default one day). */
   readonly reselectAfterSeconds?: number;
+  /**
+   * Calibrate the first `steps` steps (default: one hour, at least 3) on
+   * the forecasts served over the last `servedWindowSeconds` (default one
+   * day) against the actuals that came, carried in the selection from fit
+   * to fit, once they hold enough scored steps; until then, and with
+   * false, the day-ahead backtest's buckets serve every step. The
+   * autoscaler acts on the first minutes of each refreshed forecast.
+   */
+  readonly nearHorizon?: false | { readonly steps?: number; readonly servedWindowSeconds?: number };
 }
 
 interface Candidate {
@@ -188,6 +209,28 @@ async function fitMembers(
     for (const f of fitted) f.dispose();
     throw err;
   }
+}
+
+/** The day-ahead calibration with the first hour's from the served forecasts, when there is one. */
+function withNear(calibration: ConformalCalibration | undefined, near: ConformalCalibration | undefined): ConformalCalibration | undefined {
+  return calibration && near ? { ...calibration, near } : calibration;
+}
+
+/** The first `steps` steps of a candidate's own forecast (before calibration), at the reference level. */
+function servedStart(fitted: readonly Fitted[], steps: number, startMs: number): ServedStart {
+  const forecasts = fitted.map((f) => f.predict(steps, [REFERENCE_LEVEL]));
+  return { startMs, forecast: forecasts.length === 1 ? (forecasts[0] as Forecast) : medianForecast(forecasts) };
+}
+
+/** The served starts whose actuals are (partly) in `values`, paired with them. */
+function observedSamples(served: readonly ServedStart[], values: readonly number[], ctx: FitContext): CalibrationSample[] {
+  const stepMs = ctx.stepSeconds * 1000;
+  return served.flatMap((s) => {
+    const first = Math.round((s.startMs - ctx.startMs) / stepMs);
+    if (first < 0) return [];
+    const actual = values.slice(first, Math.min(values.length, first + s.forecast.point.length));
+    return actual.length === 0 ? [] : [{ actual, forecast: s.forecast }];
+  });
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
@@ -500,6 +543,10 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
                   method: options.tailMethod ?? 'max',
                 });
           const calibration = decideCalibration(samples, options, notes, tail);
+          // Forecasts served by the same choice before this selection keep counting.
+          const carried = calibration && ctx.selection?.model === choice.name ? ctx.selection.served : undefined;
+          const online = servedNear(carried, values, fitCtx, endMs, notes);
+          const served = options.nearHorizon === false ? [] : [...online.kept, servedStart(fitted, nearStepsFor(fitCtx), endMs)];
           const chosenNotes = [
             ...notes,
             `chose ${choice.name} by backtest: MASE ${choice.mase.toFixed(3)} over ${choice.origins.length} origins of ${horizonSteps} steps`,
@@ -513,13 +560,14 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
             seasonalPeriods: periods,
             selectedAtMs: endMs,
             ...(calibration === undefined ? {} : { calibration }),
+            ...(served.length === 0 ? {} : { served }),
             scores,
             notes: chosenNotes,
           };
           return new FittedAuto(
             { name: choice.name, fitted },
             backup,
-            calibration,
+            withNear(calibration, online.near),
             { ...(fallbackFrom === undefined ? {} : { fallbackFrom }), scores, notes: chosenNotes, selection },
             options.calibration === 'widen-only',
           );
@@ -563,13 +611,72 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
       ...selection.notes,
       `${selection.model} refitted on the fresh history, as chosen by the backtest at ${new Date(selection.selectedAtMs).toISOString()}; chosen again after ${next}`,
     ];
+    const online = servedNear(selection.served, values, fitCtx, endMs, notes);
+    const served = options.nearHorizon === false ? [] : [...online.kept, servedStart(fitted, nearStepsFor(fitCtx), endMs)];
+    const { served: _earlier, ...kept } = selection;
+    const carried: ModelSelection = { ...kept, ...(served.length === 0 ? {} : { served }) };
     return new FittedAuto(
       { name: selection.model, fitted },
       backup,
-      selection.calibration,
-      { ...(selection.scores === undefined ? {} : { scores: selection.scores }), notes, selection },
+      withNear(selection.calibration, online.near),
+      { ...(selection.scores === undefined ? {} : { scores: selection.scores }), notes, selection: carried },
       options.calibration === 'widen-only',
     );
+  }
+
+  function servedWindowSeconds(): number {
+    return (options.nearHorizon === false ? undefined : options.nearHorizon?.servedWindowSeconds) ?? SECONDS_PER_DAY;
+  }
+
+  function nearStepsFor(ctx: FitContext): number {
+    return options.nearHorizon === false ? 0 : (options.nearHorizon?.steps ?? Math.max(3, Math.ceil(3600 / ctx.stepSeconds)));
+  }
+
+  /**
+   * Widening of the first-hour bands: the history's hour-scale differences
+   * against the last day's (a calm day before an incident under-covers).
+   */
+  function nearTail(values: readonly number[], ctx: FitContext): TailReference | undefined {
+    if (options.tailWidening === false) return undefined;
+    const window = Math.max(1, Math.round(servedWindowSeconds() / ctx.stepSeconds));
+    return tailReference(values, nearStepsFor(ctx), window, 3, { blockSteps: window, method: options.tailMethod ?? 'max' });
+  }
+
+  /**
+   * Online calibration of the first hour: the forecasts served over the
+   * last day (ModelSelection.served) scored against the actuals that came,
+   * once there are enough of them. The day-ahead backtest's origins all
+   * start at the same time of day, so its first bucket holds the errors of
+   * the same few hours of three days, whatever the time of day the service
+   * refits: an incident in those hours set the near-term band all day
+   * (replay benchmark: asg_misconfiguration's 95 % bound one step ahead was
+   * 3.5× the model's own), and a burst pattern that had stopped kept it
+   * wide for days (ec2_network_in_257a54). The served forecasts' errors are
+   * those of the model as served, at every time of day, with the last load
+   * known, and leave the window a day later. No refits. Returns the served
+   * starts still in the window, and the calibration when there are enough
+   * scored steps.
+   */
+  function servedNear(
+    served: readonly ServedStart[] | undefined,
+    values: readonly number[],
+    ctx: FitContext,
+    endMs: number,
+    notes: string[],
+  ): { kept: ServedStart[]; near?: ConformalCalibration } {
+    if (options.nearHorizon === false || !served) return { kept: [] };
+    const windowSeconds = servedWindowSeconds();
+    const kept = served.filter((s) => s.startMs >= endMs - windowSeconds * 1000 && s.startMs < endMs);
+    const samples = observedSamples(kept, values, ctx);
+    const count = samples.reduce((sum, s) => sum + s.actual.length, 0);
+    if (count < MIN_SERVED_RESIDUALS) return { kept };
+    const tail = nearTail(values, ctx);
+    const near = calibrate(samples, { referenceLevel: REFERENCE_LEVEL, ...(tail === undefined ? {} : { tail }) });
+    if (!near) return { kept };
+    notes.push(
+      `first ${near.horizonSteps} steps calibrated on ${count} scored steps of the ${samples.length} forecasts served over the last ${(windowSeconds / 3600).toFixed(0)} h (${near.mode})`,
+    );
+    return { kept, near };
   }
 
   function decideCalibration(

@@ -46,9 +46,21 @@ export interface ModelSelection {
   readonly selectedAtMs: number;
   /** Interval calibration learnt from the selection's backtest, when any. */
   readonly calibration?: ConformalCalibration;
+  /**
+   * The first steps of the forecasts served since (the chosen model's own,
+   * before calibration), newest last: once their actuals are in the history,
+   * a later fit calibrates its first hour on them.
+   */
+  readonly served?: readonly ServedStart[];
   readonly scores?: FitInfo['scores'];
   /** What the selection found (shown again with each reuse). */
   readonly notes: readonly string[];
+}
+
+/** The first steps of one served forecast, starting at `startMs` (ms since epoch). */
+export interface ServedStart {
+  readonly startMs: number;
+  readonly forecast: Forecast;
 }
 
 /** A prediction interval at one level (a fraction, e.g. 0.8 for the 10 %–90 % band). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { coverage } from '../../src/backtest/metrics.js';
 import { auto, createAutoForecaster } from '../../src/models/auto.js';
-import type { FitContext, Fitted, Forecaster } from '../../src/models/forecaster.js';
+import type { FitContext, Fitted, Forecaster, ModelSelection } from '../../src/models/forecaster.js';
 import { forecasters } from '../../src/models/registry.js';
 import { seasonalNaive } from '../../src/models/seasonal-naive.js';
 
@@ -191,7 +191,12 @@ describe('auto', () => {
     expect([...fits.values()].reduce((a, b) => a + b, 0)).toBe(1);
     expect(fits.get(first.info.model)).toBe(1);
     expect(again.info.model).toBe(first.info.model);
-    expect(again.info.selection).toEqual(selection);
+    // The same selection, now also carrying the start of the forecast served two hours later.
+    const { served: servedNow, ...reused } = again.info.selection!;
+    const { served: servedFirst, ...chosen } = selection!;
+    expect(reused).toEqual(chosen);
+    const twoHoursLater = Date.UTC(2024, 0, 1) + 6 * 86_400_000 + 2 * 3_600_000;
+    expect(servedNow?.map((s) => s.startMs)).toEqual([...(servedFirst ?? []).map((s) => s.startMs), twoHoursLater]);
     expect(again.info.scores).toEqual(first.info.scores);
     expect(again.info.notes.join(' ')).toMatch(/refitted on the fresh history, as chosen by the backtest at 2024-01-07T00:00:00.000Z/);
     expect(again.predict(DAY, [0.8, 0.95]).point).toHaveLength(DAY);
@@ -269,6 +274,57 @@ describe('auto', () => {
     expect(cov(w, 1)).toBeGreaterThan(cov(p, 1));
     widened.dispose();
     plain.dispose();
+  });
+
+  it('calibrates the first hour on the forecasts it served, once their actuals are in', async () => {
+    // The daily cycle is known exactly (a model that forecasts it, own 80 % band ±1); noise is 5 for eight days,
+    // then 1. Refreshed every 15 min and carrying its selection, auto's first-hour band follows the calm
+    // (scored on what it served), while its day-ahead band stays the backtest's.
+    const T0 = Date.UTC(2024, 0, 1);
+    const cycle = (i: number): number => 100 + 40 * Math.sin((2 * Math.PI * i) / DAY);
+    const cycleModel: Forecaster = {
+      name: 'cycle',
+      minLength: () => 1,
+      async fit(v, c) {
+        const next = Math.round((c.startMs - T0) / (FIVE_MIN * 1000)) + v.length;
+        return {
+          info: { model: 'cycle', notes: [] },
+          predict(horizon, levels) {
+            const point = Array.from({ length: horizon }, (_, h) => cycle(next + h));
+            return { point, intervals: levels.map((level) => ({ level, lower: point.map((p) => p - 1), upper: point.map((p) => p + 1) })) };
+          },
+          dispose() {},
+        };
+      },
+    };
+    const n = noise(31);
+    const values = Array.from({ length: 9 * DAY }, (_, i) => cycle(i) + (i < 8 * DAY ? 5 : 1) * n());
+    const forecaster = createAutoForecaster({ candidates: [cycleModel], ensemble: false, dailyVariants: false, tailWidening: false });
+    const fitAt = async (end: number, selection?: ModelSelection) =>
+      forecaster.fit(values.slice(0, end), { ...ctx([DAY]), startMs: T0, ...(selection ? { selection } : {}) });
+    const halfWidth = (f: Fitted, h: number): number => {
+      const forecast = f.predict(DAY, [0.8]);
+      return (forecast.intervals[0]!.upper[h] as number) - forecast.point[h]!;
+    };
+    let fitted = await fitAt(8 * DAY);
+    const first = { near: halfWidth(fitted, 0), far: halfWidth(fitted, DAY / 2) };
+    expect(fitted.info.selection?.served).toHaveLength(1);
+    // Six hours of refreshes, every 3 steps (15 min).
+    for (let end = 8 * DAY + 3; end <= 8 * DAY + 72; end += 3) {
+      const selection = fitted.info.selection!;
+      fitted.dispose();
+      fitted = await fitAt(end, selection);
+    }
+    expect(fitted.info.notes.join(' ')).toMatch(/first 12 steps calibrated on \d+ scored steps of the 24 forecasts served over the last 24 h/);
+    expect(fitted.info.selection?.served).toHaveLength(25);
+    // Noise 5 → 1: the first-hour band shrinks about five-fold; the day-ahead band is unchanged.
+    expect(halfWidth(fitted, 0)).toBeLessThan(first.near / 3);
+    expect(halfWidth(fitted, DAY / 2)).toBeCloseTo(first.far, 9);
+    // The 80 % band covers about 80 % of the calm hour that follows.
+    const next = fitted.predict(12, [0.8]);
+    const covered = values.slice(8 * DAY + 72, 8 * DAY + 84).filter((a, h) => a >= next.intervals[0]!.lower[h]! && a <= next.intervals[0]!.upper[h]!).length;
+    expect(covered).toBeGreaterThanOrEqual(7);
+    fitted.dispose();
   });
 
   it('with widen-only, keeps intervals that over-cover and widens ones that under-cover', async () => {
