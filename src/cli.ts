@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBacktest, type BacktestOptions, type ReplaySettings } from './backtest/run.js';
+import { runBacktest, targetReplayDefaults, type BacktestOptions, type ReplaySettings } from './backtest/run.js';
 import { createProgress, type ProgressStream } from './backtest/progress.js';
 import { renderReport } from './backtest/report.js';
 import { accuracyTable, replaySummary, replayTable } from './backtest/table.js';
@@ -236,19 +236,8 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
       const target: TargetConfig | undefined = config.targets.find((t) => t.name === targetName);
       if (!target) throw new PrescientError('PRESCIENT_ERR_TARGET_NOT_FOUND', `no target "${targetName}" in ${values.config}`);
       // The replay refits as the service would for this target, and scales as it is configured to.
-      scalingFromTarget = { refitEverySeconds: target.refreshIntervalSeconds };
-      if (target.scaling) {
-        scalingFromTarget = {
-          ...scalingFromTarget,
-          capacityPerReplica: target.scaling.capacityPerReplica,
-          // The policy sizes on the configured capacity itself, as the service does.
-          policyUtilisation: 1,
-          minReplicas: target.scaling.minReplicas,
-          maxReplicas: target.scaling.maxReplicas,
-          leadTimeSeconds: target.scaling.leadTimeSeconds,
-          quantile: target.scaling.quantile,
-        };
-      }
+      const defaults = targetReplayDefaults(target);
+      scalingFromTarget = { ...defaults.replay, ...(defaults.quantile === undefined ? {} : { quantile: defaults.quantile }) };
       const { loadHistory } = await import('./sources/history.js');
       const { createPrometheusClient } = await import('./sources/prometheus.js');
       const client = config.prometheus ? createPrometheusClient(config.prometheus) : undefined;

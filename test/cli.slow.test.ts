@@ -46,7 +46,7 @@ describe('prescient backtest (end to end)', () => {
     const config = join(dir, 'prescient.yaml');
     writeFileSync(
       config,
-      `targets:\n  - name: web\n    source: { type: file, path: ${csv} }\n    refreshInterval: 6h\n    scaling: { capacityPerReplica: 40, leadTime: 10m, maxReplicas: 50 }\n`,
+      `targets:\n  - name: web\n    source: { type: file, path: ${csv} }\n    refreshInterval: 6h\n    scaling: { capacityPerReplica: 40, leadTime: 10m, maxReplicas: 50, scaleIn: { maxPercent: 20, stabilizationWindow: 10m } }\n`,
     );
     const json = join(dir, 'target.json');
     const out = await cli(['backtest', '--config', config, '--target', 'web', '--origins', '1', '--models', 'snaive', '--replay-model', 'snaive', '--periods', '1d', '--json', json]);
@@ -59,6 +59,7 @@ describe('prescient backtest (end to end)', () => {
       reactiveTrigger: true,
       leadTimeSeconds: 600,
       maxReplicas: 50,
+      scaleIn: { maxPercent: 20, stabilizationWindowSeconds: 600, intervalSeconds: 60 },
     });
     // The forecast alone, on request.
     const alone = join(dir, 'alone.json');

@@ -12,10 +12,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { durationSeconds } from '../config/duration.js';
-import type { Config } from '../config/schema.js';
+import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
 import { forecasters } from '../models/registry.js';
 import { backtestResultSchema, type BacktestResult } from '../backtest/result.js';
+import { targetReplayDefaults } from '../backtest/run.js';
 import type { BacktestJob, BacktestRunner } from '../backtest/runner.js';
 import { createWorkerRunner } from '../backtest/runner.js';
 import { regularize } from '../series/regularize.js';
@@ -152,10 +153,10 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       if (runner.running >= runner.maxConcurrent) {
         throw new PrescientError('PRESCIENT_ERR_POOL_FULL', `${runner.maxConcurrent} backtest(s) already running; try again when one finishes`);
       }
-      const { samples, stepSeconds, source } = await historyFor(body, config, options.prometheus, now());
+      const { samples, stepSeconds, source, target } = await historyFor(body, config, options.prometheus, now());
       const { series, filledGaps } = regularize(samples, { stepSeconds, maxPoints: config.limits.maxPoints });
       // Fits inside get the service's own fit limit, so `auto` weighs the candidates it would serve.
-      const job: BacktestJob = { ...toJob(body, series, filledGaps, source), fitTimeoutMs: config.pool.fitTimeoutMs };
+      const job: BacktestJob = { ...toJob(body, series, filledGaps, source, target), fitTimeoutMs: config.pool.fitTimeoutMs };
 
       const id = randomUUID();
       const record: JobRecord = { id, status: 'running', createdAtMs: now() };
@@ -200,7 +201,7 @@ async function historyFor(
   config: BacktestRoutesOptions['config'],
   prometheus: RangeQuerier | undefined,
   nowMs: number,
-): Promise<{ samples: Samples; stepSeconds: number; source: string }> {
+): Promise<{ samples: Samples; stepSeconds: number; source: string; target?: TargetConfig }> {
   if (body.series) {
     const { values, step } = body.series;
     const startMs =
@@ -218,29 +219,35 @@ async function historyFor(
   const target = config.targets.find((t) => t.name === body.target);
   if (!target) throw new PrescientError('PRESCIENT_ERR_TARGET_NOT_FOUND', `no target "${body.target}" is configured`);
   const history = await loadHistory({ ...target, historySeconds: body.window ?? 28 * 86_400 }, nowMs, prometheus);
-  return { samples: history.samples, stepSeconds: history.stepSeconds, source: `target ${target.name}` };
+  return { samples: history.samples, stepSeconds: history.stepSeconds, source: `target ${target.name}`, target };
 }
 
-function toJob(body: BacktestBody, series: BacktestJob['series'], filledGaps: number, source: string): BacktestJob {
+/** The job a request asks for; a configured target's own refresh and scaling fill what the request leaves out. */
+function toJob(body: BacktestBody, series: BacktestJob['series'], filledGaps: number, source: string, target?: TargetConfig): BacktestJob {
   const r = body.replay;
+  const defaults = target ? targetReplayDefaults(target) : undefined;
+  const quantile = body.quantile ?? defaults?.quantile;
   const replay: BacktestJob['replay'] =
     r === false
       ? false
-      : Object.fromEntries(
-          Object.entries({
-            model: r.model,
-            refitEverySeconds: r.refitEvery,
-            capacityPerReplica: r.capacityPerReplica,
-            hpaUtilisation: r.hpaUtilisation,
-            policyUtilisation: r.policyUtilisation,
-            reactiveTrigger: r.reactiveTrigger,
-            startupDelaySeconds: r.startupDelay,
-            metricLagSeconds: r.metricLag,
-            leadTimeSeconds: r.leadTime,
-            minReplicas: r.minReplicas,
-            maxReplicas: r.maxReplicas,
-          }).filter(([, v]) => v !== undefined),
-        );
+      : {
+          ...defaults?.replay,
+          ...Object.fromEntries(
+            Object.entries({
+              model: r.model,
+              refitEverySeconds: r.refitEvery,
+              capacityPerReplica: r.capacityPerReplica,
+              hpaUtilisation: r.hpaUtilisation,
+              policyUtilisation: r.policyUtilisation,
+              reactiveTrigger: r.reactiveTrigger,
+              startupDelaySeconds: r.startupDelay,
+              metricLagSeconds: r.metricLag,
+              leadTimeSeconds: r.leadTime,
+              minReplicas: r.minReplicas,
+              maxReplicas: r.maxReplicas,
+            }).filter(([, v]) => v !== undefined),
+          ),
+        };
   return {
     series,
     source,
@@ -252,7 +259,7 @@ function toJob(body: BacktestBody, series: BacktestJob['series'], filledGaps: nu
     replay,
     ...(body.spacing === undefined ? {} : { spacingSeconds: body.spacing }),
     ...(body.models === undefined ? {} : { models: body.models }),
-    ...(body.quantile === undefined ? {} : { quantile: body.quantile }),
+    ...(quantile === undefined ? {} : { quantile }),
     ...(body.seasonalPeriods === undefined ? {} : { seasonalPeriodsSeconds: body.seasonalPeriods }),
   };
 }

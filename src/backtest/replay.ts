@@ -114,6 +114,8 @@ export interface ReplayParams {
   readonly quantile: number;
   readonly minReplicas: number;
   readonly maxReplicas: number;
+  /** The forecast policies' scale-in rules. */
+  readonly scaleIn: ScalingPolicy['scaleIn'];
   readonly refitEverySeconds: number;
   readonly syncPeriodSeconds: number;
   readonly historyCapSteps: number | null;
@@ -381,6 +383,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       quantile,
       minReplicas,
       maxReplicas,
+      scaleIn: scaling.scaleIn,
       refitEverySeconds: options.refitEverySteps * stepSeconds,
       syncPeriodSeconds: defaultHpaParams.syncPeriodSeconds,
       historyCapSteps: options.historyCapSteps ?? null,

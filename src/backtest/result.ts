@@ -83,6 +83,12 @@ export const replayResultSchema = z.object({
     quantile: z.number(),
     minReplicas: z.number().int(),
     maxReplicas: z.number().int(),
+    scaleIn: z.object({
+      intervalSeconds: z.number(),
+      stabilizationWindowSeconds: z.number(),
+      maxReplicas: z.number().int().optional(),
+      maxPercent: z.number().optional(),
+    }),
     refitEverySeconds: z.number(),
     syncPeriodSeconds: z.number(),
     historyCapSteps: z.number().int().nullable(),

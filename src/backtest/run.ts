@@ -5,7 +5,7 @@
  * returned as one plain, JSON-safe {@link BacktestResult}
  * (schema: src/backtest/result.ts).
  */
-import { poolSchema } from '../config/schema.js';
+import { poolSchema, type TargetConfig } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import { forecasters } from '../models/registry.js';
 import type { Series } from '../series/series.js';
@@ -36,11 +36,37 @@ export type ReplaySettings = Pick<
   | 'minReplicas'
   | 'maxReplicas'
   | 'leadTimeSeconds'
+  | 'scaleIn'
 > & {
   /** Model that feeds the predictive policy (default: `auto` when evaluated, else the first model). */
   readonly model?: string;
   readonly refitEverySeconds?: number;
 };
+
+/**
+ * A configured target's backtest replays what the service does for it: it
+ * refits at the target's refresh interval and, with a `scaling` section,
+ * sizes on the configured capacity itself (policy utilisation 1), within
+ * its min/max, over its lead time, with its scale-in rules, at its
+ * quantile. Settings given with the backtest win over these.
+ */
+export function targetReplayDefaults(target: TargetConfig): { readonly replay: ReplaySettings; readonly quantile?: number } {
+  const refit = { refitEverySeconds: target.refreshIntervalSeconds };
+  const scaling = target.scaling;
+  if (!scaling) return { replay: refit };
+  return {
+    replay: {
+      ...refit,
+      capacityPerReplica: scaling.capacityPerReplica,
+      policyUtilisation: 1,
+      minReplicas: scaling.minReplicas,
+      maxReplicas: scaling.maxReplicas,
+      leadTimeSeconds: scaling.leadTimeSeconds,
+      scaleIn: scaling.scaleIn,
+    },
+    quantile: scaling.quantile,
+  };
+}
 
 export interface BacktestOptions {
   readonly series: Series;

@@ -26,7 +26,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeEach(async () => {
   const config = configSchema.parse({
     server: { authToken: TOKEN },
-    targets: [{ name: 'web', source: { type: 'file', path: join(dir, 'web.csv') } }],
+    targets: [
+      { name: 'web', source: { type: 'file', path: join(dir, 'web.csv') } },
+      {
+        name: 'shop',
+        source: { type: 'file', path: join(dir, 'web.csv') },
+        refreshInterval: '6h',
+        scaling: { capacityPerReplica: 40, leadTime: '10m', quantile: 0.95, scaleIn: { maxReplicas: 2, stabilizationWindow: '10m' } },
+      },
+    ],
   });
   app = await buildApp({ config, logger: false, startEngine: false });
   await app.ready();
@@ -82,6 +90,24 @@ describe('POST /api/v1/backtests', () => {
     const result = backtestResultSchema.parse(job.result);
     expect(result.source).toBe('target web');
     expect(result.replay).toBeNull();
+  });
+
+  it('replays a configured target at its own refresh and scaling, the request winning where it says more', { timeout: 90_000 }, async () => {
+    const payload = { target: 'shop', origins: 1, models: ['snaive'], seasonalPeriods: ['1d'], replay: { model: 'snaive', startupDelay: '1m' } };
+    const res = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload });
+    expect(res.statusCode).toBe(202);
+    const job = await waitFor((res.json() as { id: string }).id);
+    expect(job.status).toBe('succeeded');
+    const params = backtestResultSchema.parse(job.result).replay?.params;
+    expect(params).toMatchObject({
+      refitEverySeconds: 6 * 3600,
+      capacityPerReplica: 40,
+      policyCapacityPerReplica: 40,
+      leadTimeSeconds: 600,
+      quantile: 0.95,
+      scaleIn: { maxReplicas: 2, stabilizationWindowSeconds: 600, intervalSeconds: 60 },
+      startupDelaySeconds: 60,
+    });
   });
 
   it('refuses a second backtest while the first runs with 503 PRESCIENT_ERR_POOL_FULL', { timeout: 90_000 }, async () => {
