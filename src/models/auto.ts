@@ -452,7 +452,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
         named.push(...named.filter((f) => !expensive.has(f.name)).map((f) => withSeason(f, day, '@1d')));
         notes.push(`no daily season given: candidates also tried with one (${day} steps), as <model>@1d`);
       }
-      const reused = await reuse(ctx.selection, named, values, fitCtx, endMs, horizonSteps, withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL, quantileLevel]));
+      const reused = await reuse(ctx.selection, named, values, fitCtx, endMs, horizonSteps, withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL, quantileLevel]), notes);
       if (reused) return reused;
 
       const candidates: Forecaster[] = [];
@@ -582,7 +582,8 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
   /**
    * Refits an earlier selection on the fresh history, when it is recent and
    * was made for the same step and seasons; undefined when it cannot be
-   * reused (then the caller selects again).
+   * reused (then the caller selects again; why, when the refit failed, goes
+   * in `reselectNotes`).
    */
   async function reuse(
     selection: ModelSelection | undefined,
@@ -592,6 +593,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     endMs: number,
     horizonSteps: number,
     levels: readonly number[],
+    reselectNotes: string[],
   ): Promise<Fitted | undefined> {
     if (!selection) return undefined;
     const ageMs = endMs - selection.selectedAtMs;
@@ -602,7 +604,8 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     let fitted: Fitted[];
     try {
       fitted = await fitMembers(selection.model, members as Forecaster[], values, fitCtx, horizonSteps, levels);
-    } catch {
+    } catch (err) {
+      reselectNotes.push(`${selection.model}, chosen at ${new Date(selection.selectedAtMs).toISOString()}, failed on the fresh history (${toPrescientError(err).code}): choosing again`);
       return undefined;
     }
     const backup = selection.model === 'snaive' ? undefined : await seasonalNaive.fit(values, fitCtx).catch(() => undefined);

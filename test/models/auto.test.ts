@@ -365,6 +365,20 @@ describe('auto', () => {
     widened.predict(DAY, [0.8]).intervals[0]!.upper.forEach((u, h) => expect(u).toBeGreaterThanOrEqual(narrowOwn.intervals[0]!.upper[h]!));
   });
 
+  it('says so and chooses again when the model it chose no longer fits the fresh history', async () => {
+    const values = load(6, 2);
+    // Chosen on five days (the only candidate), it fails on the next refresh's longer history.
+    const fragile = failsAbove(5 * DAY, seasonalNaive);
+    const forecaster = createAutoForecaster({ candidates: [fragile], ensemble: false, dailyVariants: false });
+    const first = await forecaster.fit(values.slice(0, 5 * DAY), ctx([DAY]));
+    expect(first.info.model).toBe('fragile-snaive');
+    const again = await forecaster.fit(values.slice(0, 5 * DAY + 3), { ...ctx([DAY]), selection: first.info.selection! });
+    expect(again.info.notes.join(' ')).toMatch(/fragile-snaive, chosen at .*, failed on the fresh history \(PRESCIENT_ERR_\w+\): choosing again/);
+    expect(again.info.notes.join(' ')).not.toMatch(/refitted on the fresh history/);
+    first.dispose();
+    again.dispose();
+  });
+
   it('falls back to the next best when the chosen model fails on the full history, and records it', async () => {
     const values = load(5, 2);
     // Fits every backtest origin (≤ 4 days of history) but not the 5-day history.
