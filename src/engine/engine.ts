@@ -164,6 +164,10 @@ export class Engine {
     const ladder = [...new Set([...target.models, LAST_RESORT_MODEL])];
     const failures: string[] = [];
     const carried = this.selections.get(target.name);
+    // A file replayed as if it ended now never grows: what follows a served forecast there is the same file
+    // re-timed, not load that came, so the forecasts it served must not calibrate the next ones.
+    const replayed = target.source.type === 'file' && target.source.shiftToNow;
+    const selection = carried && replayed ? { ...carried.selection, served: [] } : carried?.selection;
     for (const model of ladder) {
       const startedMs = this.now();
       try {
@@ -179,7 +183,7 @@ export class Engine {
               seed: 42,
               horizonSteps: horizon,
               ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
-              ...(carried?.model === model ? { selection: carried.selection } : {}),
+              ...(carried?.model === model && selection ? { selection } : {}),
             },
             horizon,
             levels,

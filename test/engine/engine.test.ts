@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -66,6 +66,45 @@ describe('Engine', () => {
     expect(second?.model).toBe(first?.model);
     expect(second?.notes.join(' ')).toMatch(/refitted on the fresh history, as chosen by the backtest at/);
     expect(second?.generatedAtMs).toBeGreaterThanOrEqual(first?.generatedAtMs ?? Infinity);
+  });
+
+  it("calibrates auto's first hour on the forecasts it served, refresh after refresh, as the load comes in", { timeout: 60_000 }, async () => {
+    // Ten days of a real series in a file that grows by 15 minutes (3 rows) before each refresh.
+    const dir = tempDir();
+    const csv = join(dir, 'growing.csv');
+    const [header, ...rows] = readFileSync(join(DATA_DIR, 'nab/rds_cpu_utilization_cc0c53.csv'), 'utf8').trim().split('\n');
+    let shown = 10 * 288;
+    writeFileSync(csv, [header, ...rows.slice(0, shown)].join('\n'));
+    const t = await start({ targets: [{ ...fileTarget('rds', 'x', { models: ['auto'] }), source: { type: 'file', path: csv } }] });
+    const { engine, states } = t.app.prescient;
+    await engine.refresh('rds');
+    expect(states.get('rds')?.forecast?.notes.join(' ')).not.toMatch(/forecasts served/);
+    for (let k = 0; k < 10; k++) {
+      appendFileSync(csv, `\n${rows.slice(shown, shown + 3).join('\n')}`);
+      shown += 3;
+      await engine.refresh('rds');
+    }
+    // Eleven forecasts served 15 minutes apart; the ten before the last have (some of) their actuals in.
+    const notes = states.get('rds')?.forecast?.notes.join(' ');
+    expect(notes).toMatch(/refitted on the fresh history/);
+    expect(notes).toMatch(/first 12 steps calibrated on \d+ scored steps of the 10 forecasts served over the last 24 h/);
+  });
+
+  it('never calibrates on forecasts served from a file replayed as if it ended now (it does not grow)', { timeout: 60_000 }, async () => {
+    // Refreshes 15 minutes apart on the engine's clock (ahead of the real one, so fit deadlines hold).
+    let clock = Date.now();
+    const t = await start(
+      { targets: [{ ...fileTarget('demo', 'x', { models: ['auto'] }), source: { type: 'file', path: join(DATA_DIR, 'nab/rds_cpu_utilization_cc0c53.csv'), shiftToNow: true } }] },
+      { now: () => clock },
+    );
+    const { engine, states } = t.app.prescient;
+    for (let k = 0; k < 11; k++) {
+      await engine.refresh('demo');
+      clock += 15 * 60_000;
+    }
+    const notes = states.get('demo')?.forecast?.notes.join(' ');
+    expect(notes).toMatch(/refitted on the fresh history/);
+    expect(notes).not.toMatch(/forecasts served/);
   });
 
   it('marks a forecast older than staleAfter as stale', async () => {
