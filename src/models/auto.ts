@@ -333,6 +333,11 @@ class FittedWide implements Fitted {
   }
 }
 
+/** Whether a candidate is the one a selection chose: ensembles (medians) by their members, whatever their rank order. */
+function isChoice(selection: ModelSelection, candidate: Candidate): boolean {
+  return [...selection.members].sort().join('+') === candidate.members.map((m) => m.name).sort().join('+');
+}
+
 function rankCandidates(candidates: readonly Candidate[]): Candidate[] {
   const byMase = [...candidates].sort((a, b) => a.mase - b.mase);
   const best = byMase[0];
@@ -544,7 +549,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
                 });
           const calibration = decideCalibration(samples, options, notes, tail);
           // Forecasts served by the same choice before this selection keep counting.
-          const carried = calibration && ctx.selection?.model === choice.name ? ctx.selection.served : undefined;
+          const carried = calibration && ctx.selection && isChoice(ctx.selection, choice) ? ctx.selection.served : undefined;
           const online = servedNear(carried, values, fitCtx, endMs, notes);
           const served = options.nearHorizon === false ? [] : [...online.kept, servedStart(fitted, nearStepsFor(fitCtx), endMs)];
           const chosenNotes = [

@@ -324,7 +324,15 @@ describe('auto', () => {
     const next = fitted.predict(12, [0.8]);
     const covered = values.slice(8 * DAY + 72, 8 * DAY + 84).filter((a, h) => a >= next.intervals[0]!.lower[h]! && a <= next.intervals[0]!.upper[h]!).length;
     expect(covered).toBeGreaterThanOrEqual(7);
+    // Choosing again a day later, the same model (known by its members, whatever the name) keeps its served forecasts.
+    const earlier = fitted.info.selection!;
+    const stale = { ...earlier, model: 'renamed', selectedAtMs: earlier.selectedAtMs - 2 * 86_400_000 };
+    const chosenAgain = await fitAt(8 * DAY + 72, stale);
+    expect(chosenAgain.info.notes.join(' ')).toMatch(/chose cycle by backtest/);
+    expect(chosenAgain.info.notes.join(' ')).toMatch(/first 12 steps calibrated on \d+ scored steps of the 24 forecasts served/);
+    expect(halfWidth(chosenAgain, 0)).toBeCloseTo(halfWidth(fitted, 0), 9);
     fitted.dispose();
+    chosenAgain.dispose();
   });
 
   it('with widen-only, keeps intervals that over-cover and widens ones that under-cover', async () => {
