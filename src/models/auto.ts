@@ -621,8 +621,8 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     ];
     const online = servedNear(selection.served, values, fitCtx, endMs, notes);
     const served = options.nearHorizon === false ? [] : [...online.kept, servedStart(fitted, nearStepsFor(fitCtx), endMs)];
-    const { served: _earlier, ...kept } = selection;
-    const carried: ModelSelection = { ...kept, ...(served.length === 0 ? {} : { served }) };
+    const { served: _replaced, ...chosen } = selection;
+    const carried: ModelSelection = { ...chosen, ...(served.length === 0 ? {} : { served }) };
     return new FittedAuto(
       { name: selection.model, fitted },
       backup,
