@@ -12,6 +12,10 @@
  *    forecast does by itself. Per-run verdicts, and pooled ratios (sums over
  *    runs: the replica units are comparable, each series' capacity puts the
  *    p95 of its history at 20 replicas).
+ *    Beside them, the `headroom` reference: the reactive HPA with its target
+ *    lowered until it costs the predictive policy's replica-hours. Per run,
+ *    whether the forecast was under-provisioned for fewer minutes than the
+ *    same budget spent on spare capacity.
  * (The speed goal of one backtest is benchmarks/backtest-speed.ts.)
  *
  *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--quantile 0.9]
@@ -54,6 +58,10 @@ interface SeriesOutcome {
   goalUnder: boolean;
   goalReplicaHours: boolean;
   beatsSnaive: boolean;
+  /** The `headroom` reference's HPA target, as a share of capacity. */
+  headroomUtilisation: number;
+  /** Predictive under-provisioned minutes against headroom's at (at most) the same replica-hours. */
+  versusHeadroom: 'fewer' | 'same' | 'more';
   seconds: number;
 }
 
@@ -134,6 +142,7 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
       const predictive = by.predictive as PolicyResult;
       const snaive = by.snaive as PolicyResult;
       const under = predictive.stats.underProvisionedMinutes;
+      const headroomUnder = (by.headroom as PolicyResult).stats.underProvisionedMinutes;
       outcomes.push({
         series: name,
         startupDelaySeconds,
@@ -143,6 +152,8 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
         goalUnder: under <= 0.15 * reactive.stats.underProvisionedMinutes,
         goalReplicaHours: predictive.stats.replicaHours <= 1.1 * reactive.stats.replicaHours,
         beatsSnaive: under <= snaive.stats.underProvisionedMinutes && predictive.stats.replicaHours <= snaive.stats.replicaHours,
+        headroomUtilisation: r.params.headroomUtilisation,
+        versusHeadroom: under < headroomUnder ? 'fewer' : under === headroomUnder ? 'same' : 'more',
         seconds: (outcomes.length === 0 ? fitSeconds : 0) + (performance.now() - t0) / 1000,
       });
     }
@@ -154,6 +165,8 @@ interface Pooled {
   runs: number;
   goalMet: number;
   beatsSnaive: number;
+  /** Runs where the predictive policy was under-provisioned for fewer / as many / more minutes than headroom. */
+  versusHeadroom: Record<SeriesOutcome['versusHeadroom'], number>;
   /** Sums over runs, as ratios to the reactive HPA's sums. */
   underRatio: Record<string, number | null>;
   replicaHoursRatio: Record<string, number | null>;
@@ -165,11 +178,13 @@ function pool(outcomes: readonly SeriesOutcome[]): Pooled {
     const base = sum('reactive', key);
     return base > 0 ? sum(policy, key) / base : null;
   };
-  const policies = ['predictive', 'snaive', 'oracle'];
+  const policies = ['predictive', 'snaive', 'oracle', 'headroom'];
+  const versus = (v: SeriesOutcome['versusHeadroom']) => outcomes.filter((o) => o.versusHeadroom === v).length;
   return {
     runs: outcomes.length,
     goalMet: outcomes.filter((o) => o.goalUnder && o.goalReplicaHours).length,
     beatsSnaive: outcomes.filter((o) => o.beatsSnaive).length,
+    versusHeadroom: { fewer: versus('fewer'), same: versus('same'), more: versus('more') },
     underRatio: Object.fromEntries(policies.map((p) => [p, ratioOf(p, 'underProvisionedMinutes')])),
     replicaHoursRatio: Object.fromEntries(policies.map((p) => [p, ratioOf(p, 'replicaHours')])),
   };
@@ -205,7 +220,7 @@ async function main(): Promise<void> {
       const p = o.policies;
       process.stdout.write(
         `${o.series.padEnd(36)} ${o.reactiveTrigger ? 'beside' : 'alone '} start-up ${String(o.startupDelaySeconds).padStart(3)} s  under-prov min: reactive ${p.reactive?.underProvisionedMinutes.toFixed(1)}, ` +
-          `predictive ${p.predictive?.underProvisionedMinutes.toFixed(1)} (${ratio(p.predictive?.underRatio ?? null)}×), snaive ${p.snaive?.underProvisionedMinutes.toFixed(1)}, oracle ${p.oracle?.underProvisionedMinutes.toFixed(1)}; ` +
+          `predictive ${p.predictive?.underProvisionedMinutes.toFixed(1)} (${ratio(p.predictive?.underRatio ?? null)}×), snaive ${p.snaive?.underProvisionedMinutes.toFixed(1)}, oracle ${p.oracle?.underProvisionedMinutes.toFixed(1)}, headroom at ${(o.headroomUtilisation * 100).toFixed(0)} % ${p.headroom?.underProvisionedMinutes.toFixed(1)}; ` +
           `replica-h ratio: predictive ${ratio(p.predictive?.replicaHoursRatio ?? null)}, snaive ${ratio(p.snaive?.replicaHoursRatio ?? null)}, oracle ${ratio(p.oracle?.replicaHoursRatio ?? null)}; ` +
           `goal ${o.goalUnder && o.goalReplicaHours ? 'met' : 'missed'}, beats snaive ${o.beatsSnaive ? 'yes' : 'no'} (${o.seconds.toFixed(1)} s)\n`,
       );
@@ -220,7 +235,8 @@ async function main(): Promise<void> {
     const r = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${x.toFixed(3)}×`);
     process.stdout.write(
       `\n${label}: goal (≤ 0.15× under-provisioned minutes at ≤ 1.10× replica-hours) met in ${q.goalMet}/${q.runs} runs; beats seasonal naive on both in ${q.beatsSnaive}/${q.runs}; ` +
-        `pooled under-provisioned minutes predictive ${r(q.underRatio.predictive)}, snaive ${r(q.underRatio.snaive)}, oracle ${r(q.underRatio.oracle)}; ` +
+        `fewer under-provisioned minutes than headroom in ${q.versusHeadroom.fewer}/${q.runs} (as many in ${q.versusHeadroom.same}); ` +
+        `pooled under-provisioned minutes predictive ${r(q.underRatio.predictive)}, snaive ${r(q.underRatio.snaive)}, oracle ${r(q.underRatio.oracle)}, headroom ${r(q.underRatio.headroom)}; ` +
         `pooled replica-hours predictive ${r(q.replicaHoursRatio.predictive)}, snaive ${r(q.replicaHoursRatio.snaive)}, oracle ${r(q.replicaHoursRatio.oracle)}\n`,
     );
   }

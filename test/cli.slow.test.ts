@@ -79,7 +79,7 @@ describe('prescient backtest (end to end)', () => {
     expect(out.stdout).toMatch(/^snaive\s+\d+\.\d{3}\s+\d+\.\d{2}/m);
     expect(out.stdout).toMatch(/^mstl\s+\d+\.\d{3}\s+\d+\.\d{2}/m);
     // Replay table: every policy.
-    for (const policy of ['reactive', 'predictive \\(snaive\\)', 'snaive \\(snaive\\)', 'oracle']) expect(out.stdout).toMatch(new RegExp(`^${policy}\\s+\\d`, 'm'));
+    for (const policy of ['reactive', 'predictive \\(snaive\\)', 'snaive \\(snaive\\)', 'oracle', 'headroom \\(HPA at \\d+ %\\)']) expect(out.stdout).toMatch(new RegExp(`^${policy}\\s+\\d`, 'm'));
     // Not a terminal: plain progress lines on stderr.
     expect(out.stderr).toMatch(/^accuracy 4\/4 mstl$/m);
 
@@ -88,13 +88,14 @@ describe('prescient backtest (end to end)', () => {
     expect(result.originsMs).toHaveLength(2);
     expect(result.settings.seasonalPeriodsSeconds).toEqual([86_400]);
     expect(result.models[0]?.origins[0]?.forecast?.point).toHaveLength(288);
-    expect(result.replay?.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle']);
+    expect(result.replay?.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle', 'headroom']);
     expect(result.replay?.timeline.load).toHaveLength(2 * 288);
 
     const html = readFileSync(report, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html.match(/<svg /g)).toHaveLength(3); // one forecast plot per model + the replica plot
     expect(html).toContain('ready replicas');
+    expect(html).toMatch(/<td>headroom \(HPA at \d+ %\)<\/td>/);
     expect(html).not.toMatch(/<script|src="http|href="http/); // self-contained
   });
 

@@ -1,6 +1,6 @@
 /**
  * The autoscaling replay (DESIGN.md §5): the real load of a series is played
- * through the HPA model (src/backtest/hpa-model.ts) four times, each with a
+ * through the HPA model (src/backtest/hpa-model.ts) five times, each with a
  * different signal:
  *
  * - `reactive`: the plain HPA on the observed (lagged) load, target per pod
@@ -13,7 +13,11 @@
  * - `snaive`: the same policy fed by the seasonal naive model at the daily
  *   period (yesterday's load as the forecast), refitted on the same cadence;
  * - `oracle`: the same policy fed by the actual future load (zero-width
- *   intervals): perfect foresight over the lead window, the physical limit.
+ *   intervals): perfect foresight over the lead window, the physical limit;
+ * - `headroom`: the plain HPA again, its target per pod lowered until it runs
+ *   no more replica-hours than `predictive` did: the same budget spent as
+ *   spare capacity instead of on a forecast. It answers "could I not just
+ *   lower my HPA target?" at equal cost.
  *
  * The forecast policies reach the HPA as KEDA wires them (docs/keda.md): an
  * external metric with target 1 (the recommended replica count), beside the
@@ -36,7 +40,7 @@ import { defaultHpaParams, simulateHpa, type HpaMetric, type HpaParams, type Hpa
 import { ratiosTo, scoreTimeline, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
 import { evaluate } from './rolling-origin.js';
 
-export const POLICY_NAMES = ['reactive', 'predictive', 'snaive', 'oracle'] as const;
+export const POLICY_NAMES = ['reactive', 'predictive', 'snaive', 'oracle', 'headroom'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface ReplayOptions {
@@ -104,6 +108,8 @@ export interface ReplayOptions {
 export interface ReplayParams {
   readonly capacityPerReplica: number;
   readonly hpaTargetPerReplica: number;
+  /** The `headroom` policy's HPA target per pod, as a share of the capacity per replica. */
+  readonly headroomUtilisation: number;
   /** Capacity per replica handed to the forecast policies (capacity × policyUtilisation). */
   readonly policyCapacityPerReplica: number;
   /** Whether the forecast policies ran beside the reactive trigger. */
@@ -125,7 +131,7 @@ export interface ReplayParams {
 
 export interface PolicyResult {
   readonly policy: PolicyName;
-  /** The model that fed the policy (absent for reactive and oracle). */
+  /** The model that fed the policy (absent for reactive, oracle and headroom). */
   readonly model?: string;
   readonly stats: ProvisioningStats;
   readonly ratiosToReactive: RatiosToReactive;
@@ -308,16 +314,23 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const endMs = timeAt(series, endIndex);
   const syncMs = defaultHpaParams.syncPeriodSeconds * 1000;
   const ticks = Math.floor((endMs - startMs) / syncMs);
-  const initialReplicas = Math.min(maxReplicas, Math.max(minReplicas, Math.ceil(loadAt(startMs) / hpaTargetPerReplica - 1e-9)));
-  const hpa: HpaParams = { ...defaultHpaParams, startupDelaySeconds, minReplicas, maxReplicas, initialReplicas };
+  const initialReplicasFor = (targetPerReplica: number): number =>
+    Math.min(maxReplicas, Math.max(minReplicas, Math.ceil(loadAt(startMs) / targetPerReplica - 1e-9)));
+  const hpa: HpaParams = { ...defaultHpaParams, startupDelaySeconds, minReplicas, maxReplicas, initialReplicas: initialReplicasFor(hpaTargetPerReplica) };
   const observedAt = (tMs: number): number => loadAt(tMs - metricLagSeconds * 1000);
   const reactiveMetric = (tMs: number): HpaMetric => ({ total: observedAt(tMs), targetAverageValue: hpaTargetPerReplica });
+  const score = (timeline: HpaTimeline): ProvisioningStats => scoreTimeline(timeline, loadAt, capacityPerReplica, defaultHpaParams.syncPeriodSeconds);
+  const reactiveAt = (utilisation: number): HpaTimeline => {
+    const target = utilisation * capacityPerReplica;
+    const params: HpaParams = { ...hpa, initialReplicas: initialReplicasFor(target) };
+    return simulateHpa(params, startMs, ticks, (tMs) => [{ total: observedAt(tMs), targetAverageValue: target }]);
+  };
   // The documented ScaledObject turns the HPA's scale-down stabilisation off: the policy holds its own.
   const forecastHpa: HpaParams = { ...hpa, scaleDownStabilizationSeconds: 0 };
 
   const timelines = {} as Record<PolicyName, HpaTimeline>;
   const fallbackTicks = {} as Record<PolicyName, number>;
-  timelines.reactive = simulateHpa(hpa, startMs, ticks, (tMs) => [reactiveMetric(tMs)]);
+  timelines.reactive = reactiveAt(hpaUtilisation);
   fallbackTicks.reactive = 0;
 
   const forecastPolicy = (name: PolicyName, forecastAt: (tMs: number) => ForecastLike | undefined): void => {
@@ -358,7 +371,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   forecastPolicy('oracle', () => oracleForecast);
 
   const scores = {} as Record<PolicyName, ProvisioningStats>;
-  for (const name of POLICY_NAMES) scores[name] = scoreTimeline(timelines[name], loadAt, capacityPerReplica, defaultHpaParams.syncPeriodSeconds);
+  for (const name of POLICY_NAMES) if (name !== 'headroom') scores[name] = score(timelines[name]);
+  const headroom = sameCostReactive(reactiveAt, score, hpaUtilisation, scores.reactive, scores.predictive.replicaHours);
+  timelines.headroom = headroom.timeline;
+  scores.headroom = headroom.stats;
+  fallbackTicks.headroom = 0;
   const tickMinutes = defaultHpaParams.syncPeriodSeconds / 60;
   const policies: PolicyResult[] = POLICY_NAMES.map((name) => {
     const forecasts = name === 'predictive' ? predictive : name === 'snaive' ? snaive : undefined;
@@ -375,6 +392,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     params: {
       capacityPerReplica,
       hpaTargetPerReplica,
+      headroomUtilisation: headroom.utilisation,
       policyCapacityPerReplica,
       reactiveTrigger,
       startupDelaySeconds,
@@ -402,6 +420,41 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       ...(f.error === undefined ? {} : { error: f.error }),
     })),
   };
+}
+
+/** The lowest HPA utilisation target the search tries: 20 × the replicas a 100 % target would run. */
+const MIN_HEADROOM_UTILISATION = 0.05;
+
+/**
+ * The reactive HPA with the lowest target (most spare capacity) whose
+ * replica-hours stay within `budget`, by bisection on the target: fewer
+ * replica-hours as the target rises. When the plain HPA already costs more
+ * than the budget, it is the answer itself (no headroom to give).
+ */
+function sameCostReactive(
+  reactiveAt: (utilisation: number) => HpaTimeline,
+  score: (timeline: HpaTimeline) => ProvisioningStats,
+  hpaUtilisation: number,
+  reactive: ProvisioningStats,
+  budget: number,
+): { utilisation: number; timeline: HpaTimeline; stats: ProvisioningStats } {
+  let best = { utilisation: hpaUtilisation, timeline: reactiveAt(hpaUtilisation), stats: reactive };
+  if (reactive.replicaHours > budget) return best;
+  let low = MIN_HEADROOM_UTILISATION;
+  let high = hpaUtilisation;
+  // 12 halvings of [0.05, 0.7] leave the target within 0.0002 of the cheapest match.
+  for (let i = 0; i < 12; i++) {
+    const mid = (low + high) / 2;
+    const timeline = reactiveAt(mid);
+    const stats = score(timeline);
+    if (stats.replicaHours <= budget) {
+      best = { utilisation: mid, timeline, stats };
+      high = mid;
+    } else {
+      low = mid;
+    }
+  }
+  return best;
 }
 
 /** The actual load as a forecast with zero-width intervals at every level the policy may ask for. */

@@ -5,12 +5,13 @@
  * policy kept ready against the replicas the load needed, and both tables.
  */
 import type { BacktestResult, ModelSummary } from './result.js';
+import { policyLabel } from './table.js';
 
 const WIDTH = 1100;
 const PLOT_HEIGHT = 260;
 const MARGIN = { left: 70, right: 20, top: 28, bottom: 34 };
 const MAX_POINTS = 4000;
-const POLICY_COLOURS: Record<string, string> = { reactive: '#d62728', predictive: '#1f77b4', snaive: '#ff7f0e', oracle: '#2ca02c' };
+const POLICY_COLOURS: Record<string, string> = { reactive: '#d62728', predictive: '#1f77b4', snaive: '#ff7f0e', oracle: '#2ca02c', headroom: '#9467bd' };
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -156,7 +157,7 @@ export function replicaPlot(result: BacktestResult): string {
   const s = makeScale(t0, t1, 0, Math.max(1, ...all) * 1.05);
   const parts: string[] = [axes(s, t0, t1, 0, Math.max(1, ...all) * 1.05, 'replicas')];
   parts.push(polyline(timesMs, needed, s, 'stroke="#999" stroke-width="1"', true));
-  const order = ['reactive', 'snaive', 'oracle', 'predictive'] as const;
+  const order = ['reactive', 'headroom', 'snaive', 'oracle', 'predictive'] as const;
   for (const name of order) {
     parts.push(polyline(timesMs, readyReplicas[name], s, `stroke="${POLICY_COLOURS[name]}" stroke-width="1.2" stroke-opacity="0.85"`, true));
   }
@@ -192,11 +193,12 @@ export function renderReport(result: BacktestResult): string {
       `${m.originsScored}/${m.originsScored + m.failures}`,
     ]),
   );
-  const replay = result.replay
+  const replayed = result.replay;
+  const replay = replayed
     ? htmlTable(
         ['policy', 'under-provisioned min', 'shortfall (load·min)', 'peak shortfall', 'replica-hours', 'scale events', 'under-prov. vs HPA', 'replica-h vs HPA'],
-        result.replay.policies.map((p) => [
-          p.model ? `${p.policy} (${p.model})` : p.policy,
+        replayed.policies.map((p) => [
+          policyLabel(p, replayed.params),
           p.underProvisionedMinutes.toFixed(1),
           p.shortfallLoadMinutes.toPrecision(4),
           p.peakShortfall.toPrecision(4),
@@ -224,7 +226,8 @@ ${accuracy}
 <h2>Forecasts at each origin</h2>
 ${forecastPlots}
 <h2>Autoscaling replay</h2>
-${params ? `<p>Capacity per replica ${params.capacityPerReplica.toPrecision(4)} (reactive HPA target ${params.hpaTargetPerReplica.toPrecision(4)} per pod; forecast policies scale on ${params.policyCapacityPerReplica.toPrecision(4)}${params.reactiveTrigger ? ', beside the reactive trigger' : ', alone'}), pod start-up ${params.startupDelaySeconds} s, metric lag ${params.metricLagSeconds} s, lead time ${params.leadTimeSeconds} s, quantile ${params.quantile}, replicas ${params.minReplicas}–${params.maxReplicas}, predictive model ${escapeXml(params.model)} refitted every ${params.refitEverySeconds} s.</p>` : ''}
+${params ? `<p>Capacity per replica ${params.capacityPerReplica.toPrecision(4)} (reactive HPA target ${params.hpaTargetPerReplica.toPrecision(4)} per pod; forecast policies scale on ${params.policyCapacityPerReplica.toPrecision(4)}${params.reactiveTrigger ? ', beside the reactive trigger' : ', alone'}), pod start-up ${params.startupDelaySeconds} s, metric lag ${params.metricLagSeconds} s, lead time ${params.leadTimeSeconds} s, quantile ${params.quantile}, replicas ${params.minReplicas}–${params.maxReplicas}, predictive model ${escapeXml(params.model)} refitted every ${params.refitEverySeconds} s.
+<code>headroom</code> is the reactive HPA with its target lowered to ${(params.headroomUtilisation * 100).toFixed(1)} % of a replica's capacity, the lowest at which it runs no more replica-hours than the predictive policy: the same budget spent on spare capacity instead of a forecast.</p>` : ''}
 ${replay}
 ${replicaPlot(result)}
 <p><small>Generated ${new Date().toISOString()} by prescient backtest.</small></p>

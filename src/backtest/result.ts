@@ -50,8 +50,8 @@ const ratiosSchema = z.object({
 });
 
 export const policyResultSchema = z.object({
-  policy: z.enum(['reactive', 'predictive', 'snaive', 'oracle']),
-  /** The model that fed the policy (null for reactive and oracle). */
+  policy: z.enum(['reactive', 'predictive', 'snaive', 'oracle', 'headroom']),
+  /** The model that fed the policy (null for reactive, oracle and headroom). */
   model: z.string().nullable(),
   /** Minutes with load above ready replicas × capacity per replica. */
   underProvisionedMinutes: z.number(),
@@ -75,6 +75,7 @@ export const replayResultSchema = z.object({
   params: z.object({
     capacityPerReplica: z.number(),
     hpaTargetPerReplica: z.number(),
+    headroomUtilisation: z.number(),
     policyCapacityPerReplica: z.number(),
     reactiveTrigger: z.boolean(),
     startupDelaySeconds: z.number(),
@@ -108,6 +109,7 @@ export const replayResultSchema = z.object({
       predictive: z.array(z.number()),
       snaive: z.array(z.number()),
       oracle: z.array(z.number()),
+      headroom: z.array(z.number()),
     }),
   }),
 });
@@ -142,3 +144,4 @@ export const backtestResultSchema = z.object({
 export type BacktestResult = z.infer<typeof backtestResultSchema>;
 export type ModelSummary = z.infer<typeof modelSummarySchema>;
 export type PolicyResultSummary = z.infer<typeof policyResultSchema>;
+export type ReplayResultSummary = z.infer<typeof replayResultSchema>;

@@ -11,7 +11,7 @@ import { forecasters } from '../models/registry.js';
 import type { Series } from '../series/series.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { evaluate, originIndicesFor } from './rolling-origin.js';
-import { replay, type ReplayOptions } from './replay.js';
+import { POLICY_NAMES, replay, type PolicyName, type ReplayOptions } from './replay.js';
 import type { BacktestResult, ModelSummary } from './result.js';
 
 /** The service's default per-fit limit (`pool.fitTimeout`). */
@@ -218,12 +218,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         stepSeconds: r.timeline.stepSeconds,
         timesMs: [...r.timeline.timesMs],
         load: [...r.timeline.load],
-        readyReplicas: {
-          reactive: [...r.timeline.readyReplicas.reactive],
-          predictive: [...r.timeline.readyReplicas.predictive],
-          snaive: [...r.timeline.readyReplicas.snaive],
-          oracle: [...r.timeline.readyReplicas.oracle],
-        },
+        readyReplicas: Object.fromEntries(POLICY_NAMES.map((name) => [name, [...r.timeline.readyReplicas[name]]])) as Record<PolicyName, number[]>,
       },
     };
   }

@@ -2,7 +2,7 @@
  * Plain-text tables of a backtest result, for the terminal: one row per
  * model (accuracy) and one row per policy (replay).
  */
-import type { BacktestResult } from './result.js';
+import type { BacktestResult, PolicyResultSummary, ReplayResultSummary } from './result.js';
 
 function render(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
@@ -35,12 +35,20 @@ export function accuracyTable(result: BacktestResult): string {
   return render(['model', 'MASE', 'sMAPE %', 'cov 80', 'cov 95', `pinball q${q}`, 'fit time', 'origins'], rows);
 }
 
+/** A policy's name for tables: the model that fed it, or the HPA target the same-cost reactive HPA ran at. */
+export function policyLabel(policy: PolicyResultSummary, params: ReplayResultSummary['params']): string {
+  if (policy.model) return `${policy.policy} (${policy.model})`;
+  if (policy.policy === 'headroom') return `headroom (HPA at ${(params.headroomUtilisation * 100).toFixed(0)} %)`;
+  return policy.policy;
+}
+
 /** Per policy: under-provisioned minutes, shortfall, peak, replica-hours, scale events, ratios to reactive. */
 export function replayTable(result: BacktestResult): string {
   if (!result.replay) return '(replay skipped)';
   const ratio = (r: number | null) => (r === null ? '—' : `${r.toFixed(2)}×`);
+  const params = result.replay.params;
   const rows = result.replay.policies.map((p) => [
-    p.model ? `${p.policy} (${p.model})` : p.policy,
+    policyLabel(p, params),
     p.underProvisionedMinutes.toFixed(1),
     p.shortfallLoadMinutes.toPrecision(4),
     p.peakShortfall.toPrecision(4),

@@ -79,7 +79,7 @@ describe('POST /api/v1/backtests', () => {
     expect(result.replay?.params.startupDelaySeconds).toBe(300);
     expect(result.replay?.params.leadTimeSeconds).toBe(360);
     expect(result.replay?.params.reactiveTrigger).toBe(false);
-    expect(result.replay?.policies).toHaveLength(4);
+    expect(result.replay?.policies).toHaveLength(5);
   });
 
   it('backtests a configured target from its own source', { timeout: 90_000 }, async () => {

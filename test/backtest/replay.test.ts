@@ -79,7 +79,7 @@ describe('replay', () => {
 
   it('reports every policy with its ratios to the reactive HPA', { timeout: 60_000 }, async () => {
     const result = await replay(options(dailySeries()));
-    expect(result.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle']);
+    expect(result.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle', 'headroom']);
     const reactive = policy(result, 'reactive');
     expect(reactive.ratiosToReactive.replicaHours).toBe(1);
     for (const p of result.policies) {
@@ -92,6 +92,52 @@ describe('replay', () => {
     expect(result.params.leadTimeSeconds).toBe(180);
     expect(result.params.hpaTargetPerReplica).toBeCloseTo(35, 9);
     expect(result.timeline.timesMs).toHaveLength(DAY);
+  });
+
+  it('headroom is the reactive HPA with the lowest target that costs no more than the predictive policy', { timeout: 60_000 }, async () => {
+    // A forecaster that always asks for twice the load: far more replica-hours than the plain HPA.
+    const series = withSpike(dailySeries(), spikeIndex, 6, 3);
+    const doubling: Forecaster = {
+      name: 'doubling',
+      minLength: () => 1,
+      fit: async (values) => ({
+        info: { model: 'doubling', notes: [] },
+        predict: (horizon, levels) => {
+          const twice = Array.from({ length: horizon }, () => 2 * (values[values.length - 1] as number));
+          return { point: twice, intervals: levels.map((level) => ({ level, lower: twice, upper: twice })) };
+        },
+        dispose: () => undefined,
+      }),
+    };
+    const result = await replay({ ...options(series), model: doubling });
+    const reactive = policy(result, 'reactive');
+    const predictive = policy(result, 'predictive');
+    const headroom = policy(result, 'headroom');
+    expect(predictive.stats.replicaHours).toBeGreaterThan(1.3 * reactive.stats.replicaHours);
+    // Within the predictive policy's budget, and using most of it (one more halving step would exceed it).
+    expect(headroom.stats.replicaHours).toBeLessThanOrEqual(predictive.stats.replicaHours);
+    expect(headroom.stats.replicaHours).toBeGreaterThan(0.97 * predictive.stats.replicaHours);
+    expect(result.params.headroomUtilisation).toBeLessThan(0.7);
+    // The spare capacity catches more of the spike than the plain HPA.
+    expect(headroom.stats.underProvisionedMinutes).toBeLessThan(reactive.stats.underProvisionedMinutes);
+    expect(headroom.model).toBeUndefined();
+
+    // A policy cheaper than the plain HPA leaves it no headroom to buy: headroom is the plain HPA.
+    const zero: Forecaster = {
+      ...doubling,
+      fit: async () => ({
+        info: { model: 'zero', notes: [] },
+        predict: (horizon, levels) => {
+          const zeros = Array.from({ length: horizon }, () => 0);
+          return { point: zeros, intervals: levels.map((level) => ({ level, lower: zeros, upper: zeros })) };
+        },
+        dispose: () => undefined,
+      }),
+    };
+    const cheap = await replay({ ...options(series), model: zero, reactiveTrigger: false });
+    expect(policy(cheap, 'predictive').stats.replicaHours).toBeLessThan(policy(cheap, 'reactive').stats.replicaHours);
+    expect(cheap.params.headroomUtilisation).toBe(0.7);
+    expect(policy(cheap, 'headroom').stats).toEqual(policy(cheap, 'reactive').stats);
   });
 
   it('beside the reactive trigger, a forecast of no load is caught short no more than the reactive HPA', { timeout: 60_000 }, async () => {
