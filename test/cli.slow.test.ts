@@ -80,6 +80,7 @@ describe('prescient backtest (end to end)', () => {
     expect(out.stdout).toMatch(/^mstl\s+\d+\.\d{3}\s+\d+\.\d{2}/m);
     // Replay table: every policy.
     for (const policy of ['reactive', 'predictive \\(snaive\\)', 'snaive \\(snaive\\)', 'oracle', 'headroom \\(HPA at \\d+ %\\)']) expect(out.stdout).toMatch(new RegExp(`^${policy}\\s+\\d`, 'm'));
+    expect(out.stdout).toMatch(/^Under-provisioned minutes and replica-hours against the reactive HPA: predictive .*; oracle .*\.$/m);
     // Not a terminal: plain progress lines on stderr.
     expect(out.stderr).toMatch(/^accuracy 4\/4 mstl$/m);
 
@@ -96,6 +97,7 @@ describe('prescient backtest (end to end)', () => {
     expect(html.match(/<svg /g)).toHaveLength(3); // one forecast plot per model + the replica plot
     expect(html).toContain('ready replicas');
     expect(html).toMatch(/<td>headroom \(HPA at \d+ %\)<\/td>/);
+    expect(html).toMatch(/against the reactive HPA: predictive (?:[\d.]+×|—) at [\d.]+×; the same replica-hours as spare capacity \(HPA at \d+ %\) (?:[\d.]+×|—) at [\d.]+×/);
     expect(html).not.toMatch(/<script|src="http|href="http/); // self-contained
   });
 

@@ -5,7 +5,7 @@
  * policy kept ready against the replicas the load needed, and both tables.
  */
 import type { BacktestResult, ModelSummary } from './result.js';
-import { policyLabel } from './table.js';
+import { policyLabel, replayVerdict } from './table.js';
 
 const WIDTH = 1100;
 const PLOT_HEIGHT = 260;
@@ -229,6 +229,7 @@ ${forecastPlots}
 ${params ? `<p>Capacity per replica ${params.capacityPerReplica.toPrecision(4)} (reactive HPA target ${params.hpaTargetPerReplica.toPrecision(4)} per pod; forecast policies scale on ${params.policyCapacityPerReplica.toPrecision(4)}${params.reactiveTrigger ? ', beside the reactive trigger' : ', alone'}), pod start-up ${params.startupDelaySeconds} s, metric lag ${params.metricLagSeconds} s, lead time ${params.leadTimeSeconds} s, quantile ${params.quantile}, replicas ${params.minReplicas}–${params.maxReplicas}, predictive model ${escapeXml(params.model)} refitted every ${params.refitEverySeconds} s.
 <code>headroom</code> is the reactive HPA with its target lowered to ${(params.headroomUtilisation * 100).toFixed(1)} % of a replica's capacity, the lowest at which it runs no more replica-hours than the predictive policy: the same budget spent on spare capacity instead of a forecast.</p>` : ''}
 ${replay}
+${replayed ? `<p>${escapeXml(replayVerdict(result))}</p>` : ''}
 ${replicaPlot(result)}
 <p><small>Generated ${new Date().toISOString()} by prescient backtest.</small></p>
 </body></html>

@@ -60,6 +60,29 @@ export function replayTable(result: BacktestResult): string {
   return render(['policy', 'under-prov min', 'shortfall (load·min)', 'peak shortfall', 'replica-h', 'scale events', 'under vs HPA', 'rep-h vs HPA'], rows);
 }
 
+/**
+ * The replay in one sentence: each reference policy's under-provisioned
+ * minutes and replica-hours as ratios to the reactive HPA's, the predictive
+ * policy first.
+ */
+export function replayVerdict(result: BacktestResult): string {
+  if (!result.replay) return '';
+  const params = result.replay.params;
+  const by = new Map(result.replay.policies.map((p) => [p.policy, p]));
+  const ratio = (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${r.toFixed(2)}×`);
+  const describe = (name: PolicyResultSummary['policy'], label: string) => {
+    const p = by.get(name);
+    return p ? `${label} ${ratio(p.ratiosToReactive.underProvisionedMinutes)} at ${ratio(p.ratiosToReactive.replicaHours)}` : undefined;
+  };
+  const parts = [
+    describe('predictive', 'predictive'),
+    describe('headroom', `the same replica-hours as spare capacity (HPA at ${(params.headroomUtilisation * 100).toFixed(0)} %)`),
+    describe('snaive', 'seasonal naive'),
+    describe('oracle', 'oracle'),
+  ].filter((p) => p !== undefined);
+  return `Under-provisioned minutes and replica-hours against the reactive HPA: ${parts.join('; ')}.`;
+}
+
 /** One line describing the replay's parameters. */
 export function replaySummary(result: BacktestResult): string {
   if (!result.replay) return '';
