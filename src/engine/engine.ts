@@ -123,6 +123,7 @@ export class Engine {
       const persisted = await this.deps.store.load(target);
       if (persisted) {
         this.deps.states.setForecast(target.name, persisted.forecast, persisted.scores ? { scores: persisted.scores } : {});
+        if (persisted.selection) this.selections.set(target.name, persisted.selection);
         this.deps.log.info({ target: target.name, generatedAt: new Date(persisted.forecast.generatedAtMs).toISOString() }, 'restored persisted forecast');
       }
     } catch (err) {
@@ -136,7 +137,7 @@ export class Engine {
       const forecast = await this.forecastTarget(target);
       states.setForecast(target.name, forecast.forecast, forecast.scores ? { scores: forecast.scores } : {});
       this.failures.set(target.name, 0);
-      await store.save(target, forecast.forecast, forecast.scores).catch((err: unknown) => {
+      await store.save(target, forecast.forecast, forecast.scores, this.selections.get(target.name)).catch((err: unknown) => {
         log.warn({ target: target.name, err: toPrescientError(err).toJSON() }, 'could not persist forecast');
       });
     } catch (err) {

@@ -5,11 +5,48 @@ import { z } from 'zod';
 import type { TargetConfig } from '../config/schema.js';
 import type { TargetForecast, TargetState } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
+import type { ConformalCalibration } from '../models/conformal.js';
+import type { ModelSelection } from '../models/forecaster.js';
 
 /** Bumped when the file layout changes; other versions are refitted, never misread. */
 export const FORECAST_FILE_VERSION = 1;
 
 const numbers = z.array(z.number());
+const forecastSchema = z.object({
+  point: numbers,
+  intervals: z.array(z.object({ level: z.number(), lower: numbers, upper: numbers })),
+});
+const tailReferenceSchema = z.object({
+  lagSteps: z.number().int().positive(),
+  longRun: numbers,
+  recent: numbers,
+  maxFactor: z.number(),
+  differences: numbers.optional(),
+  blockSteps: z.number().int().positive().optional(),
+  method: z.enum(['ratio', 'rolling', 'max']).optional(),
+});
+const calibrationSchema: z.ZodType<ConformalCalibration> = z.object({
+  mode: z.enum(['scaled', 'absolute']),
+  referenceLevel: z.number(),
+  bucketSteps: z.number().int().positive(),
+  horizonSteps: z.number().int().positive(),
+  buckets: z.array(numbers),
+  count: z.number().int(),
+  tail: tailReferenceSchema.optional(),
+  near: z.lazy(() => calibrationSchema).optional(),
+});
+/** What `auto` chose, with its calibration and served forecasts (src/models/forecaster.ts ModelSelection). */
+const selectionSchema: z.ZodType<ModelSelection> = z.object({
+  model: z.string(),
+  members: z.array(z.string()).min(1),
+  stepSeconds: z.number().positive(),
+  seasonalPeriods: numbers,
+  selectedAtMs: z.number(),
+  calibration: calibrationSchema.optional(),
+  served: z.array(z.object({ startMs: z.number(), forecast: forecastSchema })).optional(),
+  scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
+  notes: z.array(z.string()),
+});
 const persistedSchema = z.object({
   version: z.literal(FORECAST_FILE_VERSION),
   kind: z.literal('prescient-forecast'),
@@ -30,9 +67,16 @@ const persistedSchema = z.object({
     notes: z.array(z.string()),
   }),
   scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
+  /**
+   * The selection the target's selecting model (`model`, e.g. `auto`) made,
+   * so a restart refits the chosen model with its calibration instead of
+   * choosing again, and keeps the forecasts it served for the first hour's.
+   */
+  selection: z.object({ model: z.string(), selection: selectionSchema }).optional(),
 });
 
 export type Persisted = z.infer<typeof persistedSchema>;
+export type PersistedSelection = NonNullable<Persisted['selection']>;
 
 /** The target settings that change what a forecast means (not refresh timing). */
 export function configHash(target: TargetConfig): string {
@@ -41,8 +85,9 @@ export function configHash(target: TargetConfig): string {
 }
 
 /**
- * Forecasts and model scores on disk, one JSON file per target under
- * `modelsDir`, so a restart serves at once without refitting. Writes are
+ * Forecasts, model scores and `auto`'s selection on disk, one JSON file per
+ * target under `modelsDir`, so a restart serves at once without refitting and
+ * does not choose the model again. Writes are
  * atomic (temporary file, then rename) so a crash never leaves half a file.
  */
 export class ForecastStore {
@@ -53,13 +98,14 @@ export class ForecastStore {
   }
 
   /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
-  async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores']): Promise<void> {
+  async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection): Promise<void> {
     const body: Persisted = {
       version: FORECAST_FILE_VERSION,
       kind: 'prescient-forecast',
       configHash: configHash(target),
       forecast: { ...forecast, point: [...forecast.point], intervals: forecast.intervals.map((i) => ({ ...i })), seasonalPeriods: [...forecast.seasonalPeriods], notes: [...forecast.notes] },
       ...(scores ? { scores: scores as Persisted['scores'] } : {}),
+      ...(selection ? { selection } : {}),
     };
     const path = this.path(target.name);
     const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;

@@ -159,6 +159,51 @@ describe('persistence', () => {
     expect(after.point).toEqual(before.point);
   });
 
+  it("keeps auto's selection and the forecasts it served across a restart", { timeout: 60_000 }, async () => {
+    const modelsDir = tempDir();
+    const csv = join(tempDir(), 'growing.csv');
+    const [header, ...rows] = readFileSync(join(DATA_DIR, 'nab/rds_cpu_utilization_cc0c53.csv'), 'utf8').trim().split('\n');
+    writeFileSync(csv, [header, ...rows.slice(0, 10 * 288)].join('\n'));
+    const targets = [{ ...fileTarget('rds', 'x', { models: ['auto'] }), source: { type: 'file', path: csv } }];
+    const first = await buildTestApp({ targets }, { modelsDir });
+    await first.app.prescient.engine.refresh('rds');
+    expect(first.app.prescient.states.get('rds')?.forecast?.notes.join(' ')).toMatch(/chose .* by backtest/);
+    await first.close();
+    const persisted = JSON.parse(readFileSync(join(modelsDir, 'rds.forecast.json'), 'utf8'));
+    expect(persisted.selection.model).toBe('auto');
+    const chosenAt = persisted.selection.selection.selectedAtMs;
+    expect(persisted.selection.selection.served).toHaveLength(1);
+
+    // Fifteen minutes of load later, a restarted service refits the same choice instead of choosing again ...
+    appendFileSync(csv, `\n${rows.slice(10 * 288, 10 * 288 + 3).join('\n')}`);
+    const second = await start({ targets }, { modelsDir, startEngine: true });
+    await second.app.prescient.engine.refresh('rds');
+    const notes = second.app.prescient.states.get('rds')?.forecast?.notes.join(' ');
+    expect(notes).toMatch(new RegExp(`refitted on the fresh history, as chosen by the backtest at ${new Date(chosenAt).toISOString()}`));
+    // ... and keeps the forecast served before the restart beside the new one.
+    const after = JSON.parse(readFileSync(join(modelsDir, 'rds.forecast.json'), 'utf8'));
+    expect(after.selection.selection.served.map((s: { startMs: number }) => s.startMs)).toEqual([
+      persisted.selection.selection.served[0].startMs,
+      persisted.selection.selection.served[0].startMs + 15 * 60_000,
+    ]);
+  });
+
+  it('ignores a persisted file whose selection is malformed, and chooses again', async () => {
+    const modelsDir = tempDir();
+    const targets = [fileTarget('rds', 'nab/rds_cpu_utilization_cc0c53.csv', { models: ['auto'] })];
+    const first = await buildTestApp({ targets }, { modelsDir });
+    await first.app.prescient.engine.refresh('rds');
+    await first.close();
+    const path = join(modelsDir, 'rds.forecast.json');
+    const persisted = JSON.parse(readFileSync(path, 'utf8'));
+    persisted.selection.selection.calibration.buckets = 'not numbers';
+    writeFileSync(path, JSON.stringify(persisted));
+    const t = await start({ targets: targets.map((x) => ({ ...x, refreshInterval: '1h' })) }, { modelsDir, startEngine: true });
+    expect(t.app.prescient.states.get('rds')?.forecast).toBeUndefined();
+    await t.app.prescient.engine.refresh('rds');
+    expect(t.app.prescient.states.get('rds')?.forecast?.notes.join(' ')).toMatch(/chose .* by backtest/);
+  });
+
   it('ignores a corrupt persisted file and refits', async () => {
     const modelsDir = tempDir();
     writeFileSync(join(modelsDir, 'rds.forecast.json'), '{"version": 1, "kind": "prescient-forecast", "forec');
