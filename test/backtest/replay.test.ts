@@ -35,6 +35,22 @@ function options(series: Series): ReplayOptions {
   };
 }
 
+/** A forecaster of one level at every step (from the history it is fitted on), with zero-width intervals. */
+function flatForecaster(name: string, level: (values: readonly number[]) => number): Forecaster {
+  return {
+    name,
+    minLength: () => 1,
+    fit: async (values) => ({
+      info: { model: name, notes: [] },
+      predict: (horizon, levels) => {
+        const flat = Array.from({ length: horizon }, () => level(values));
+        return { point: flat, intervals: levels.map((l) => ({ level: l, lower: flat, upper: flat })) };
+      },
+      dispose: () => undefined,
+    }),
+  };
+}
+
 function policy(result: ReplayResult, name: string) {
   const found = result.policies.find((p) => p.policy === name);
   if (!found) throw new Error(`no policy ${name}`);
@@ -97,18 +113,7 @@ describe('replay', () => {
   it('headroom is the reactive HPA with the lowest target that costs no more than the predictive policy', { timeout: 60_000 }, async () => {
     // A forecaster that always asks for twice the load: far more replica-hours than the plain HPA.
     const series = withSpike(dailySeries(), spikeIndex, 6, 3);
-    const doubling: Forecaster = {
-      name: 'doubling',
-      minLength: () => 1,
-      fit: async (values) => ({
-        info: { model: 'doubling', notes: [] },
-        predict: (horizon, levels) => {
-          const twice = Array.from({ length: horizon }, () => 2 * (values[values.length - 1] as number));
-          return { point: twice, intervals: levels.map((level) => ({ level, lower: twice, upper: twice })) };
-        },
-        dispose: () => undefined,
-      }),
-    };
+    const doubling = flatForecaster('doubling', (values) => 2 * (values[values.length - 1] as number));
     const result = await replay({ ...options(series), model: doubling });
     const reactive = policy(result, 'reactive');
     const predictive = policy(result, 'predictive');
@@ -123,18 +128,7 @@ describe('replay', () => {
     expect(headroom.model).toBeUndefined();
 
     // A policy cheaper than the plain HPA leaves it no headroom to buy: headroom is the plain HPA.
-    const zero: Forecaster = {
-      ...doubling,
-      fit: async () => ({
-        info: { model: 'zero', notes: [] },
-        predict: (horizon, levels) => {
-          const zeros = Array.from({ length: horizon }, () => 0);
-          return { point: zeros, intervals: levels.map((level) => ({ level, lower: zeros, upper: zeros })) };
-        },
-        dispose: () => undefined,
-      }),
-    };
-    const cheap = await replay({ ...options(series), model: zero, reactiveTrigger: false });
+    const cheap = await replay({ ...options(series), model: flatForecaster('nothing', () => 0), reactiveTrigger: false });
     expect(policy(cheap, 'predictive').stats.replicaHours).toBeLessThan(policy(cheap, 'reactive').stats.replicaHours);
     expect(cheap.params.headroomUtilisation).toBe(0.7);
     expect(policy(cheap, 'headroom').stats).toEqual(policy(cheap, 'reactive').stats);
@@ -142,18 +136,7 @@ describe('replay', () => {
 
   it('beside the reactive trigger, a forecast of no load is caught short no more than the reactive HPA', { timeout: 60_000 }, async () => {
     // A deliberately useless forecaster: zero load with zero-width intervals at every step.
-    const nothing: Forecaster = {
-      name: 'nothing',
-      minLength: () => 1,
-      fit: async () => ({
-        info: { model: 'nothing', notes: [] },
-        predict: (horizon, levels) => {
-          const zeros = Array.from({ length: horizon }, () => 0);
-          return { point: zeros, intervals: levels.map((level) => ({ level, lower: zeros, upper: zeros })) };
-        },
-        dispose: () => undefined,
-      }),
-    };
+    const nothing = flatForecaster('nothing', () => 0);
     const series = withSpike(dailySeries(), spikeIndex, 6, 3);
     const beside = await replay({ ...options(series), model: nothing });
     const alone = await replay({ ...options(series), model: nothing, reactiveTrigger: false });
