@@ -62,6 +62,13 @@ interface SeriesOutcome {
   headroomUtilisation: number;
   /** Predictive under-provisioned minutes against headroom's at (at most) the same replica-hours. */
   versusHeadroom: 'fewer' | 'same' | 'more';
+  /**
+   * What the under-provisioning goal costs without a forecast: the highest
+   * HPA target (share of capacity) at which the plain HPA has ≤ 0.15× the
+   * reactive HPA's under-provisioned minutes, and its replica-hours ratio;
+   * null when not even a 5 % target reaches it (or there is nothing to cut).
+   */
+  plainHpaForUnderGoal: { utilisation: number; replicaHoursRatio: number } | null;
   seconds: number;
 }
 
@@ -120,6 +127,7 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
     models[chosen] = (models[chosen] ?? 0) + 1;
   }
   const outcomes: SeriesOutcome[] = [];
+  const plainHpaForGoal = new Map<number, SeriesOutcome['plainHpaForUnderGoal']>();
   for (const reactiveTrigger of [true, false]) {
     for (const startupDelaySeconds of STARTUP_DELAYS) {
       const t0 = performance.now();
@@ -143,6 +151,9 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
       const snaive = by.snaive as PolicyResult;
       const under = predictive.stats.underProvisionedMinutes;
       const headroomUnder = (by.headroom as PolicyResult).stats.underProvisionedMinutes;
+      if (!plainHpaForGoal.has(startupDelaySeconds)) {
+        plainHpaForGoal.set(startupDelaySeconds, await plainHpaForUnderGoal(series, startIndex, startupDelaySeconds, r.params.capacityPerReplica, reactive));
+      }
       outcomes.push({
         series: name,
         startupDelaySeconds,
@@ -154,11 +165,60 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
         beatsSnaive: under <= snaive.stats.underProvisionedMinutes && predictive.stats.replicaHours <= snaive.stats.replicaHours,
         headroomUtilisation: r.params.headroomUtilisation,
         versusHeadroom: under < headroomUnder ? 'fewer' : under === headroomUnder ? 'same' : 'more',
+        plainHpaForUnderGoal: plainHpaForGoal.get(startupDelaySeconds) ?? null,
         seconds: (outcomes.length === 0 ? fitSeconds : 0) + (performance.now() - t0) / 1000,
       });
     }
   }
   return outcomes;
+}
+
+/**
+ * The plain HPA's cost of the under-provisioning goal (see
+ * SeriesOutcome.plainHpaForUnderGoal), by bisection on its target: fewer
+ * under-provisioned minutes as the target falls. Only the reactive policy
+ * of each replay is read; its seasonal-naive refits are daily, to keep it cheap.
+ */
+async function plainHpaForUnderGoal(
+  series: Series,
+  startIndex: number,
+  startupDelaySeconds: number,
+  capacityPerReplica: number,
+  reactive: PolicyResult,
+): Promise<SeriesOutcome['plainHpaForUnderGoal']> {
+  const goalMinutes = 0.15 * reactive.stats.underProvisionedMinutes;
+  if (reactive.stats.underProvisionedMinutes === 0) return null;
+  const daySteps = DAY / series.stepSeconds;
+  const plainAt = async (utilisation: number) => {
+    const r = await replay({
+      series,
+      startIndex,
+      model: 'snaive',
+      seasonalPeriods: [daySteps],
+      refitEverySteps: daySteps,
+      startupDelaySeconds,
+      metricLagSeconds: METRIC_LAG_SECONDS,
+      capacityPerReplica,
+      hpaUtilisation: utilisation,
+    });
+    return (r.policies.find((p) => p.policy === 'reactive') as PolicyResult).stats;
+  };
+  let low = 0.05;
+  let high = 0.7;
+  const lowest = await plainAt(low);
+  if (lowest.underProvisionedMinutes > goalMinutes) return null;
+  let found = { utilisation: low, replicaHoursRatio: lowest.replicaHours / reactive.stats.replicaHours };
+  for (let i = 0; i < 8; i++) {
+    const mid = (low + high) / 2;
+    const stats = await plainAt(mid);
+    if (stats.underProvisionedMinutes <= goalMinutes) {
+      found = { utilisation: mid, replicaHoursRatio: stats.replicaHours / reactive.stats.replicaHours };
+      low = mid;
+    } else {
+      high = mid;
+    }
+  }
+  return found;
 }
 
 interface Pooled {
@@ -220,7 +280,8 @@ async function main(): Promise<void> {
       const p = o.policies;
       process.stdout.write(
         `${o.series.padEnd(36)} ${o.reactiveTrigger ? 'beside' : 'alone '} start-up ${String(o.startupDelaySeconds).padStart(3)} s  under-prov min: reactive ${p.reactive?.underProvisionedMinutes.toFixed(1)}, ` +
-          `predictive ${p.predictive?.underProvisionedMinutes.toFixed(1)} (${ratio(p.predictive?.underRatio ?? null)}×), snaive ${p.snaive?.underProvisionedMinutes.toFixed(1)}, oracle ${p.oracle?.underProvisionedMinutes.toFixed(1)}, headroom at ${(o.headroomUtilisation * 100).toFixed(0)} % ${p.headroom?.underProvisionedMinutes.toFixed(1)}; ` +
+          `predictive ${p.predictive?.underProvisionedMinutes.toFixed(1)} (${ratio(p.predictive?.underRatio ?? null)}×), snaive ${p.snaive?.underProvisionedMinutes.toFixed(1)}, oracle ${p.oracle?.underProvisionedMinutes.toFixed(1)}, headroom at ${(o.headroomUtilisation * 100).toFixed(0)} % ${p.headroom?.underProvisionedMinutes.toFixed(1)}` +
+          `${o.plainHpaForUnderGoal ? ` (the plain HPA meets ≤ 0.15× at ${(o.plainHpaForUnderGoal.utilisation * 100).toFixed(0)} %: ${o.plainHpaForUnderGoal.replicaHoursRatio.toFixed(2)}× replica-h)` : ''}; ` +
           `replica-h ratio: predictive ${ratio(p.predictive?.replicaHoursRatio ?? null)}, snaive ${ratio(p.snaive?.replicaHoursRatio ?? null)}, oracle ${ratio(p.oracle?.replicaHoursRatio ?? null)}; ` +
           `goal ${o.goalUnder && o.goalReplicaHours ? 'met' : 'missed'}, beats snaive ${o.beatsSnaive ? 'yes' : 'no'} (${o.seconds.toFixed(1)} s)\n`,
       );
