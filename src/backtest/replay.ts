@@ -217,10 +217,14 @@ interface RefitForecast extends ForecastLike {
 
 /**
  * Forecasts made at each refit index from values before it only, by the
- * shared rolling-origin code. Failed refits keep their error and serve nothing.
+ * shared rolling-origin code, or `precomputed` ones when given (the
+ * predictive model's only: the seasonal-naive reference has its own daily
+ * period, which may not be the periods those were made with). Failed refits
+ * keep their error and serve nothing.
  */
 async function refitForecasts(
   options: ReplayOptions,
+  precomputed: PrecomputedForecasts | undefined,
   model: string | Forecaster,
   seasonalPeriods: readonly number[],
   refitIndices: readonly number[],
@@ -228,8 +232,8 @@ async function refitForecasts(
   quantile: number,
   progress: (model: string) => void,
 ): Promise<{ name: string; forecasts: RefitForecast[] }> {
-  if (options.precomputed && model === options.model) {
-    const pre = options.precomputed;
+  if (precomputed) {
+    const pre = precomputed;
     const same = pre.origins.length === refitIndices.length && pre.origins.every((o, k) => o.originIndex === refitIndices[k]);
     if (!same) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'precomputed forecasts do not match the refit indices');
     return { name: pre.model, forecasts: toRefitForecasts(options.series, pre) };
@@ -304,10 +308,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let done = 0;
   const total = refitIndices.length * 2;
   const progress = (model: string): void => options.onProgress?.({ done: ++done, total, model });
-  const predictive = await refitForecasts(options, options.model, options.seasonalPeriods, refitIndices, horizonSteps, quantile, progress);
+  const predictive = await refitForecasts(options, options.precomputed, options.model, options.seasonalPeriods, refitIndices, horizonSteps, quantile, progress);
   // "Yesterday's load": seasonal naive at one day; without a whole day in steps, its first period.
   const snaivePeriods = daySteps !== undefined ? [daySteps] : options.seasonalPeriods.slice(0, 1);
-  const snaive = await refitForecasts(options, 'snaive', snaivePeriods, refitIndices, horizonSteps, quantile, progress);
+  const snaive = await refitForecasts(options, undefined, 'snaive', snaivePeriods, refitIndices, horizonSteps, quantile, progress);
 
   const loadAt = loadInterpolator(series);
   const startMs = timeAt(series, options.startIndex);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSynthetic } from '../../data/generate.js';
 import { loadInterpolator, replay, type ReplayOptions, type ReplayResult } from '../../src/backtest/replay.js';
+import { evaluate } from '../../src/backtest/rolling-origin.js';
 import type { Forecaster } from '../../src/models/forecaster.js';
 import type { Series } from '../../src/series/series.js';
 
@@ -147,6 +148,20 @@ describe('replay', () => {
     expect(policy(beside, 'predictive').stats.underProvisionedMinutes).toBeLessThanOrEqual(reactiveUnder);
     // Alone, the policy only has its own floor (the observed load at the policy's capacity, no HPA headroom).
     expect(policy(alone, 'predictive').stats.underProvisionedMinutes).toBeGreaterThan(reactiveUnder);
+  });
+
+  it('replays the seasonal-naive reference at one day even when the predictive snaive forecasts are reused', { timeout: 60_000 }, async () => {
+    // The predictive policy is snaive without seasons (a naive forecast), precomputed as the CLI reuses its scored ones.
+    const series = dailySeries();
+    const refitIndices = Array.from({ length: 8 }, (_, k) => startIndex + 36 * k);
+    const evaluation = await evaluate({ series, models: ['snaive'], origins: refitIndices, horizonSteps: 36 + 1 + 1, seasonalPeriods: [], levels: [0.8, 0.95] });
+    const base = { ...options(series), model: 'snaive', seasonalPeriods: [] as number[] };
+    const reused = await replay({ ...base, precomputed: evaluation.models[0] });
+    const refitted = await replay(base);
+    expect(policy(reused, 'predictive').stats).toEqual(policy(refitted, 'predictive').stats);
+    // The reference is yesterday's load whichever forecasts the predictive policy reused.
+    expect(policy(reused, 'snaive').stats).toEqual(policy(refitted, 'snaive').stats);
+    expect(policy(reused, 'snaive').stats).not.toEqual(policy(reused, 'predictive').stats);
   });
 
   it('rejects bad options with PRESCIENT_ERR_VALIDATION', async () => {
