@@ -322,12 +322,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     Math.min(maxReplicas, Math.max(minReplicas, Math.ceil(loadAt(startMs) / targetPerReplica - 1e-9)));
   const hpa: HpaParams = { ...defaultHpaParams, startupDelaySeconds, minReplicas, maxReplicas, initialReplicas: initialReplicasFor(hpaTargetPerReplica) };
   const observedAt = (tMs: number): number => loadAt(tMs - metricLagSeconds * 1000);
-  const reactiveMetric = (tMs: number): HpaMetric => ({ total: observedAt(tMs), targetAverageValue: hpaTargetPerReplica });
+  const metricFor = (targetPerReplica: number) => (tMs: number): HpaMetric => ({ total: observedAt(tMs), targetAverageValue: targetPerReplica });
+  const reactiveMetric = metricFor(hpaTargetPerReplica);
   const score = (timeline: HpaTimeline): ProvisioningStats => scoreTimeline(timeline, loadAt, capacityPerReplica, defaultHpaParams.syncPeriodSeconds);
+  // The plain HPA at a target of `utilisation` × capacity per pod.
   const reactiveAt = (utilisation: number): HpaTimeline => {
-    const target = utilisation * capacityPerReplica;
-    const params: HpaParams = { ...hpa, initialReplicas: initialReplicasFor(target) };
-    return simulateHpa(params, startMs, ticks, (tMs) => [{ total: observedAt(tMs), targetAverageValue: target }]);
+    const metric = metricFor(utilisation * capacityPerReplica);
+    const params: HpaParams = { ...hpa, initialReplicas: initialReplicasFor(utilisation * capacityPerReplica) };
+    return simulateHpa(params, startMs, ticks, (tMs) => [metric(tMs)]);
   };
   // The documented ScaledObject turns the HPA's scale-down stabilisation off: the policy holds its own.
   const forecastHpa: HpaParams = { ...hpa, scaleDownStabilizationSeconds: 0 };
@@ -376,7 +378,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   const scores = {} as Record<PolicyName, ProvisioningStats>;
   for (const name of POLICY_NAMES) if (name !== 'headroom') scores[name] = score(timelines[name]);
-  const headroom = sameCostReactive(reactiveAt, score, hpaUtilisation, scores.reactive, scores.predictive.replicaHours);
+  const headroom = sameCostReactive(reactiveAt, score, { utilisation: hpaUtilisation, timeline: timelines.reactive, stats: scores.reactive }, scores.predictive.replicaHours);
   timelines.headroom = headroom.timeline;
   scores.headroom = headroom.stats;
   fallbackTicks.headroom = 0;
@@ -426,6 +428,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
 }
 
+/** The plain HPA's run at one target (`utilisation` × capacity per pod). */
+interface PlainHpaRun {
+  readonly utilisation: number;
+  readonly timeline: HpaTimeline;
+  readonly stats: ProvisioningStats;
+}
+
 /** The lowest HPA utilisation target the search tries: 20 × the replicas a 100 % target would run. */
 const MIN_HEADROOM_UTILISATION = 0.05;
 
@@ -438,14 +447,13 @@ const MIN_HEADROOM_UTILISATION = 0.05;
 function sameCostReactive(
   reactiveAt: (utilisation: number) => HpaTimeline,
   score: (timeline: HpaTimeline) => ProvisioningStats,
-  hpaUtilisation: number,
-  reactive: ProvisioningStats,
+  reactive: PlainHpaRun,
   budget: number,
-): { utilisation: number; timeline: HpaTimeline; stats: ProvisioningStats } {
-  let best = { utilisation: hpaUtilisation, timeline: reactiveAt(hpaUtilisation), stats: reactive };
-  if (reactive.replicaHours > budget) return best;
+): PlainHpaRun {
+  let best = reactive;
+  if (reactive.stats.replicaHours > budget) return best;
   let low = MIN_HEADROOM_UTILISATION;
-  let high = hpaUtilisation;
+  let high = reactive.utilisation;
   // 12 halvings of [0.05, 0.7] leave the target within 0.0002 of the cheapest match.
   for (let i = 0; i < 12; i++) {
     const mid = (low + high) / 2;
