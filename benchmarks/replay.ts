@@ -27,7 +27,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { targetSchema } from '../src/config/schema.js';
+import { DEFAULT_REFRESH_SECONDS } from '../src/config/schema.js';
 import { replay, type PolicyResult } from '../src/backtest/replay.js';
 import { evaluate, originIndicesFor } from '../src/backtest/rolling-origin.js';
 import { readSamplesFile } from '../src/sources/file.js';
@@ -44,8 +44,6 @@ const DAILY_SERIES: readonly BenchmarkSeries[] = ACCURACY_SERIES;
 const STARTUP_DELAYS = [120, 300] as const;
 /** The replay's default metric lag (src/backtest/replay.ts): the lead time is start-up + lag. */
 const METRIC_LAG_SECONDS = 60;
-/** A target's default refresh interval, from the config schema itself. */
-const SERVICE_REFRESH_SECONDS = targetSchema.parse({ name: 'x', source: { type: 'file', path: 'x' } }).refreshIntervalSeconds;
 
 interface SeriesOutcome {
   series: string;
@@ -101,7 +99,7 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
   const historyCapSteps = 28 * daySteps;
   // The last 7 days (as the accuracy benchmark's origins), daily and weekly seasons.
   const startIndex = originIndicesFor(series.values.length, 7, daySteps, daySteps)[0] as number;
-  const refitSteps = Math.max(1, Math.round((knobs.refitEverySeconds ?? SERVICE_REFRESH_SECONDS) / stepSeconds));
+  const refitSteps = Math.max(1, Math.round((knobs.refitEverySeconds ?? DEFAULT_REFRESH_SECONDS) / stepSeconds));
   const refitIndices: number[] = [];
   for (let i = startIndex; i < series.values.length; i += refitSteps) refitIndices.push(i);
   const seasonalPeriods = [daySteps, 7 * daySteps];
@@ -309,7 +307,7 @@ async function main(): Promise<void> {
       {
         benchmark: 'replay',
         model: values.model,
-        refitEverySeconds: knobs.refitEverySeconds ?? SERVICE_REFRESH_SECONDS,
+        refitEverySeconds: knobs.refitEverySeconds ?? DEFAULT_REFRESH_SECONDS,
         knobs,
         goalMet: `${pooled.besideReactiveTrigger.goalMet}/${pooled.besideReactiveTrigger.runs}`,
         beatsSnaive: `${pooled.besideReactiveTrigger.beatsSnaive}/${pooled.besideReactiveTrigger.runs}`,

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { runBacktest, targetReplayDefaults, type BacktestOptions, type ReplaySettings } from './backtest/run.js';
 import { createProgress, type ProgressStream } from './backtest/progress.js';
 import { renderReport } from './backtest/report.js';
-import { accuracyTable, replaySummary, replayTable, replayVerdict } from './backtest/table.js';
+import { accuracyTable, replayCadenceHint, replaySummary, replayTable, replayVerdict } from './backtest/table.js';
 import { parseDurationSeconds } from './config/duration.js';
 import type { TargetConfig } from './config/schema.js';
 import { PrescientError, toPrescientError } from './errors.js';
@@ -331,7 +331,10 @@ export async function backtestCommand(args: readonly string[], io: CliIo): Promi
     });
     progress.finish();
     io.stdout.write(`\nForecast accuracy (${result.settings.origins} origins, horizon ${result.settings.horizonSeconds} s)\n${accuracyTable(result)}\n`);
-    if (result.replay) io.stdout.write(`\nAutoscaling replay: ${replaySummary(result)}\n${replayTable(result)}\n${replayVerdict(result)}\n`);
+    if (result.replay) {
+      const hint = replayCadenceHint(result);
+      io.stdout.write(`\nAutoscaling replay: ${replaySummary(result)}\n${replayTable(result)}\n${replayVerdict(result)}\n${hint ? `${hint}\n` : ''}`);
+    }
     io.stdout.write(`\ndone in ${(result.timings.totalMs / 1000).toFixed(1)} s${result.deadlineHit ? ' (deadline hit: some fits did not run)' : ''}\n`);
     if (command.jsonPath) {
       writeFileSync(command.jsonPath, `${JSON.stringify(result)}\n`);

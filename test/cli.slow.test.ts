@@ -81,6 +81,8 @@ describe('prescient backtest (end to end)', () => {
     // Replay table: every policy.
     for (const policy of ['reactive', 'predictive \\(snaive\\)', 'snaive \\(snaive\\)', 'oracle', 'headroom \\(HPA at \\d+ %\\)']) expect(out.stdout).toMatch(new RegExp(`^${policy}\\s+\\d`, 'm'));
     expect(out.stdout).toMatch(/^Under-provisioned minutes and replica-hours against the reactive HPA: predictive .*; oracle .*\.$/m);
+    // Refitted once per origin (a day), unlike the service: said, with the way to replay the service's cadence.
+    expect(out.stdout).toMatch(/^The predictive model was refitted every 86400 s, .* --refit-every 15m replays that cadence/m);
     // Not a terminal: plain progress lines on stderr.
     expect(out.stderr).toMatch(/^accuracy 4\/4 mstl$/m);
 
@@ -99,6 +101,13 @@ describe('prescient backtest (end to end)', () => {
     expect(html).toMatch(/<td>headroom \(HPA at \d+ %\)<\/td>/);
     expect(html).toMatch(/against the reactive HPA: predictive (?:[\d.]+×|—) at [\d.]+×; the same replica-hours as spare capacity \(HPA at \d+ %\) (?:[\d.]+×|—) at [\d.]+×/);
     expect(html).not.toMatch(/<script|src="http|href="http/); // self-contained
+    expect(html).toContain('<strong>Note:</strong> The predictive model was refitted every 86400 s');
+
+    // At the service's cadence there is nothing to warn about.
+    const refreshed = await cli(['backtest', '--file', csv, '--origins', '1', '--models', 'snaive', '--periods', '1d', '--refit-every', '15m']);
+    expect(refreshed.code).toBe(0);
+    expect(refreshed.stdout).toMatch(/refit every 900 s/);
+    expect(refreshed.stdout).not.toMatch(/The predictive model was refitted every/);
   });
 
   it('rejects bad arguments with a clear message and exit code 2', { timeout: 60_000 }, async () => {

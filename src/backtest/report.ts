@@ -5,7 +5,7 @@
  * policy kept ready against the replicas the load needed, and both tables.
  */
 import type { BacktestResult, ModelSummary } from './result.js';
-import { policyLabel, replayVerdict } from './table.js';
+import { policyLabel, replayCadenceHint, replayVerdict } from './table.js';
 
 const WIDTH = 1100;
 const PLOT_HEIGHT = 260;
@@ -230,6 +230,7 @@ ${params ? `<p>Capacity per replica ${params.capacityPerReplica.toPrecision(4)} 
 <code>headroom</code> is the reactive HPA with its target lowered to ${(params.headroomUtilisation * 100).toFixed(1)} % of a replica's capacity, the lowest at which it runs no more replica-hours than the predictive policy: the same budget spent on spare capacity instead of a forecast.</p>` : ''}
 ${replay}
 ${replayed ? `<p>${escapeXml(replayVerdict(result))}</p>` : ''}
+${replayCadenceHint(result) ? `<p><strong>Note:</strong> ${escapeXml(replayCadenceHint(result))}</p>` : ''}
 ${replicaPlot(result)}
 <p><small>Generated ${new Date().toISOString()} by prescient backtest.</small></p>
 </body></html>

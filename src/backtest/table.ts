@@ -2,6 +2,7 @@
  * Plain-text tables of a backtest result, for the terminal: one row per
  * model (accuracy) and one row per policy (replay).
  */
+import { DEFAULT_REFRESH_SECONDS } from '../config/schema.js';
 import type { BacktestResult, PolicyResultSummary, ReplayResultSummary } from './result.js';
 
 function render(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -81,6 +82,20 @@ export function replayVerdict(result: BacktestResult): string {
     describe('oracle', 'oracle'),
   ].filter((p) => p !== undefined);
   return `Under-provisioned minutes and replica-hours against the reactive HPA: ${parts.join('; ')}.`;
+}
+
+/**
+ * A warning when the predictive model was refitted less often than the
+ * service refreshes by default: its forecasts were served hours old, with
+ * bands as wide as hours ahead, which the service never does. Empty otherwise.
+ */
+export function replayCadenceHint(result: BacktestResult): string {
+  const refit = result.replay?.params.refitEverySeconds;
+  if (refit === undefined || refit <= DEFAULT_REFRESH_SECONDS) return '';
+  return (
+    `The predictive model was refitted every ${refit} s, so it served forecasts up to that old; the service refreshes every ` +
+    `${DEFAULT_REFRESH_SECONDS} s by default. --refit-every ${DEFAULT_REFRESH_SECONDS / 60}m replays that cadence (one fit per refresh: slower).`
+  );
 }
 
 /** One line describing the replay's parameters. */

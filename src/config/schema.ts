@@ -11,6 +11,9 @@ const TARGET_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
 /** Model names a target may list. `auto` picks by backtest among the others. */
 export const MODEL_NAMES = ['auto', 'snaive', 'mstl', 'sarima', 'lstm'] as const;
+
+/** A target's refresh interval when its config gives none (seconds). */
+export const DEFAULT_REFRESH_SECONDS = 900;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 const level = z.number().gt(0).lt(1);
@@ -123,7 +126,7 @@ export const targetSchema = z
     /** Interval levels served; the scaling quantile's level is always added. */
     levels: z.array(level).min(1).max(5).default([0.8, 0.95]),
     /** How often to pull fresh history and refit. */
-    refreshInterval: durationSeconds.default(900),
+    refreshInterval: durationSeconds.default(DEFAULT_REFRESH_SECONDS),
     /** A forecast older than this is served marked stale; KEDA gets an error past twice this. */
     staleAfter: durationSeconds.default(3600),
     scaling: scalingSchema.optional(),
