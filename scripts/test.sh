@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): makes sure the Debian packages the
-# integration tests need are installed, runs every suite, and ends with a
-# plain "N passed, N failed" line. Extra arguments go to vitest.
+# integration tests need are installed (Prometheus for the real-Prometheus
+# tests, Chromium for the report's browser test), runs every suite, and ends
+# with a plain "N passed, N failed" line. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure-prometheus.sh
+bash scripts/ensure-debian.sh prometheus prometheus promtool
+bash scripts/ensure-debian.sh chromium chromium
 
 results_dir=$(mktemp -d)
 trap 'rm -rf "$results_dir"' EXIT

@@ -3,7 +3,7 @@
  * OpenMetrics, backfilled with `promtool tsdb create-blocks-from openmetrics`,
  * and served by `prometheus` on a free loopback port from its own temp dir.
  *
- * Needs Debian's prometheus package (scripts/ensure-prometheus.sh installs it).
+ * Needs Debian's prometheus package (`bash scripts/ensure-debian.sh prometheus prometheus promtool` installs it).
  * A missing binary is an error, never a silent skip.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -70,7 +70,7 @@ function requireBinaries(): { prometheus: string; promtool: string } {
     const missing = [prometheus ? undefined : 'prometheus', promtool ? undefined : 'promtool'].filter(Boolean).join(' and ');
     throw new Error(
       `${missing} not found on PATH${process.env['CI'] === 'true' ? ' (CI)' : ''}: the real-Prometheus tests need them. ` +
-        'Run `bash scripts/ensure-prometheus.sh` (installs Debian\'s "prometheus" package).',
+        'Run `bash scripts/ensure-debian.sh prometheus prometheus promtool` (installs Debian\'s "prometheus" package).',
     );
   }
   return { prometheus, promtool };
