@@ -92,9 +92,11 @@ function axes(s: Scale, t0: number, t1: number, y0: number, y1: number, yLabel: 
 }
 
 function legend(items: readonly { label: string; colour: string }[]): string {
+  // Spread over the plot's width, so any number of items fits.
+  const spacing = Math.min(190, (WIDTH - MARGIN.left - MARGIN.right - 10) / Math.max(1, items.length));
   return items
     .map((item, i) => {
-      const x = MARGIN.left + 10 + i * 190;
+      const x = MARGIN.left + 10 + i * spacing;
       return `<rect x="${x}" y="8" width="14" height="4" fill="${item.colour}"/><text x="${x + 20}" y="14" font-size="11">${escapeXml(item.label)}</text>`;
     })
     .join('');
@@ -164,7 +166,7 @@ export function replicaPlot(result: BacktestResult): string {
   parts.push(
     legend([
       { label: 'needed (load / capacity)', colour: '#999' },
-      ...order.map((name) => ({ label: `${name} ready replicas`, colour: POLICY_COLOURS[name] ?? '#000' })),
+      ...order.map((name) => ({ label: name, colour: POLICY_COLOURS[name] ?? '#000' })),
     ]),
   );
   return svg(parts.join(''), 'ready replicas of each policy against the replicas the load needed');
