@@ -116,12 +116,17 @@ function steps(seconds: number, stepSeconds: number, what: string): number {
 /**
  * Runs the evaluation and the replay.
  * @throws PrescientError PRESCIENT_ERR_VALIDATION (bad options, series too
- *   short for the origins), PRESCIENT_ERR_MODEL_UNKNOWN
+ *   short for the origins), PRESCIENT_ERR_SERIES_INVALID (a value that is not
+ *   a finite number: regularize() fills gaps first), PRESCIENT_ERR_MODEL_UNKNOWN
  */
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const started = performance.now();
   const { series } = options;
   const stepSeconds = series.stepSeconds;
+  const notFinite = series.values.findIndex((v) => !Number.isFinite(v));
+  if (notFinite >= 0) {
+    throw new PrescientError('PRESCIENT_ERR_SERIES_INVALID', `value ${notFinite} of the series is ${series.values[notFinite]}: fill gaps (regularize) before a backtest`);
+  }
   const models = [...(options.models ?? defaultModels())];
   const horizonSteps = steps(options.horizonSeconds ?? 86_400, stepSeconds, 'horizon');
   const spacingSteps = steps(options.spacingSeconds ?? horizonSteps * stepSeconds, stepSeconds, 'origin spacing');
