@@ -212,6 +212,7 @@ export function renderReport(result: BacktestResult): string {
       )
     : '<p>Replay skipped.</p>';
   const params = result.replay?.params;
+  const hint = replayCadenceHint(result);
   const forecastPlots = result.models
     .filter((m) => m.origins.some((o) => o.forecast))
     .map((m) => `<h3>${escapeXml(m.model)}</h3>${forecastPlot(result, m)}`)
@@ -232,7 +233,7 @@ ${params ? `<p>Capacity per replica ${params.capacityPerReplica.toPrecision(4)} 
 <code>headroom</code> is the reactive HPA with its target lowered to ${(params.headroomUtilisation * 100).toFixed(1)} % of a replica's capacity, the lowest at which it runs no more replica-hours than the predictive policy: the same budget spent on spare capacity instead of a forecast.</p>` : ''}
 ${replay}
 ${replayed ? `<p>${escapeXml(replayVerdict(result))}</p>` : ''}
-${replayCadenceHint(result) ? `<p><strong>Note:</strong> ${escapeXml(replayCadenceHint(result))}</p>` : ''}
+${hint ? `<p><strong>Note:</strong> ${escapeXml(hint)}</p>` : ''}
 ${replicaPlot(result)}
 <p><small>Generated ${new Date().toISOString()} by prescient backtest.</small></p>
 </body></html>
