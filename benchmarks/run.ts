@@ -22,6 +22,18 @@ const GOAL_FIGURE = /^(goals?|met|goalMet|beatsSnaive|medianAutoToBestRRatio|poo
 /** Arrays longer than this are summarised (count, min, max), not listed. */
 const MAX_LISTED = 24;
 
+interface Verdict {
+  goal: string;
+  figure: string | number;
+  met: boolean;
+}
+
+/** What an earlier RESULTS.md said of one benchmark: its section and its goal rows. */
+interface CarriedSection {
+  body: string;
+  goalRows: string[];
+}
+
 interface ScriptRun {
   name: string;
   exitCode: number | null;
@@ -96,12 +108,55 @@ function flatten(value: unknown, path: string, rows: [string, string][]): void {
   rows.push([path, fmt(value)]);
 }
 
+function isVerdict(v: unknown): v is Verdict {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.goal === 'string' && (typeof r.figure === 'string' || typeof r.figure === 'number') && typeof r.met === 'boolean';
+}
+
+/** The goal rows of one benchmark: its stated verdicts, or (older results) figures whose names say goal or met. */
+function goalRows(name: string, data: unknown, rows: readonly [string, string][]): string[] {
+  const record = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+  const verdicts = Array.isArray(record.verdicts) ? record.verdicts.filter(isVerdict) : [];
+  if (verdicts.length > 0) return verdicts.map((v) => `| ${name} | ${fmt(v.goal)} | ${fmt(v.figure)} | ${v.met ? 'met' : 'NOT met'} |`);
+  return rows.filter(([k]) => GOAL_FIGURE.test(k)).map(([k, v]) => `| ${name} | ${k} | ${v} | |`);
+}
+
+/** Sections and goal rows of the RESULTS.md written last time, by benchmark name. */
+function previousSections(): Map<string, CarriedSection> {
+  const file = join(HERE, 'RESULTS.md');
+  const carried = new Map<string, CarriedSection>();
+  if (!existsSync(file)) return carried;
+  const text = readFileSync(file, 'utf8');
+  const date = /^- date: (.+)$/m.exec(text)?.[1] ?? 'an earlier run';
+  const parts = text.split(/^## /m).slice(1);
+  const goalPart = parts.find((p) => p.startsWith('Goals'));
+  for (const part of parts) {
+    const newline = part.indexOf('\n');
+    const name = part.slice(0, newline).replace(/ \(carried.*$/, '').trim();
+    if (name.startsWith('Goals') || name === 'Scripts') continue;
+    const already = /^\(carried from (.+?); not re-run since\)$/m.exec(part)?.[1];
+    const body = part
+      .slice(newline + 1)
+      .replace(/^\(carried from .+?; not re-run since\)$/m, '')
+      .trim();
+    // Rows of the older three-column table get an empty verdict cell.
+    const rows = (goalPart ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith(`| ${name} |`))
+      .map((l) => (l.split('|').length === 5 ? `${l} |` : l));
+    carried.set(name, { body: `(carried from ${already ?? date}; not re-run since)\n\n${body}`, goalRows: rows });
+  }
+  return carried;
+}
+
 function results(runs: readonly ScriptRun[]): string {
   const m = machine();
   const lines: string[] = [
     '# Benchmark results',
     '',
-    'Written by `npm run bench` (benchmarks/run.ts); every figure below is read from benchmarks/out/*.json as the scripts wrote it.',
+    'Written by `npm run bench` (benchmarks/run.ts); every figure below is read from benchmarks/out/*.json as the scripts wrote it,',
+    'or carried, with its date, from the previous RESULTS.md when that script was not run again.',
     '',
     `- date: ${new Date().toISOString()}`,
     `- cpu: ${m.cpu}`,
@@ -111,32 +166,48 @@ function results(runs: readonly ScriptRun[]): string {
     `- os: ${m.os}`,
     '',
   ];
+  const carried = previousSections();
+  const files = existsSync(OUT) ? readdirSync(OUT).filter((f) => f.endsWith('.json')).sort() : [];
+  const sections = new Map<string, string>();
+  const goals = new Map<string, string[]>();
+  const commands = new Map<string, string>();
+  for (const file of files) {
+    const name = basename(file, '.json');
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(join(OUT, file), 'utf8'));
+    } catch (err) {
+      sections.set(name, `(unreadable: ${(err as Error).message})`);
+      continue;
+    }
+    const rows: [string, string][] = [];
+    flatten(data, '', rows);
+    sections.set(name, ['| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k || '(value)'} | ${v} |`)].join('\n'));
+    goals.set(name, goalRows(name, data, rows));
+    const command = (data as Record<string, unknown> | null)?.command;
+    if (typeof command === 'string') commands.set(name, command);
+  }
+  for (const [name, old] of carried) {
+    if (sections.has(name)) continue;
+    sections.set(name, old.body);
+    goals.set(name, old.goalRows);
+  }
+  const names = [...sections.keys()].sort();
+  if (names.length === 0) lines.push('No results in benchmarks/out/.', '');
+  const goalNames = names.filter((n) => (goals.get(n) ?? []).length > 0);
+  if (goalNames.length > 0) {
+    lines.push('## Goals', '', 'One table per benchmark: each goal, the measured figure, and whether it was met. Details in the sections below.', '');
+    for (const name of goalNames) {
+      lines.push(`**${name}**${commands.has(name) ? ` — \`${commands.get(name)}\`` : ''}`, '', '| benchmark | goal | figure | met |', '|---|---|---|---|', ...(goals.get(name) ?? []), '');
+    }
+  }
   if (runs.length > 0) {
     lines.push('## Scripts', '', '| script | exit | seconds | last lines |', '|---|---|---|---|');
     for (const r of runs) lines.push(`| ${r.name} | ${r.exitCode ?? 'killed'} | ${r.seconds.toFixed(1)} | ${fmt(r.tail).slice(0, 300)} |`);
     lines.push('');
   }
-  const files = existsSync(OUT) ? readdirSync(OUT).filter((f) => f.endsWith('.json')).sort() : [];
-  if (files.length === 0) lines.push('No results in benchmarks/out/.');
-  const sections: string[] = [];
-  const goals: string[] = [];
-  for (const file of files) {
-    const name = basename(file, '.json');
-    sections.push(`## ${name}`, '');
-    let data: unknown;
-    try {
-      data = JSON.parse(readFileSync(join(OUT, file), 'utf8'));
-    } catch (err) {
-      sections.push(`(unreadable: ${(err as Error).message})`, '');
-      continue;
-    }
-    const rows: [string, string][] = [];
-    flatten(data, '', rows);
-    sections.push('| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k || '(value)'} | ${v} |`), '');
-    for (const [k, v] of rows) if (GOAL_FIGURE.test(k)) goals.push(`| ${name} | ${k} | ${v} |`);
-  }
-  if (goals.length > 0) lines.push('## Goals at a glance', '', 'Goal figures and verdicts picked from the sections below.', '', '| benchmark | figure | value |', '|---|---|---|', ...goals, '');
-  return `${[...lines, ...sections].join('\n')}\n`;
+  for (const name of names) lines.push(`## ${name}`, '', sections.get(name) ?? '', '');
+  return `${lines.join('\n').trimEnd()}\n`;
 }
 
 function main(): void {
