@@ -47,6 +47,12 @@ export const ACCURACY_SERIES: readonly BenchmarkSeries[] = [
   // 1-minute counts resampled to 5 minutes (mean requests per minute in each step).
   { name: 'worldcup98', file: 'worldcup98/invocation_count.csv', stepSeconds: 300 },
   { name: 'pedestrians', file: 'prophet-examples/example_pedestrians_multivariate.csv', stepSeconds: 3600, column: 'location_4' },
+  // Issue 16: ten series nobody tuned on, Twitter mentions per 5 minutes (daily and weekly cycles, bursts).
+  ...['AAPL', 'AMZN', 'CRM', 'CVS', 'FB', 'GOOG', 'IBM', 'KO', 'PFE', 'UPS'].map((ticker) => ({
+    name: `tweets_${ticker}`,
+    file: `nab/realTweets/Twitter_volume_${ticker}.csv`,
+    stepSeconds: 300,
+  })),
 ];
 
 export interface AccuracyBenchmarkOptions {
