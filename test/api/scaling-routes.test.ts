@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toQuantity } from '../../src/api/scaling-routes.js';
 import { buildApp } from '../../src/app.js';
 import type { TargetStates } from '../../src/engine/target-state.js';
+import { sharedRecommender } from '../../src/scaling/recommender.js';
 import { forecastAt, testConfig } from '../keda/helpers.js';
 
 const TOKEN = 'test-token-0123456789';
@@ -109,10 +110,32 @@ describe('GET /api/v1/keda/:target (KEDA metrics-api)', () => {
     expect(none.statusCode).toBe(401);
     expect(none.json().error.code).toBe('PRESCIENT_ERR_UNAUTHORIZED');
     expect((await app.inject({ url: '/api/v1/keda/web', headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(401);
+    // A wrong token of the right length is refused too: the check compares the bytes, not just the length.
+    const sameLength = TOKEN.slice(0, -1) + (TOKEN.endsWith('9') ? '8' : '9');
+    expect(sameLength).toHaveLength(TOKEN.length);
+    for (const headers of [{ authorization: `Bearer ${sameLength}` }, { 'x-api-key': sameLength }]) {
+      const res = await app.inject({ url: '/api/v1/keda/web', headers });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error.code).toBe('PRESCIENT_ERR_UNAUTHORIZED');
+    }
     const bearer = await app.inject({ url: '/api/v1/keda/web', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(bearer.statusCode).toBe(200);
     expect(bearer.json()).toMatchObject({ target: 'web', replicas: 5, windowMaxLoad: 450, quantile: 0.9, leadTimeSeconds: 300, stale: false });
     expect((await app.inject({ url: '/api/v1/keda/web', headers: { 'x-api-key': TOKEN } })).statusCode).toBe(200);
+  });
+
+  it('answers 503 PRESCIENT_ERR_FORECAST_UNAVAILABLE before the first forecast (never a silent 0)', async () => {
+    const res = await app.inject({ url: '/api/v1/keda/web', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toMatchObject({ code: 'PRESCIENT_ERR_FORECAST_UNAVAILABLE', retryable: true });
+    expect(res.json().error.message).toContain('no forecast yet');
+  });
+
+  it('reports the reactive floor as the window load when the observed load is above the forecast', async () => {
+    states.setForecast('web', forecastAt(nowMs, 150, { observed: 480 }));
+    const res = await app.inject({ url: '/api/v1/keda/web', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ replicas: 5, windowMaxLoad: 480, observedLoad: 480 });
   });
 
   it('answers 503 when the forecast is too stale to scale on, so KEDA falls back', async () => {
@@ -148,6 +171,41 @@ describe('HPA external metrics API', () => {
     expect(load.items[0].value).toBe('1234500m');
   });
 
+  it('answers 503 PRESCIENT_ERR_FORECAST_UNAVAILABLE before the first forecast', async () => {
+    for (const metric of ['prescient-web-replicas', 'prescient-web-load']) {
+      const res = await app.inject({ url: `${base}/namespaces/shop/${metric}` });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error).toMatchObject({ code: 'PRESCIENT_ERR_FORECAST_UNAVAILABLE', retryable: true });
+    }
+  });
+
+  it('answers 503 once the forecast is older than twice staleAfter, and serves it until then', async () => {
+    states.setForecast('web', forecastAt(nowMs, 450, { steps: 600 }));
+    // Stale (older than staleAfter, 1 h) but within twice staleAfter: still served.
+    nowMs += 119 * 60_000;
+    const stale = await app.inject({ url: `${base}/namespaces/shop/prescient-web-replicas` });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.json().items[0].value).toBe('5');
+    // Exactly twice staleAfter is the last moment it is served; a second later it is refused.
+    nowMs = T0 + 120 * 60_000;
+    expect((await app.inject({ url: `${base}/namespaces/shop/prescient-web-replicas` })).statusCode).toBe(200);
+    nowMs += 1_000;
+    for (const metric of ['prescient-web-replicas', 'prescient-web-load']) {
+      const res = await app.inject({ url: `${base}/namespaces/shop/${metric}` });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error.code).toBe('PRESCIENT_ERR_FORECAST_UNAVAILABLE');
+      expect(res.json().error.message).toContain('more than twice staleAfter');
+    }
+  });
+
+  it('reports the reactive floor as the load when the observed load is above the forecast', async () => {
+    states.setForecast('web', forecastAt(nowMs, 150, { observed: 480 }));
+    const load = (await app.inject({ url: `${base}/namespaces/shop/prescient-web-load` })).json();
+    expect(load.items[0].value).toBe('480');
+    const replicas = (await app.inject({ url: `${base}/namespaces/shop/prescient-web-replicas` })).json();
+    expect(replicas.items[0].value).toBe('5');
+  });
+
   it('lists the metrics it serves for API discovery', async () => {
     const res = (await app.inject({ url: base })).json();
     expect(res.groupVersion).toBe('external.metrics.k8s.io/v1beta1');
@@ -161,6 +219,27 @@ describe('HPA external metrics API', () => {
     const unknown = await app.inject({ url: `${base}/namespaces/shop/prescient-nope-replicas` });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe('PRESCIENT_ERR_TARGET_NOT_FOUND');
+  });
+});
+
+describe('one recommender behind every face', () => {
+  it('REST, metrics-api, external metrics and /metrics share scale-in memory', async () => {
+    // A peak asked for through REST ...
+    states.setForecast('web', forecastAt(nowMs, 730));
+    expect((await app.inject({ url: '/api/v1/targets/web/recommendation' })).json().replicas).toBe(8);
+    // ... then the load drops: a minute later every other face still holds 8 (the 300 s stabilisation window),
+    // which only memory of the REST answer can explain (a fresh policy would say 3).
+    nowMs += 60_000;
+    states.setForecast('web', forecastAt(nowMs, 240));
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^prescient_recommended_replicas\{target="web"\} 8$/m);
+    const keda = (await app.inject({ url: '/api/v1/keda/web', headers: { authorization: `Bearer ${TOKEN}` } })).json();
+    expect(keda.replicas).toBe(8);
+    const external = (await app.inject({ url: '/apis/external.metrics.k8s.io/v1beta1/namespaces/shop/prescient-web-replicas' })).json();
+    expect(external.items[0].value).toBe('8');
+    // The gRPC scaler takes sharedRecommender(states) by default (src/server.ts passes none): the same memory.
+    const rec = sharedRecommender(states).recommend('web', nowMs, { forAutoscaler: true });
+    expect(rec).toMatchObject({ replicas: 8, clampedBy: ['stabilizationWindow'], basis: { forecastReplicas: 3, previousReplicas: 8 } });
   });
 });
 
