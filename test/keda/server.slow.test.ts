@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TargetStates } from '../../src/engine/target-state.js';
+import { TargetStates, type TargetState } from '../../src/engine/target-state.js';
 import { PROTO_PATH, startKedaServer, type KedaServer } from '../../src/keda/server.js';
+import { sharedRecommender } from '../../src/scaling/recommender.js';
 import { forecastAt, statesWith, testConfig } from './helpers.js';
 
 // The client loads the .proto itself, as KEDA compiles its own copy: with
@@ -82,6 +83,16 @@ async function until(check: () => boolean, timeoutMs = 3_000): Promise<void> {
   while (!check()) {
     if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** TargetStates whose `web` target's capacity per replica can be changed, as a configuration reload would. */
+class ReloadableStates extends TargetStates {
+  capacity: number | undefined;
+  override get(name: string): TargetState | undefined {
+    const state = super.get(name);
+    if (!state?.config.scaling || this.capacity === undefined) return state;
+    return { ...state, config: { ...state.config, scaling: { ...state.config.scaling, capacityPerReplica: this.capacity } } };
   }
 }
 
@@ -202,8 +213,13 @@ describe('KEDA external scaler over gRPC', () => {
     // A refresh that crosses it is pushed at once.
     states.setForecast('web', forecastAt(nowMs, 900));
     expect(await stream.next()).toEqual({ result: true });
+    // Still above it: nothing is pushed. A stream keeps its order, so the next message being the
+    // crossing back below proves nothing was sent in between (no sleep needed to see "nothing").
     states.setForecast('web', forecastAt(nowMs, 950));
-    await new Promise((r) => setTimeout(r, 100));
+    // Past the scale-in stabilisation window, a low forecast crosses back below.
+    nowMs += 10 * 60_000;
+    states.setForecast('web', forecastAt(nowMs, 200));
+    expect(await stream.next()).toEqual({ result: false });
     expect(stream.pending()).toBe(0);
 
     stream.call.cancel();
@@ -224,12 +240,86 @@ describe('KEDA external scaler over gRPC', () => {
     const listenersBefore = states.listenerCount('forecast');
     const stream = openStream<{ metricSpecs: unknown[] }>('StreamMetricSpec', ref({ target: 'web', mode: 'load' }));
     expect(await stream.next()).toEqual({ metricSpecs: [{ metricName: 'prescient-web-load', targetSize: '100', targetSizeFloat: 100 }] });
-    // A new forecast does not change the spec: nothing is sent.
-    states.setForecast('web', forecastAt(nowMs, 900));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(stream.pending()).toBe(0);
+    // (That a forecast which leaves the spec unchanged sends nothing is shown by the reload test below.)
     stream.call.cancel();
     await until(() => states.listenerCount('forecast') === listenersBefore);
+  });
+
+  it('StreamMetricSpec sends the spec again when it changes (capacity per replica reloaded)', async () => {
+    const config = testConfig();
+    const reloadable = new ReloadableStates(config.targets);
+    reloadable.setForecast('web', forecastAt(nowMs, 200));
+    const local = await startKedaServer({ states: reloadable, config, host: '127.0.0.1', port: 0, now: () => nowMs, streamRecheckMs: 60_000 });
+    const localClient = new ExternalScaler(`127.0.0.1:${local.port}`, grpc.credentials.createInsecure()) as typeof client;
+    const previous = client;
+    client = localClient;
+    try {
+      const stream = openStream<{ metricSpecs: unknown[] }>('StreamMetricSpec', ref({ target: 'web', mode: 'load' }));
+      expect(await stream.next()).toEqual({ metricSpecs: [{ metricName: 'prescient-web-load', targetSize: '100', targetSizeFloat: 100 }] });
+      reloadable.capacity = 150;
+      reloadable.setForecast('web', forecastAt(nowMs, 200));
+      expect(await stream.next()).toEqual({ metricSpecs: [{ metricName: 'prescient-web-load', targetSize: '150', targetSizeFloat: 150 }] });
+      // A new forecast that leaves the spec unchanged sends nothing: a stream keeps its order, so the next
+      // message being the next real change proves nothing was sent in between (no sleep needed).
+      reloadable.setForecast('web', forecastAt(nowMs, 300));
+      reloadable.capacity = 120.5;
+      reloadable.setForecast('web', forecastAt(nowMs, 300));
+      expect(await stream.next()).toEqual({ metricSpecs: [{ metricName: 'prescient-web-load', targetSize: '121', targetSizeFloat: 120.5 }] });
+      expect(stream.pending()).toBe(0);
+      stream.call.cancel();
+    } finally {
+      client = previous;
+      localClient.close();
+      await local.close();
+    }
+  });
+
+  it('StreamIsActive re-checks on its timer without a new forecast: the lead window slides onto a peak', async () => {
+    const config = testConfig();
+    const localStates = statesWith(config);
+    // A peak 30 minutes ahead, outside the 5-minute lead window at first.
+    const load = Array.from({ length: 120 }, (_, i) => (i >= 30 && i < 40 ? 900 : 200));
+    localStates.setForecast('web', forecastAt(nowMs, load));
+    const local = await startKedaServer({ states: localStates, config, host: '127.0.0.1', port: 0, now: () => nowMs, streamRecheckMs: 25 });
+    const localClient = new ExternalScaler(`127.0.0.1:${local.port}`, grpc.credentials.createInsecure()) as typeof client;
+    const previous = client;
+    client = localClient;
+    try {
+      const stream = openStream<{ result: boolean }>('StreamIsActive', ref({ target: 'web', activationThreshold: '4' }));
+      expect(await stream.next()).toEqual({ result: false });
+      // Time passes, no refresh: the recheck alone must notice the peak inside the lead window.
+      nowMs += 27 * 60_000;
+      expect(await stream.next(5_000)).toEqual({ result: true });
+      stream.call.cancel();
+    } finally {
+      client = previous;
+      localClient.close();
+      await local.close();
+    }
+  });
+
+  it('mode load reports the observed load when it is above the forecast (the reactive floor)', async () => {
+    states.setForecast('web', forecastAt(nowMs, 150, { observed: 480 }));
+    const load = await unary<{ metricValues: unknown[] }>('GetMetrics', { scaledObjectRef: ref({ target: 'web', mode: 'load' }), metricName: 'm' });
+    expect(load.metricValues).toEqual([{ metricName: 'm', metricValue: '480', metricValueFloat: 480 }]);
+    const replicas = await unary<{ metricValues: unknown[] }>('GetMetrics', { scaledObjectRef: ref({ target: 'web' }), metricName: 'm' });
+    expect(replicas.metricValues).toEqual([{ metricName: 'm', metricValue: '5', metricValueFloat: 5 }]);
+  });
+
+  it('shares scale-in memory with the other faces (one recommender by default)', async () => {
+    // A peak answered elsewhere (REST or /metrics use sharedRecommender(states) too) ...
+    states.setForecast('web', forecastAt(nowMs, 730));
+    expect(sharedRecommender(states).recommend('web', nowMs).replicas).toBe(8);
+    // ... then the load drops: within the 300 s stabilisation window gRPC still answers 8, not 3.
+    nowMs += 60_000;
+    states.setForecast('web', forecastAt(nowMs, 240));
+    const held = await unary<{ metricValues: Array<{ metricValueFloat: number }> }>('GetMetrics', { scaledObjectRef: ref({ target: 'web' }), metricName: 'm' });
+    expect(held.metricValues[0]?.metricValueFloat).toBe(8);
+    // Past the window it scales in.
+    nowMs += 10 * 60_000;
+    states.setForecast('web', forecastAt(nowMs, 240));
+    const after = await unary<{ metricValues: Array<{ metricValueFloat: number }> }>('GetMetrics', { scaledObjectRef: ref({ target: 'web' }), metricName: 'm' });
+    expect(after.metricValues[0]?.metricValueFloat).toBeLessThan(8);
   });
 
   it('closes with a stream still open', async () => {
