@@ -14,10 +14,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { aggregateOrigins, evaluate, scoreForecast, type EvaluationResult, type OriginResult } from '../src/backtest/rolling-origin.js';
+import { aggregateOrigins, evaluate, scoreForecast, type EvaluationResult, type OriginResult } from '../src/evaluation/rolling-origin.js';
 import { createAutoForecaster, type AutoOptions } from '../src/models/auto.js';
 import type { Forecaster } from '../src/models/forecaster.js';
-import { forecasters } from '../src/models/registry.js';
+import { forecasters, getForecaster } from '../src/models/registry.js';
 import { seasonalNaive } from '../src/models/seasonal-naive.js';
 import { regularize } from '../src/series/regularize.js';
 import { detectSeasonalPeriods } from '../src/series/seasonality.js';
@@ -327,7 +327,7 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
     const evaluation = await evaluate({
       series,
       models: [
-        ...models.map((m): string | Forecaster => (m === 'auto' && autoForecaster ? autoForecaster : m)),
+        ...models.map((m): Forecaster => (m === 'auto' && autoForecaster ? autoForecaster : getForecaster(m))),
         ...(options.dailyBaseline === false ? [] : [dailySeasonalNaive(spec.stepSeconds)]),
       ],
       origins: originCount,

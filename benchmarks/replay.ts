@@ -29,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_REFRESH_SECONDS } from '../src/config/schema.js';
 import { replay, type PolicyResult } from '../src/backtest/replay.js';
-import { evaluate, originIndicesFor } from '../src/backtest/rolling-origin.js';
+import { evaluate, originIndicesFor } from '../src/evaluation/rolling-origin.js';
+import { getForecaster } from '../src/models/registry.js';
 import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
@@ -108,7 +109,7 @@ async function replaySeries(name: string, series: Series, model: string, knobs: 
   const started = performance.now();
   const evaluation = await evaluate({
     series,
-    models: [model],
+    models: [getForecaster(model)],
     origins: refitIndices,
     horizonSteps: refitSteps + longestLeadSteps + 1,
     historyCapSteps,

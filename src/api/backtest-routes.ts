@@ -17,8 +17,8 @@ import { PrescientError, toPrescientError, type SerializedError } from '../error
 import { forecasters } from '../models/registry.js';
 import { backtestResultSchema, type BacktestResult } from '../backtest/result.js';
 import { targetReplayDefaults } from '../backtest/run.js';
-import type { BacktestJob, BacktestRunner } from '../backtest/runner.js';
-import { createWorkerRunner } from '../backtest/runner.js';
+import type { BacktestJob, BacktestRunner } from '../engine/backtest-runner.js';
+import { createWorkerRunner } from '../engine/backtest-runner.js';
 import { regularize } from '../series/regularize.js';
 import type { Samples } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';

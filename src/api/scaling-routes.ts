@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import type { TargetStates } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
-import { sharedRecommender, type Recommender } from '../scaling/recommender.js';
+import { sharedRecommender, type Recommender } from '../engine/recommender.js';
 import { requireToken } from './auth.js';
 import { errorBodySchema } from './schemas.js';
 

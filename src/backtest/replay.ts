@@ -8,7 +8,7 @@
  * - `predictive`: Prescient's policy (src/scaling/policy.ts, the code the
  *   service runs) fed by the forecast that would have been served at each
  *   moment: forecasts made at refit times from the history before them only
- *   (src/backtest/rolling-origin.ts `evaluate` with explicit origins), the
+ *   (src/evaluation/rolling-origin.ts `evaluate` with explicit origins), the
  *   latest one served until the next refit;
  * - `snaive`: the same policy fed by the seasonal naive model at the daily
  *   period (yesterday's load as the forecast), refitted on the same cadence;
@@ -33,12 +33,13 @@
  */
 import { PrescientError } from '../errors.js';
 import type { Forecaster, Interval } from '../models/forecaster.js';
+import { getForecaster } from '../models/registry.js';
 import { RecommendationTracker, type ForecastLike, type ScalingPolicy } from '../scaling/policy.js';
 import type { Series } from '../series/series.js';
 import { timeAt } from '../series/series.js';
 import { defaultHpaParams, simulateHpa, type HpaMetric, type HpaParams, type HpaTimeline } from './hpa-model.js';
 import { ratiosTo, scoreTimeline, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
-import { evaluate } from './rolling-origin.js';
+import { evaluate } from '../evaluation/rolling-origin.js';
 
 export const POLICY_NAMES = ['reactive', 'predictive', 'snaive', 'oracle', 'headroom'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -200,7 +201,7 @@ export function defaultCapacityPerReplica(history: readonly number[], hpaUtilisa
   return Math.max(p95, 1e-9) / 20 / hpaUtilisation;
 }
 
-/** Forecasts from src/backtest/rolling-origin.ts `evaluate`, one per refit index in order. */
+/** Forecasts from src/evaluation/rolling-origin.ts `evaluate`, one per refit index in order. */
 export interface PrecomputedForecasts {
   readonly model: string;
   readonly origins: readonly {
@@ -240,7 +241,7 @@ async function refitForecasts(
   }
   const result = await evaluate({
     series: options.series,
-    models: [model],
+    models: [typeof model === 'string' ? getForecaster(model) : model],
     origins: refitIndices,
     horizonSteps,
     ...(options.historyCapSteps === undefined ? {} : { historyCapSteps: options.historyCapSteps }),

@@ -1,16 +1,16 @@
 /**
  * One backtest, as the CLI, REST and benchmarks run it: the rolling-origin
- * accuracy evaluation of every requested model (src/backtest/rolling-origin.ts)
+ * accuracy evaluation of every requested model (src/evaluation/rolling-origin.ts)
  * and the autoscaling replay (src/backtest/replay.ts) over the same span,
  * returned as one plain, JSON-safe {@link BacktestResult}
  * (schema: src/backtest/result.ts).
  */
 import { poolSchema, type TargetConfig } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
-import { forecasters } from '../models/registry.js';
+import { forecasters, getForecaster } from '../models/registry.js';
 import type { Series } from '../series/series.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
-import { evaluate, originIndicesFor } from './rolling-origin.js';
+import { evaluate, originIndicesFor } from '../evaluation/rolling-origin.js';
 import { POLICY_NAMES, replay, type PolicyName, type ReplayOptions } from './replay.js';
 import type { BacktestResult, ModelSummary } from './result.js';
 
@@ -147,7 +147,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const fitTimeoutMs = options.fitTimeoutMs ?? DEFAULT_FIT_TIMEOUT_MS;
   const evaluation = await evaluate({
     series,
-    models,
+    models: models.map(getForecaster),
     origins: originIndices,
     horizonSteps,
     historyCapSteps,

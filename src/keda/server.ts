@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import type { TargetStates } from '../engine/target-state.js';
 import { toPrescientError } from '../errors.js';
-import { sharedRecommender, type Recommender } from '../scaling/recommender.js';
+import { sharedRecommender, type Recommender } from '../engine/recommender.js';
 import { metricNameOf, parseScalerMetadata, type ScalerMetadata } from './metadata.js';
 
 /** The .proto beside this file (a build must copy it next to the compiled server). */

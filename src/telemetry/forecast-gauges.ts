@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.js';
 import { isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
-import { sharedRecommender, type Recommender } from '../scaling/recommender.js';
+import { sharedRecommender, type Recommender } from '../engine/recommender.js';
 
 /** Horizons the forecast gauges are exported at, seconds ahead of now. */
 export const GAUGE_HORIZONS_SECONDS = [300, 900, 3600] as const;

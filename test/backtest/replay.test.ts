@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { generateSynthetic } from '../../data/generate.js';
 import { loadInterpolator, replay, type ReplayOptions, type ReplayResult } from '../../src/backtest/replay.js';
-import { evaluate } from '../../src/backtest/rolling-origin.js';
+import { evaluate } from '../../src/evaluation/rolling-origin.js';
 import type { Forecaster } from '../../src/models/forecaster.js';
+import { seasonalNaive } from '../../src/models/seasonal-naive.js';
 import type { Series } from '../../src/series/series.js';
 
 const STEP = 300;
@@ -154,7 +155,7 @@ describe('replay', () => {
     // The predictive policy is snaive without seasons (a naive forecast), precomputed as the CLI reuses its scored ones.
     const series = dailySeries();
     const refitIndices = Array.from({ length: 8 }, (_, k) => startIndex + 36 * k);
-    const evaluation = await evaluate({ series, models: ['snaive'], origins: refitIndices, horizonSteps: 36 + 1 + 1, seasonalPeriods: [], levels: [0.8, 0.95] });
+    const evaluation = await evaluate({ series, models: [seasonalNaive], origins: refitIndices, horizonSteps: 36 + 1 + 1, seasonalPeriods: [], levels: [0.8, 0.95] });
     const base = { ...options(series), model: 'snaive', seasonalPeriods: [] as number[] };
     const reused = await replay({ ...base, precomputed: evaluation.models[0] });
     const refitted = await replay(base);

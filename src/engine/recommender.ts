@@ -1,8 +1,8 @@
 import type { ScalingConfig } from '../config/schema.js';
-import { isStale, isTooStaleToScale, type TargetState, type TargetStates } from '../engine/target-state.js';
+import { isStale, isTooStaleToScale, type TargetState, type TargetStates } from './target-state.js';
 import { PrescientError } from '../errors.js';
-import { RecommendationTracker, type Recommendation, type ScalingPolicy } from './policy.js';
-import { buildSchedule, type Schedule } from './schedule.js';
+import { RecommendationTracker, type Recommendation, type ScalingPolicy } from '../scaling/policy.js';
+import { buildSchedule, type Schedule } from '../scaling/schedule.js';
 
 /** Per-call overrides (KEDA scalerMetadata may ask for another quantile or lead time). */
 export interface RecommendOptions {

@@ -5,12 +5,12 @@
  */
 import type { Piscina } from 'piscina';
 import { PrescientError } from '../errors.js';
-import { runInPool, startWorkers, type BacktestOutcome, type PoolTask } from '../engine/pool.js';
-import type { FitOutcome } from '../engine/fit-task.js';
-import type { BacktestResult } from './result.js';
-import type { BacktestJob } from './run.js';
+import { runInPool, startWorkers, type BacktestOutcome, type PoolTask } from './pool.js';
+import type { FitOutcome } from './fit-task.js';
+import type { BacktestResult } from '../backtest/result.js';
+import type { BacktestJob } from '../backtest/run.js';
 
-export type { BacktestJob } from './run.js';
+export type { BacktestJob } from '../backtest/run.js';
 
 export interface BacktestRunner {
   /**

@@ -8,7 +8,7 @@ import {
   pinballLoss,
   quantileFromForecast,
   smape,
-} from '../../src/backtest/metrics.js';
+} from '../../src/evaluation/metrics.js';
 import { PrescientError } from '../../src/errors.js';
 
 describe('maseScale', () => {

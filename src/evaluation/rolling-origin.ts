@@ -4,6 +4,10 @@
  * The one implementation shared by `auto` (model selection), the backtest CLI
  * and REST, and the accuracy benchmark. Fits run in-process: the caller
  * decides whether that is a worker thread or the CLI's own.
+ *
+ * It sits below both its users: it knows models only by their interface
+ * (src/models/forecaster.ts), never the registry (which lists `auto`, which
+ * evaluates), so callers resolve model names themselves.
  */
 import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
 import type { FitInfo, Forecast, Forecaster, ModelSelection } from '../models/forecaster.js';
@@ -15,8 +19,8 @@ const SECONDS_PER_DAY = 86_400;
 
 export interface EvaluateOptions {
   readonly series: Series;
-  /** Models by registry name or as Forecaster objects; evaluated in this order. */
-  readonly models: readonly (string | Forecaster)[];
+  /** Models to evaluate, in this order (callers resolve registry names: models/registry.ts getForecaster). */
+  readonly models: readonly Forecaster[];
   /**
    * Either how many origins (the last one leaves exactly `horizonSteps` of
    * actuals at the end of the series, earlier ones `spacingSteps` apart), or
@@ -175,13 +179,6 @@ function validate(options: EvaluateOptions, length: number): void {
   }
 }
 
-async function resolveModels(models: readonly (string | Forecaster)[]): Promise<Forecaster[]> {
-  if (models.every((m) => typeof m !== 'string')) return models as Forecaster[];
-  // Imported lazily: the registry lists `auto`, which itself evaluates models.
-  const { getForecaster } = await import('../models/registry.js');
-  return models.map((m) => (typeof m === 'string' ? getForecaster(m) : m));
-}
-
 function assertFinite(forecast: Forecast, horizon: number, model: string): void {
   const ok = (xs: readonly number[]): boolean => xs.length === horizon && xs.every((x) => Number.isFinite(x));
   if (!ok(forecast.point) || !forecast.intervals.every((i) => ok(i.lower) && ok(i.upper))) {
@@ -246,8 +243,7 @@ export function aggregateOrigins(origins: readonly OriginResult[]): AggregateMet
  * nothing after the origin reaches the model. A model that fails at an origin
  * (too short, fit error, invalid output, deadline) has that origin recorded
  * with its error and left out of the aggregate; it does not stop the run.
- * @throws PrescientError PRESCIENT_ERR_VALIDATION for bad options (or no origin fits the series),
- *   PRESCIENT_ERR_MODEL_UNKNOWN for an unregistered model name
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION for bad options (or no origin fits the series)
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluationResult> {
   const { series, horizonSteps } = options;
@@ -269,7 +265,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     );
   }
   const scalePeriod = options.seasonalPeriodForScale ?? defaultScalePeriod(series.stepSeconds, options.seasonalPeriods);
-  const forecasters = await resolveModels(options.models);
+  const forecasters = options.models;
   const deadlineMs = options.deadlineMs ?? Number.POSITIVE_INFINITY;
   const total = forecasters.length * originIndices.length;
   let done = 0;

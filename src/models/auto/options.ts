@@ -1,0 +1,97 @@
+/**
+ * `auto`'s options and the constants its parts share (src/models/auto.ts
+ * is the Forecaster; this folder holds its concerns: candidates, ensemble,
+ * calibration, fitted models).
+ */
+import type { Forecaster } from '../forecaster.js';
+
+export const SECONDS_PER_DAY = 86_400;
+export const SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY;
+/** The interval level used as the unit of conformal scores. */
+export const REFERENCE_LEVEL = 0.8;
+/** Levels scored in the internal backtest (the scaling quantile's level is added). */
+export const BACKTEST_LEVELS = [0.8, 0.95];
+/** MASE values within this relative distance of the best count as a tie, broken by pinball. */
+export const TIE_TOLERANCE = 0.01;
+/** Fewest scored steps of served forecasts that calibrate the first hour (a 95 % bound needs ≥ 39). */
+export const MIN_SERVED_RESIDUALS = 50;
+
+export interface AutoOptions {
+  /** Backtest horizon in steps (default: one day in steps, or 24 steps when the step does not divide a day). */
+  readonly horizonSteps?: number;
+  /** Number of backtest origins, one horizon apart (default 3). */
+  readonly origins?: number;
+  /** Quantile the target scales on; pinball loss there breaks MASE ties (default 0.9). */
+  readonly scalingQuantile?: number;
+  /** Candidate models, by registry name or as Forecasters (default: every registered model except `auto`). */
+  readonly candidates?: readonly (string | Forecaster)[];
+  /** Models fitted only with at least `expensiveMinHistorySeconds` of history and `expensiveMinTimeMs` left (default ['lstm']). */
+  readonly expensiveModels?: readonly string[];
+  /** Default 14 days. */
+  readonly expensiveMinHistorySeconds?: number;
+  /** Default 180 s. */
+  readonly expensiveMinTimeMs?: number;
+  /** Try a median ensemble of the best two and three (default true). */
+  readonly ensemble?: boolean;
+  /**
+   * Conformal calibration: 'always' (default) serves conformal intervals
+   * learnt from the backtest residuals; 'when-off' only when the model's own
+   * intervals' backtest coverage misses nominal by more than the tolerance
+   * either way; 'widen-only' only ever widens them, when they under-cover;
+   * 'never'.
+   */
+  readonly calibration?: 'when-off' | 'widen-only' | 'always' | 'never';
+  /**
+   * Widen conformal bands where the backtest window was calmer than the
+   * whole history (conformal.ts tailFactor), per level (default true).
+   */
+  readonly tailWidening?: boolean;
+  /** How the tail factor is measured (conformal.ts TailReference.method; default 'max': the wider of the two). */
+  readonly tailMethod?: 'ratio' | 'rolling' | 'max';
+  /** Fewest residuals per horizon bucket of the calibration (default 100). */
+  readonly minPerBucket?: number;
+  /** Coverage error (fraction) above which intervals are calibrated (default 0.03). */
+  readonly coverageTolerance?: number;
+  /** Share of the time left before ctx.deadlineMs that the backtest may use (default 0.6). */
+  readonly backtestTimeShare?: number;
+  /**
+   * When the seasonal periods given do not include one day (the detector
+   * did not find it, or the target named none), also try each cheap
+   * candidate with the daily season added, named `<model>@1d`, and let the
+   * backtest decide (default true). The detector is deliberately strict;
+   * on CPU series whose daily cycle hides under noise and incidents, the
+   * daily variants win the backtest (accuracy benchmark).
+   */
+  readonly dailyVariants?: boolean;
+  /** A selection carried in FitContext.selection is reused until it is this old (default one day). */
+  readonly reselectAfterSeconds?: number;
+  /**
+   * Calibrate the first `steps` steps (default: one hour, at least 3) on
+   * the forecasts served over the last `servedWindowSeconds` (default one
+   * day) against the actuals that came, carried in the selection from fit
+   * to fit, once they hold enough scored steps; until then, and with
+   * false, the day-ahead backtest's buckets serve every step. The
+   * autoscaler acts on the first minutes of each refreshed forecast.
+   */
+  readonly nearHorizon?: false | { readonly steps?: number; readonly servedWindowSeconds?: number };
+}
+
+/** Steps in one day, or undefined when the step does not divide a day. */
+export function dayInSteps(stepSeconds: number): number | undefined {
+  return SECONDS_PER_DAY % stepSeconds === 0 ? SECONDS_PER_DAY / stepSeconds : undefined;
+}
+
+export function standardDeviation(values: readonly number[]): number {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return Math.sqrt(values.reduce((s, v) => s + (v - mean) * (v - mean), 0) / Math.max(1, values.length - 1));
+}
+
+export function withLevels(levels: readonly number[], extra: readonly number[]): number[] {
+  const all = [...levels];
+  for (const l of extra) if (!all.some((x) => Math.abs(x - l) < 1e-9)) all.push(l);
+  return all;
+}
+
+export function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
