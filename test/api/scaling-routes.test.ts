@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toQuantity } from '../../src/api/scaling-routes.js';
 import { buildApp } from '../../src/app.js';
 import type { TargetStates } from '../../src/engine/target-state.js';
-import { sharedRecommender } from '../../src/scaling/recommender.js';
+import { sharedRecommender } from '../../src/engine/recommender.js';
 import { forecastAt, testConfig } from '../keda/helpers.js';
 
 const TOKEN = 'test-token-0123456789';

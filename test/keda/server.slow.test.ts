@@ -3,7 +3,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TargetStates, type TargetState } from '../../src/engine/target-state.js';
 import { PROTO_PATH, startKedaServer, type KedaServer } from '../../src/keda/server.js';
-import { sharedRecommender } from '../../src/scaling/recommender.js';
+import { sharedRecommender } from '../../src/engine/recommender.js';
 import { forecastAt, statesWith, testConfig } from './helpers.js';
 
 // The client loads the .proto itself, as KEDA compiles its own copy: with
