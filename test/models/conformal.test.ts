@@ -26,6 +26,30 @@ describe('conformal calibration', () => {
     expect(empiricalCoverage([{ actual, forecast: band }], 0.8)).toBeCloseTo(0.81, 9);
   });
 
+  it('keeps an asymmetric band asymmetric: residuals above are scaled by the upper half-width, below by the lower', () => {
+    // The model's own 80 % band is 3 above the point and 1 below. Errors above are 0.3, 0.9, …, 5.7 (0.1 … 1.9
+    // upper half-widths), errors below 0.2, 0.4, …, 2 (0.2 … 2 lower half-widths), each ten times.
+    const horizon = 200;
+    const skewed = (length: number): Forecast => ({
+      point: Array(length).fill(10),
+      intervals: [{ level: 0.8, lower: Array(length).fill(9), upper: Array(length).fill(13) }],
+    });
+    const actual = Array.from({ length: horizon }, (_, i) => {
+      const k = (i % 20) + 1;
+      return i % 2 === 0 ? 10 + (6 * k) / 20 : 10 - (2 * k) / 20;
+    });
+    const calibration = calibrate([{ actual, forecast: skewed(horizon) }], { minPerBucket: 1000 })!;
+    expect(calibration.mode).toBe('scaled');
+    const scores = calibration.buckets[0]!;
+    expect(scores[0]).toBeCloseTo(-2, 12);
+    expect(scores[scores.length - 1]).toBeCloseTo(1.9, 12);
+    const served = applyCalibration(skewed(2), calibration, [0.8]).intervals[0]!;
+    // Upper: the ⌈201 · 0.9⌉ = 181st of the 200 sorted scores = 1.7, times the upper half-width 3;
+    // lower: the ⌊201 · 0.1⌋ = 20th = −1.8, times the lower half-width 1.
+    expect(served.upper[0]).toBeCloseTo(10 + 1.7 * 3, 9);
+    expect(served.lower[0]).toBeCloseTo(10 - 1.8 * 1, 9);
+  });
+
   it('serves the first steps from the near part and the rest from the day-ahead buckets', () => {
     // Day-ahead residuals ±10, near-horizon residuals ±2, own half-width 1 everywhere.
     const alternating = (length: number, size: number): number[] => Array.from({ length }, (_, i) => (i % 2 === 0 ? size : -size));

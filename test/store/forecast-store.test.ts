@@ -1,0 +1,98 @@
+import { linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import type { TargetForecast } from '../../src/engine/target-state.js';
+import { PrescientError } from '../../src/errors.js';
+import { ForecastStore } from '../../src/store/forecast-store.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'prescient-store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const target = configSchema.parse({ targets: [{ name: 'web', source: { type: 'file', path: '/data/web.csv' } }] }).targets[0]!;
+
+function forecast(value: number, generatedAtMs = 1_770_000_000_000): TargetForecast {
+  return {
+    target: 'web',
+    model: 'mstl',
+    generatedAtMs,
+    startMs: generatedAtMs,
+    stepSeconds: 300,
+    point: [value, value + 1],
+    intervals: [{ level: 0.8, lower: [value - 1, value], upper: [value + 1, value + 2] }],
+    lastObserved: { atMs: generatedAtMs - 300_000, value },
+    filledGaps: 0,
+    seasonalPeriods: [288],
+    notes: [],
+  };
+}
+
+describe('ForecastStore', () => {
+  it('reads back what it saved', async () => {
+    const store = new ForecastStore(tempDir());
+    await store.save(target, forecast(10), { mstl: { mase: 0.5 } });
+    const loaded = await store.load(target);
+    expect(loaded?.forecast).toEqual(forecast(10));
+    expect(loaded?.scores).toEqual({ mstl: { mase: 0.5 } });
+  });
+
+  it('replaces the file atomically: a new file renamed over the old, never the old one rewritten in place', async () => {
+    const dir = tempDir();
+    const store = new ForecastStore(dir);
+    await store.save(target, forecast(10), undefined);
+    const path = join(dir, 'web.forecast.json');
+    const before = readFileSync(path, 'utf8');
+    // A second name for the old file's inode (as a reader holding it open would see it): a write in
+    // place would change what it holds, a rename over the path leaves it whole.
+    const reader = join(dir, 'reader-view.json');
+    linkSync(path, reader);
+    const inodeBefore = statSync(path).ino;
+    await store.save(target, forecast(20), undefined);
+    expect(readFileSync(reader, 'utf8')).toBe(before);
+    expect(statSync(path).ino).not.toBe(inodeBefore);
+    expect((await store.load(target))?.forecast.point).toEqual([20, 21]);
+    // And no temporary file is left behind.
+    expect(readdirSync(dir).sort()).toEqual(['reader-view.json', 'web.forecast.json']);
+  });
+
+  it('creates its directory when missing', async () => {
+    const dir = join(tempDir(), 'nested', 'models');
+    await new ForecastStore(dir).save(target, forecast(1), undefined);
+    expect(readdirSync(dir)).toEqual(['web.forecast.json']);
+  });
+
+  it('answers undefined for no file and for a file of other target settings', async () => {
+    const dir = tempDir();
+    const store = new ForecastStore(dir);
+    expect(await store.load(target)).toBeUndefined();
+    await store.save(target, forecast(1), undefined);
+    const other = configSchema.parse({ targets: [{ name: 'web', source: { type: 'file', path: '/data/web.csv' }, horizon: '2d' }] }).targets[0]!;
+    expect(await store.load(other)).toBeUndefined();
+    expect(await store.load(target)).toBeDefined();
+  });
+
+  it('refuses a corrupt file with PRESCIENT_ERR_PERSISTENCE', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'web.forecast.json'), '{"version": 1, "kind": "prescient-forecast", "forec');
+    const err = await new ForecastStore(dir).load(target).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrescientError);
+    expect((err as PrescientError).code).toBe('PRESCIENT_ERR_PERSISTENCE');
+  });
+
+  it('reports an unwritable directory as PRESCIENT_ERR_PERSISTENCE', async () => {
+    const file = join(tempDir(), 'not-a-dir');
+    writeFileSync(file, 'x');
+    const err = await new ForecastStore(file).save(target, forecast(1), undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrescientError);
+    expect((err as PrescientError).code).toBe('PRESCIENT_ERR_PERSISTENCE');
+  });
+});
