@@ -26,6 +26,46 @@ describe('error catalogue', () => {
     }
   });
 
+  it('marks exactly the errors a retry can cure as retryable', () => {
+    // Pinned per code: a flipped flag tells KEDA, clients and the engine to retry what cannot succeed, or
+    // to give up on what would. Codes added later are held to the rule below until pinned here.
+    const pinned: Partial<Record<ErrorCode, boolean>> = {
+      PRESCIENT_ERR_VALIDATION: false,
+      PRESCIENT_ERR_CONFIG: false,
+      PRESCIENT_ERR_NOT_FOUND: false,
+      PRESCIENT_ERR_TARGET_NOT_FOUND: false,
+      PRESCIENT_ERR_FORECAST_UNAVAILABLE: true,
+      PRESCIENT_ERR_HORIZON_TOO_LONG: false,
+      PRESCIENT_ERR_LEVEL_UNAVAILABLE: false,
+      PRESCIENT_ERR_MODEL_UNKNOWN: false,
+      PRESCIENT_ERR_SERIES_TOO_SHORT: false,
+      PRESCIENT_ERR_SERIES_INVALID: false,
+      PRESCIENT_ERR_FIT_FAILED: false,
+      PRESCIENT_ERR_MODEL_OUTPUT_INVALID: false,
+      PRESCIENT_ERR_FIT_TIMEOUT: true,
+      PRESCIENT_ERR_POOL_FULL: true,
+      PRESCIENT_ERR_PROMETHEUS_UNREACHABLE: true,
+      PRESCIENT_ERR_PROMETHEUS_QUERY: false,
+      PRESCIENT_ERR_PROMETHEUS_MULTIPLE_SERIES: false,
+      PRESCIENT_ERR_PROMETHEUS_NO_DATA: true,
+      PRESCIENT_ERR_SOURCE_FILE: false,
+      PRESCIENT_ERR_UNAUTHORIZED: false,
+      PRESCIENT_ERR_BODY_TOO_LARGE: false,
+      PRESCIENT_ERR_PERSISTENCE: true,
+      PRESCIENT_ERR_SCALING_NOT_CONFIGURED: false,
+      PRESCIENT_ERR_INTERNAL: true,
+    };
+    for (const [code, spec] of Object.entries(errorCatalogue) as Array<[ErrorCode, (typeof errorCatalogue)[ErrorCode]]>) {
+      const expected = pinned[code];
+      if (expected !== undefined) expect(spec.retryable, code).toBe(expected);
+      // A client error other than 408/429 never cures itself.
+      if (spec.httpStatus >= 400 && spec.httpStatus < 500 && spec.httpStatus !== 408 && spec.httpStatus !== 429) expect(spec.retryable, code).toBe(false);
+      // The flag travels with every error made from the code.
+      expect(new PrescientError(code, 'x').retryable, code).toBe(spec.retryable);
+      expect(toPrescientError(structuredClone(new PrescientError(code, 'x').toJSON())).retryable, code).toBe(spec.retryable);
+    }
+  });
+
   it('names every code PRESCIENT_ERR_*', () => {
     for (const code of Object.keys(errorCatalogue)) expect(code).toMatch(/^PRESCIENT_ERR_[A-Z_]+$/);
   });

@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { levelsFor } from '../../src/engine/engine.js';
+import { buildTestApp, fileTarget, type TestApp } from '../support/app.js';
+
+const open: TestApp[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+function target(extra: Record<string, unknown>) {
+  return configSchema.parse({ targets: [{ name: 'web', source: { type: 'file', path: '/x.csv' }, ...extra }] }).targets[0]!;
+}
+
+describe('levelsFor', () => {
+  it("adds the scaling quantile's level (2q − 1) to the target's own, once, ascending", () => {
+    expect(levelsFor(target({ levels: [0.8], scaling: { capacityPerReplica: 10, quantile: 0.95 } }))).toEqual([0.8, 0.9]);
+    expect(levelsFor(target({ levels: [0.95, 0.5], scaling: { capacityPerReplica: 10, quantile: 0.9 } }))).toEqual([0.5, 0.8, 0.95]);
+    // Already there (up to rounding: 2 · 0.9 − 1 is 0.8000000000000002): not twice.
+    expect(levelsFor(target({ levels: [0.8, 0.95], scaling: { capacityPerReplica: 10, quantile: 0.9 } }))).toEqual([0.8, 0.95]);
+    expect(levelsFor(target({ levels: [0.8] }))).toEqual([0.8]);
+  });
+});
+
+describe('Engine', () => {
+  it("forecasts the scaling quantile's level even when the target's levels leave it out, so a recommendation can be made", async () => {
+    const rds = fileTarget('rds', 'nab/rds_cpu_utilization_cc0c53.csv', { models: ['snaive'], levels: [0.8], scaling: { capacityPerReplica: 20, quantile: 0.95 } });
+    // Replayed as if it ended now, so the forecast covers the present.
+    const t = await buildTestApp({ targets: [{ ...rds, source: { ...(rds['source'] as object), shiftToNow: true } }] });
+    open.push(t);
+    await t.app.prescient.engine.refresh('rds');
+    const forecast = t.app.prescient.states.get('rds')?.forecast;
+    expect(forecast?.intervals.map((i) => i.level)).toEqual([0.8, 0.9]);
+    const res = await t.app.inject('/api/v1/targets/rds/recommendation');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().basis.quantile).toBe(0.95);
+  });
+});
