@@ -59,7 +59,8 @@ describe('error catalogue', () => {
       const expected = pinned[code];
       if (expected !== undefined) expect(spec.retryable, code).toBe(expected);
       // A client error other than 408/429 never cures itself.
-      if (spec.httpStatus >= 400 && spec.httpStatus < 500 && spec.httpStatus !== 408 && spec.httpStatus !== 429) expect(spec.retryable, code).toBe(false);
+      const status: number = spec.httpStatus;
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) expect(spec.retryable, code).toBe(false);
       // The flag travels with every error made from the code.
       expect(new PrescientError(code, 'x').retryable, code).toBe(spec.retryable);
       expect(toPrescientError(structuredClone(new PrescientError(code, 'x').toJSON())).retryable, code).toBe(spec.retryable);
