@@ -95,6 +95,37 @@ describe('replay', () => {
     expect(policy(b, 'oracle').stats.underProvisionedMinutes).toBe(0);
   });
 
+  it('the autoscaler sees the load only after the metric lag, never before it happens', async () => {
+    // One-minute steps: 100 for two hours, then 1000. A forecaster that knows only the past level.
+    const stepSeconds = 60;
+    const jump = 120;
+    const series: Series = { startMs: Date.parse('2026-03-02T00:00:00Z'), stepSeconds, values: Array.from({ length: 180 }, (_, i) => (i < jump ? 100 : 1000)) };
+    const lastLevel = flatForecaster('last', (values) => values[values.length - 1] as number);
+    const result = await replay({
+      series,
+      startIndex: 60,
+      model: lastLevel,
+      seasonalPeriods: [],
+      refitEverySteps: 30,
+      startupDelaySeconds: 0,
+      metricLagSeconds: 60,
+      capacityPerReplica: 100,
+      minReplicas: 1,
+      maxReplicas: 100,
+    });
+    const at = (minutesAfterJump: number) => result.timeline.timesMs.indexOf(series.startMs + (jump + minutesAfterJump) * 60_000);
+    const { reactive, predictive } = result.timeline.readyReplicas;
+    // Before the jump and until its lagged sample reaches the autoscaler (60 s), every policy that reads the
+    // observed load still runs the replicas of 100: ceil(100 / 70) = 2 for the HPA.
+    for (const minute of [-2, -1, 0]) {
+      expect(reactive[at(minute)], `reactive at ${minute} min`).toBe(2);
+      expect(predictive[at(minute)], `predictive at ${minute} min`).toBe(reactive[at(minute)]);
+    }
+    // Then the HPA reacts (pods ready at once here): within two syncs of the lagged sample it has scaled up.
+    expect(reactive[at(2)]).toBeGreaterThan(2);
+    expect(result.params.metricLagSeconds).toBe(60);
+  });
+
   it('reports every policy with its ratios to the reactive HPA', { timeout: 60_000 }, async () => {
     const result = await replay(options(dailySeries()));
     expect(result.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle', 'headroom']);
