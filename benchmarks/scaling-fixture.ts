@@ -76,7 +76,7 @@ export interface FitLoad {
  */
 export async function startFitLoad(): Promise<FitLoad> {
   const { series } = regularize(await readSamplesFile(TAXI_CSV), { stepSeconds: STEP_SECONDS });
-  const pool = new FitPool({ threads: 1, maxQueue: 4, fitTimeoutMs: 120_000 });
+  const pool = new FitPool({ targets: { threads: 1, maxQueue: 4 }, requests: { threads: 1, maxQueue: 0 }, fitTimeoutMs: 120_000 });
   const durations: number[] = [];
   let running = true;
   const fitOnce = async (): Promise<void> => {
@@ -84,7 +84,7 @@ export async function startFitLoad(): Promise<FitLoad> {
     await pool.run({
       model: 'mstl',
       values: series.values,
-      ctx: { stepSeconds: STEP_SECONDS, startMs: series.startMs, seasonalPeriods: [DAY_STEPS, 7 * DAY_STEPS], deadlineMs: Date.now() + 120_000, seed: 1 },
+      ctx: { stepSeconds: STEP_SECONDS, startMs: series.startMs, seasonalPeriods: [DAY_STEPS, 7 * DAY_STEPS], seed: 1 },
       horizon: 2 * DAY_STEPS,
       levels: [0.8, 0.95],
     });

@@ -1,9 +1,11 @@
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config/schema.js';
 import { backtestRoutes } from './api/backtest-routes.js';
 import { installErrorHandling } from './api/error-handler.js';
+import { PrescientError } from './errors.js';
 import { forecastRoutes } from './api/forecast-routes.js';
 import { healthRoutes } from './api/health-routes.js';
 import { scalingRoutes } from './api/scaling-routes.js';
@@ -62,13 +64,23 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  // Only routes that ask for it (those that fit or backtest) are limited: reads are served from memory.
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new PrescientError('PRESCIENT_ERR_RATE_LIMITED', `more than ${context.max} requests that fit or backtest in limits.fitRequests.window; retry in ${context.after}`),
+  });
   await app.register(fastifySwagger, {
     openapi: { info: { title: 'Prescient', description: 'Forecasts and replica recommendations ahead of demand', version: '0.1.0' } },
     transform: jsonSchemaTransform,
   });
 
   const metrics = createMetrics();
-  const pool = new FitPool({ threads: config.pool.threads, maxQueue: config.pool.maxQueue, fitTimeoutMs: config.pool.fitTimeoutMs });
+  const pool = new FitPool({
+    targets: { threads: config.pool.threads, maxQueue: config.pool.maxQueue },
+    requests: { threads: config.pool.requestThreads, maxQueue: config.pool.requestMaxQueue },
+    fitTimeoutMs: config.pool.fitTimeoutMs,
+  });
   const states = new TargetStates(config.targets);
   registerForecastGauges(metrics.registry, states, now);
   const prometheus = config.prometheus

@@ -166,6 +166,12 @@ export const errorCatalogue = {
     retryable: false,
     summary: 'The target has no scaling section, so it has no replica recommendation.',
   },
+  PRESCIENT_ERR_RATE_LIMITED: {
+    httpStatus: 429,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: true,
+    summary: 'Too many requests that fit or backtest from this client; retry after the Retry-After header.',
+  },
   PRESCIENT_ERR_INTERNAL: {
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,

@@ -3,7 +3,7 @@
  * - `POST /api/v1/backtests` (token): validates the body, starts the backtest
  *   off the event loop (bounded; PRESCIENT_ERR_POOL_FULL beyond) and answers
  *   202 with its id;
- * - `GET /api/v1/backtests/:id`: status, and the result (schema:
+ * - `GET /api/v1/backtests/:id` (token): status, and the result (schema:
  *   src/backtest/result.ts) or the coded error once finished.
  * History comes from the body (values on a grid) or from a configured
  * target's source; never from an address given in the request.
@@ -23,6 +23,7 @@ import { regularize } from '../series/regularize.js';
 import type { Samples } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import { requireToken } from './auth.js';
+import { fitRateLimit } from './rate-limit.js';
 import { errorBodySchema } from './schemas.js';
 
 const fraction = z.number().gt(0).lte(1);
@@ -134,11 +135,12 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
   app.post(
     '/api/v1/backtests',
     {
-      preHandler: requireToken(config.server.authToken),
+      onRequest: requireToken(config.server.authToken),
+      config: { rateLimit: fitRateLimit(config) },
       schema: {
         summary: 'Start a backtest: rolling-origin accuracy and the autoscaling replay',
         body: backtestBody,
-        response: { 202: acceptedSchema, 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 422: errorBodySchema, 503: errorBodySchema },
+        response: { 202: acceptedSchema, 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 422: errorBodySchema, 429: errorBodySchema, 503: errorBodySchema },
       },
     },
     async (request, reply) => {
@@ -175,10 +177,12 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
   app.get(
     '/api/v1/backtests/:id',
     {
+      // A result reveals the history it was run on: the same token as starting one.
+      onRequest: requireToken(config.server.authToken),
       schema: {
         summary: 'Status and result of a backtest',
         params: z.object({ id: z.string().min(1).max(64) }),
-        response: { 200: jobSchema, 404: errorBodySchema },
+        response: { 200: jobSchema, 401: errorBodySchema, 404: errorBodySchema },
       },
     },
     async (request) => {

@@ -7,6 +7,8 @@ import { forecasters } from '../models/registry.js';
 import { regularize } from '../series/regularize.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { endMs } from '../series/series.js';
+import { requireToken } from './auth.js';
+import { fitRateLimit } from './rate-limit.js';
 import { adHocForecastBody, errorBodySchema, forecastSchema } from './schemas.js';
 
 export interface ForecastRoutesOptions {
@@ -18,10 +20,12 @@ export interface ForecastRoutesOptions {
 /** POST /api/v1/forecast: an ad-hoc forecast of a series given in the body, fitted in the pool. */
 export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = async (app, { config, pool, now }) => {
   app.post('/api/v1/forecast', {
+    onRequest: requireToken(config.server.authToken),
+    config: { rateLimit: fitRateLimit(config) },
     schema: {
       summary: 'Forecast a series given in the body',
       body: adHocForecastBody,
-      response: { 200: forecastSchema, 400: errorBodySchema, 413: errorBodySchema, 422: errorBodySchema, 503: errorBodySchema },
+      response: { 200: forecastSchema, 400: errorBodySchema, 401: errorBodySchema, 413: errorBodySchema, 422: errorBodySchema, 429: errorBodySchema, 503: errorBodySchema },
     },
   }, async (request) => {
     const body = request.body;
@@ -56,10 +60,10 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
     const result = await pool.run({
       model: body.model,
       values: series.values,
-      ctx: { stepSeconds: body.step, startMs: series.startMs, seasonalPeriods, deadlineMs: Date.now() + config.pool.fitTimeoutMs, seed: 42, horizonSteps: horizon },
+      ctx: { stepSeconds: body.step, startMs: series.startMs, seasonalPeriods, seed: 42, horizonSteps: horizon },
       horizon,
       levels,
-    });
+    }, { lane: 'requests' });
     const forecastStartMs = endMs(series);
     return {
       target: 'ad-hoc',

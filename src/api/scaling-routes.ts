@@ -163,7 +163,7 @@ export const scalingRoutes: FastifyPluginAsyncZod<ScalingRoutesOptions> = async 
   app.get(
     '/api/v1/keda/:target',
     {
-      preHandler: requireToken(config.server.authToken),
+      onRequest: requireToken(config.server.authToken),
       schema: {
         summary: 'KEDA metrics-api scaler: recommended replicas and window load',
         params: z.object({ target: z.string().min(1).max(63) }),

@@ -161,16 +161,31 @@ export const limitsSchema = z
     /** Most forecast steps any request or target may ask for. */
     maxHorizonSteps: z.number().int().min(1).default(4032),
     /** Most points in a fitted series (history / step, or an ad-hoc body). */
-    maxPoints: z.number().int().min(10).default(60_000),
+    maxPoints: z.number().int().min(10).max(10_000_000).default(60_000),
+    /**
+     * Per client (IP address), per route: requests that fit or run a
+     * backtest (POST /api/v1/forecast, POST /api/v1/backtests) beyond `max`
+     * per `window` get 429 PRESCIENT_ERR_RATE_LIMITED with Retry-After.
+     */
+    fitRequests: z
+      .object({ max: z.number().int().min(1).max(1_000_000).default(30), window: durationSeconds.default(60) })
+      .strict()
+      .default({ max: 30, window: 60 })
+      .transform(({ window, ...rest }) => ({ ...rest, windowSeconds: window })),
   })
   .strict();
 
 export const poolSchema = z
   .object({
-    /** Worker threads for fitting; leave one core to the event loop. */
+    /** Worker threads for the targets' refreshes; leave one core to the event loop. */
     threads: z.number().int().min(1).max(64).default(1),
-    /** Queued fits beyond this are refused with PRESCIENT_ERR_POOL_FULL. */
-    maxQueue: z.number().int().min(1).default(64),
+    /** Queued target refreshes beyond this are refused with PRESCIENT_ERR_POOL_FULL. */
+    maxQueue: z.number().int().min(1).max(10_000).default(64),
+    /** Worker threads for ad-hoc fits (POST /api/v1/forecast): a lane of their own, started on the first request. */
+    requestThreads: z.number().int().min(1).max(64).default(1),
+    /** Queued ad-hoc fits beyond this are refused with PRESCIENT_ERR_POOL_FULL. */
+    requestMaxQueue: z.number().int().min(0).max(10_000).default(8),
+    /** Running time allowed per fit; time spent waiting for a thread does not count. */
     fitTimeout: durationSeconds.default(120),
   })
   .strict()

@@ -5,8 +5,7 @@
  */
 import type { Piscina } from 'piscina';
 import { PrescientError } from '../errors.js';
-import { runInPool, startWorkers, type BacktestOutcome, type PoolTask } from './pool.js';
-import type { FitOutcome } from './fit-task.js';
+import { runInPool, startWorkers, type BacktestOutcome, type PoolTask, type TaskOutcome } from './pool.js';
 import type { BacktestResult } from '../backtest/result.js';
 import type { BacktestJob } from '../backtest/run.js';
 
@@ -37,7 +36,7 @@ export interface RunnerOptions {
 export function createWorkerRunner(options: RunnerOptions = {}): BacktestRunner {
   const maxConcurrent = options.maxConcurrent ?? 1;
   const timeoutMs = options.timeoutMs ?? 10 * 60_000;
-  let piscina: Piscina<PoolTask, FitOutcome | BacktestOutcome> | undefined;
+  let piscina: Piscina<PoolTask, TaskOutcome> | undefined;
   let running = 0;
   return {
     maxConcurrent,

@@ -170,7 +170,6 @@ export class Engine {
     const replayed = target.source.type === 'file' && target.source.shiftToNow;
     const selection = carried && replayed ? { ...carried.selection, served: [] } : carried?.selection;
     for (const model of ladder) {
-      const startedMs = this.now();
       try {
         const result = await pool.run(
           {
@@ -180,7 +179,6 @@ export class Engine {
               stepSeconds: series.stepSeconds,
               startMs: series.startMs,
               seasonalPeriods,
-              deadlineMs: startedMs + config.pool.fitTimeoutMs,
               seed: 42,
               horizonSteps: horizon,
               ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
@@ -189,7 +187,7 @@ export class Engine {
             horizon,
             levels,
           },
-          this.abort.signal,
+          { lane: 'targets', signal: this.abort.signal },
         );
         metrics.fitDurationSeconds.observe({ target: target.name, model: result.info.model }, result.fitMs / 1000);
         if (result.info.selection) this.selections.set(target.name, { model, selection: result.info.selection });

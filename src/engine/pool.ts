@@ -3,12 +3,23 @@ import { Piscina } from 'piscina';
 import type { BacktestResult } from '../backtest/result.js';
 import type { BacktestJob } from '../backtest/run.js';
 import { PrescientError, type SerializedError } from '../errors.js';
+import type { FitContext } from '../models/forecaster.js';
 import type { FitOutcome, FitTask } from './fit-task.js';
 
-/** Everything that runs in a worker thread: fits for targets and requests, and whole backtests. */
-export type PoolTask = { readonly kind: 'fit'; readonly fit: FitTask } | { readonly kind: 'backtest'; readonly job: BacktestJob };
+/**
+ * Everything that runs in a worker thread: fits for targets and requests,
+ * whole backtests, and `ready`, which answers once the thread has finished
+ * its set-up (a lane waits for it so start-up never counts as a fit's time).
+ */
+export type PoolTask = { readonly kind: 'fit'; readonly fit: FitTask } | { readonly kind: 'backtest'; readonly job: BacktestJob } | { readonly kind: 'ready' };
 
 export type BacktestOutcome = { readonly ok: true; readonly result: BacktestResult } | { readonly ok: false; readonly error: SerializedError };
+
+export type ReadyOutcome = { readonly ok: true; readonly ready: true };
+
+export type TaskOutcome = FitOutcome | BacktestOutcome | ReadyOutcome;
+
+type Workers = Piscina<PoolTask, TaskOutcome>;
 
 /** The worker entry: compiled JS, or from TypeScript source a bootstrap that registers tsx in the thread. */
 function workerEntry(): string {
@@ -20,7 +31,7 @@ function workerEntry(): string {
  * A piscina pool of Prescient workers (src/engine/worker.ts). Tasks beyond
  * `maxQueue` waiting are refused, not queued without bound.
  */
-export function startWorkers(threads: number, maxQueue: number): Piscina<PoolTask, FitOutcome | BacktestOutcome> {
+export function startWorkers(threads: number, maxQueue: number): Workers {
   return new Piscina({
     filename: workerEntry(),
     minThreads: threads,
@@ -39,14 +50,10 @@ export function startWorkers(threads: number, maxQueue: number): Piscina<PoolTas
  * @throws PrescientError PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT, PRESCIENT_ERR_INTERNAL;
  *   the task's own error (carried as data out of the worker) with its code
  */
-export async function runInPool<T>(
-  piscina: Piscina<PoolTask, FitOutcome | BacktestOutcome>,
-  task: PoolTask,
-  options: { timeoutMs: number; signal?: AbortSignal; what: string },
-): Promise<T> {
+export async function runInPool<T>(piscina: Workers, task: PoolTask, options: { timeoutMs: number; signal?: AbortSignal; what: string }): Promise<T> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  let outcome: FitOutcome | BacktestOutcome;
+  let outcome: TaskOutcome;
   try {
     outcome = await piscina.run(task, { signal });
   } catch (cause) {
@@ -59,42 +66,168 @@ export async function runInPool<T>(
   return outcome as T;
 }
 
-export interface PoolOptions {
+/**
+ * Who a fit is for. Target refreshes and ad-hoc requests never share threads
+ * or a queue, so no number of requests can delay, queue-block or refuse a
+ * target's refresh (issue 11, item 1).
+ */
+export type Lane = 'targets' | 'requests';
+export const LANES: readonly Lane[] = ['targets', 'requests'];
+
+/** A thread that has not finished its set-up after this long is broken, not slow. */
+const THREAD_START_LIMIT_MS = 120_000;
+
+export interface LaneOptions {
+  /** Worker threads of the lane (fits running at once). */
   readonly threads: number;
   /** Fits waiting beyond this are refused with PRESCIENT_ERR_POOL_FULL. */
   readonly maxQueue: number;
-  /** A fit running longer is cancelled (its thread is terminated). */
+}
+
+export interface PoolOptions {
+  /** The targets' lane: threads start with the pool. */
+  readonly targets: LaneOptions;
+  /** The ad-hoc requests' lane: its threads start on the first request. */
+  readonly requests: LaneOptions;
+  /** Running time allowed per fit, from the moment it gets a thread (time queued does not count). */
   readonly fitTimeoutMs: number;
+}
+
+/** A fit as callers give it: the deadline is set by the pool when the fit gets a thread. */
+export type FitRequest = Omit<FitTask, 'ctx'> & { readonly ctx: Omit<FitContext, 'deadlineMs'> };
+
+export interface RunOptions {
+  /** Default `targets`. */
+  readonly lane?: Lane;
+  /** Cancels the fit, queued or running. */
+  readonly signal?: AbortSignal;
+}
+
+export interface LaneStats {
+  readonly threads: number;
+  readonly running: number;
+  readonly queued: number;
+  readonly maxQueue: number;
+}
+
+/** A lane: its own threads and its own first-in-first-out queue, kept here (not in piscina) so waiting is not timed. */
+class PoolLane {
+  private workers: Workers | undefined;
+  /** False when the threads are new or were just restarted (a stopped task's thread is terminated). */
+  private warm = false;
+  private running = 0;
+  private readonly waiting: Array<{ start: () => void; fail: (err: PrescientError) => void }> = [];
+
+  constructor(
+    readonly name: Lane,
+    private readonly options: LaneOptions,
+    eager: boolean,
+  ) {
+    if (eager) this.workers = this.start();
+  }
+
+  stats(): LaneStats {
+    return { threads: this.options.threads, running: this.running, queued: this.waiting.length, maxQueue: this.options.maxQueue };
+  }
+
+  /** Waits for a free thread of this lane, then runs `work` on it; the slot frees when `work` settles. */
+  async withThread<T>(work: (workers: Workers) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', 'the fit was cancelled before it started');
+    if (this.running >= this.options.threads) await this.enqueue(signal);
+    else this.running++;
+    try {
+      this.workers ??= this.start();
+      // Thread start-up (WASM, TF.js, and tsx's transpiling from source) can take seconds on a busy machine:
+      // it is waited for here, untimed, so it never eats a fit's time limit.
+      if (!this.warm) {
+        await runInPool(this.workers, { kind: 'ready' }, { timeoutMs: THREAD_START_LIMIT_MS, what: `starting the ${this.name} lane's thread`, ...(signal ? { signal } : {}) });
+        this.warm = true;
+      }
+      return await work(this.workers);
+    } catch (err) {
+      if (err instanceof PrescientError && err.code === 'PRESCIENT_ERR_FIT_TIMEOUT') this.warm = false;
+      throw err;
+    } finally {
+      this.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const waiter of this.waiting.splice(0)) waiter.fail(new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', 'the pool closed before the fit started'));
+    await this.workers?.destroy();
+  }
+
+  private start(): Workers {
+    // A small piscina queue only absorbs the instant between a thread finishing and piscina marking it free.
+    return startWorkers(this.options.threads, this.options.threads);
+  }
+
+  private enqueue(signal: AbortSignal | undefined): Promise<void> {
+    if (this.waiting.length >= this.options.maxQueue) {
+      throw new PrescientError('PRESCIENT_ERR_POOL_FULL', `the ${this.name} fitting queue is full (${this.options.maxQueue} waiting)`);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const at = this.waiting.indexOf(waiter);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', 'the fit was cancelled while it waited for a thread'));
+      };
+      const waiter = {
+        // The slot passes straight from the finishing fit to this one: `running` never drops in between.
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        fail: (err: PrescientError) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next.start();
+    else this.running--;
+  }
 }
 
 /**
  * The bounded pool where every fit runs: CPU work never runs on the event
- * loop. A full queue and a time-out are coded errors the caller sees.
+ * loop. Two lanes (targets, requests), each with its own threads and queue;
+ * a full queue and a time-out are coded errors the caller sees. A fit's time
+ * limit counts from the moment it gets a thread.
  */
 export class FitPool {
-  private readonly piscina;
+  private readonly lanes: Record<Lane, PoolLane>;
 
   constructor(private readonly options: PoolOptions) {
-    this.piscina = startWorkers(options.threads, options.maxQueue);
+    this.lanes = { targets: new PoolLane('targets', options.targets, true), requests: new PoolLane('requests', options.requests, false) };
   }
 
-  /** Fits waiting for a thread. */
-  get queueSize(): number {
-    return this.piscina.queueSize;
+  /** Threads, fits running and fits waiting, per lane. */
+  stats(): Record<Lane, LaneStats> {
+    return { targets: this.lanes.targets.stats(), requests: this.lanes.requests.stats() };
   }
 
   /**
-   * Runs one fit in a worker.
+   * Runs one fit in a worker of its lane. It waits (up to the lane's
+   * `maxQueue` waiting) for a thread, then runs at most `fitTimeoutMs`; its
+   * `ctx.deadlineMs` is set then, so models that stop early see the same limit.
    * @throws PrescientError PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT, or the model's own error
    */
-  async run(fit: FitTask, signal?: AbortSignal): Promise<Extract<FitOutcome, { ok: true }>> {
-    if (this.piscina.queueSize >= this.options.maxQueue) {
-      throw new PrescientError('PRESCIENT_ERR_POOL_FULL', `the fitting queue is full (${this.options.maxQueue} waiting)`);
-    }
-    return runInPool(this.piscina, { kind: 'fit', fit }, { timeoutMs: this.options.fitTimeoutMs, what: `fitting ${fit.model}`, ...(signal ? { signal } : {}) });
+  async run(fit: FitRequest, options: RunOptions = {}): Promise<Extract<FitOutcome, { ok: true }>> {
+    const { fitTimeoutMs } = this.options;
+    return this.lanes[options.lane ?? 'targets'].withThread((workers) => {
+      const task: PoolTask = { kind: 'fit', fit: { ...fit, ctx: { ...fit.ctx, deadlineMs: Date.now() + fitTimeoutMs } } };
+      return runInPool(workers, task, { timeoutMs: fitTimeoutMs, what: `fitting ${fit.model}`, ...(options.signal ? { signal: options.signal } : {}) });
+    }, options.signal);
   }
 
   async close(): Promise<void> {
-    await this.piscina.destroy();
+    await Promise.all(LANES.map((lane) => this.lanes[lane].close()));
   }
 }

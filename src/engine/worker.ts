@@ -8,10 +8,11 @@ import { runBacktest } from '../backtest/run.js';
 import { toPrescientError } from '../errors.js';
 import { initAugurs } from '../models/augurs.js';
 import { initTensorflow } from '../models/tf/backend.js';
-import { runFitTask, type FitOutcome } from './fit-task.js';
-import type { BacktestOutcome, PoolTask } from './pool.js';
+import { runFitTask } from './fit-task.js';
+import type { PoolTask, TaskOutcome } from './pool.js';
 
-async function handle(task: PoolTask): Promise<FitOutcome | BacktestOutcome> {
+async function handle(task: PoolTask): Promise<TaskOutcome> {
+  if (task.kind === 'ready') return { ok: true, ready: true };
   if (task.kind === 'fit') return runFitTask(task.fit);
   // Errors travel as data: a thrown error loses its code when cloned out of the thread.
   return runBacktest(task.job).then(

@@ -47,7 +47,7 @@ afterEach(async () => {
 async function waitFor(id: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const res = await app.inject({ url: `/api/v1/backtests/${id}` });
+    const res = await app.inject({ url: `/api/v1/backtests/${id}`, headers: auth });
     expect(res.statusCode).toBe(200);
     const body = res.json() as Record<string, unknown>;
     if (body.status !== 'running' || Date.now() > until) return body;
@@ -165,7 +165,7 @@ describe('POST /api/v1/backtests', () => {
 
 describe('GET /api/v1/backtests/:id', () => {
   it('returns 404 PRESCIENT_ERR_NOT_FOUND for an unknown id', async () => {
-    const res = await app.inject({ url: '/api/v1/backtests/does-not-exist' });
+    const res = await app.inject({ url: '/api/v1/backtests/does-not-exist', headers: auth });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_NOT_FOUND' } });
   });
