@@ -106,6 +106,30 @@ describe('configuration', () => {
     expect(loadConfig(path, {}).modelsDir).toBe(join(dir, 'models'));
   });
 
+  it('requires an authToken of at least 16 characters', () => {
+    const target = { name: 'a', source: { type: 'file', path: 'x.csv' } };
+    expect(parseConfig({ server: { authToken: 'a'.repeat(16) }, targets: [target] }).server.authToken).toBe('a'.repeat(16));
+    const error = configError({ server: { authToken: 'a'.repeat(15) }, targets: [target] });
+    expect(error.code).toBe('PRESCIENT_ERR_CONFIG');
+    expect(error.issues.map((i) => i.path)).toEqual(['server.authToken']);
+  });
+
+  it('lets PRESCIENT_AUTH_TOKEN override the file, under the same length rule', () => {
+    const path = join(dir, 'token.yaml');
+    writeFileSync(path, `server:\n  authToken: ${'f'.repeat(20)}\ntargets:\n  - name: local\n    source: { type: file, path: series.csv }\n`);
+    expect(loadConfig(path, {}).server.authToken).toBe('f'.repeat(20));
+    expect(loadConfig(path, { PRESCIENT_AUTH_TOKEN: 'e'.repeat(24) }).server.authToken).toBe('e'.repeat(24));
+    let error: unknown;
+    try {
+      loadConfig(path, { PRESCIENT_AUTH_TOKEN: 'short' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PrescientError);
+    expect((error as PrescientError).code).toBe('PRESCIENT_ERR_CONFIG');
+    expect((error as PrescientError).issues.map((i) => i.path)).toEqual(['server.authToken']);
+  });
+
   it('reports invalid YAML and a missing file as PRESCIENT_ERR_CONFIG', () => {
     const path = join(dir, 'broken.yaml');
     writeFileSync(path, 'targets: [\n');
@@ -122,6 +146,19 @@ describe('configuration', () => {
     );
     expect(failure?.code).toBe(1);
     expect(failure?.stderr).toContain('server.port');
+    expect(failure?.stderr).toContain('targets.0.source.path');
+  });
+
+  it('makes the server read its configuration from PRESCIENT_CONFIG when no --config is given', async () => {
+    const path = join(dir, 'from-env.yaml');
+    writeFileSync(path, 'server:\n  grpcPort: -7\ntargets:\n  - name: from-env\n    source: { type: file }\n');
+    const failure = await run('npx', ['tsx', 'src/server.ts'], { timeout: 30_000, env: { ...process.env, PRESCIENT_CONFIG: path } }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    // Only that file has these problems: the embedded default it would otherwise serve is valid.
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain('server.grpcPort');
     expect(failure?.stderr).toContain('targets.0.source.path');
   });
 });
