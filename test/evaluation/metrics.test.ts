@@ -9,7 +9,7 @@ import {
   quantileFromForecast,
   smape,
 } from '../../src/evaluation/metrics.js';
-import { PrescientError } from '../../src/errors.js';
+import { thrownBy } from '../support/errors.js';
 
 describe('maseScale', () => {
   it('is the in-sample MAE of the seasonal naive at the period', () => {
@@ -24,8 +24,11 @@ describe('maseScale', () => {
   });
 
   it('throws PRESCIENT_ERR_VALIDATION for a non-integer period or a single value', () => {
-    expect(() => maseScale([1, 2, 3], 1.5)).toThrowError(PrescientError);
-    expect(() => maseScale([1], 1)).toThrowError(/at least 2/);
+    expect(thrownBy(() => maseScale([1, 2, 3], 1.5)).code).toBe('PRESCIENT_ERR_VALIDATION');
+    expect(thrownBy(() => maseScale([1, 2, 3], 0)).code).toBe('PRESCIENT_ERR_VALIDATION');
+    const short = thrownBy(() => maseScale([1], 1));
+    expect(short.code).toBe('PRESCIENT_ERR_VALIDATION');
+    expect(short.message).toContain('at least 2');
   });
 });
 
@@ -42,12 +45,7 @@ describe('mase', () => {
   });
 
   it('throws PRESCIENT_ERR_VALIDATION when lengths differ', () => {
-    try {
-      mase([1, 2], [1], 1);
-      expect.unreachable();
-    } catch (err) {
-      expect((err as PrescientError).code).toBe('PRESCIENT_ERR_VALIDATION');
-    }
+    expect(thrownBy(() => mase([1, 2], [1], 1)).code).toBe('PRESCIENT_ERR_VALIDATION');
   });
 });
 
@@ -81,7 +79,14 @@ describe('pinballLoss', () => {
   });
 
   it('throws PRESCIENT_ERR_VALIDATION for a quantile outside (0, 1)', () => {
-    expect(() => pinballLoss([1], [1], 1)).toThrowError(/quantile/);
+    for (const q of [0, 1, -0.5, 1.5, Number.NaN]) {
+      const err = thrownBy(() => pinballLoss([1], [1], q));
+      expect(err.code, String(q)).toBe('PRESCIENT_ERR_VALIDATION');
+      expect(err.message, String(q)).toContain('quantile');
+    }
+    // Just inside the bounds it scores.
+    expect(pinballLoss([1], [0], 0.001)).toBeCloseTo(0.001, 12);
+    expect(pinballLoss([1], [0], 0.999)).toBeCloseTo(0.999, 12);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrescientError } from '../../src/errors.js';
+import { thrownBy } from '../support/errors.js';
 import { buildSchedule } from '../../src/scaling/schedule.js';
 import { forecastOf, scalingOf, T0 } from './helpers.js';
 
@@ -29,6 +29,7 @@ describe('buildSchedule', () => {
   });
 
   it('throws PRESCIENT_ERR_FORECAST_UNAVAILABLE when now is past the forecast', () => {
-    expect(() => buildSchedule(forecast, scalingOf({ capacityPerReplica: 100 }), T0 + 7 * 3600_000, 1)).toThrow(PrescientError);
+    const err = thrownBy(() => buildSchedule(forecast, scalingOf({ capacityPerReplica: 100 }), T0 + 7 * 3600_000, 1));
+    expect(err.code).toBe('PRESCIENT_ERR_FORECAST_UNAVAILABLE');
   });
 });
