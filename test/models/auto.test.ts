@@ -133,7 +133,13 @@ describe('auto', () => {
     const best = Object.entries(scores).sort(([, a], [, b]) => (a['mase'] as number) - (b['mase'] as number))[0]?.[0];
     expect(fitted.info.model).toBe(best);
     expect(scores['snaive']?.['origins']).toBe(3);
-    expect(scores['snaive']?.['coverage0.8']).toBeGreaterThanOrEqual(0);
+    // Coverage is a share of the scored steps, and the 95 % band (containing the 80 % one) covers at least as much.
+    const c80 = scores['snaive']?.['coverage0.8'] as number;
+    const c95 = scores['snaive']?.['coverage0.95'] as number;
+    expect(c80).toBeGreaterThan(0);
+    expect(c80).toBeLessThanOrEqual(1);
+    expect(c95).toBeGreaterThanOrEqual(c80);
+    expect(c95).toBeLessThanOrEqual(1);
     expect(fitted.info.notes.join(' ')).toMatch(new RegExp(`chose ${best} by backtest`));
     const forecast = fitted.predict(DAY, [0.8, 0.95]);
     expect(forecast.point).toHaveLength(DAY);
@@ -219,11 +225,44 @@ describe('auto', () => {
     expect(ensembles).toHaveLength(2);
     const singles = Object.entries(scores).filter(([k]) => !k.startsWith('ensemble:'));
     const bestSingle = Math.min(...singles.map(([, s]) => s['mase'] as number));
-    const chosen = scores[fitted.info.model];
-    expect(chosen).toBeDefined();
-    if (fitted.info.model.startsWith('ensemble:')) expect(chosen?.['mase']).toBeLessThan(bestSingle);
-    else expect(chosen?.['mase']).toBeLessThanOrEqual(bestSingle * 1.01);
+    // An ensemble competes only when its MASE beats the best single model's; among the candidates within
+    // 1 % of the lowest MASE the lowest pinball loss is served.
+    const eligible = Object.entries(scores).filter(([k, s]) => !k.startsWith('ensemble:') || (s['mase'] as number) < bestSingle);
+    const lowest = Math.min(...eligible.map(([, s]) => s['mase'] as number));
+    const tied = eligible.filter(([, s]) => (s['mase'] as number) <= lowest * 1.01).sort(([, a], [, b]) => (a['pinball'] as number) - (b['pinball'] as number));
+    expect(fitted.info.model).toBe(tied[0]?.[0]);
     fitted.dispose();
+  });
+
+  it('serves the median ensemble when it beats every single model, and a single one with ensembles off', async () => {
+    // Seasonal naive shifted up and down by the same amount: each alone is biased, their median (the mean of
+    // two) is not, so the ensemble of the best two must win.
+    const shifted = (name: string, delta: number): Forecaster => ({
+      name,
+      minLength: (c) => seasonalNaive.minLength(c),
+      async fit(values, c) {
+        const inner = await seasonalNaive.fit(values, c);
+        const shift = (xs: readonly number[]) => xs.map((x) => x + delta);
+        return {
+          info: { model: name, notes: [] },
+          predict(horizon, levels) {
+            const f = inner.predict(horizon, levels);
+            return { point: shift(f.point), intervals: f.intervals.map((i) => ({ level: i.level, lower: shift(i.lower), upper: shift(i.upper) })) };
+          },
+          dispose: () => inner.dispose(),
+        };
+      },
+    });
+    const candidates = [shifted('high', 30), shifted('low', -30)];
+    const fitted = await createAutoForecaster({ candidates }).fit(load(6, 5), ctx([DAY]));
+    const scores = fitted.info.scores ?? {};
+    expect(fitted.info.model).toMatch(/^ensemble:(high\+low|low\+high)$/);
+    expect(scores[fitted.info.model]?.['mase']).toBeLessThan(Math.min(scores['high']?.['mase'] as number, scores['low']?.['mase'] as number));
+    fitted.dispose();
+    const single = await createAutoForecaster({ candidates, ensemble: false }).fit(load(6, 5), ctx([DAY]));
+    expect(['high', 'low']).toContain(single.info.model);
+    expect(Object.keys(single.info.scores ?? {}).some((k) => k.startsWith('ensemble:'))).toBe(false);
+    single.dispose();
   });
 
   it('calibrates intervals that are too narrow so that about 80 % and 95 % of the next day is covered', async () => {
