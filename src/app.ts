@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Config } from './config/schema.js';
 import { backtestRoutes } from './api/backtest-routes.js';
 import { installErrorHandling } from './api/error-handler.js';
+import { installJsonParser } from './api/json-body.js';
 import { PrescientError } from './errors.js';
 import { forecastRoutes } from './api/forecast-routes.js';
 import { healthRoutes } from './api/health-routes.js';
@@ -64,6 +65,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installJsonParser(app, { maxDepth: config.server.maxJsonDepth, maxElements: config.server.maxJsonElements });
   // Only routes that ask for it (those that fit or backtest) are limited: reads are served from memory.
   await app.register(fastifyRateLimit, {
     global: false,

@@ -172,6 +172,12 @@ export const errorCatalogue = {
     retryable: true,
     summary: 'Too many requests that fit or backtest from this client; retry after the Retry-After header.',
   },
+  PRESCIENT_ERR_BODY_TOO_COMPLEX: {
+    httpStatus: 413,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    summary: 'The JSON body nests too deep or holds too many values.',
+  },
   PRESCIENT_ERR_INTERNAL: {
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,

@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { durationSeconds } from '../config/duration.js';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
 import { forecasters } from '../models/registry.js';
@@ -24,7 +23,7 @@ import type { Samples } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
-import { errorBodySchema } from './schemas.js';
+import { errorBodySchema, REQUEST_BOUNDS, seriesStart, seriesValue, spanDuration, stepDuration } from './schemas.js';
 
 const fraction = z.number().gt(0).lte(1);
 
@@ -35,38 +34,38 @@ export const backtestBody = z
     /** Or the history inline: values on a regular grid, null for a gap. */
     series: z
       .object({
-        values: z.array(z.number().nullable()).min(10),
-        step: durationSeconds,
+        values: z.array(seriesValue).min(10).max(REQUEST_BOUNDS.maxValues),
+        step: stepDuration,
         /** Time of values[0]: ISO-8601 or ms since epoch (default: the last value is now). */
-        start: z.union([z.iso.datetime({ offset: true }), z.number().int()]).optional(),
+        start: seriesStart.optional(),
       })
       .strict()
       .optional(),
     /** History pulled for a target (default 28d). */
-    window: durationSeconds.optional(),
+    window: spanDuration.optional(),
     origins: z.number().int().min(1).max(30).default(7),
-    spacing: durationSeconds.optional(),
-    horizon: durationSeconds.default(86_400),
-    history: durationSeconds.default(28 * 86_400),
+    spacing: spanDuration.optional(),
+    horizon: spanDuration.default(86_400),
+    history: spanDuration.default(28 * 86_400),
     models: z.array(z.string().min(1).max(32)).min(1).max(6).optional(),
     levels: z.array(z.number().gt(0).lt(1)).min(1).max(5).default([0.8, 0.95]),
     quantile: z.number().gt(0.5).lt(1).optional(),
-    seasonalPeriods: z.array(durationSeconds).max(3).optional(),
+    seasonalPeriods: z.array(spanDuration).max(3).optional(),
     replay: z
       .union([
         z.literal(false),
         z
           .object({
             model: z.string().min(1).max(32).optional(),
-            refitEvery: durationSeconds.optional(),
-            capacityPerReplica: z.number().positive().optional(),
+            refitEvery: spanDuration.optional(),
+            capacityPerReplica: z.number().positive().max(REQUEST_BOUNDS.maxAbsValue).optional(),
             hpaUtilisation: fraction.optional(),
             policyUtilisation: fraction.optional(),
             reactiveTrigger: z.boolean().optional(),
-            startupDelay: durationSeconds.optional(),
-            metricLag: durationSeconds.optional(),
-            leadTime: durationSeconds.optional(),
-            minReplicas: z.number().int().min(1).optional(),
+            startupDelay: spanDuration.optional(),
+            metricLag: spanDuration.optional(),
+            leadTime: spanDuration.optional(),
+            minReplicas: z.number().int().min(1).max(10_000).optional(),
             maxReplicas: z.number().int().min(1).max(10_000).optional(),
           })
           .strict(),

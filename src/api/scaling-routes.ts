@@ -150,7 +150,15 @@ export const scalingRoutes: FastifyPluginAsyncZod<ScalingRoutesOptions> = async 
       schema: {
         summary: 'Recommended replicas per forecast step (a capacity forecast)',
         params: targetParams,
-        querystring: z.object({ hours: z.coerce.number().positive().max(MAX_SCHEDULE_HOURS).default(48) }),
+        // Whole decimal hours only: `Number()` would read "0x10" as 16 and "1e1" as 10.
+        querystring: z.object({
+          hours: z
+            .string()
+            .regex(/^[0-9]{1,4}$/, 'a whole number of hours in decimal digits')
+            .transform(Number)
+            .pipe(z.number().int().min(1).max(MAX_SCHEDULE_HOURS))
+            .default(48),
+        }),
         response: { 200: scheduleSchema, ...errors },
       },
     },

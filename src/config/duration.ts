@@ -40,3 +40,17 @@ export const durationSeconds = z
     }
     return seconds;
   });
+
+/**
+ * A duration (as `durationSeconds`) that must lie in [minSeconds, maxSeconds]:
+ * out-of-range values are a validation issue on the field, never a number
+ * that overflows a date later.
+ */
+export function boundedDuration(minSeconds: number, maxSeconds: number): z.ZodPipe<typeof durationSeconds, z.ZodNumber> {
+  return durationSeconds.pipe(
+    z
+      .number()
+      .min(minSeconds, `must be at least ${formatDuration(minSeconds)}`)
+      .max(maxSeconds, `must be at most ${formatDuration(maxSeconds)}`),
+  );
+}
