@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
-import { isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
+import { forecastAgeMs, isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
 import { forecastJson } from './forecast-view.js';
 import { errorBodySchema, forecastQuery, forecastSchema, targetNameParams, targetSummarySchema, type ForecastBody } from './schemas.js';
@@ -33,7 +33,7 @@ function summary(state: TargetState, nowMs: number): z.infer<typeof targetSummar
           model: forecast.model,
           ...(forecast.fallbackFrom ? { fallbackFrom: forecast.fallbackFrom } : {}),
           lastFitAt: new Date(forecast.generatedAtMs).toISOString(),
-          forecastAgeSeconds: Math.round((nowMs - forecast.generatedAtMs) / 1000),
+          forecastAgeSeconds: Math.round(forecastAgeMs(forecast, nowMs) / 1000),
           seasonalPeriods: [...forecast.seasonalPeriods],
           filledGaps: forecast.filledGaps,
         }
@@ -45,14 +45,28 @@ function summary(state: TargetState, nowMs: number): z.infer<typeof targetSummar
   };
 }
 
+/**
+ * A target's summary, checked against its schema on its own: one entry that
+ * does not fit (a value that should never be there) is listed with its name,
+ * state and a note instead of failing the whole listing (issue 11, item 6).
+ */
+function safeSummary(state: TargetState, nowMs: number, log: { error(obj: object, msg: string): void }): z.infer<typeof targetSummarySchema> {
+  const full = summary(state, nowMs);
+  const checked = targetSummarySchema.safeParse(full);
+  if (checked.success) return full;
+  log.error({ target: state.config.name, issues: checked.error.issues.slice(0, 5) }, 'target summary does not fit its schema; listed without details');
+  const { name, source, models, state: status, stale } = full;
+  return { name, source, models, state: status, stale, notes: ['details withheld: this target\'s state holds an invalid value (see the server log)'] };
+}
+
 export const targetRoutes: FastifyPluginAsyncZod<TargetRoutesOptions> = async (app, { states, now }) => {
   app.get('/api/v1/targets', {
     schema: { summary: 'Every target with its state', response: { 200: z.object({ targets: z.array(targetSummarySchema) }) } },
-  }, async () => ({ targets: states.list().map((s) => summary(s, now())) }));
+  }, async (request) => ({ targets: states.list().map((s) => safeSummary(s, now(), request.log)) }));
 
   app.get('/api/v1/targets/:name', {
     schema: { summary: 'One target with its state', params: targetNameParams, response: { 200: targetSummarySchema, 404: errorBodySchema } },
-  }, async (request) => summary(requireTarget(states, request.params.name), now()));
+  }, async (request) => safeSummary(requireTarget(states, request.params.name), now(), request.log));
 
   app.get('/api/v1/targets/:name/forecast', {
     schema: {

@@ -154,6 +154,8 @@ export class Engine {
     const { config, pool, metrics, prometheus } = this.deps;
     const nowMs = this.now();
     const history = await loadHistory(target, nowMs, prometheus);
+    const dropped = history.droppedOutsideWindow > 0 ? [`${history.droppedOutsideWindow} samples outside the history window were dropped`] : [];
+    if (dropped.length > 0) metrics.droppedSamples.inc({ target: target.name }, history.droppedOutsideWindow);
     const { series, filledGaps } = regularize(history.samples, { stepSeconds: history.stepSeconds, maxPoints: config.limits.maxPoints });
     metrics.filledGaps.set({ target: target.name }, filledGaps);
     const horizon = Math.ceil(target.horizonSeconds / series.stepSeconds);
@@ -209,7 +211,7 @@ export class Engine {
             lastObserved: { atMs: series.startMs + last * series.stepSeconds * 1000, value: series.values[last] as number },
             filledGaps,
             seasonalPeriods,
-            notes: [...failures, ...result.info.notes],
+            notes: [...dropped, ...failures, ...result.info.notes],
           },
           ...(result.info.scores ? { scores: result.info.scores as Record<string, Record<string, number>> } : {}),
         };

@@ -1,5 +1,5 @@
 import type { ScalingConfig } from '../config/schema.js';
-import { isStale, isTooStaleToScale, type TargetState, type TargetStates } from './target-state.js';
+import { forecastAgeMs, isStale, isTooStaleToScale, type TargetState, type TargetStates } from './target-state.js';
 import { PrescientError } from '../errors.js';
 import { RecommendationTracker, type Recommendation, type ScalingPolicy } from '../scaling/policy.js';
 import { buildSchedule, type Schedule } from '../scaling/schedule.js';
@@ -61,7 +61,7 @@ export class Recommender {
       throw new PrescientError('PRESCIENT_ERR_FORECAST_UNAVAILABLE', `target "${name}" has no forecast yet (${reason})`);
     }
     if (options.forAutoscaler && isTooStaleToScale(state, nowMs)) {
-      const ageSeconds = Math.round((nowMs - forecast.generatedAtMs) / 1000);
+      const ageSeconds = Math.round(forecastAgeMs(forecast, nowMs) / 1000);
       throw new PrescientError(
         'PRESCIENT_ERR_FORECAST_UNAVAILABLE',
         `target "${name}": the forecast is ${ageSeconds} s old, more than twice staleAfter (${state.config.staleAfterSeconds} s); not safe to scale on`,

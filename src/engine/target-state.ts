@@ -49,22 +49,33 @@ export interface TargetState {
 }
 
 /**
- * Whether the served forecast should carry `stale: true`: the last refresh
- * failed, or the forecast is older than the target's `staleAfter`.
+ * How old the data behind a forecast is, ms: from the end of the history it
+ * was fitted on (its first forecast step) — or from when it was made, if
+ * that is earlier — to now. A forecast made a second ago from a series whose
+ * newest sample is hours old is hours old. The one measure of age behind
+ * `stale` on every face (REST, KEDA, external metrics, /metrics, the page).
+ */
+export function forecastAgeMs(forecast: TargetForecast, nowMs: number): number {
+  return Math.max(0, nowMs - Math.min(forecast.startMs, forecast.generatedAtMs));
+}
+
+/**
+ * Whether the served forecast should carry `stale: true`: there is none, the
+ * last refresh failed, or its age (forecastAgeMs) is past the target's `staleAfter`.
  */
 export function isStale(state: TargetState, nowMs: number): boolean {
   if (!state.forecast) return true;
   if (state.lastError && state.lastError.atMs >= state.forecast.generatedAtMs) return true;
-  return nowMs - state.forecast.generatedAtMs > state.config.staleAfterSeconds * 1000;
+  return forecastAgeMs(state.forecast, nowMs) > state.config.staleAfterSeconds * 1000;
 }
 
 /**
- * Whether the forecast is too old for an autoscaler to act on (twice
- * `staleAfter`): KEDA then gets an error so its own fallback takes over.
+ * Whether the forecast is too old for an autoscaler to act on (its age past
+ * twice `staleAfter`): KEDA then gets an error so its own fallback takes over.
  */
 export function isTooStaleToScale(state: TargetState, nowMs: number): boolean {
   if (!state.forecast) return true;
-  return nowMs - state.forecast.generatedAtMs > 2 * state.config.staleAfterSeconds * 1000;
+  return forecastAgeMs(state.forecast, nowMs) > 2 * state.config.staleAfterSeconds * 1000;
 }
 
 interface TargetEvents {

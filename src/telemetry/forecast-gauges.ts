@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.js';
-import { isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
+import { forecastAgeMs, isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
 import { sharedRecommender, type Recommender } from '../engine/recommender.js';
 
 /** Horizons the forecast gauges are exported at, seconds ahead of now. */
@@ -123,21 +123,21 @@ export function registerForecastGauges(
 
   new Gauge({
     name: 'prescient_forecast_age_seconds',
-    help: 'Seconds since the served forecast was made.',
+    help: 'Age of the data behind the served forecast, seconds: from the end of its fitted history (or when it was made, if earlier) to now.',
     labelNames: ['target'],
     registers: [registry],
     collect() {
       this.reset();
       const nowMs = now();
       for (const state of states.list()) {
-        if (state.forecast) this.set({ target: state.config.name }, Math.max(0, (nowMs - state.forecast.generatedAtMs) / 1000));
+        if (state.forecast) this.set({ target: state.config.name }, forecastAgeMs(state.forecast, nowMs) / 1000);
       }
     },
   });
 
   new Gauge({
     name: 'prescient_forecast_stale',
-    help: '1 when the served forecast is stale (last refresh failed or older than staleAfter), else 0.',
+    help: '1 when the served forecast is stale (last refresh failed, or its age past staleAfter), else 0.',
     labelNames: ['target'],
     registers: [registry],
     collect() {

@@ -14,6 +14,7 @@ export interface Metrics {
   readonly prometheusRequestSeconds: Histogram<'outcome'>;
   readonly prometheusErrors: Counter<'code'>;
   readonly filledGaps: Gauge<'target'>;
+  readonly droppedSamples: Counter<'target'>;
 }
 
 export function createMetrics(): Metrics {
@@ -51,6 +52,12 @@ export function createMetrics(): Metrics {
       name: 'prescient_prometheus_errors_total',
       help: 'Failed history pulls from Prometheus, by error code.',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    droppedSamples: new Counter({
+      name: 'prescient_history_dropped_samples_total',
+      help: 'Samples a source returned outside the history window asked for (e.g. dated in the future), dropped before fitting.',
+      labelNames: ['target'],
       registers: [registry],
     }),
     filledGaps: new Gauge({

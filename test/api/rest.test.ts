@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, fileTarget, type TestApp } from '../support/app.js';
+import { join } from 'node:path';
+import { buildTestApp, DATA_DIR, fileTarget, type TestApp } from '../support/app.js';
 
 let t: TestApp;
 
 beforeAll(async () => {
   t = await buildTestApp({
     targets: [
-      fileTarget('rds', 'nab/rds_cpu_utilization_cc0c53.csv', { scaling: { capacityPerReplica: 10 } }),
+      // Replayed as if it ended now, so its forecast is fresh (staleness is the age of the data).
+      fileTarget('rds', 'x', { scaling: { capacityPerReplica: 10 }, source: { type: 'file', path: join(DATA_DIR, 'nab/rds_cpu_utilization_cc0c53.csv'), shiftToNow: true } }),
       fileTarget('never-fitted', 'nab/ec2_cpu_utilization_53ea38.csv'),
     ],
   });

@@ -28,7 +28,8 @@ describe('Engine', () => {
     const dir = tempDir();
     const csv = join(dir, 'load.csv');
     copyFileSync(join(DATA_DIR, 'nab/rds_cpu_utilization_cc0c53.csv'), csv);
-    const t = await start({ targets: [{ ...fileTarget('flaky', 'x'), source: { type: 'file', path: csv } }] });
+    // Replayed as if it ended now: staleness is the age of the data, and a 2014 file is years old otherwise.
+    const t = await start({ targets: [{ ...fileTarget('flaky', 'x'), source: { type: 'file', path: csv, shiftToNow: true } }] });
     const { engine, states } = t.app.prescient;
 
     await engine.refresh('flaky');
@@ -109,7 +110,8 @@ describe('Engine', () => {
 
   it('marks a forecast older than staleAfter as stale', async () => {
     let clock = Date.now();
-    const t = await start({ targets: [fileTarget('rds', 'nab/rds_cpu_utilization_cc0c53.csv', { staleAfter: '10m' })] }, { now: () => clock });
+    const source = { type: 'file', path: join(DATA_DIR, 'nab/rds_cpu_utilization_cc0c53.csv'), shiftToNow: true };
+    const t = await start({ targets: [fileTarget('rds', 'x', { staleAfter: '10m', source })] }, { now: () => clock });
     await t.app.prescient.engine.refresh('rds');
     expect((await t.app.inject('/api/v1/targets/rds/forecast')).json().stale).toBe(false);
     clock += 11 * 60_000;

@@ -52,5 +52,7 @@ export function scoreRecord(origins: readonly OriginResult[]): Record<string, nu
     failures: a.failures,
   };
   for (const [level, value] of Object.entries(a.coverage)) record[`coverage${level}`] = value;
-  return record;
+  // A score that could not be computed (no origin scored, a zero scale) is absent, never NaN or ±Infinity:
+  // scores are persisted, listed and compared as numbers (issue 11, item 6).
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => Number.isFinite(value)));
 }

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { scoreRecord } from '../../src/models/auto/candidates.js';
+import { forecastAt, testConfig } from '../keda/helpers.js';
+
+const T0 = Date.parse('2026-03-02T08:00:00Z');
+let app: FastifyInstance;
+
+beforeEach(async () => {
+  app = await buildApp({ config: testConfig(), now: () => T0, logger: false, startEngine: false });
+  await app.ready();
+});
+afterEach(async () => {
+  await app.close();
+});
+
+describe('scores are finite or absent where they are made', () => {
+  it('leaves out a score that could not be computed instead of writing NaN', () => {
+    const record = scoreRecord([]);
+    for (const value of Object.values(record)) expect(Number.isFinite(value)).toBe(true);
+    expect(record).not.toHaveProperty('mase');
+    expect(record).toMatchObject({ origins: 0 });
+  });
+});
+
+describe('GET /api/v1/targets never fails because of one entry', () => {
+  it('lists every target, withholding the details of one whose state holds a NaN', async () => {
+    app.prescient.states.setForecast('web', forecastAt(T0, 400), { scores: { mstl: { mase: Number.NaN, smape: 0.1 } } });
+    app.prescient.states.setForecast('batch', { ...forecastAt(T0, 10), target: 'batch' });
+    const res = await app.inject('/api/v1/targets');
+    expect(res.statusCode).toBe(200);
+    const [web, batch] = res.json().targets;
+    expect(web).toMatchObject({ name: 'web', state: 'fitted', stale: false, notes: [expect.stringMatching(/details withheld/)] });
+    expect(web).not.toHaveProperty('scores');
+    expect(batch).toMatchObject({ name: 'batch', state: 'fitted', model: 'mstl', stale: false });
+    const one = await app.inject('/api/v1/targets/web');
+    expect(one.statusCode).toBe(200);
+    expect(one.json().notes[0]).toMatch(/details withheld/);
+  });
+});
