@@ -37,6 +37,10 @@ export const recommendationSchema = z.object({
   basis: z.object({
     model: z.string(),
     quantile: z.number(),
+    /** The scale-in guard's quantile, null when the target has none. */
+    scaleInGuardQuantile: z.number().nullable(),
+    /** Share of capacityPerReplica the count is sized on. */
+    utilisation: z.number(),
     windowMaxLoad: z.number(),
     windowMaxUpperLoad: z.number(),
     observedLoad: z.number(),

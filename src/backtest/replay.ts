@@ -31,15 +31,20 @@
  * {@link loadInterpolator}). Observed load at time t is
  * load(t − metricLag): what Prometheus or metrics-server would show.
  */
+import { DEFAULT_SCALE_IN_GUARD_QUANTILE } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import type { Forecaster, Interval } from '../models/forecaster.js';
 import { getForecaster } from '../models/registry.js';
-import { RecommendationTracker, type ForecastLike, type ScalingPolicy } from '../scaling/policy.js';
+import type { ForecastLike, PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
 import type { Series } from '../series/series.js';
 import { timeAt } from '../series/series.js';
-import { defaultHpaParams, simulateHpa, type HpaMetric, type HpaParams, type HpaTimeline } from './hpa-model.js';
-import { ratiosTo, scoreTimeline, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
 import { evaluate } from '../evaluation/rolling-origin.js';
+import { computeFrontier, FRONTIER_LEVELS, frontierGrid, type Frontier, type FrontierStats, type RiskBudget } from './frontier.js';
+import { defaultHpaParams, type HpaTimeline } from './hpa-model.js';
+import { ratiosTo, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
+import { ReplayWorld, servedAt, type PolicyRun, type ServedForecastLike } from './replay-world.js';
+
+export { loadInterpolator } from './replay-world.js';
 
 export const POLICY_NAMES = ['reactive', 'predictive', 'snaive', 'oracle', 'headroom'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -87,6 +92,15 @@ export interface ReplayOptions {
   readonly maxReplicas?: number;
   /** Forecast quantile the policy scales on (default 0.9). */
   readonly quantile?: number;
+  /** Scale-in guard quantile of the forecast policies, null for none (default 0.975, the service's). */
+  readonly scaleInGuardQuantile?: number | null;
+  /**
+   * Replay every knob setting of the frontier grid (src/backtest/frontier.ts)
+   * on the same forecasts, and the plain HPA at several targets (default true).
+   */
+  readonly frontier?: boolean;
+  /** With the frontier: the setting this budget would choose on this history is marked. */
+  readonly budget?: RiskBudget;
   /** Lead time of the policy (default: start-up delay + metric lag). */
   readonly leadTimeSeconds?: number;
   /** Scale-in rules of the policy (default: the config's, 60 s interval, 300 s stabilisation). */
@@ -111,8 +125,14 @@ export interface ReplayParams {
   readonly hpaTargetPerReplica: number;
   /** The `headroom` policy's HPA target per pod, as a share of the capacity per replica. */
   readonly headroomUtilisation: number;
-  /** Capacity per replica handed to the forecast policies (capacity × policyUtilisation). */
+  /** Capacity per replica the forecast policies size on (capacity × policyUtilisation). */
   readonly policyCapacityPerReplica: number;
+  /** The forecast policies' utilisation knob (policyCapacityPerReplica / capacityPerReplica). */
+  readonly policyUtilisation: number;
+  /** The forecast policies' scale-in guard quantile (null: none). */
+  readonly scaleInGuardQuantile: number | null;
+  /** How each reference is sized, in words (the output prints it). */
+  readonly sizing: string;
   /** Whether the forecast policies ran beside the reactive trigger. */
   readonly reactiveTrigger: boolean;
   readonly startupDelaySeconds: number;
@@ -152,6 +172,34 @@ export interface ServedForecast {
   readonly error?: string;
 }
 
+/**
+ * One forecast a policy was fed, as the policy read it: issued at
+ * `issuedAtMs`, in force until `servedUntilMs` (the next refit), its value
+ * for target time `issuedAtMs + k × stepSeconds` at index k, at the scaling
+ * quantile and at the guard quantile. Enough for an outside simulator to
+ * replay the policy.
+ */
+export interface FedForecast {
+  readonly policy: 'predictive' | 'snaive';
+  readonly issuedAtMs: number;
+  readonly servedUntilMs: number;
+  readonly model: string;
+  readonly stepSeconds: number;
+  readonly quantile: number;
+  readonly load: readonly number[];
+  readonly guardQuantile: number | null;
+  /** Absent without a guard. */
+  readonly guardLoad?: readonly number[];
+  /** Set when the refit failed: the previous forecast stayed in force. */
+  readonly error?: string;
+}
+
+/** A setting of the frontier with the predictive and the seasonal-naive forecasts, sized alike. */
+export interface ReplayFrontier extends Frontier {
+  /** The same settings fed by the seasonal-naive refits (index for index). */
+  readonly snaive: readonly FrontierStats[];
+}
+
 export interface ReplayResult {
   readonly params: ReplayParams;
   /** Replayed span: [startMs, endMs), ms since epoch. */
@@ -167,24 +215,10 @@ export interface ReplayResult {
   };
   /** The forecasts the predictive policy was served (for the report's plot). */
   readonly servedForecasts: readonly ServedForecast[];
-}
-
-/**
- * The load at any time: each sample holds until the next one (zero-order
- * hold), held flat beyond the ends. Hold, not linear interpolation, because
- * the policy reads a forecast the same way (a step's value is in force until
- * the next step): with linear interpolation the load would start rising
- * towards a sample before that sample's time, which no window over the
- * forecast's steps could see.
- */
-export function loadInterpolator(series: Series): (tMs: number) => number {
-  const stepMs = series.stepSeconds * 1000;
-  const values = series.values;
-  const last = values.length - 1;
-  return (tMs) => {
-    const i = Math.floor((tMs - series.startMs) / stepMs);
-    return values[Math.min(last, Math.max(0, i))] as number;
-  };
+  /** Every forecast the predictive and seasonal-naive policies were fed. */
+  readonly fedForecasts: readonly FedForecast[];
+  /** Null when not asked for. */
+  readonly frontier: ReplayFrontier | null;
 }
 
 /** Default share of the capacity the forecast policies size on: just under 1 / (1 + HPA tolerance). */
@@ -212,9 +246,7 @@ export interface PrecomputedForecasts {
   }[];
 }
 
-interface RefitForecast extends ForecastLike {
-  readonly error?: string;
-}
+type RefitForecast = ServedForecastLike;
 
 /**
  * Forecasts made at each refit index from values before it only, by the
@@ -231,6 +263,7 @@ async function refitForecasts(
   refitIndices: readonly number[],
   horizonSteps: number,
   quantile: number,
+  levels: readonly number[],
   progress: (model: string) => void,
 ): Promise<{ name: string; forecasts: RefitForecast[] }> {
   if (precomputed) {
@@ -245,7 +278,7 @@ async function refitForecasts(
     origins: refitIndices,
     horizonSteps,
     ...(options.historyCapSteps === undefined ? {} : { historyCapSteps: options.historyCapSteps }),
-    levels: [0.8, 0.95],
+    levels,
     seasonalPeriods,
     scalingQuantile: quantile,
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
@@ -270,7 +303,8 @@ function toRefitForecasts(series: Series, evaluation: PrecomputedForecasts): Ref
 }
 
 /**
- * Replays the load through the four policies.
+ * Replays the load through the five policies, and (by default) every knob
+ * setting of the frontier grid on the same forecasts.
  * @throws PrescientError PRESCIENT_ERR_VALIDATION for bad options,
  *   PRESCIENT_ERR_MODEL_UNKNOWN for an unknown model name
  */
@@ -288,16 +322,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const leadTimeSeconds = options.leadTimeSeconds ?? startupDelaySeconds + metricLagSeconds;
   const minReplicas = options.minReplicas ?? 1;
   const maxReplicas = options.maxReplicas ?? 1000;
-  const policyCapacityPerReplica = capacityPerReplica * (options.policyUtilisation ?? DEFAULT_POLICY_UTILISATION);
+  const policyUtilisation = options.policyUtilisation ?? DEFAULT_POLICY_UTILISATION;
+  const scaleInGuardQuantile = options.scaleInGuardQuantile === undefined ? DEFAULT_SCALE_IN_GUARD_QUANTILE : options.scaleInGuardQuantile;
   const reactiveTrigger = options.reactiveTrigger ?? true;
-  const scaling: ScalingPolicy = {
-    capacityPerReplica: policyCapacityPerReplica,
-    quantile,
-    leadTimeSeconds,
+  const withFrontier = options.frontier ?? true;
+  const knobs: PolicyKnobs = { quantile, scaleInGuardQuantile, utilisation: policyUtilisation, leadTimeSeconds };
+  const fixed = {
+    capacityPerReplica,
     minReplicas,
     maxReplicas,
     scaleIn: options.scaleIn ?? { intervalSeconds: 60, stabilizationWindowSeconds: 300 },
   };
+  const scaling: ScalingPolicy = { ...fixed, ...knobs };
   const hpaTargetPerReplica = hpaUtilisation * capacityPerReplica;
 
   // Refits: at the replay start and every refitEverySteps after; each forecast
@@ -306,101 +342,76 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   for (let i = options.startIndex; i < endIndex; i += options.refitEverySteps) refitIndices.push(i);
   const horizonSteps = options.refitEverySteps + Math.ceil(leadTimeSeconds / stepSeconds) + 1;
   const daySteps = 86_400 % stepSeconds === 0 ? 86_400 / stepSeconds : undefined;
+  // The levels every setting may read: the frontier's, the configured quantile's and guard's.
+  const levels = levelsFor([...(withFrontier ? FRONTIER_LEVELS : [0.8, 0.95]), 2 * quantile - 1, ...(scaleInGuardQuantile === null ? [] : [2 * scaleInGuardQuantile - 1])]);
   let done = 0;
   const total = refitIndices.length * 2;
   const progress = (model: string): void => options.onProgress?.({ done: ++done, total, model });
-  const predictive = await refitForecasts(options, options.precomputed, options.model, options.seasonalPeriods, refitIndices, horizonSteps, quantile, progress);
+  const predictive = await refitForecasts(options, options.precomputed, options.model, options.seasonalPeriods, refitIndices, horizonSteps, quantile, levels, progress);
   // "Yesterday's load": seasonal naive at one day; without a whole day in steps, its first period.
   const snaivePeriods = daySteps !== undefined ? [daySteps] : options.seasonalPeriods.slice(0, 1);
-  const snaive = await refitForecasts(options, undefined, 'snaive', snaivePeriods, refitIndices, horizonSteps, quantile, progress);
+  const snaive = await refitForecasts(options, undefined, 'snaive', snaivePeriods, refitIndices, horizonSteps, quantile, levels, progress);
 
-  const loadAt = loadInterpolator(series);
-  const startMs = timeAt(series, options.startIndex);
-  const endMs = timeAt(series, endIndex);
-  const syncMs = defaultHpaParams.syncPeriodSeconds * 1000;
-  const ticks = Math.floor((endMs - startMs) / syncMs);
-  const initialReplicasFor = (targetPerReplica: number): number =>
-    Math.min(maxReplicas, Math.max(minReplicas, Math.ceil(loadAt(startMs) / targetPerReplica - 1e-9)));
-  const hpa: HpaParams = { ...defaultHpaParams, startupDelaySeconds, minReplicas, maxReplicas, initialReplicas: initialReplicasFor(hpaTargetPerReplica) };
-  const observedAt = (tMs: number): number => loadAt(tMs - metricLagSeconds * 1000);
-  const metricFor = (targetPerReplica: number) => (tMs: number): HpaMetric => ({ total: observedAt(tMs), targetAverageValue: targetPerReplica });
-  const reactiveMetric = metricFor(hpaTargetPerReplica);
-  const score = (timeline: HpaTimeline): ProvisioningStats => scoreTimeline(timeline, loadAt, capacityPerReplica, defaultHpaParams.syncPeriodSeconds);
-  // The plain HPA at a target of `utilisation` × capacity per pod.
-  const reactiveAt = (utilisation: number): HpaTimeline => {
-    const metric = metricFor(utilisation * capacityPerReplica);
-    const params: HpaParams = { ...hpa, initialReplicas: initialReplicasFor(utilisation * capacityPerReplica) };
-    return simulateHpa(params, startMs, ticks, (tMs) => [metric(tMs)]);
-  };
-  // The documented ScaledObject turns the HPA's scale-down stabilisation off: the policy holds its own.
-  const forecastHpa: HpaParams = { ...hpa, scaleDownStabilizationSeconds: 0 };
+  const world = new ReplayWorld({
+    series,
+    startIndex: options.startIndex,
+    endIndex,
+    capacityPerReplica,
+    startupDelaySeconds,
+    metricLagSeconds,
+    minReplicas,
+    maxReplicas,
+    hpaUtilisation,
+    reactiveTrigger,
+  });
+  const refitEveryMs = options.refitEverySteps * stepSeconds * 1000;
+  const predictiveAt = servedAt(predictive.forecasts, world.startMs, refitEveryMs);
+  const snaiveAt = servedAt(snaive.forecasts, world.startMs, refitEveryMs);
+  const oracleForecast = oracle(series, levels);
 
-  const timelines = {} as Record<PolicyName, HpaTimeline>;
-  const fallbackTicks = {} as Record<PolicyName, number>;
-  timelines.reactive = reactiveAt(hpaUtilisation);
-  fallbackTicks.reactive = 0;
+  const runs = {} as Record<PolicyName, PolicyRun>;
+  const reactive = world.plainHpa(hpaUtilisation);
+  runs.reactive = reactive;
+  runs.predictive = world.forecastPolicy(scaling, predictiveAt);
+  runs.snaive = world.forecastPolicy(scaling, snaiveAt);
+  runs.oracle = world.forecastPolicy(scaling, () => oracleForecast);
+  const headroom = world.sameCostReactive(reactive, runs.predictive.stats.replicaHours);
+  runs.headroom = headroom;
 
-  const forecastPolicy = (name: PolicyName, forecastAt: (tMs: number) => ForecastLike | undefined): void => {
-    const tracker = new RecommendationTracker();
-    let fallbacks = 0;
-    timelines[name] = simulateHpa(forecastHpa, startMs, ticks, (tMs, current) => {
-      const forecast = forecastAt(tMs);
-      const observedLoad = observedAt(tMs);
-      if (forecast) {
-        try {
-          const rec = tracker.recommend({ forecast, scaling, nowMs: tMs, observedLoad, currentReplicas: current.spec });
-          const replicas = { total: rec.replicas, targetAverageValue: 1 };
-          return reactiveTrigger ? [replicas, reactiveMetric(tMs)] : [replicas];
-        } catch {
-          // No usable forecast here (past its horizon, missing level): KEDA's fallback is the reactive signal.
-        }
-      }
-      fallbacks++;
-      return [reactiveMetric(tMs)];
-    });
-    fallbackTicks[name] = fallbacks;
-  };
-  const served = (forecasts: readonly RefitForecast[]) => {
-    return (tMs: number): ForecastLike | undefined => {
-      // The forecast in force at tMs is that of the latest refit at or before it (never a later one).
-      const k = Math.floor((tMs - startMs) / (options.refitEverySteps * stepSeconds * 1000));
-      for (let j = Math.min(k, forecasts.length - 1); j >= 0; j--) {
-        const f = forecasts[j] as RefitForecast;
-        if (f.startMs > tMs) continue;
-        if (f.error === undefined) return f;
-      }
-      return undefined;
-    };
-  };
-  forecastPolicy('predictive', served(predictive.forecasts));
-  forecastPolicy('snaive', served(snaive.forecasts));
-  const oracleForecast = oracle(series, quantile);
-  forecastPolicy('oracle', () => oracleForecast);
+  let frontier: ReplayFrontier | null = null;
+  if (withFrontier) {
+    const grid = frontierGrid(leadTimeSeconds);
+    const main = computeFrontier({ world, fixed, forecastAt: predictiveAt, grid, model: predictive.name, ...(options.budget ? { budget: options.budget } : {}) });
+    const reference = computeFrontier({ world, fixed, forecastAt: snaiveAt, grid, model: snaive.name });
+    frontier = { ...main, snaive: reference.points.map(({ knobs: _k, ...stats }) => stats) };
+  }
 
-  const scores = {} as Record<PolicyName, ProvisioningStats>;
-  for (const name of POLICY_NAMES) if (name !== 'headroom') scores[name] = score(timelines[name]);
-  const headroom = sameCostReactive(reactiveAt, score, { utilisation: hpaUtilisation, timeline: timelines.reactive, stats: scores.reactive }, scores.predictive.replicaHours);
-  timelines.headroom = headroom.timeline;
-  scores.headroom = headroom.stats;
-  fallbackTicks.headroom = 0;
   const tickMinutes = defaultHpaParams.syncPeriodSeconds / 60;
   const policies: PolicyResult[] = POLICY_NAMES.map((name) => {
     const forecasts = name === 'predictive' ? predictive : name === 'snaive' ? snaive : undefined;
     return {
       policy: name,
       ...(forecasts ? { model: forecasts.name, refits: forecasts.forecasts.length, refitFailures: forecasts.forecasts.filter((f) => f.error !== undefined).length } : {}),
-      stats: scores[name],
-      ratiosToReactive: ratiosTo(scores[name], scores.reactive),
-      fallbackMinutes: fallbackTicks[name] * tickMinutes,
+      stats: runs[name].stats,
+      ratiosToReactive: ratiosTo(runs[name].stats, reactive.stats),
+      fallbackMinutes: runs[name].fallbackTicks * tickMinutes,
     };
   });
+  const guardText = scaleInGuardQuantile === null ? 'no scale-in guard' : `scale-in guard at quantile ${scaleInGuardQuantile}`;
+  const sizing =
+    `reactive: the HPA at ${pct(hpaUtilisation)} of capacity per pod; predictive, seasonal naive and oracle: the same policy, ` +
+    `quantile ${quantile}, ${guardText}, sized at ${pct(policyUtilisation)} of capacity, lead ${leadTimeSeconds} s (only the forecast differs)` +
+    `${reactiveTrigger ? ', each beside the reactive trigger' : ''}; headroom: the HPA at ${pct(headroom.utilisation)}, as many replica-hours as predictive`;
 
   return {
     params: {
       capacityPerReplica,
       hpaTargetPerReplica,
       headroomUtilisation: headroom.utilisation,
-      policyCapacityPerReplica,
+      policyCapacityPerReplica: capacityPerReplica * policyUtilisation,
+      policyUtilisation,
+      scaleInGuardQuantile,
+      sizing,
       reactiveTrigger,
       startupDelaySeconds,
       metricLagSeconds,
@@ -415,10 +426,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       model: predictive.name,
       loadInterpolation: 'hold',
     },
-    startMs,
-    endMs,
+    startMs: world.startMs,
+    endMs: world.endMs,
     policies,
-    timeline: plotTimeline(series, options.startIndex, endIndex, timelines, startMs),
+    timeline: plotTimeline(series, options.startIndex, endIndex, runs, world.startMs),
     servedForecasts: predictive.forecasts.map((f) => ({
       originMs: f.startMs,
       model: f.model,
@@ -426,54 +437,44 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       intervals: f.intervals.map((i) => ({ level: i.level, lower: [...i.lower], upper: [...i.upper] })),
       ...(f.error === undefined ? {} : { error: f.error }),
     })),
+    fedForecasts: [
+      ...fed('predictive', predictive.forecasts, knobs, world.endMs),
+      ...fed('snaive', snaive.forecasts, knobs, world.endMs),
+    ],
+    frontier,
   };
 }
 
-/** The plain HPA's run at one target (`utilisation` × capacity per pod). */
-interface PlainHpaRun {
-  readonly utilisation: number;
-  readonly timeline: HpaTimeline;
-  readonly stats: ProvisioningStats;
+function pct(share: number): string {
+  return `${(share * 100).toFixed(0)} %`;
 }
 
-/** The lowest HPA utilisation target the search tries: 20 × the replicas a 100 % target would run. */
-const MIN_HEADROOM_UTILISATION = 0.05;
-
-/**
- * The reactive HPA with the lowest target (most spare capacity) whose
- * replica-hours stay within `budget`, by bisection on the target: fewer
- * replica-hours as the target rises. When the plain HPA already costs more
- * than the budget, it is the answer itself (no headroom to give).
- */
-function sameCostReactive(
-  reactiveAt: (utilisation: number) => HpaTimeline,
-  score: (timeline: HpaTimeline) => ProvisioningStats,
-  reactive: PlainHpaRun,
-  budget: number,
-): PlainHpaRun {
-  let best = reactive;
-  if (reactive.stats.replicaHours > budget) return best;
-  let low = MIN_HEADROOM_UTILISATION;
-  let high = reactive.utilisation;
-  // 12 halvings of [0.05, 0.7] leave the target within 0.0002 of the cheapest match.
-  for (let i = 0; i < 12; i++) {
-    const mid = (low + high) / 2;
-    const timeline = reactiveAt(mid);
-    const stats = score(timeline);
-    if (stats.replicaHours <= budget) {
-      best = { utilisation: mid, timeline, stats };
-      high = mid;
-    } else {
-      low = mid;
-    }
-  }
-  return best;
+/** Sorted, without near-duplicates (levels are fractions; 2q − 1 is not exact in floating point). */
+function levelsFor(levels: readonly number[]): number[] {
+  const rounded = [...new Set(levels.map((l) => Math.round(l * 1e6) / 1e6))];
+  return rounded.sort((a, b) => a - b);
 }
 
-/** The actual load as a forecast with zero-width intervals at every level the policy may ask for. */
-function oracle(series: Series, quantile: number): ForecastLike {
+/** The forecasts as the policy read them: values at the scaling and guard quantiles, per refit. */
+function fed(policy: FedForecast['policy'], forecasts: readonly RefitForecast[], knobs: PolicyKnobs, endMs: number): FedForecast[] {
+  const bound = (f: RefitForecast, q: number): number[] => [...(f.intervals.find((i) => Math.abs(i.level - (2 * q - 1)) < 1e-6)?.upper ?? [])];
+  return forecasts.map((f, k) => ({
+    policy,
+    issuedAtMs: f.startMs,
+    servedUntilMs: forecasts[k + 1]?.startMs ?? endMs,
+    model: f.model,
+    stepSeconds: f.stepSeconds,
+    quantile: knobs.quantile,
+    load: f.error === undefined ? bound(f, knobs.quantile) : [],
+    guardQuantile: knobs.scaleInGuardQuantile,
+    ...(knobs.scaleInGuardQuantile === null || f.error !== undefined ? {} : { guardLoad: bound(f, knobs.scaleInGuardQuantile) }),
+    ...(f.error === undefined ? {} : { error: f.error }),
+  }));
+}
+
+/** The actual load as a forecast with zero-width intervals at every level a setting may ask for. */
+function oracle(series: Series, levels: readonly number[]): ForecastLike {
   const values = [...series.values];
-  const levels = [...new Set([0.8, 0.95, 2 * quantile - 1])].sort((a, b) => a - b);
   return {
     model: 'oracle',
     startMs: series.startMs,
@@ -489,7 +490,7 @@ function plotTimeline(
   series: Series,
   startIndex: number,
   endIndex: number,
-  timelines: Record<PolicyName, HpaTimeline>,
+  runs: Record<PolicyName, PolicyRun>,
   startMs: number,
 ): ReplayResult['timeline'] {
   const timesMs: number[] = [];
@@ -502,7 +503,7 @@ function plotTimeline(
     timesMs.push(tMs);
     load.push(series.values[i] as number);
     for (const name of POLICY_NAMES) {
-      const ready = timelines[name].readyReplicas;
+      const ready = (runs[name].timeline as HpaTimeline).readyReplicas;
       readyReplicas[name].push((ready[Math.min(k, ready.length - 1)] ?? 0) as number);
     }
   }
@@ -520,6 +521,8 @@ function validate(options: ReplayOptions, endIndex: number, hpaUtilisation: numb
   const pu = options.policyUtilisation;
   if (pu !== undefined && !(pu > 0 && pu <= 1)) problems.push('policyUtilisation must be in (0, 1]');
   if (!(quantile > 0.5 && quantile < 1)) problems.push('quantile must be in (0.5, 1)');
+  const guard = options.scaleInGuardQuantile;
+  if (guard !== undefined && guard !== null && !(guard > 0.5 && guard < 1)) problems.push('scaleInGuardQuantile must be in (0.5, 1) or null');
   for (const [key, value] of [
     ['startupDelaySeconds', options.startupDelaySeconds],
     ['metricLagSeconds', options.metricLagSeconds],

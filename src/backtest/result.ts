@@ -71,12 +71,58 @@ export const policyResultSchema = z.object({
   fallbackMinutes: z.number(),
 });
 
+const frontierStatsSchema = z.object({
+  underProvisionedMinutes: z.number(),
+  underProvisionedMinutesPerWeek: z.number(),
+  replicaHours: z.number(),
+  scaleEvents: z.number().int(),
+  fallbackMinutes: z.number(),
+});
+
+const knobsSchema = z.object({
+  quantile: z.number(),
+  scaleInGuardQuantile: z.number().nullable(),
+  utilisation: z.number(),
+  leadTimeSeconds: z.number(),
+});
+
+/** src/backtest/frontier.ts Frontier: one point per knob setting, the plain HPA at several targets, the budget's choice. */
+export const frontierSchema = z.object({
+  startMs: z.number(),
+  endMs: z.number(),
+  model: z.string(),
+  points: z.array(frontierStatsSchema.extend({ knobs: knobsSchema })),
+  plainHpa: z.array(frontierStatsSchema.extend({ utilisation: z.number() })),
+  budget: z.object({ maxUnderProvisionedMinutesPerWeek: z.number() }).optional(),
+  chosen: z.object({ index: z.number().int(), knobs: knobsSchema, metBudget: z.boolean(), reason: z.string() }).optional(),
+  computeMs: z.number(),
+});
+
+/** A forecast as a policy read it (src/backtest/replay.ts FedForecast). */
+const fedForecastSchema = z.object({
+  policy: z.enum(['predictive', 'snaive']),
+  issuedAtMs: z.number(),
+  servedUntilMs: z.number(),
+  model: z.string(),
+  stepSeconds: z.number(),
+  quantile: z.number(),
+  load: z.array(z.number()),
+  guardQuantile: z.number().nullable(),
+  guardLoad: z.array(z.number()).optional(),
+  error: z.string().optional(),
+});
+
 export const replayResultSchema = z.object({
   params: z.object({
     capacityPerReplica: z.number(),
     hpaTargetPerReplica: z.number(),
     headroomUtilisation: z.number(),
     policyCapacityPerReplica: z.number(),
+    /** The forecast policies' knobs beside the quantile and lead time. */
+    policyUtilisation: z.number(),
+    scaleInGuardQuantile: z.number().nullable(),
+    /** How each policy is sized, in words. */
+    sizing: z.string(),
     reactiveTrigger: z.boolean(),
     startupDelaySeconds: z.number(),
     metricLagSeconds: z.number(),
@@ -112,6 +158,10 @@ export const replayResultSchema = z.object({
       headroom: z.array(z.number()),
     }),
   }),
+  /** Every forecast the predictive and seasonal-naive policies read: target time k = issuedAtMs + k × stepSeconds. */
+  fedForecasts: z.array(fedForecastSchema),
+  /** The knob settings replayed on the predictive forecasts (and, index for index, on seasonal naive's). */
+  frontier: frontierSchema.extend({ snaive: z.array(frontierStatsSchema) }).nullable(),
 });
 
 export const backtestResultSchema = z.object({

@@ -11,6 +11,7 @@ import { forecasters, getForecaster } from '../models/registry.js';
 import type { Series } from '../series/series.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { evaluate, originIndicesFor } from '../evaluation/rolling-origin.js';
+import { FRONTIER_LEVELS } from './frontier.js';
 import { POLICY_NAMES, replay, type PolicyName, type ReplayOptions } from './replay.js';
 import type { BacktestResult, ModelSummary } from './result.js';
 
@@ -133,9 +134,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const historyCapSteps = steps(options.historySeconds ?? 28 * 86_400, stepSeconds, 'history');
   const originCount = options.origins ?? 7;
   const quantile = options.quantile ?? 0.9;
-  const seasonalPeriods = options.seasonalPeriodsSeconds
-    ? options.seasonalPeriodsSeconds.map((s) => steps(s, stepSeconds, 'seasonal period'))
-    : detectSeasonalPeriods(series.values, stepSeconds);
   const originIndices = originIndicesFor(series.values.length, originCount, horizonSteps, spacingSteps);
   if (originIndices.length === 0) {
     throw new PrescientError(
@@ -143,6 +141,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       `the series (${series.values.length} steps of ${stepSeconds} s) is too short for one origin with a ${horizonSteps}-step horizon`,
     );
   }
+  // Detected on the history before the first origin only, so before every
+  // origin: on the whole file the replayed days themselves could contribute
+  // a season (a weekly one on two weeks of data) that no fit could have seen.
+  const seasonalPeriods = options.seasonalPeriodsSeconds
+    ? options.seasonalPeriodsSeconds.map((s) => steps(s, stepSeconds, 'seasonal period'))
+    : detectSeasonalPeriods(series.values.slice(0, originIndices[0] as number), stepSeconds);
 
   const fitTimeoutMs = options.fitTimeoutMs ?? DEFAULT_FIT_TIMEOUT_MS;
   const evaluation = await evaluate({
@@ -151,7 +155,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     origins: originIndices,
     horizonSteps,
     historyCapSteps,
-    levels: options.levels ?? [0.8, 0.95],
+    // The replay's frontier reads every knob setting's levels from these same forecasts.
+    levels: options.replay === false ? (options.levels ?? [0.8, 0.95]) : [...new Set([...(options.levels ?? [0.8, 0.95]), ...FRONTIER_LEVELS])].sort((a, b) => a - b),
     seasonalPeriods,
     scalingQuantile: quantile,
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
@@ -225,6 +230,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         load: [...r.timeline.load],
         readyReplicas: Object.fromEntries(POLICY_NAMES.map((name) => [name, [...r.timeline.readyReplicas[name]]])) as Record<PolicyName, number[]>,
       },
+      fedForecasts: r.fedForecasts.map(({ guardLoad, ...f }) => ({ ...f, load: [...f.load], ...(guardLoad ? { guardLoad: [...guardLoad] } : {}) })),
+      frontier: r.frontier ? (structuredClone(r.frontier) as NonNullable<BacktestResult['replay']>['frontier']) : null,
     };
   }
 

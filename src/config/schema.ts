@@ -14,6 +14,9 @@ export const MODEL_NAMES = ['auto', 'snaive', 'mstl', 'sarima', 'lstm'] as const
 
 /** A target's refresh interval when its config gives none (seconds). */
 export const DEFAULT_REFRESH_SECONDS = 900;
+
+/** The scale-in guard's default: the upper bound of the 95 % interval. */
+export const DEFAULT_SCALE_IN_GUARD_QUANTILE = 0.975;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 const level = z.number().gt(0).lt(1);
@@ -83,6 +86,14 @@ export const scalingSchema = z
     capacityPerReplica: z.number().positive(),
     /** The forecast quantile to scale on. */
     quantile: z.number().gt(0.5).lt(1).default(0.9),
+    /**
+     * Scale-in guard: the upper forecast quantile over the lead window that
+     * must still fit in the smaller count before replicas are removed, or
+     * "none" (scale in as soon as the scaling quantile allows).
+     */
+    scaleInGuardQuantile: z.union([z.number().gt(0.5).lt(1), z.literal('none')]).default(DEFAULT_SCALE_IN_GUARD_QUANTILE),
+    /** Share of capacityPerReplica the policy sizes on: replicas = ceil(load / (capacityPerReplica × utilisation)). */
+    utilisation: z.number().gt(0).max(1).default(1),
     /** Pod start-up plus metric lag: how far ahead capacity must be ready. */
     leadTime: durationSeconds.default(300),
     minReplicas: z.number().int().min(0).default(1),
@@ -110,7 +121,12 @@ export const scalingSchema = z
     message: 'maxReplicas must be ≥ minReplicas',
     path: ['maxReplicas'],
   })
-  .transform(({ leadTime, ...rest }) => ({ ...rest, leadTimeSeconds: leadTime }));
+  .transform(({ leadTime, scaleInGuardQuantile, ...rest }) => ({
+    ...rest,
+    leadTimeSeconds: leadTime,
+    /** null: no guard. */
+    scaleInGuardQuantile: scaleInGuardQuantile === 'none' ? null : scaleInGuardQuantile,
+  }));
 
 export const targetSchema = z
   .object({

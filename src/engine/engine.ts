@@ -26,10 +26,17 @@ export interface EngineDeps {
   readonly now?: () => number;
 }
 
-/** The interval levels a target forecasts: its own plus the scaling quantile's (2q − 1). */
+/**
+ * The interval levels a target forecasts: its own plus the scaling
+ * quantile's and the scale-in guard's (2q − 1).
+ */
 export function levelsFor(target: TargetConfig): number[] {
   const levels = new Set(target.levels.map((l) => round6(l)));
-  if (target.scaling) levels.add(round6(2 * target.scaling.quantile - 1));
+  const scaling = target.scaling;
+  if (scaling) {
+    levels.add(round6(2 * scaling.quantile - 1));
+    if (scaling.scaleInGuardQuantile !== null) levels.add(round6(2 * scaling.scaleInGuardQuantile - 1));
+  }
   return [...levels].sort((a, b) => a - b);
 }
 

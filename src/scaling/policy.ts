@@ -47,8 +47,29 @@ export interface ForecastLike {
 /** The fields of ScalingConfig the policy reads (quantile and lead time may be overridden per caller). */
 export type ScalingPolicy = Pick<
   ScalingConfig,
-  'capacityPerReplica' | 'quantile' | 'leadTimeSeconds' | 'minReplicas' | 'maxReplicas' | 'scaleIn'
+  | 'capacityPerReplica'
+  | 'quantile'
+  | 'scaleInGuardQuantile'
+  | 'utilisation'
+  | 'leadTimeSeconds'
+  | 'minReplicas'
+  | 'maxReplicas'
+  | 'scaleIn'
 >;
+
+/**
+ * The four knobs of the policy (DESIGN.md §4, issue 13), as the basis of
+ * every recommendation reports them and a risk budget chooses them.
+ */
+export interface PolicyKnobs {
+  /** Forecast quantile the count is sized on, in (0.5, 1). */
+  readonly quantile: number;
+  /** Upper quantile that must still fit before a scale-in, or null for no guard. */
+  readonly scaleInGuardQuantile: number | null;
+  /** Share of capacityPerReplica sized on, in (0, 1]. */
+  readonly utilisation: number;
+  readonly leadTimeSeconds: number;
+}
 
 export interface RecommendInput {
   readonly forecast: ForecastLike;
@@ -79,16 +100,23 @@ export interface Recommendation {
   readonly basis: {
     readonly model: string;
     readonly quantile: number;
+    /** The scale-in guard's quantile; null when the target has none. */
+    readonly scaleInGuardQuantile: number | null;
+    /** Share of capacityPerReplica the count is sized on. */
+    readonly utilisation: number;
     /** Highest forecast quantile-q load over [now, now + lead], in the series' unit. */
     readonly windowMaxLoad: number;
-    /** Highest upper bound of the widest interval over the same window: what scale-in must still cover. */
+    /**
+     * Highest load at the guard quantile over the same window (never below
+     * windowMaxLoad): what scale-in must still cover. windowMaxLoad without a guard.
+     */
     readonly windowMaxUpperLoad: number;
     readonly observedLoad: number;
     readonly leadTimeSeconds: number;
     readonly capacityPerReplica: number;
-    /** ceil(windowMaxLoad / capacity): the forecast's own answer before floor, clamps and scale-in rules. */
+    /** ceil(windowMaxLoad / (capacity × utilisation)): the forecast's own answer before floor, clamps and scale-in rules. */
     readonly forecastReplicas: number;
-    /** ceil(observedLoad / capacity). */
+    /** ceil(observedLoad / (capacity × utilisation)). */
     readonly reactiveFloorReplicas: number;
     /** Replicas the recommendation was compared with (current, else previous); absent on the first call. */
     readonly previousReplicas?: number;
@@ -192,12 +220,13 @@ export function recommend(
   history: readonly RecommendationRecord[] = [],
 ): { recommendation: Recommendation; record: RecommendationRecord } {
   const { forecast, scaling, nowMs } = input;
-  const capacity = scaling.capacityPerReplica;
+  // The count is sized on a share of the capacity: the utilisation knob.
+  const capacity = scaling.capacityPerReplica * scaling.utilisation;
   const interval = intervalForQuantile(forecast, scaling.quantile);
-  const widest = forecast.intervals[forecast.intervals.length - 1] ?? interval;
+  const guard = scaling.scaleInGuardQuantile === null ? interval : intervalForQuantile(forecast, scaling.scaleInGuardQuantile);
   const [first, last] = windowIndices(forecast, nowMs, scaling.leadTimeSeconds);
   const windowMaxLoad = maxOver(interval.upper, first, last);
-  const windowMaxUpperLoad = Math.max(windowMaxLoad, maxOver(widest.upper, first, last));
+  const windowMaxUpperLoad = Math.max(windowMaxLoad, maxOver(guard.upper, first, last));
   const observedLoad = input.observedLoad ?? forecast.lastObserved.value;
   if (!Number.isFinite(windowMaxLoad) || !Number.isFinite(windowMaxUpperLoad) || !Number.isFinite(observedLoad)) {
     throw new PrescientError(
@@ -218,7 +247,7 @@ export function recommend(
   const previous = history[history.length - 1]?.replicas;
   let replicas = desired;
   if (previous !== undefined && desired < previous) {
-    // Scale in only as far as the upper quantile over the lead window allows.
+    // Scale in only as far as the guard quantile over the lead window allows (no guard: windowMaxLoad, never binding).
     const upperGuard = Math.min(previous, replicasFor(windowMaxUpperLoad, capacity));
     if (upperGuard > replicas) {
       replicas = upperGuard;
@@ -273,11 +302,13 @@ export function recommend(
     basis: {
       model: forecast.model,
       quantile: scaling.quantile,
+      scaleInGuardQuantile: scaling.scaleInGuardQuantile,
+      utilisation: scaling.utilisation,
       windowMaxLoad,
       windowMaxUpperLoad,
       observedLoad,
       leadTimeSeconds: scaling.leadTimeSeconds,
-      capacityPerReplica: capacity,
+      capacityPerReplica: scaling.capacityPerReplica,
       forecastReplicas,
       reactiveFloorReplicas,
       ...(compareWith === undefined ? {} : { previousReplicas: compareWith }),

@@ -39,6 +39,8 @@ describe('GET /api/v1/targets/:name/recommendation', () => {
       basis: {
         model: 'mstl',
         quantile: 0.9,
+        scaleInGuardQuantile: 0.975,
+        utilisation: 1,
         windowMaxLoad: 730,
         windowMaxUpperLoad: expect.closeTo(803, 6),
         observedLoad: 260,

@@ -196,8 +196,65 @@ describe('replay', () => {
     expect(policy(reused, 'snaive').stats).not.toEqual(policy(reused, 'predictive').stats);
   });
 
+  it('replays every knob setting of the frontier on the same forecasts, the served setting among them', { timeout: 60_000 }, async () => {
+    const result = await replay({ ...options(dailySeries()), budget: { maxUnderProvisionedMinutesPerWeek: 10_080 } });
+    const frontier = result.frontier;
+    if (!frontier) throw new Error('no frontier');
+    expect(frontier.points).toHaveLength(21);
+    expect(frontier.snaive).toHaveLength(21);
+    // The served setting (q 0.9, guard 0.975, sized at 90 %) is one point: the same run as the predictive policy.
+    const served = frontier.points.find((p) => p.knobs.quantile === 0.9 && p.knobs.scaleInGuardQuantile === 0.975 && p.knobs.utilisation === 0.9);
+    expect(served?.replicaHours).toBe(policy(result, 'predictive').stats.replicaHours);
+    expect(served?.underProvisionedMinutes).toBe(policy(result, 'predictive').stats.underProvisionedMinutes);
+    const servedIndex = frontier.points.indexOf(served as (typeof frontier.points)[number]);
+    expect(frontier.snaive[servedIndex]?.replicaHours).toBe(policy(result, 'snaive').stats.replicaHours);
+    // The plain HPA at 70 % is the reactive policy.
+    expect(frontier.plainHpa.find((p) => p.utilisation === 0.7)?.replicaHours).toBe(policy(result, 'reactive').stats.replicaHours);
+    // More spare capacity costs more: the most cautious setting against the least.
+    const most = frontier.points.find((p) => p.knobs.quantile === 0.975 && p.knobs.utilisation === 0.7);
+    const least = frontier.points.find((p) => p.knobs.quantile === 0.8 && p.knobs.scaleInGuardQuantile === null && p.knobs.utilisation === 0.9);
+    expect(most?.replicaHours).toBeGreaterThan(least?.replicaHours as number);
+    // A budget of a whole week: every setting is within it, so the cheapest is chosen.
+    const cheapest = Math.min(...frontier.points.map((p) => p.replicaHours));
+    expect(frontier.chosen?.metBudget).toBe(true);
+    expect(frontier.points[frontier.chosen?.index as number]?.replicaHours).toBe(cheapest);
+  });
+
+  it('returns the forecasts each policy was fed: issue time, target times, values at the quantiles used', { timeout: 60_000 }, async () => {
+    const result = await replay(options(dailySeries()));
+    const fed = result.fedForecasts.filter((f) => f.policy === 'predictive');
+    expect(fed).toHaveLength(8);
+    expect(result.fedForecasts.filter((f) => f.policy === 'snaive')).toHaveLength(8);
+    const first = fed[0];
+    const served = result.servedForecasts[0];
+    expect(first?.issuedAtMs).toBe(served?.originMs);
+    expect(first?.servedUntilMs).toBe(fed[1]?.issuedAtMs);
+    expect(fed[7]?.servedUntilMs).toBe(result.endMs);
+    expect(first?.quantile).toBe(0.9);
+    expect(first?.guardQuantile).toBe(0.975);
+    // The 0.9 quantile is the upper bound of the 80 % interval, the 0.975 one of the 95 % interval.
+    expect(first?.load).toEqual(served?.intervals.find((i) => i.level === 0.8)?.upper);
+    expect(first?.guardLoad).toEqual(served?.intervals.find((i) => i.level === 0.95)?.upper);
+    expect(first?.load).toHaveLength(36 + 1 + 1);
+    // How each reference is sized, in words.
+    expect(result.params.sizing).toContain('the HPA at 70 % of capacity per pod');
+    expect(result.params.sizing).toContain('sized at 90 % of capacity');
+    expect(result.params.policyUtilisation).toBe(0.9);
+    expect(result.params.scaleInGuardQuantile).toBe(0.975);
+  });
+
+  it('replays without the scale-in guard when asked, never costing more than with it', { timeout: 60_000 }, async () => {
+    const guarded = await replay({ ...options(dailySeries()), frontier: false });
+    const unguarded = await replay({ ...options(dailySeries()), frontier: false, scaleInGuardQuantile: null });
+    expect(unguarded.params.scaleInGuardQuantile).toBeNull();
+    expect(unguarded.frontier).toBeNull();
+    expect(policy(unguarded, 'predictive').stats.replicaHours).toBeLessThanOrEqual(policy(guarded, 'predictive').stats.replicaHours);
+    expect(unguarded.fedForecasts[0]?.guardLoad).toBeUndefined();
+  });
+
   it('rejects bad options with PRESCIENT_ERR_VALIDATION', async () => {
     await expect(replay({ ...options(dailySeries()), refitEverySteps: 0 })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
     await expect(replay({ ...options(dailySeries()), quantile: 0.3 })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
+    await expect(replay({ ...options(dailySeries()), scaleInGuardQuantile: 1 })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
   });
 });

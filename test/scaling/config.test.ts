@@ -15,11 +15,24 @@ describe('scaling configuration', () => {
     expect(result.targets[0]?.scaling).toEqual({
       capacityPerReplica: 50,
       quantile: 0.9,
+      scaleInGuardQuantile: 0.975,
+      utilisation: 1,
       leadTimeSeconds: 300,
       minReplicas: 1,
       maxReplicas: 100,
       scaleIn: { intervalSeconds: 60, stabilizationWindowSeconds: 300 },
     });
+  });
+
+  it('reads the knobs: a guard quantile or "none", a utilisation in (0, 1]', () => {
+    const parse = (scaling: Record<string, unknown>) =>
+      configSchema.parse({ targets: [{ name: 'web', source: { type: 'file', path: 'x.csv' }, scaling: { capacityPerReplica: 50, ...scaling } }] }).targets[0]?.scaling;
+    expect(parse({ scaleInGuardQuantile: 'none' })?.scaleInGuardQuantile).toBeNull();
+    expect(parse({ scaleInGuardQuantile: 0.95, utilisation: 0.8 })).toMatchObject({ scaleInGuardQuantile: 0.95, utilisation: 0.8 });
+    expect(problems({ capacityPerReplica: 1, scaleInGuardQuantile: 0.4 })).toEqual(['targets.0.scaling.scaleInGuardQuantile']);
+    expect(problems({ capacityPerReplica: 1, scaleInGuardQuantile: 'off' })).toEqual(['targets.0.scaling.scaleInGuardQuantile']);
+    expect(problems({ capacityPerReplica: 1, utilisation: 0 })).toEqual(['targets.0.scaling.utilisation']);
+    expect(problems({ capacityPerReplica: 1, utilisation: 1.2 })).toEqual(['targets.0.scaling.utilisation']);
   });
 
   it('rejects zero or negative capacity per replica at start', () => {

@@ -95,6 +95,41 @@ describe('recommend', () => {
     expect(narrow.clampedBy).toEqual([]);
   });
 
+  it('scales in as far as the scaling quantile allows with scaleInGuardQuantile "none", and says so in the basis', () => {
+    const scaling = scalingOf({ capacityPerReplica: 100, scaleInGuardQuantile: 'none', scaleIn: { stabilizationWindow: '1s' } });
+    const history = [{ atMs: T0 - MINUTE_MS, desired: 10, replicas: 10 }];
+    const rec = recommend({ forecast: forecastOf(flat(500), { upperFactor: 1.6 }), scaling, nowMs: T0 }, history).recommendation;
+    expect(rec.replicas).toBe(5);
+    expect(rec.clampedBy).toEqual([]);
+    expect(rec.basis.scaleInGuardQuantile).toBeNull();
+    expect(rec.basis.windowMaxUpperLoad).toBe(500);
+  });
+
+  it('guards scale-in at the configured quantile: 0.975 holds 8 replicas, a guard at the scaling quantile none', () => {
+    const history = [{ atMs: T0 - MINUTE_MS, desired: 10, replicas: 10 }];
+    const at = (guard: number) =>
+      recommend({ forecast: forecastOf(flat(500), { upperFactor: 1.6 }), scaling: scalingOf({ capacityPerReplica: 100, scaleInGuardQuantile: guard, scaleIn: { stabilizationWindow: '1s' } }), nowMs: T0 }, history)
+        .recommendation;
+    expect(at(0.975).replicas).toBe(8);
+    expect(at(0.975).basis.scaleInGuardQuantile).toBe(0.975);
+    expect(at(0.9).replicas).toBe(5);
+    // A guard whose level is not forecast is a coded error, not a silent default.
+    expect(codeOf(() => at(0.99))).toBe('PRESCIENT_ERR_LEVEL_UNAVAILABLE');
+  });
+
+  it('sizes on capacity × utilisation, the reactive floor too, and reports the knob', () => {
+    const scaling = scalingOf({ capacityPerReplica: 100, utilisation: 0.8 });
+    const rec = recommend({ forecast: forecastOf(flat(400)), scaling, nowMs: T0, observedLoad: 480 }).recommendation;
+    // 400 / 80 = 5 from the forecast; 480 / 80 = 6 from the observed load.
+    expect(rec.basis.forecastReplicas).toBe(5);
+    expect(rec.basis.reactiveFloorReplicas).toBe(6);
+    expect(rec.replicas).toBe(6);
+    expect(rec.basis.utilisation).toBe(0.8);
+    expect(rec.basis.capacityPerReplica).toBe(100);
+    expect(rec.basis.leadTimeSeconds).toBe(300);
+    expect(rec.basis.quantile).toBe(0.9);
+  });
+
   it('does not let the upper quantile push the count above the previous one', () => {
     const scaling = scalingOf({ capacityPerReplica: 100, scaleIn: { stabilizationWindow: '1s' } });
     const history = [{ atMs: T0 - MINUTE_MS, desired: 6, replicas: 6 }];

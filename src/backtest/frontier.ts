@@ -1,0 +1,179 @@
+/**
+ * The risk frontier of a target (issue 13): what a small grid of knob
+ * settings of the scaling policy would have given on a stretch of the
+ * target's own history (under-provisioned minutes against replica-hours),
+ * beside the plain HPA at several targets, and the setting a risk budget
+ * chooses among them.
+ *
+ * Every point is one HPA simulation (src/backtest/replay-world.ts) fed with
+ * forecasts already made (by the replay's refits, or by `auto`'s selection
+ * backtest): no fits, so a frontier costs simulations only.
+ */
+import { PrescientError } from '../errors.js';
+import type { ForecastLike, PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
+import type { ReplayWorld } from './replay-world.js';
+
+/**
+ * Interval levels a frontier needs in its forecasts: the upper bound of the
+ * interval at level L is quantile (1 + L) / 2, so these serve the quantiles
+ * 0.8, 0.9, 0.95 and 0.975.
+ */
+export const FRONTIER_LEVELS: readonly number[] = [0.6, 0.8, 0.9, 0.95];
+
+/** Scaling quantiles tried (each needs its level in FRONTIER_LEVELS). */
+export const FRONTIER_QUANTILES: readonly number[] = [0.8, 0.9, 0.95, 0.975];
+/** Scale-in guards tried: none, or the 97.5 % quantile (the default). */
+export const FRONTIER_GUARDS: readonly (number | null)[] = [null, 0.975];
+/** Shares of the capacity sized on; above 1 / 1.1 a scale-up the HPA's tolerance swallows would leave the load short. */
+export const FRONTIER_UTILISATIONS: readonly number[] = [0.9, 0.8, 0.7];
+/** The plain HPA's targets drawn beside the settings (share of capacity per pod). */
+export const PLAIN_HPA_TARGETS: readonly number[] = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+const WEEK_MINUTES = 7 * 24 * 60;
+
+/**
+ * The grid at one lead time: quantile × guard × utilisation, a guard at or
+ * below the quantile dropped (it never binds: the same setting as no guard).
+ * 21 settings.
+ */
+export function frontierGrid(leadTimeSeconds: number): PolicyKnobs[] {
+  const grid: PolicyKnobs[] = [];
+  for (const utilisation of FRONTIER_UTILISATIONS) {
+    for (const quantile of FRONTIER_QUANTILES) {
+      for (const guard of FRONTIER_GUARDS) {
+        if (guard !== null && guard <= quantile) continue;
+        grid.push({ quantile, scaleInGuardQuantile: guard, utilisation, leadTimeSeconds });
+      }
+    }
+  }
+  return grid;
+}
+
+/** What one setting (or one plain-HPA target) gave over the stretch. */
+export interface FrontierStats {
+  readonly underProvisionedMinutes: number;
+  /** Scaled to a week: minutes × 7 days / span. */
+  readonly underProvisionedMinutesPerWeek: number;
+  readonly replicaHours: number;
+  readonly scaleEvents: number;
+  /** Minutes with no usable forecast (the reactive signal alone). */
+  readonly fallbackMinutes: number;
+}
+
+export interface FrontierPoint extends FrontierStats {
+  readonly knobs: PolicyKnobs;
+}
+
+export interface PlainHpaPoint extends FrontierStats {
+  /** HPA target per pod, share of the capacity. */
+  readonly utilisation: number;
+}
+
+/** The risk budget (config `scaling.budget`). */
+export interface RiskBudget {
+  readonly maxUnderProvisionedMinutesPerWeek: number;
+}
+
+export interface FrontierChoice {
+  /** Index into Frontier.points. */
+  readonly index: number;
+  readonly knobs: PolicyKnobs;
+  /** Whether the chosen setting stayed within the budget over the stretch. */
+  readonly metBudget: boolean;
+  /** One sentence: why this setting. */
+  readonly reason: string;
+}
+
+export interface Frontier {
+  /** Replayed stretch, ms since epoch. */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** The model whose forecasts fed the settings. */
+  readonly model: string;
+  readonly points: readonly FrontierPoint[];
+  readonly plainHpa: readonly PlainHpaPoint[];
+  readonly budget?: RiskBudget;
+  readonly chosen?: FrontierChoice;
+  /** Wall time the simulations took, ms. */
+  readonly computeMs: number;
+}
+
+/** The policy settings a frontier keeps fixed (capacity, min/max, scale-in rates). */
+export type FixedPolicy = Omit<ScalingPolicy, keyof PolicyKnobs>;
+
+function statsOf(world: ReplayWorld, run: { stats: { underProvisionedMinutes: number; replicaHours: number; scaleEvents: number }; fallbackTicks: number }): FrontierStats {
+  const spanMinutes = (world.endMs - world.startMs) / 60_000;
+  const under = run.stats.underProvisionedMinutes;
+  return {
+    underProvisionedMinutes: under,
+    underProvisionedMinutesPerWeek: spanMinutes > 0 ? (under * WEEK_MINUTES) / spanMinutes : 0,
+    replicaHours: run.stats.replicaHours,
+    scaleEvents: run.stats.scaleEvents,
+    fallbackMinutes: (run.fallbackTicks * 15) / 60,
+  };
+}
+
+/**
+ * Replays every setting of `grid` fed by `forecastAt`, and the plain HPA at
+ * PLAIN_HPA_TARGETS; with a budget, marks the setting it chooses.
+ */
+export function computeFrontier(options: {
+  readonly world: ReplayWorld;
+  readonly fixed: FixedPolicy;
+  readonly forecastAt: (tMs: number) => ForecastLike | undefined;
+  readonly grid: readonly PolicyKnobs[];
+  readonly model: string;
+  readonly budget?: RiskBudget;
+}): Frontier {
+  const started = performance.now();
+  const { world, fixed } = options;
+  const points = options.grid.map((knobs): FrontierPoint => ({ knobs, ...statsOf(world, world.forecastPolicy({ ...fixed, ...knobs }, options.forecastAt)) }));
+  const plainHpa = PLAIN_HPA_TARGETS.map((utilisation): PlainHpaPoint => ({ utilisation, ...statsOf(world, world.plainHpa(utilisation)) }));
+  const chosen = options.budget ? chooseSetting(points, options.budget) : undefined;
+  return {
+    startMs: world.startMs,
+    endMs: world.endMs,
+    model: options.model,
+    points,
+    plainHpa,
+    ...(options.budget ? { budget: options.budget } : {}),
+    ...(chosen ? { chosen } : {}),
+    computeMs: performance.now() - started,
+  };
+}
+
+/**
+ * The cheapest setting (fewest replica-hours) whose under-provisioned
+ * minutes per week stayed within the budget; when none did, the one short
+ * the fewest minutes (then the cheapest), marked as missing the budget.
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION for an empty frontier
+ */
+export function chooseSetting(points: readonly FrontierPoint[], budget: RiskBudget): FrontierChoice {
+  if (points.length === 0) throw new PrescientError('PRESCIENT_ERR_VALIDATION', 'a frontier with no settings has nothing to choose');
+  const limit = budget.maxUnderProvisionedMinutesPerWeek;
+  const indexed = points.map((p, index) => ({ p, index }));
+  const within = indexed.filter(({ p }) => p.underProvisionedMinutesPerWeek <= limit + 1e-9);
+  const describe = (k: PolicyKnobs): string =>
+    `quantile ${k.quantile}, guard ${k.scaleInGuardQuantile ?? 'none'}, utilisation ${k.utilisation}`;
+  if (within.length > 0) {
+    const best = within.reduce((a, b) => (b.p.replicaHours < a.p.replicaHours - 1e-9 || (Math.abs(b.p.replicaHours - a.p.replicaHours) <= 1e-9 && b.p.underProvisionedMinutesPerWeek < a.p.underProvisionedMinutesPerWeek) ? b : a));
+    return {
+      index: best.index,
+      knobs: best.p.knobs,
+      metBudget: true,
+      reason: `the cheapest of ${within.length}/${points.length} settings within ${limit} under-provisioned min/week: ${describe(best.p.knobs)} (${best.p.underProvisionedMinutesPerWeek.toFixed(1)} min/week, ${best.p.replicaHours.toFixed(1)} replica-h)`,
+    };
+  }
+  const closest = indexed.reduce((a, b) =>
+    b.p.underProvisionedMinutesPerWeek < a.p.underProvisionedMinutesPerWeek - 1e-9 ||
+    (Math.abs(b.p.underProvisionedMinutesPerWeek - a.p.underProvisionedMinutesPerWeek) <= 1e-9 && b.p.replicaHours < a.p.replicaHours)
+      ? b
+      : a,
+  );
+  return {
+    index: closest.index,
+    knobs: closest.p.knobs,
+    metBudget: false,
+    reason: `no setting stayed within ${limit} under-provisioned min/week; the closest, ${describe(closest.p.knobs)}, was short ${closest.p.underProvisionedMinutesPerWeek.toFixed(1)} min/week (${closest.p.replicaHours.toFixed(1)} replica-h)`,
+  };
+}
