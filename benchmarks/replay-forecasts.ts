@@ -135,6 +135,8 @@ export async function seriesForecasts(
     const cached = JSON.parse(readFileSync(file, 'utf8')) as SeriesForecasts;
     if (JSON.stringify(cached.protocol) === JSON.stringify(protocol) && cached.week.origins.length > 0) return cached;
   }
+  // Read before fitting: the code loaded now is the code that fits.
+  const madeWith = { commit: commit(), modelsHash: modelsHash() };
   const stepSeconds = series.stepSeconds;
   const daySteps = DAY / stepSeconds;
   const historyCapSteps = 28 * daySteps;
@@ -174,8 +176,7 @@ export async function seriesForecasts(
   });
   const result: SeriesForecasts = {
     series: name,
-    commit: commit(),
-    modelsHash: modelsHash(),
+    ...madeWith,
     protocol,
     startIndex,
     refitEverySteps,
