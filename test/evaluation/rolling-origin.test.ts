@@ -124,7 +124,25 @@ describe('evaluate', () => {
     expect(snaive.origins[0]?.actual).toEqual(series.values.slice(result.originIndices[0]!, result.originIndices[0]! + DAY));
     // The max model always forecasts 150, the cycle's top: MAE over a day of a sine = 50 · (1 − mean|…|) > 0.
     expect(result.models[0]?.aggregate.mase).toBeGreaterThan(1);
-    expect(result.models[0]?.aggregate.fitTimeMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports the mean fit time per origin, in ms', async () => {
+    // A model whose fit takes at least 30 ms.
+    const slow: Forecaster = {
+      ...seasonalNaive,
+      name: 'slow-naive',
+      async fit(values, ctx) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return seasonalNaive.fit(values, ctx);
+      },
+    };
+    const started = performance.now();
+    const result = await evaluate({ series: dailySeries(6), models: [slow], origins: 3, spacingSteps: 12, horizonSteps: DAY, seasonalPeriods: [DAY] });
+    const wallMs = performance.now() - started;
+    const fitTimeMs = result.models[0]!.aggregate.fitTimeMs;
+    expect(fitTimeMs).toBeGreaterThanOrEqual(29);
+    // A mean, not a sum: three origins' fits fit in the wall time three times over.
+    expect(3 * fitTimeMs).toBeLessThanOrEqual(wallMs);
   });
 
   it('scores an explicit origin near the end on the actuals that exist', async () => {
