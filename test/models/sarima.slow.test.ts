@@ -22,9 +22,12 @@ describe('sarima (slow)', () => {
         count++;
       });
     }
-    expect(inside80 / count).toBeGreaterThan(0.7);
-    expect(inside80 / count).toBeLessThan(0.95);
-    expect(inside95 / count).toBeGreaterThan(0.88);
+    // 288 steps (12 seeded series × 24): nominal ± about three standard errors, on both sides, so intervals
+    // that are too narrow or too wide both fail (measured here: 0.788 and 0.934).
+    expect(inside80 / count).toBeGreaterThan(0.72);
+    expect(inside80 / count).toBeLessThan(0.88);
+    expect(inside95 / count).toBeGreaterThan(0.9);
+    expect(inside95 / count).toBeLessThan(0.99);
   }, 240_000);
 
   it('chooses the log scale for multiplicative seasonality and keeps forecasts positive', async () => {
