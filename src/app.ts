@@ -57,6 +57,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const app = Fastify({
     logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info' },
     bodyLimit: config.server.bodyLimitBytes,
+    // A client that stalls (a body shorter than its Content-Length) is cut off instead of holding a socket (issue 11, item 7).
+    connectionTimeout: config.server.connectionTimeoutSeconds * 1000,
+    requestTimeout: config.server.requestTimeoutSeconds * 1000,
     // Per-request log lines would cost more than serving a cached forecast; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     // Route params are target names; refuse pathological ones early.

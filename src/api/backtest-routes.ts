@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { formatDuration } from '../config/duration.js';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
 import { forecasters } from '../models/registry.js';
@@ -26,6 +27,9 @@ import { fitRateLimit } from './rate-limit.js';
 import { errorBodySchema, REQUEST_BOUNDS, seriesStart, seriesValue, spanDuration, stepDuration } from './schemas.js';
 
 const fraction = z.number().gt(0).lte(1);
+
+/** History pulled for a target when the request gives no window. */
+const DEFAULT_WINDOW_SECONDS = 28 * 86_400;
 
 export const backtestBody = z
   .object({
@@ -123,6 +127,8 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
   if (!options.runner) app.addHook('onClose', async () => runner.close());
   const keep = options.keep ?? 50;
   const jobs = new Map<string, JobRecord>();
+  /** Requests pulling their history now (before their backtest starts). */
+  let pulling = 0;
 
   const forget = (): void => {
     for (const [id, job] of jobs) {
@@ -151,13 +157,21 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
           });
         }
       }
-      if (runner.running >= runner.maxConcurrent) {
+      // A history being pulled counts as a backtest running: three requests at once must not pull three windows.
+      if (runner.running + pulling >= runner.maxConcurrent) {
         throw new PrescientError('PRESCIENT_ERR_POOL_FULL', `${runner.maxConcurrent} backtest(s) already running; try again when one finishes`);
       }
-      const { samples, stepSeconds, source, target } = await historyFor(body, config, options.prometheus, now());
-      const { series, filledGaps } = regularize(samples, { stepSeconds, maxPoints: config.limits.maxPoints });
-      // Fits inside get the service's own fit limit, so `auto` weighs the candidates it would serve.
-      const job: BacktestJob = { ...toJob(body, series, filledGaps, source, target), fitTimeoutMs: config.pool.fitTimeoutMs };
+      checkPointBudget(body, config);
+      let job: BacktestJob;
+      pulling++;
+      try {
+        const { samples, stepSeconds, source, target } = await historyFor(body, config, options.prometheus, now());
+        const { series, filledGaps } = regularize(samples, { stepSeconds, maxPoints: config.limits.maxPoints });
+        // Fits inside get the service's own fit limit, so `auto` weighs the candidates it would serve.
+        job = { ...toJob(body, series, filledGaps, source, target), fitTimeoutMs: config.pool.fitTimeoutMs };
+      } finally {
+        pulling--;
+      }
 
       const id = randomUUID();
       const record: JobRecord = { id, status: 'running', createdAtMs: now() };
@@ -199,6 +213,25 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
   );
 };
 
+/**
+ * Refuses, before anything is pulled, a window on a Prometheus target that
+ * holds more points than limits.maxPoints (it would be refused after the
+ * pull anyway, having cost Prometheus every request).
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION naming body.window
+ */
+function checkPointBudget(body: BacktestBody, config: BacktestRoutesOptions['config']): void {
+  const target = body.target === undefined ? undefined : config.targets.find((t) => t.name === body.target);
+  if (target?.source.type !== 'prometheus') return;
+  const windowSeconds = body.window ?? DEFAULT_WINDOW_SECONDS;
+  const points = Math.ceil(windowSeconds / target.source.stepSeconds);
+  if (points > config.limits.maxPoints) {
+    const most = formatDuration(config.limits.maxPoints * target.source.stepSeconds);
+    throw new PrescientError('PRESCIENT_ERR_VALIDATION', `a window of ${formatDuration(windowSeconds)} at ${formatDuration(target.source.stepSeconds)} steps is ${points} points, more than limits.maxPoints (${config.limits.maxPoints})`, {
+      issues: [{ path: 'body.window', message: `at most ${most} for target ${target.name}` }],
+    });
+  }
+}
+
 async function historyFor(
   body: BacktestBody,
   config: BacktestRoutesOptions['config'],
@@ -221,7 +254,7 @@ async function historyFor(
   }
   const target = config.targets.find((t) => t.name === body.target);
   if (!target) throw new PrescientError('PRESCIENT_ERR_TARGET_NOT_FOUND', `no target "${body.target}" is configured`);
-  const history = await loadHistory({ ...target, historySeconds: body.window ?? 28 * 86_400 }, nowMs, prometheus);
+  const history = await loadHistory({ ...target, historySeconds: body.window ?? DEFAULT_WINDOW_SECONDS }, nowMs, prometheus);
   return { samples: history.samples, stepSeconds: history.stepSeconds, source: `target ${target.name}`, target };
 }
 

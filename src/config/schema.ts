@@ -169,12 +169,17 @@ export const serverSchema = z
     /** Bearer token for mutating endpoints and the KEDA metrics-api path; open when absent. */
     authToken: z.string().min(16).optional(),
     bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+    /** A connection silent this long (a body shorter than its Content-Length, an idle client) is closed. */
+    connectionTimeout: durationSeconds.pipe(z.number().max(3600)).default(30),
+    /** The whole request (headers and body) must arrive within this; else 408 and the connection closes. */
+    requestTimeout: durationSeconds.pipe(z.number().max(3600)).default(60),
     /** JSON bodies nesting deeper are refused while read (PRESCIENT_ERR_BODY_TOO_COMPLEX). */
     maxJsonDepth: z.number().int().min(2).max(1000).default(16),
     /** JSON bodies with more values in all are refused while read; keep it above limits.maxPoints. */
     maxJsonElements: z.number().int().min(100).max(100_000_000).default(100_000),
   })
-  .strict();
+  .strict()
+  .transform(({ connectionTimeout, requestTimeout, ...rest }) => ({ ...rest, connectionTimeoutSeconds: connectionTimeout, requestTimeoutSeconds: requestTimeout }));
 
 export const limitsSchema = z
   .object({
