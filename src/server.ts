@@ -1,18 +1,19 @@
 /**
  * Starts Prescient: loads the configuration (`--config FILE` or
- * PRESCIENT_CONFIG; the embedded demo default otherwise), builds the app,
+ * PRESCIENT_CONFIG; the embedded demo when neither is given or PRESCIENT_DEMO=1), builds the app,
  * listens for HTTP and starts the KEDA external scaler (gRPC). A bad
  * configuration exits non-zero with every problem listed.
  */
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
-import { loadConfig } from './config/load.js';
+import { configPath, loadConfig } from './config/load.js';
 import { PrescientError } from './errors.js';
 import { startKedaServer } from './keda/server.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } }, allowPositionals: false });
-  const config = loadConfig(values.config ?? process.env.PRESCIENT_CONFIG);
+  const path = configPath(values.config);
+  const config = loadConfig(path);
   const app = await buildApp({ config });
   await app.listen({ host: config.server.host, port: config.server.port });
   const keda = await startKedaServer({ states: app.prescient.states, config });
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   app.log.info(
-    { targets: config.targets.map((t) => t.name), grpcPort: keda.port, configured: Boolean(values.config ?? process.env.PRESCIENT_CONFIG) },
+    { targets: config.targets.map((t) => t.name), grpcPort: keda.port, configured: path !== undefined },
     'prescient ready',
   );
 }

@@ -5,13 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTO_PATH } from '../src/keda/server.js';
+import { layOutStages, readStages, stageEnv } from './support/dockerfile.js';
 
 /**
- * What a new user runs: `npm start` with no configuration. The service comes
- * up on the embedded demo targets, answers REST and, as KEDA would call it,
- * gRPC; and it stops cleanly on SIGTERM.
+ * What a new user runs: `npm start` with no configuration; and what the image
+ * runs: the compiled build, `node dist/server.js`. Each comes up on the
+ * embedded demo targets, answers REST and, as KEDA would call it, gRPC; and
+ * stops cleanly on SIGTERM.
  */
 
 async function freePort(): Promise<number> {
@@ -24,40 +27,65 @@ async function freePort(): Promise<number> {
   });
 }
 
-let child: ChildProcess;
-let base: string;
-let grpcPort: number;
-let stderr = '';
-const cwd = mkdtempSync(join(tmpdir(), 'prescient-start-'));
+const root = fileURLToPath(new URL('..', import.meta.url));
 
-beforeAll(async () => {
-  const port = await freePort();
-  grpcPort = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // Started from another directory, as a user might: the demo data must still be found.
-  child = spawn('npm', ['start', '--prefix', new URL('..', import.meta.url).pathname], {
-    cwd,
-    // Its own models directory: forecasts persisted by an earlier local run would be served first.
-    env: { ...process.env, PORT: String(port), GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn', PRESCIENT_MODELS_DIR: join(cwd, 'models') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = Date.now() + 240_000;
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`the service did not become ready: ${stderr}`);
+// The image's files, laid out from the Dockerfile's COPY lines and built by its `npm run build`, here,
+// from the code under test: a dist/ left from an older checkout is never what passes, and a file the
+// image forgets to copy fails the compiled start.
+const imageDir = mkdtempSync(join(tmpdir(), 'prescient-image-'));
+const stages = readStages();
+const finalStage = stages.at(-1)!;
+const app = join(imageDir, String(stages.length - 1));
+beforeAll(() => {
+  layOutStages(imageDir, stages);
 }, 300_000);
+afterAll(() => rmSync(imageDir, { recursive: true, force: true }));
 
-afterAll(() => {
-  if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
-  rmSync(cwd, { recursive: true, force: true });
-});
+/** The two ways to start the service, each from another directory than the project's, as a user might. */
+const STARTS = [
+  { name: 'npm start', command: 'npm', args: ['start', '--prefix', root], env: {} },
+  // As the image's CMD, with its ENV and the demo asked for; on loopback, since a test binds no wider.
+  {
+    name: 'the compiled start (node dist/server.js in the image layout)',
+    command: process.execPath,
+    args: [join(app, 'dist', 'server.js')],
+    env: { ...stageEnv(finalStage), PRESCIENT_DEMO: '1', HOST: '127.0.0.1' },
+  },
+] as const;
 
-describe('npm start on the embedded default', () => {
+describe.each(STARTS)('$name on the embedded default', (start) => {
+  let child: ChildProcess;
+  let base: string;
+  let grpcPort: number;
+  let stderr = '';
+  const cwd = mkdtempSync(join(tmpdir(), 'prescient-start-'));
+
+  beforeAll(async () => {
+    const port = await freePort();
+    grpcPort = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    child = spawn(start.command, [...start.args], {
+      cwd,
+      // Its own models directory: forecasts persisted by an earlier local run would be served first.
+      env: { ...process.env, ...start.env, PORT: String(port), GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn', PRESCIENT_MODELS_DIR: join(cwd, 'models') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const deadline = Date.now() + 240_000;
+    while (Date.now() < deadline) {
+      const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+      if (ready) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`the service did not become ready: ${stderr}`);
+  }, 420_000);
+
+  afterAll(() => {
+    if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
   it('serves forecasts for the demo targets', async () => {
     const { targets } = (await (await fetch(`${base}/api/v1/targets`)).json()) as { targets: Array<{ name: string; state: string }> };
     expect(targets.map((t) => t.name)).toEqual(['demo-worldcup-rpm', 'demo-taxi', 'demo-ec2-cpu']);
@@ -89,5 +117,28 @@ describe('npm start on the embedded default', () => {
     await exited;
     expect(await fetch(`${base}/healthz`).then(() => 'answered', () => 'closed')).toBe('closed');
     expect(stderr).not.toMatch(/failed|Error/);
+  });
+});
+
+describe('the compiled start as the image runs it (PRESCIENT_CONFIG=/config/prescient.yaml)', () => {
+  const startCompiled = async (env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> => {
+    const child = spawn(process.execPath, [join(app, 'dist', 'server.js')], { env: { ...process.env, ...stageEnv(finalStage), LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { code, stderr };
+  };
+
+  it('stops with a clear message when no configuration is mounted and the demo was not asked for', async () => {
+    const { code, stderr } = await startCompiled({});
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/cannot read configuration file \/config\/prescient.yaml.*PRESCIENT_DEMO=1/);
+  });
+
+  it('refuses to bind beyond loopback without a token', async () => {
+    // The image's HOST is 0.0.0.0: without a token the service must stop before it binds anything.
+    const { code, stderr } = await startCompiled({ PRESCIENT_DEMO: '1', PORT: '0', GRPC_PORT: '0' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('server.host: binding beyond loopback needs a token');
   });
 });

@@ -72,9 +72,18 @@ export function parseConfig(input: unknown, baseDir = process.cwd()): Readonly<C
 /**
  * Loads the configuration: the YAML file at `path` when given (from
  * `--config` or PRESCIENT_CONFIG), else the embedded default. PORT, HOST,
- * GRPC_PORT and PRESCIENT_AUTH_TOKEN override the file.
+ * GRPC_PORT, PRESCIENT_AUTH_TOKEN and PRESCIENT_ALLOW_UNAUTHENTICATED override the file.
  * @throws PrescientError PRESCIENT_ERR_CONFIG
  */
+/**
+ * Which configuration file to load: `--config` first; else PRESCIENT_CONFIG,
+ * unless PRESCIENT_DEMO=1 asks for the embedded demo (the image sets
+ * PRESCIENT_CONFIG to its mount point, so the demo is only ever served when asked for).
+ */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? (env.PRESCIENT_DEMO === '1' ? undefined : env.PRESCIENT_CONFIG);
+}
+
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   let raw: unknown;
   let baseDir = PROJECT_ROOT;
@@ -83,7 +92,9 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     try {
       text = readFileSync(path, 'utf8');
     } catch (cause) {
-      throw new PrescientError('PRESCIENT_ERR_CONFIG', `cannot read configuration file ${path}: ${(cause as Error).message}`, { cause });
+      // The image points PRESCIENT_CONFIG at a mount: say how to get the demo instead of a bare ENOENT.
+      const hint = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? ' (mount one there, or set PRESCIENT_DEMO=1 to serve the demo targets)' : '';
+      throw new PrescientError('PRESCIENT_ERR_CONFIG', `cannot read configuration file ${path}: ${(cause as Error).message}${hint}`, { cause });
     }
     try {
       raw = parseYaml(text) ?? {};
@@ -107,6 +118,7 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (env.GRPC_PORT !== undefined) server.grpcPort = asNumber(env.GRPC_PORT);
   if (env.HOST !== undefined) server.host = env.HOST;
   if (env.PRESCIENT_AUTH_TOKEN !== undefined) server.authToken = env.PRESCIENT_AUTH_TOKEN;
+  if (env.PRESCIENT_ALLOW_UNAUTHENTICATED !== undefined) server.allowUnauthenticated = env.PRESCIENT_ALLOW_UNAUTHENTICATED === '1';
   // Where forecasts persist: a volume in a container, a fresh directory in a test.
   return { ...config, server, ...(env.PRESCIENT_MODELS_DIR === undefined ? {} : { modelsDir: env.PRESCIENT_MODELS_DIR }) };
 }

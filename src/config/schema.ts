@@ -177,9 +177,26 @@ export const serverSchema = z
     maxJsonDepth: z.number().int().min(2).max(1000).default(16),
     /** JSON bodies with more values in all are refused while read; keep it above limits.maxPoints. */
     maxJsonElements: z.number().int().min(100).max(100_000_000).default(100_000),
+    /**
+     * Lets the service bind beyond loopback with no authToken. Off by default:
+     * an exposed service without a token lets anyone start backtests.
+     */
+    allowUnauthenticated: z.boolean().default(false),
   })
   .strict()
+  .refine((s) => isLoopback(s.host) || s.authToken !== undefined || s.allowUnauthenticated, {
+    message:
+      'binding beyond loopback needs a token: set server.authToken (PRESCIENT_AUTH_TOKEN), ' +
+      'or server.allowUnauthenticated: true (PRESCIENT_ALLOW_UNAUTHENTICATED=1) to serve without one',
+    path: ['host'],
+  })
   .transform(({ connectionTimeout, requestTimeout, ...rest }) => ({ ...rest, connectionTimeoutSeconds: connectionTimeout, requestTimeoutSeconds: requestTimeout }));
+
+/** Whether a listen address is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
 
 export const limitsSchema = z
   .object({

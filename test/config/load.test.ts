@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { embeddedDefault, loadConfig, parseConfig } from '../../src/config/load.js';
+import { configPath, embeddedDefault, loadConfig, parseConfig } from '../../src/config/load.js';
 import { PrescientError } from '../../src/errors.js';
 
 const run = promisify(execFile);
@@ -99,7 +99,7 @@ describe('configuration', () => {
   it('reads YAML, resolves file paths against the file, and lets the environment override the server', () => {
     const path = join(dir, 'prescient.yaml');
     writeFileSync(path, 'server:\n  port: 9000\ntargets:\n  - name: local\n    source: { type: file, path: series.csv }\n');
-    const config = loadConfig(path, { PORT: '9100', HOST: '0.0.0.0', PRESCIENT_MODELS_DIR: 'state' });
+    const config = loadConfig(path, { PORT: '9100', HOST: '0.0.0.0', PRESCIENT_AUTH_TOKEN: 'a-token-of-sixteen-chars', PRESCIENT_MODELS_DIR: 'state' });
     expect(config.server).toMatchObject({ port: 9100, host: '0.0.0.0' });
     expect(config.targets[0]?.source).toMatchObject({ path: join(dir, 'series.csv') });
     expect(config.modelsDir).toBe(join(dir, 'state'));
@@ -128,6 +128,26 @@ describe('configuration', () => {
     expect(error).toBeInstanceOf(PrescientError);
     expect((error as PrescientError).code).toBe('PRESCIENT_ERR_CONFIG');
     expect((error as PrescientError).issues.map((i) => i.path)).toEqual(['server.authToken']);
+  });
+
+  it('refuses a host beyond loopback without a token unless allowUnauthenticated says so', () => {
+    const error = configError({ server: { host: '0.0.0.0' } });
+    expect(error.code).toBe('PRESCIENT_ERR_CONFIG');
+    expect(error.issues).toEqual([expect.objectContaining({ path: 'server.host', message: expect.stringContaining('PRESCIENT_AUTH_TOKEN') })]);
+    expect(configError({ server: { host: '::' } }).issues?.[0]?.path).toBe('server.host');
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(parseConfig({ server: { host } }).server.host).toBe(host);
+    expect(parseConfig({ server: { host: '0.0.0.0', authToken: 'a-token-of-sixteen-chars' } }).server.host).toBe('0.0.0.0');
+    expect(parseConfig({ server: { host: '0.0.0.0', allowUnauthenticated: true } }).server.allowUnauthenticated).toBe(true);
+    expect(loadConfig(undefined, { HOST: '0.0.0.0', PRESCIENT_ALLOW_UNAUTHENTICATED: '1' }).server.allowUnauthenticated).toBe(true);
+    expect(() => loadConfig(undefined, { HOST: '0.0.0.0', PRESCIENT_ALLOW_UNAUTHENTICATED: '0' })).toThrow(/binding beyond loopback needs a token/);
+  });
+
+  it('serves the demo only when no file is named or PRESCIENT_DEMO=1 asks for it', () => {
+    expect(configPath(undefined, {})).toBeUndefined();
+    expect(configPath(undefined, { PRESCIENT_CONFIG: '/config/prescient.yaml' })).toBe('/config/prescient.yaml');
+    expect(configPath(undefined, { PRESCIENT_CONFIG: '/config/prescient.yaml', PRESCIENT_DEMO: '1' })).toBeUndefined();
+    expect(configPath('mine.yaml', { PRESCIENT_CONFIG: '/config/prescient.yaml', PRESCIENT_DEMO: '1' })).toBe('mine.yaml');
+    expect(() => loadConfig(join(dir, 'not-mounted.yaml'), {})).toThrow(/PRESCIENT_DEMO=1/);
   });
 
   it('reports invalid YAML and a missing file as PRESCIENT_ERR_CONFIG', () => {
