@@ -16,6 +16,16 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
+    // The built-in page's scripts run in the browser.
+    files: ['src/ui/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'fetch', 'sessionStorage', 'setTimeout', 'ResizeObserver', 'devicePixelRatio', 'uPlot'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config/schema.js';
+import { actualsRoutes } from './api/actuals-routes.js';
 import { backtestRoutes } from './api/backtest-routes.js';
 import { installErrorHandling } from './api/error-handler.js';
 import { installJsonParser } from './api/json-body.js';
@@ -18,6 +19,7 @@ import { createPrometheusClient, type PrometheusClient } from './sources/prometh
 import { ForecastStore } from './store/forecast-store.js';
 import { registerForecastGauges } from './telemetry/forecast-gauges.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { uiRoutes } from './ui/routes.js';
 
 export interface BuildOptions {
   readonly config: Readonly<Config>;
@@ -110,6 +112,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(forecastRoutes, { config, pool, now });
   await app.register(scalingRoutes, { states, config, now });
   await app.register(backtestRoutes, { config, now, ...(prometheus ? { prometheus } : {}) });
+  await app.register(actualsRoutes, { states, now, ...(prometheus ? { prometheus } : {}) });
+  await app.register(uiRoutes);
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
   if (options.startEngine ?? true) app.addHook('onReady', async () => engine.start());

@@ -12,9 +12,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
-import type { Config, TargetConfig } from '../config/schema.js';
+import { isModelName, MODEL_NAMES, type Config, type TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
-import { forecasters } from '../models/registry.js';
+import { renderReport } from '../backtest/report.js';
 import { backtestResultSchema, type BacktestResult } from '../backtest/result.js';
 import { targetReplayDefaults } from '../backtest/run.js';
 import type { BacktestJob, BacktestRunner } from '../engine/backtest-runner.js';
@@ -94,8 +94,14 @@ const jobSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 
+const listSchema = z.object({
+  backtests: z.array(z.object({ id: z.string(), status: statusSchema, source: z.string(), createdAt: z.string(), finishedAt: z.string().optional() })),
+});
+
 interface JobRecord {
   id: string;
+  /** Where the history came from ("target x" or "request body"). */
+  source: string;
   status: z.infer<typeof statusSchema>;
   createdAtMs: number;
   finishedAtMs?: number;
@@ -151,9 +157,9 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
     async (request, reply) => {
       const body = request.body;
       for (const [i, model] of [...(body.models ?? []), ...(body.replay && body.replay.model ? [body.replay.model] : [])].entries()) {
-        if (!forecasters.has(model)) {
+        if (!isModelName(model)) {
           throw new PrescientError('PRESCIENT_ERR_MODEL_UNKNOWN', `unknown model "${model}"`, {
-            issues: [{ path: `body.models.${i}`, message: `one of ${[...forecasters.keys()].join(', ')}` }],
+            issues: [{ path: `body.models.${i}`, message: `one of ${MODEL_NAMES.join(', ')}` }],
           });
         }
       }
@@ -174,7 +180,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       }
 
       const id = randomUUID();
-      const record: JobRecord = { id, status: 'running', createdAtMs: now() };
+      const record: JobRecord = { id, source: job.source, status: 'running', createdAtMs: now() };
       jobs.set(id, record);
       forget();
       runner.run(job).then(
@@ -186,6 +192,34 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       return { id, status: record.status, location };
     },
   );
+
+  app.get('/api/v1/backtests', {
+    schema: { summary: 'The backtests kept (running and recently finished), newest first', response: { 200: listSchema } },
+  }, async () => ({
+    backtests: [...jobs.values()].reverse().map((job) => ({
+      id: job.id,
+      status: job.status,
+      source: job.source,
+      createdAt: new Date(job.createdAtMs).toISOString(),
+      ...(job.finishedAtMs === undefined ? {} : { finishedAt: new Date(job.finishedAtMs).toISOString() }),
+    })),
+  }));
+
+  app.get('/api/v1/backtests/:id/report', {
+    schema: {
+      summary: "A finished backtest's report: a self-contained HTML page (as `prescient backtest --report`)",
+      params: z.object({ id: z.string().min(1).max(64) }),
+      response: { 404: errorBodySchema },
+    },
+  }, async (request, reply) => {
+    const job = jobs.get(request.params.id);
+    if (!job?.result) {
+      const why = !job ? 'no backtest with that id is kept' : job.status === 'running' ? 'it is still running' : 'it failed';
+      throw new PrescientError('PRESCIENT_ERR_NOT_FOUND', `no report for backtest "${request.params.id}": ${why}`);
+    }
+    // The schema documents only the error; the page itself is sent as text.
+    return reply.type('text/html; charset=utf-8').send(renderReport(job.result) as never);
+  });
 
   app.get(
     '/api/v1/backtests/:id',

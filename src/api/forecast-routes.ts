@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Config } from '../config/schema.js';
+import { isModelName, MODEL_NAMES, type Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import type { FitPool } from '../engine/pool.js';
 import { PrescientError } from '../errors.js';
-import { forecasters } from '../models/registry.js';
 import { regularize } from '../series/regularize.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { endMs } from '../series/series.js';
@@ -29,9 +28,9 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
     },
   }, async (request) => {
     const body = request.body;
-    if (!forecasters.has(body.model)) {
+    if (!isModelName(body.model)) {
       throw new PrescientError('PRESCIENT_ERR_MODEL_UNKNOWN', `unknown model "${body.model}"`, {
-        issues: [{ path: 'body.model', message: `one of ${[...forecasters.keys()].join(', ')}` }],
+        issues: [{ path: 'body.model', message: `one of ${MODEL_NAMES.join(', ')}` }],
       });
     }
     if (body.values.length > config.limits.maxPoints) {

@@ -5,9 +5,8 @@
  * returned as one plain, JSON-safe {@link BacktestResult}
  * (schema: src/backtest/result.ts).
  */
-import { poolSchema, type TargetConfig } from '../config/schema.js';
+import { isModelName, poolSchema, type TargetConfig } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
-import { forecasters, getForecaster } from '../models/registry.js';
 import type { Series } from '../series/series.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { evaluate, originIndicesFor } from '../evaluation/rolling-origin.js';
@@ -22,7 +21,7 @@ const DEFAULT_FIT_TIMEOUT_MS = poolSchema.parse({}).fitTimeoutMs;
 export const DEFAULT_MODELS = ['auto', 'snaive', 'mstl', 'sarima'] as const;
 
 export function defaultModels(): string[] {
-  return DEFAULT_MODELS.filter((m) => forecasters.has(m));
+  return DEFAULT_MODELS.filter((m) => isModelName(m));
 }
 
 /** The replay's own options (src/backtest/replay.ts), with the model by name and the refit cadence in seconds. */
@@ -149,6 +148,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     : detectSeasonalPeriods(series.values.slice(0, originIndices[0] as number), stepSeconds);
 
   const fitTimeoutMs = options.fitTimeoutMs ?? DEFAULT_FIT_TIMEOUT_MS;
+  // Imported here, not at the top: the REST routes import this file for its defaults, and the
+  // registry would load TF.js and the WASM models into the service's main thread.
+  const { getForecaster } = await import('../models/registry.js');
   const evaluation = await evaluate({
     series,
     models: models.map(getForecaster),

@@ -19,6 +19,16 @@ export const DEFAULT_REFRESH_SECONDS = 900;
 export const DEFAULT_SCALE_IN_GUARD_QUANTILE = 0.975;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
+/**
+ * Whether a model is registered, by name alone: the REST routes check names
+ * with this instead of importing src/models/registry.ts, which would load
+ * TF.js and the WASM models into the main thread (seconds of start-up and
+ * tens of MB that only the workers need). A test keeps it in step with the registry.
+ */
+export function isModelName(name: string): name is ModelName {
+  return (MODEL_NAMES as readonly string[]).includes(name);
+}
+
 const level = z.number().gt(0).lt(1);
 
 const tlsSchema = z

@@ -170,3 +170,23 @@ describe('GET /api/v1/backtests/:id', () => {
     expect(res.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_NOT_FOUND' } });
   });
 });
+
+describe('GET /api/v1/backtests and /api/v1/backtests/:id/report', () => {
+  it('lists the backtests kept, newest first, and serves a finished one as the HTML report', { timeout: 90_000 }, async () => {
+    expect((await app.inject({ url: '/api/v1/backtests' })).json()).toEqual({ backtests: [] });
+    const res = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { target: 'web', origins: 1, models: ['snaive'], replay: false } });
+    const { id } = res.json() as { id: string };
+    const running = await app.inject({ url: `/api/v1/backtests/${id}/report` });
+    expect(running.statusCode).toBe(404);
+    expect(running.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_NOT_FOUND', message: expect.stringContaining('still running') } });
+    expect((await waitFor(id)).status).toBe('succeeded');
+    const list = (await app.inject({ url: '/api/v1/backtests' })).json() as { backtests: Array<Record<string, string>> };
+    expect(list.backtests).toEqual([expect.objectContaining({ id, status: 'succeeded', source: 'target web' })]);
+    const report = await app.inject({ url: `/api/v1/backtests/${id}/report` });
+    expect(report.statusCode).toBe(200);
+    expect(report.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(report.body).toMatch(/^<!doctype html>/i);
+    expect(report.body).toContain('target web');
+    expect((await app.inject({ url: '/api/v1/backtests/unknown/report' })).json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_NOT_FOUND' } });
+  });
+});
