@@ -16,7 +16,7 @@ import { isModelName, MODEL_NAMES, type Config, type TargetConfig } from '../con
 import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
 import { renderReport } from '../backtest/report.js';
 import { backtestResultSchema, type BacktestResult } from '../backtest/result.js';
-import { targetReplayDefaults } from '../backtest/run.js';
+import { targetReplayDefaults } from '../backtest/target-defaults.js';
 import type { BacktestJob, BacktestRunner } from '../engine/backtest-runner.js';
 import { createWorkerRunner } from '../engine/backtest-runner.js';
 import { regularize } from '../series/regularize.js';

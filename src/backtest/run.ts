@@ -5,13 +5,13 @@
  * returned as one plain, JSON-safe {@link BacktestResult}
  * (schema: src/backtest/result.ts).
  */
-import { isModelName, poolSchema, type TargetConfig } from '../config/schema.js';
+import { isModelName, poolSchema } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import type { Series } from '../series/series.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { evaluate, originIndicesFor } from '../evaluation/rolling-origin.js';
 import { FRONTIER_LEVELS } from './frontier.js';
-import { POLICY_NAMES, replay, type PolicyName, type ReplayOptions } from './replay.js';
+import { POLICY_NAMES, replay, type PolicyName } from './replay.js';
 import type { BacktestResult, ModelSummary } from './result.js';
 
 /** The service's default per-fit limit (`pool.fitTimeout`). */
@@ -24,49 +24,9 @@ export function defaultModels(): string[] {
   return DEFAULT_MODELS.filter((m) => isModelName(m));
 }
 
-/** The replay's own options (src/backtest/replay.ts), with the model by name and the refit cadence in seconds. */
-export type ReplaySettings = Pick<
-  ReplayOptions,
-  | 'capacityPerReplica'
-  | 'hpaUtilisation'
-  | 'policyUtilisation'
-  | 'reactiveTrigger'
-  | 'startupDelaySeconds'
-  | 'metricLagSeconds'
-  | 'minReplicas'
-  | 'maxReplicas'
-  | 'leadTimeSeconds'
-  | 'scaleIn'
-> & {
-  /** Model that feeds the predictive policy (default: `auto` when evaluated, else the first model). */
-  readonly model?: string;
-  readonly refitEverySeconds?: number;
-};
-
-/**
- * A configured target's backtest replays what the service does for it: it
- * refits at the target's refresh interval and, with a `scaling` section,
- * sizes on the configured capacity itself (policy utilisation 1), within
- * its min/max, over its lead time, with its scale-in rules, at its
- * quantile. Settings given with the backtest win over these.
- */
-export function targetReplayDefaults(target: TargetConfig): { readonly replay: ReplaySettings; readonly quantile?: number } {
-  const refit = { refitEverySeconds: target.refreshIntervalSeconds };
-  const scaling = target.scaling;
-  if (!scaling) return { replay: refit };
-  return {
-    replay: {
-      ...refit,
-      capacityPerReplica: scaling.capacityPerReplica,
-      policyUtilisation: 1,
-      minReplicas: scaling.minReplicas,
-      maxReplicas: scaling.maxReplicas,
-      leadTimeSeconds: scaling.leadTimeSeconds,
-      scaleIn: scaling.scaleIn,
-    },
-    quantile: scaling.quantile,
-  };
-}
+// Kept in a light file of their own (no models, no replay): the REST routes read them in the main thread.
+export { targetReplayDefaults, type ReplaySettings } from './target-defaults.js';
+import type { ReplaySettings } from './target-defaults.js';
 
 export interface BacktestOptions {
   readonly series: Series;
