@@ -14,17 +14,33 @@ function target(extra: Record<string, unknown>) {
 
 describe('levelsFor', () => {
   it("adds the scaling quantile's level (2q − 1) to the target's own, once, ascending", () => {
-    expect(levelsFor(target({ levels: [0.8], scaling: { capacityPerReplica: 10, quantile: 0.95 } }))).toEqual([0.8, 0.9]);
-    expect(levelsFor(target({ levels: [0.95, 0.5], scaling: { capacityPerReplica: 10, quantile: 0.9 } }))).toEqual([0.5, 0.8, 0.95]);
+    const noGuard = { scaleInGuardQuantile: 'none' };
+    expect(levelsFor(target({ levels: [0.8], scaling: { capacityPerReplica: 10, quantile: 0.95, ...noGuard } }))).toEqual([0.8, 0.9]);
+    expect(levelsFor(target({ levels: [0.95, 0.5], scaling: { capacityPerReplica: 10, quantile: 0.9, ...noGuard } }))).toEqual([
+      0.5, 0.8, 0.95,
+    ]);
     // Already there (up to rounding: 2 · 0.9 − 1 is 0.8000000000000002): not twice.
-    expect(levelsFor(target({ levels: [0.8, 0.95], scaling: { capacityPerReplica: 10, quantile: 0.9 } }))).toEqual([0.8, 0.95]);
+    expect(levelsFor(target({ levels: [0.8, 0.95], scaling: { capacityPerReplica: 10, quantile: 0.9, ...noGuard } }))).toEqual([0.8, 0.95]);
     expect(levelsFor(target({ levels: [0.8] }))).toEqual([0.8]);
+  });
+
+  it("adds the scale-in guard quantile's level too, so the guard has its band", () => {
+    expect(levelsFor(target({ levels: [0.8], scaling: { capacityPerReplica: 10, quantile: 0.9, scaleInGuardQuantile: 0.99 } }))).toEqual([
+      0.8, 0.98,
+    ]);
+    expect(levelsFor(target({ levels: [0.5], scaling: { capacityPerReplica: 10, quantile: 0.75, scaleInGuardQuantile: 0.975 } }))).toEqual([
+      0.5, 0.95,
+    ]);
   });
 });
 
 describe('Engine', () => {
   it("forecasts the scaling quantile's level even when the target's levels leave it out, so a recommendation can be made", async () => {
-    const rds = fileTarget('rds', 'nab/rds_cpu_utilization_cc0c53.csv', { models: ['snaive'], levels: [0.8], scaling: { capacityPerReplica: 20, quantile: 0.95 } });
+    const rds = fileTarget('rds', 'nab/rds_cpu_utilization_cc0c53.csv', {
+      models: ['snaive'],
+      levels: [0.8],
+      scaling: { capacityPerReplica: 20, quantile: 0.95, scaleInGuardQuantile: 'none' },
+    });
     // Replayed as if it ended now, so the forecast covers the present.
     const t = await buildTestApp({ targets: [{ ...rds, source: { ...(rds['source'] as object), shiftToNow: true } }] });
     open.push(t);
