@@ -2,6 +2,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/schema.js';
 import { actualsRoutes } from './api/actuals-routes.js';
 import { backtestRoutes } from './api/backtest-routes.js';
@@ -12,6 +13,7 @@ import { forecastRoutes } from './api/forecast-routes.js';
 import { healthRoutes } from './api/health-routes.js';
 import { scalingRoutes } from './api/scaling-routes.js';
 import { targetRoutes } from './api/target-routes.js';
+import { assertTargetsFitInMemory } from './engine/capacity.js';
 import { Engine } from './engine/engine.js';
 import { FitPool } from './engine/pool.js';
 import { TargetStates } from './engine/target-state.js';
@@ -39,6 +41,8 @@ export interface Prescient {
   readonly pool: FitPool;
   readonly metrics: Metrics;
   readonly prometheus?: PrometheusClient;
+  /** This replica's part in a Redis-backed deployment (absent without cluster.redis). */
+  readonly cluster?: Cluster;
 }
 
 declare module 'fastify' {
@@ -55,7 +59,8 @@ declare module 'fastify' {
  */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options;
-  const now = options.now ?? Date.now;
+  assertTargetsFitInMemory(config);
+  const now = options.now ?? (() => Date.now());
   const app = Fastify({
     logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info' },
     bodyLimit: config.server.bodyLimitBytes,
@@ -95,17 +100,19 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
         onRequest: (seconds, outcome) => metrics.prometheusRequestSeconds.observe({ outcome }, seconds),
       })
     : undefined;
+  // With Redis, forecasts and selections live there and BullMQ schedules the fits; without, files and the local scheduler.
+  const cluster = config.cluster.redis ? new Cluster(config, app.log as FastifyBaseLogger) : undefined;
   const engine = new Engine({
     config,
     states,
     pool,
     metrics,
-    store: new ForecastStore(config.modelsDir),
+    store: cluster?.store ?? new ForecastStore(config.modelsDir),
     ...(prometheus ? { prometheus } : {}),
     log: app.log as FastifyBaseLogger,
     now,
   });
-  app.decorate('prescient', { config, states, engine, pool, metrics, ...(prometheus ? { prometheus } : {}) });
+  app.decorate('prescient', { config, states, engine, pool, metrics, ...(prometheus ? { prometheus } : {}), ...(cluster ? { cluster } : {}) });
 
   await app.register(healthRoutes, { states, metrics });
   await app.register(targetRoutes, { states, now });
@@ -116,8 +123,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(uiRoutes);
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  if (options.startEngine ?? true) app.addHook('onReady', async () => engine.start());
+  if (options.startEngine ?? true) app.addHook('onReady', async () => (cluster ? cluster.start({ engine, states }) : engine.start()));
   app.addHook('onClose', async () => {
+    await cluster?.close();
     await engine.stop();
     await pool.close();
     prometheus?.close();

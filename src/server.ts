@@ -15,18 +15,20 @@ async function main(): Promise<void> {
   const path = configPath(values.config);
   const config = loadConfig(path);
   const app = await buildApp({ config });
-  await app.listen({ host: config.server.host, port: config.server.port });
-  const keda = await startKedaServer({ states: app.prescient.states, config });
+  // A worker replica serves nothing: it only takes fit jobs from Redis.
+  if (config.cluster.role === 'worker') await app.ready();
+  else await app.listen({ host: config.server.host, port: config.server.port });
+  const keda = config.cluster.role === 'worker' ? undefined : await startKedaServer({ states: app.prescient.states, config });
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');
-    await keda.close();
+    await keda?.close();
     await app.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   app.log.info(
-    { targets: config.targets.map((t) => t.name), grpcPort: keda.port, configured: path !== undefined },
+    { targets: config.targets.length, role: config.cluster.role, grpcPort: keda?.port, configured: path !== undefined },
     'prescient ready',
   );
 }

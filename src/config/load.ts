@@ -119,8 +119,12 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (env.HOST !== undefined) server.host = env.HOST;
   if (env.PRESCIENT_AUTH_TOKEN !== undefined) server.authToken = env.PRESCIENT_AUTH_TOKEN;
   if (env.PRESCIENT_ALLOW_UNAUTHENTICATED !== undefined) server.allowUnauthenticated = env.PRESCIENT_ALLOW_UNAUTHENTICATED === '1';
+  // Roles of a replica and the shared Redis: one image, configured per deployment (docs/scaling.md).
+  const cluster = { ...((config.cluster as Record<string, unknown> | undefined) ?? {}) };
+  if (env.PRESCIENT_ROLE !== undefined) cluster.role = env.PRESCIENT_ROLE;
+  if (env.PRESCIENT_REDIS_URL !== undefined) cluster.redis = { ...((cluster.redis as Record<string, unknown> | undefined) ?? {}), url: env.PRESCIENT_REDIS_URL };
   // Where forecasts persist: a volume in a container, a fresh directory in a test.
-  return { ...config, server, ...(env.PRESCIENT_MODELS_DIR === undefined ? {} : { modelsDir: env.PRESCIENT_MODELS_DIR }) };
+  return { ...config, server, cluster, ...(env.PRESCIENT_MODELS_DIR === undefined ? {} : { modelsDir: env.PRESCIENT_MODELS_DIR }) };
 }
 
 function deepFreeze<T>(value: T): T {

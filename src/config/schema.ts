@@ -243,15 +243,44 @@ export const poolSchema = z
   .strict()
   .transform(({ fitTimeout, ...rest }) => ({ ...rest, fitTimeoutMs: fitTimeout * 1000 }));
 
+export const clusterSchema = z
+  .object({
+    /**
+     * `both`: one process serves and fits (the default, as without Redis).
+     * `api`: serves REST, gRPC and the page from memory kept in step with
+     * Redis; fits nothing. `worker`: takes fit jobs from Redis; serves nothing.
+     */
+    role: z.enum(['both', 'api', 'worker']).default('both'),
+    /** Shared state and fit queue. Without it the process keeps everything to itself (files under modelsDir). */
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'a redis:// or rediss:// URL'),
+        /** Prefix of every key and queue, so several Prescient installations can share one Redis. */
+        keyPrefix: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/).default('prescient'),
+      })
+      .strict()
+      .optional(),
+    /** A worker's claim on a fit job lapses this long after the worker stops renewing it (it died); the job then runs elsewhere. */
+    lockDuration: durationSeconds.default(30),
+    /** How often an api replica re-reads every target from Redis, besides the updates pushed to it. */
+    resync: durationSeconds.default(60),
+  })
+  .strict()
+  .refine((c) => c.role === 'both' || c.redis !== undefined, { message: 'roles api and worker need cluster.redis', path: ['redis'] })
+  .transform(({ lockDuration, resync, ...rest }) => ({ ...rest, lockDurationMs: lockDuration * 1000, resyncMs: resync * 1000 }));
+
 export const configSchema = z
   .object({
     server: serverSchema.default(serverSchema.parse({})),
     prometheus: prometheusSchema.optional(),
     limits: limitsSchema.default(limitsSchema.parse({})),
     pool: poolSchema.default(poolSchema.parse({})),
+    /** Roles and Redis for running several replicas (docs/scaling.md). */
+    cluster: clusterSchema.default(clusterSchema.parse({})),
     /** Where fitted models and forecasts are persisted. */
     modelsDir: z.string().min(1).default('models'),
-    targets: z.array(targetSchema).max(500).default([]),
+    // No fixed cap: the heap sets the limit (src/engine/capacity.ts, checked when the app is built).
+    targets: z.array(targetSchema).default([]),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -276,3 +305,4 @@ export type TargetConfig = Config['targets'][number];
 export type SourceConfig = TargetConfig['source'];
 export type PrometheusConfig = NonNullable<Config['prometheus']>;
 export type ScalingConfig = NonNullable<TargetConfig['scaling']>;
+export type ClusterConfig = Config['cluster'];

@@ -1,26 +1,36 @@
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import type { ModelSelection } from '../models/forecaster.js';
-import { regularize } from '../series/regularize.js';
-import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { endMs } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
-import type { ForecastStore } from '../store/forecast-store.js';
+import type { ForecastPersistence } from '../store/forecast-store.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { FitPool } from './pool.js';
+import { RefreshScheduler, stableFraction, type RefreshKind, type RefreshOutcome, type TargetStanding } from './scheduler.js';
 import type { TargetForecast, TargetStates } from './target-state.js';
 
 /** The model every ladder ends on: it fits anything with two values. */
 const LAST_RESORT_MODEL = 'snaive';
 /** First retry after a failed refresh; doubles per failure up to the refresh interval. */
 const FIRST_RETRY_MS = 5_000;
+const DAY_SECONDS = 86_400;
+
+/**
+ * How old `auto`'s selection of this target may grow before it chooses
+ * again: between half a day and a day, fixed per target by a hash of its
+ * name, so the re-selections of targets first selected together spread out
+ * instead of falling due in the same minute every day.
+ */
+export function reselectAfterSecondsFor(name: string): number {
+  return Math.round(DAY_SECONDS * (0.5 + 0.5 * stableFraction(name, 1)));
+}
 
 export interface EngineDeps {
   readonly config: Readonly<Config>;
   readonly states: TargetStates;
   readonly pool: FitPool;
   readonly metrics: Metrics;
-  readonly store: ForecastStore;
+  readonly store: ForecastPersistence;
   readonly prometheus?: RangeQuerier;
   readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   readonly now?: () => number;
@@ -45,31 +55,17 @@ function round6(x: number): number {
 }
 
 /**
- * Seasonal periods in steps: the target's own when given, otherwise detected
- * from the data. Periods that are not a whole number of steps are rounded;
- * periods under two steps are dropped.
- */
-export function seasonalPeriodsFor(target: TargetConfig, values: readonly number[], stepSeconds: number): number[] {
-  if (target.seasonalPeriodsSeconds) {
-    return target.seasonalPeriodsSeconds
-      .map((seconds) => Math.round(seconds / stepSeconds))
-      .filter((steps) => steps >= 2)
-      .sort((a, b) => a - b);
-  }
-  return detectSeasonalPeriods(values, stepSeconds);
-}
-
-/**
  * Keeps every target's forecast fresh: pulls history, fits in the worker
- * pool, stores the forecast. Each target refreshes on its own timer, one
- * refresh at a time; a failed refresh keeps the last good forecast (served
+ * pool, stores the forecast. The fair scheduler (./scheduler.ts) decides
+ * when each target refreshes and admits no more refreshes than the pool
+ * serves at once; a failed refresh keeps the last good forecast (served
  * stale), records the error and retries with backoff, so a target recovers
  * by itself when its source comes back.
  */
 export class Engine {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly running = new Map<string, Promise<void>>();
-  private readonly failures = new Map<string, number>();
+  private readonly running = new Map<string, Promise<RefreshOutcome>>();
+  private readonly scheduler: RefreshScheduler;
+  private readonly targets: ReadonlyMap<string, TargetConfig>;
   /** Per target, the last selection a selecting model (`auto`) made, carried into its next fit. */
   private readonly selections = new Map<string, { readonly model: string; readonly selection: ModelSelection }>();
   private readonly abort = new AbortController();
@@ -78,51 +74,81 @@ export class Engine {
   private stopped = false;
 
   constructor(private readonly deps: EngineDeps) {
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now ?? (() => Date.now());
+    this.targets = new Map(deps.config.targets.map((t) => [t.name, t]));
+    const { metrics } = deps;
+    this.scheduler = new RefreshScheduler(
+      {
+        refresh: (name) => this.refresh(name, { scheduled: true }),
+        standing: (name) => this.standing(name),
+        onAdmit: (_name, lagMs, kind) => metrics.refreshLagSeconds.observe({ kind }, lagMs / 1000),
+      },
+      // One refresh loading its history while another fits keeps each thread busy without queueing in the pool.
+      { concurrency: 2 * deps.config.pool.threads, firstRetryMs: FIRST_RETRY_MS, now: this.now },
+    );
+    metrics.refreshesWaiting.read = () => this.scheduler.waiting;
   }
 
-  /** Loads persisted forecasts, then starts every target's refresh loop. */
+  /** Loads persisted forecasts, then starts the scheduler. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     await Promise.all(this.deps.config.targets.map((target) => this.restore(target)));
-    for (const target of this.deps.config.targets) this.schedule(target, 0);
+    if (this.stopped) return;
+    this.scheduler.start(this.deps.config.targets.map((t) => ({ name: t.name, intervalMs: t.refreshIntervalSeconds * 1000 })));
   }
 
-  /** Stops the timers and waits for refreshes under way to end (their fits are cancelled). */
+  /** Stops scheduling and waits for refreshes under way to end (their fits are cancelled). */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
     this.abort.abort();
+    await this.scheduler.stop();
     await Promise.allSettled(this.running.values());
   }
 
   /**
-   * Refreshes one target now (or joins the refresh under way).
-   * Never throws: the outcome lands in the target's state.
+   * Reloads one target's forecast and selection from the store: a worker
+   * replica does so before each job, since another may have refitted the
+   * target since. Never throws (a bad document is logged and ignored).
    */
-  refresh(name: string): Promise<void> {
+  async reload(name: string): Promise<void> {
+    const target = this.targets.get(name);
+    if (target) await this.restore(target);
+  }
+
+  /** When the scheduler next refreshes `name` (ms since epoch); undefined while it runs or before start. */
+  nextRefreshAt(name: string): number | undefined {
+    return this.scheduler.dueAt(name);
+  }
+
+  /**
+   * Refreshes one target now (or joins the refresh under way).
+   * Never throws: the outcome lands in the target's state. A scheduled
+   * refresh the pool has no room for is `deferred` (the scheduler tries
+   * again shortly) instead of recorded as the target's error.
+   */
+  refresh(name: string, options: { scheduled?: boolean } = {}): Promise<RefreshOutcome> {
     const under = this.running.get(name);
     if (under) return under;
-    const target = this.deps.config.targets.find((t) => t.name === name);
-    if (!target) return Promise.resolve();
-    const run = this.refreshTarget(target).finally(() => this.running.delete(name));
+    const target = this.targets.get(name);
+    if (!target) return Promise.resolve('failed');
+    const run = this.refreshTarget(target, options.scheduled ?? false).finally(() => this.running.delete(name));
     this.running.set(name, run);
     return run;
   }
 
-  private schedule(target: TargetConfig, delayMs: number): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      void this.refresh(target.name).then(() => {
-        const failures = this.failures.get(target.name) ?? 0;
-        const intervalMs = target.refreshIntervalSeconds * 1000;
-        this.schedule(target, failures === 0 ? intervalMs : Math.min(intervalMs, FIRST_RETRY_MS * 2 ** (failures - 1)));
-      });
-    }, delayMs);
-    timer.unref();
-    this.timers.set(target.name, timer);
+  /** What the scheduler orders by: the forecast's age, and whether the next fit is a full selection. */
+  private standing(name: string): TargetStanding {
+    const generatedAtMs = this.deps.states.get(name)?.forecast?.generatedAtMs;
+    return { ...(generatedAtMs === undefined ? {} : { generatedAtMs }), kind: this.nextKind(name) };
+  }
+
+  private nextKind(name: string): RefreshKind {
+    const target = this.targets.get(name);
+    if (target?.models[0] !== 'auto') return 'refit';
+    const carried = this.selections.get(name);
+    if (!carried) return 'select';
+    return this.now() - carried.selection.selectedAtMs >= reselectAfterSecondsFor(name) * 1000 ? 'select' : 'refit';
   }
 
   private async restore(target: TargetConfig): Promise<void> {
@@ -138,38 +164,47 @@ export class Engine {
     }
   }
 
-  private async refreshTarget(target: TargetConfig): Promise<void> {
+  private async refreshTarget(target: TargetConfig, scheduled: boolean): Promise<RefreshOutcome> {
     const { states, metrics, store, log } = this.deps;
     try {
       const forecast = await this.forecastTarget(target);
       states.setForecast(target.name, forecast.forecast, forecast.scores ? { scores: forecast.scores } : {});
-      this.failures.set(target.name, 0);
       await store.save(target, forecast.forecast, forecast.scores, this.selections.get(target.name)).catch((err: unknown) => {
         log.warn({ target: target.name, err: toPrescientError(err).toJSON() }, 'could not persist forecast');
       });
+      return 'ok';
     } catch (err) {
-      if (this.stopped) return;
+      if (this.stopped) return 'failed';
       const error = toPrescientError(err);
-      this.failures.set(target.name, (this.failures.get(target.name) ?? 0) + 1);
-      states.setError(target.name, { ...error.toJSON(), atMs: this.now() });
+      // Ad-hoc requests filled the pool: not the target's fault, so no error and no backoff.
+      if (scheduled && error.code === 'PRESCIENT_ERR_POOL_FULL') return 'deferred';
+      const recorded = { ...error.toJSON(), atMs: this.now() };
+      states.setError(target.name, recorded);
+      await store.saveError?.(target, recorded).catch((saveErr: unknown) => {
+        log.warn({ target: target.name, err: toPrescientError(saveErr).toJSON() }, 'could not share the refresh error');
+      });
       if (error.code.startsWith('PRESCIENT_ERR_PROMETHEUS')) metrics.prometheusErrors.inc({ code: error.code });
       log.warn({ target: target.name, err: error.toJSON() }, 'refresh failed; serving the last good forecast');
+      return 'failed';
     }
   }
 
   private async forecastTarget(target: TargetConfig): Promise<{ forecast: TargetForecast; scores?: Record<string, Record<string, number>> }> {
     const { config, pool, metrics, prometheus } = this.deps;
     const nowMs = this.now();
-    const history = await loadHistory(target, nowMs, prometheus);
-    const dropped = history.droppedOutsideWindow > 0 ? [`${history.droppedOutsideWindow} samples outside the history window were dropped`] : [];
-    if (dropped.length > 0) metrics.droppedSamples.inc({ target: target.name }, history.droppedOutsideWindow);
-    const { series, filledGaps } = regularize(history.samples, { stepSeconds: history.stepSeconds, maxPoints: config.limits.maxPoints });
+    // Only the network fetch runs here; parsing, gap filling and season detection run in the pool.
+    const fetched = target.source.type === 'prometheus' ? await loadHistory(target, nowMs, prometheus) : undefined;
+    const { series, filledGaps, seasonalPeriods, droppedOutsideWindow } = await pool.prepare(
+      { target, nowMs, maxPoints: config.limits.maxPoints, ...(fetched ? { fetched } : {}) },
+      { signal: this.abort.signal },
+    );
+    const dropped = droppedOutsideWindow > 0 ? [`${droppedOutsideWindow} samples outside the history window were dropped`] : [];
+    if (dropped.length > 0) metrics.droppedSamples.inc({ target: target.name }, droppedOutsideWindow);
     metrics.filledGaps.set({ target: target.name }, filledGaps);
     const horizon = Math.ceil(target.horizonSeconds / series.stepSeconds);
     if (horizon > config.limits.maxHorizonSteps) {
       throw new PrescientError('PRESCIENT_ERR_HORIZON_TOO_LONG', `horizon of ${horizon} steps exceeds limits.maxHorizonSteps (${config.limits.maxHorizonSteps})`);
     }
-    const seasonalPeriods = seasonalPeriodsFor(target, series.values, series.stepSeconds);
     const levels = levelsFor(target);
     const ladder = [...new Set([...target.models, LAST_RESORT_MODEL])];
     const failures: string[] = [];
@@ -192,6 +227,7 @@ export class Engine {
               horizonSteps: horizon,
               ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
               ...(carried?.model === model && selection ? { selection } : {}),
+              reselectAfterSeconds: reselectAfterSecondsFor(target.name),
             },
             horizon,
             levels,

@@ -5,19 +5,25 @@ import type { BacktestJob } from '../backtest/run.js';
 import { PrescientError, type SerializedError } from '../errors.js';
 import type { FitContext } from '../models/forecaster.js';
 import type { FitOutcome, FitTask } from './fit-task.js';
+import type { PrepareOutcome, PrepareTask } from './prepare-task.js';
 
 /**
  * Everything that runs in a worker thread: fits for targets and requests,
- * whole backtests, and `ready`, which answers once the thread has finished
- * its set-up (a lane waits for it so start-up never counts as a fit's time).
+ * a target's history preparation, whole backtests, and `ready`, which
+ * answers once the thread has finished its set-up (a lane waits for it so
+ * start-up never counts as a fit's time).
  */
-export type PoolTask = { readonly kind: 'fit'; readonly fit: FitTask } | { readonly kind: 'backtest'; readonly job: BacktestJob } | { readonly kind: 'ready' };
+export type PoolTask =
+  | { readonly kind: 'fit'; readonly fit: FitTask }
+  | { readonly kind: 'prepare'; readonly prepare: PrepareTask }
+  | { readonly kind: 'backtest'; readonly job: BacktestJob }
+  | { readonly kind: 'ready' };
 
 export type BacktestOutcome = { readonly ok: true; readonly result: BacktestResult } | { readonly ok: false; readonly error: SerializedError };
 
 export type ReadyOutcome = { readonly ok: true; readonly ready: true };
 
-export type TaskOutcome = FitOutcome | BacktestOutcome | ReadyOutcome;
+export type TaskOutcome = FitOutcome | PrepareOutcome | BacktestOutcome | ReadyOutcome;
 
 type Workers = Piscina<PoolTask, TaskOutcome>;
 
@@ -224,6 +230,19 @@ export class FitPool {
     return this.lanes[options.lane ?? 'targets'].withThread((workers) => {
       const task: PoolTask = { kind: 'fit', fit: { ...fit, ctx: { ...fit.ctx, deadlineMs: Date.now() + fitTimeoutMs } } };
       return runInPool(workers, task, { timeoutMs: fitTimeoutMs, what: `fitting ${fit.model}`, ...(options.signal ? { signal: options.signal } : {}) });
+    }, options.signal);
+  }
+
+  /**
+   * Prepares a target's history in a worker of the targets' lane
+   * (./prepare-task.ts): parsing and season detection stay off the event loop.
+   * @throws PrescientError PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT, or the source's own error
+   */
+  async prepare(task: PrepareTask, options: Omit<RunOptions, 'lane'> = {}): Promise<Extract<PrepareOutcome, { ok: true }>> {
+    const { fitTimeoutMs } = this.options;
+    return this.lanes.targets.withThread((workers) => {
+      const what = `preparing the history of ${task.target.name}`;
+      return runInPool(workers, { kind: 'prepare', prepare: task }, { timeoutMs: fitTimeoutMs, what, ...(options.signal ? { signal: options.signal } : {}) });
     }, options.signal);
   }
 

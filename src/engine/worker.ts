@@ -10,10 +10,12 @@ import { initAugurs } from '../models/augurs.js';
 import { initTensorflow } from '../models/tf/backend.js';
 import { runFitTask } from './fit-task.js';
 import type { PoolTask, TaskOutcome } from './pool.js';
+import { runPrepareTask } from './prepare-task.js';
 
 async function handle(task: PoolTask): Promise<TaskOutcome> {
   if (task.kind === 'ready') return { ok: true, ready: true };
   if (task.kind === 'fit') return runFitTask(task.fit);
+  if (task.kind === 'prepare') return runPrepareTask(task.prepare);
   // Errors travel as data: a thrown error loses its code when cloned out of the thread.
   return runBacktest(task.job).then(
     (result) => ({ ok: true, result }),

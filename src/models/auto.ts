@@ -260,7 +260,8 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
   ): Promise<Fitted | undefined> {
     if (!selection) return undefined;
     const ageMs = endMs - selection.selectedAtMs;
-    const fresh = ageMs >= 0 && ageMs < (options.reselectAfterSeconds ?? SECONDS_PER_DAY) * 1000;
+    const reselectAfterSeconds = fitCtx.reselectAfterSeconds ?? options.reselectAfterSeconds ?? SECONDS_PER_DAY;
+    const fresh = ageMs >= 0 && ageMs < reselectAfterSeconds * 1000;
     if (!fresh || selection.stepSeconds !== fitCtx.stepSeconds || !sameNumbers(selection.seasonalPeriods, fitCtx.seasonalPeriods)) return undefined;
     const members = selection.members.map((name) => named.find((f) => f.name === name));
     if (members.some((m) => m === undefined)) return undefined;
@@ -272,7 +273,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
       return undefined;
     }
     const backup = selection.model === 'snaive' ? undefined : await seasonalNaive.fit(values, fitCtx).catch(() => undefined);
-    const next = new Date(selection.selectedAtMs + (options.reselectAfterSeconds ?? SECONDS_PER_DAY) * 1000).toISOString();
+    const next = new Date(selection.selectedAtMs + reselectAfterSeconds * 1000).toISOString();
     const notes = [
       ...selection.notes,
       `${selection.model} refitted on the fresh history, as chosen by the backtest at ${new Date(selection.selectedAtMs).toISOString()}; chosen again after ${next}`,

@@ -27,6 +27,12 @@ export interface FitContext {
    * for a model that selects (`auto`) to reuse instead of selecting again.
    */
   readonly selection?: ModelSelection;
+  /**
+   * How old a carried selection may be before a selecting model chooses
+   * again, overriding its own default (seconds). The engine gives each target
+   * its own age so a day's re-selections spread instead of falling together.
+   */
+  readonly reselectAfterSeconds?: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { TargetConfig } from '../config/schema.js';
-import type { TargetForecast, TargetState } from '../engine/target-state.js';
+import type { TargetError, TargetForecast, TargetState } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
 import type { ConformalCalibration } from '../models/conformal.js';
 import type { ModelSelection } from '../models/forecaster.js';
@@ -85,12 +85,52 @@ export function configHash(target: TargetConfig): string {
 }
 
 /**
+ * Where the engine keeps what it fitted: files here (one replica), Redis
+ * when several share the work (src/cluster/redis-store.ts).
+ */
+export interface ForecastPersistence {
+  /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
+  save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection): Promise<void>;
+  /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
+  load(target: TargetConfig): Promise<Persisted | undefined>;
+  /** Shares a failed refresh with other replicas (the file store has none to tell). */
+  saveError?(target: TargetConfig, error: TargetError): Promise<void>;
+}
+
+/** The persisted document of one target's forecast. */
+export function toPersisted(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection): Persisted {
+  return {
+    version: FORECAST_FILE_VERSION,
+    kind: 'prescient-forecast',
+    configHash: configHash(target),
+    forecast: { ...forecast, point: [...forecast.point], intervals: forecast.intervals.map((i) => ({ ...i })), seasonalPeriods: [...forecast.seasonalPeriods], notes: [...forecast.notes] },
+    ...(scores ? { scores: scores as Persisted['scores'] } : {}),
+    ...(selection ? { selection } : {}),
+  };
+}
+
+/**
+ * Reads a persisted document; undefined when it belongs to other target settings.
+ * @throws PrescientError PRESCIENT_ERR_PERSISTENCE for a corrupt or foreign document (`where` names it)
+ */
+export function parsePersisted(text: string, target: TargetConfig, where: string): Persisted | undefined {
+  let parsed: Persisted;
+  try {
+    parsed = persistedSchema.parse(JSON.parse(text));
+  } catch (cause) {
+    throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `${where} is corrupt or not a Prescient forecast; it will be refitted`, { cause });
+  }
+  if (parsed.configHash !== configHash(target) || parsed.forecast.target !== target.name) return undefined;
+  return parsed;
+}
+
+/**
  * Forecasts, model scores and `auto`'s selection on disk, one JSON file per
  * target under `modelsDir`, so a restart serves at once without refitting and
  * does not choose the model again. Writes are
  * atomic (temporary file, then rename) so a crash never leaves half a file.
  */
-export class ForecastStore {
+export class ForecastStore implements ForecastPersistence {
   constructor(private readonly dir: string) {}
 
   private path(target: string): string {
@@ -99,14 +139,7 @@ export class ForecastStore {
 
   /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
   async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection): Promise<void> {
-    const body: Persisted = {
-      version: FORECAST_FILE_VERSION,
-      kind: 'prescient-forecast',
-      configHash: configHash(target),
-      forecast: { ...forecast, point: [...forecast.point], intervals: forecast.intervals.map((i) => ({ ...i })), seasonalPeriods: [...forecast.seasonalPeriods], notes: [...forecast.notes] },
-      ...(scores ? { scores: scores as Persisted['scores'] } : {}),
-      ...(selection ? { selection } : {}),
-    };
+    const body = toPersisted(target, forecast, scores, selection);
     const path = this.path(target.name);
     const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
     try {
@@ -132,13 +165,6 @@ export class ForecastStore {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `cannot read ${path}: ${(cause as Error).message}`, { cause });
     }
-    let parsed: Persisted;
-    try {
-      parsed = persistedSchema.parse(JSON.parse(text));
-    } catch (cause) {
-      throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `${path} is corrupt or not a Prescient forecast file; it will be refitted`, { cause });
-    }
-    if (parsed.configHash !== configHash(target) || parsed.forecast.target !== target.name) return undefined;
-    return parsed;
+    return parsePersisted(text, target, path);
   }
 }

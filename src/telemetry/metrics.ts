@@ -15,11 +15,23 @@ export interface Metrics {
   readonly prometheusErrors: Counter<'code'>;
   readonly filledGaps: Gauge<'target'>;
   readonly droppedSamples: Counter<'target'>;
+  readonly refreshLagSeconds: Histogram<'kind'>;
+  /** Where `prescient_refreshes_waiting` reads its value at scrape time (the engine's scheduler). */
+  readonly refreshesWaiting: { read: () => number };
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
+  const refreshesWaiting = { read: () => 0 };
   collectDefaultMetrics({ register: registry, prefix: 'prescient_' });
+  new Gauge({
+    name: 'prescient_refreshes_waiting',
+    help: 'Targets due for a refresh and waiting for a free slot.',
+    registers: [registry],
+    collect() {
+      this.set(refreshesWaiting.read());
+    },
+  });
   return {
     registry,
     fitDurationSeconds: new Histogram({
@@ -60,6 +72,14 @@ export function createMetrics(): Metrics {
       labelNames: ['target'],
       registers: [registry],
     }),
+    refreshLagSeconds: new Histogram({
+      name: 'prescient_refresh_lag_seconds',
+      help: 'How long a scheduled refresh waited past its due time for a free slot, by kind (refit or full selection).',
+      labelNames: ['kind'],
+      buckets: [0.1, 1, 5, 15, 60, 180, 450, 900, 1800, 3600],
+      registers: [registry],
+    }),
+    refreshesWaiting,
     filledGaps: new Gauge({
       name: 'prescient_history_filled_gaps',
       help: 'Steps of the last fitted history that were gaps filled by interpolation.',

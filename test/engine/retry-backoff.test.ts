@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RefreshOutcome } from '../../src/engine/scheduler.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp | undefined;
@@ -24,10 +25,10 @@ describe('Engine refresh schedule', () => {
     const startMs = Date.now();
     const attempts: number[] = [];
     const refresh = engine.refresh.bind(engine);
-    let last: Promise<void> = Promise.resolve();
-    vi.spyOn(engine, 'refresh').mockImplementation((name: string) => {
+    let last: Promise<RefreshOutcome> = Promise.resolve('ok');
+    vi.spyOn(engine, 'refresh').mockImplementation((name, options) => {
       attempts.push(Date.now() - startMs);
-      last = refresh(name);
+      last = refresh(name, options);
       return last;
     });
     await engine.start();

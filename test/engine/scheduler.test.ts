@@ -1,0 +1,182 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RefreshScheduler, slotAtOrAfter, stableFraction, type RefreshKind, type RefreshOutcome, type SchedulerHooks } from '../../src/engine/scheduler.js';
+
+const MINUTE = 60_000;
+const INTERVAL = 15 * MINUTE;
+
+/**
+ * A fake fleet: each refresh takes `fitMs` of (fake) time, records when it
+ * ran, and on success stamps the target's forecast. The scheduler under
+ * test only sees the hooks, as the engine gives them.
+ */
+class Fleet {
+  readonly generatedAt = new Map<string, number>();
+  readonly kinds = new Map<string, RefreshKind>();
+  readonly starts: { name: string; atMs: number }[] = [];
+  readonly outcomes = new Map<string, RefreshOutcome[]>();
+  running = 0;
+  maxRunning = 0;
+  selecting = 0;
+  maxSelecting = 0;
+
+  constructor(private readonly fitMs: (name: string) => number = () => 1_000) {}
+
+  hooks(): SchedulerHooks {
+    return {
+      refresh: async (name) => {
+        this.starts.push({ name, atMs: Date.now() });
+        const kind = this.kinds.get(name) ?? 'refit';
+        this.running++;
+        if (kind === 'select') this.selecting++;
+        this.maxRunning = Math.max(this.maxRunning, this.running);
+        this.maxSelecting = Math.max(this.maxSelecting, this.selecting);
+        await new Promise((resolve) => setTimeout(resolve, this.fitMs(name)));
+        this.running--;
+        if (kind === 'select') this.selecting--;
+        const outcome = this.outcomes.get(name)?.shift() ?? 'ok';
+        if (outcome === 'ok') {
+          this.generatedAt.set(name, Date.now());
+          this.kinds.set(name, 'refit');
+        }
+        return outcome;
+      },
+      standing: (name) => {
+        const at = this.generatedAt.get(name);
+        return { ...(at === undefined ? {} : { generatedAtMs: at }), kind: this.kinds.get(name) ?? 'refit' };
+      },
+    };
+  }
+
+  startsOf(name: string): number[] {
+    return this.starts.filter((s) => s.name === name).map((s) => s.atMs);
+  }
+}
+
+const names = (n: number, prefix = 't'): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+const targets = (list: string[], intervalMs = INTERVAL) => list.map((name) => ({ name, intervalMs }));
+
+let scheduler: RefreshScheduler | undefined;
+beforeEach(() => {
+  vi.useFakeTimers({ now: Date.parse('2026-12-01T00:00:00Z') });
+});
+afterEach(async () => {
+  const stopping = scheduler?.stop();
+  await vi.runOnlyPendingTimersAsync();
+  await stopping;
+  scheduler = undefined;
+  vi.useRealTimers();
+});
+
+describe('RefreshScheduler', () => {
+  it('admits no more refreshes than its concurrency, so a burst of 500 new targets is never refused', async () => {
+    const fleet = new Fleet();
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 2 });
+    scheduler.start(targets(names(500)));
+    expect(fleet.running).toBe(2);
+    expect(scheduler.waiting).toBe(498);
+    await vi.advanceTimersByTimeAsync(250 * 1_000 + 10);
+    expect(fleet.generatedAt.size).toBe(500);
+    expect(fleet.maxRunning).toBe(2);
+    expect(scheduler.waiting).toBe(0);
+  });
+
+  it('refreshes targets without a forecast first, then the stalest', async () => {
+    const fleet = new Fleet();
+    const nowMs = Date.now();
+    // Restored forecasts, both past their slot: "old" is three intervals old, "recent" one and a half.
+    fleet.generatedAt.set('recent', nowMs - 1.5 * INTERVAL);
+    fleet.generatedAt.set('old', nowMs - 3 * INTERVAL);
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 1 });
+    scheduler.start(targets(['recent', 'old', 'new-a', 'new-b']));
+    await vi.advanceTimersByTimeAsync(4 * 1_000 + 10);
+    const order = fleet.starts.map((s) => s.name);
+    expect(order.slice(0, 2).sort()).toEqual(['new-a', 'new-b']);
+    expect(order.slice(2)).toEqual(['old', 'recent']);
+  });
+
+  it('spreads steady-state refreshes over the interval, each target on its own stable slot', async () => {
+    const fleet = new Fleet(() => 200);
+    const list = names(300);
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 2 });
+    scheduler.start(targets(list));
+    // First pass (30 s of fits), then two full intervals.
+    await vi.advanceTimersByTimeAsync(3 * INTERVAL);
+    const startMs = Date.parse('2026-12-01T00:00:00Z');
+    const lastInterval = fleet.starts.filter((s) => s.atMs >= startMs + 2 * INTERVAL);
+    expect(new Set(lastInterval.map((s) => s.name)).size).toBe(300);
+    // 300 refreshes over 15 one-minute buckets: on average 20; a pile-up at the interval's start would put 300 in one.
+    const buckets = new Array<number>(15).fill(0);
+    for (const s of lastInterval) buckets[Math.floor(((s.atMs - startMs) % INTERVAL) / MINUTE)]! += 1;
+    expect(Math.max(...buckets)).toBeLessThan(45);
+    expect(Math.min(...buckets)).toBeGreaterThan(5);
+    // In steady state every target refreshes once per interval, at its slot (a hash of its name).
+    for (const name of list.slice(0, 20)) {
+      const starts = fleet.startsOf(name).filter((at) => at >= startMs + INTERVAL);
+      expect(starts).toHaveLength(2);
+      expect(starts[1]! - starts[0]!).toBe(INTERVAL);
+      const phase = Math.floor(stableFraction(name) * INTERVAL);
+      expect((starts[0]! - phase) % INTERVAL).toBeLessThan(5_000);
+    }
+  });
+
+  it('retries a deferred refresh (no room in the pool) within seconds, without backing off', async () => {
+    const fleet = new Fleet();
+    fleet.outcomes.set('busy', ['deferred', 'deferred', 'deferred', 'deferred', 'deferred']);
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 1, deferMs: 1_000 });
+    scheduler.start(targets(['busy']));
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(fleet.generatedAt.has('busy')).toBe(true);
+    expect(fleet.startsOf('busy')).toHaveLength(6);
+  });
+
+  it('backs off a failing target, never longer than its interval, and keeps refreshing the others meanwhile', async () => {
+    const fleet = new Fleet(() => 100);
+    fleet.outcomes.set('broken', new Array<RefreshOutcome>(50).fill('failed'));
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 1, firstRetryMs: 5_000 });
+    scheduler.start(targets(['broken', 'fine'], 2 * MINUTE));
+    await vi.advanceTimersByTimeAsync(20 * MINUTE);
+    const retries = fleet.startsOf('broken');
+    const gaps = retries.slice(1).map((at, i) => at - retries[i]!);
+    expect(gaps.slice(0, 4).map((g) => Math.round(g / 1_000))).toEqual([5, 10, 20, 40]);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2 * MINUTE + 100);
+    expect(gaps.at(-1)).toBeGreaterThanOrEqual(2 * MINUTE);
+    expect(fleet.startsOf('fine').length).toBeGreaterThanOrEqual(9);
+  });
+
+  it('holds full selections to their share of the slots while refits wait', async () => {
+    const fleet = new Fleet((name) => (name.startsWith('sel') ? 10_000 : 500));
+    for (const name of names(10, 'sel')) fleet.kinds.set(name, 'select');
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 2, maxSelections: 1 });
+    scheduler.start(targets([...names(10, 'sel'), ...names(10, 'fit')]));
+    await vi.advanceTimersByTimeAsync(4_900);
+    // While one selection ran, the other slot served the refits.
+    expect(fleet.maxSelecting).toBe(1);
+    expect(names(10, 'fit').filter((n) => fleet.generatedAt.has(n))).toHaveLength(9);
+    // With no refit waiting, selections take every slot.
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(fleet.maxSelecting).toBe(2);
+  });
+
+  it('schedules a restored forecast at its slot half an interval on, not at once', () => {
+    const fleet = new Fleet();
+    const nowMs = Date.now();
+    fleet.generatedAt.set('restored', nowMs - MINUTE);
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 1 });
+    scheduler.start(targets(['restored']));
+    const phase = Math.floor(stableFraction('restored') * INTERVAL);
+    expect(fleet.starts).toHaveLength(0);
+    expect(scheduler.dueAt('restored')).toBe(slotAtOrAfter(nowMs - MINUTE + INTERVAL / 2, phase, INTERVAL));
+  });
+});
+
+describe('stableFraction', () => {
+  it('is stable per name and spreads similar names over [0, 1)', () => {
+    expect(stableFraction('checkout-rps')).toBe(stableFraction('checkout-rps'));
+    const values = names(1000).map((n) => stableFraction(n));
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+    const tenths = new Array<number>(10).fill(0);
+    for (const v of values) tenths[Math.floor(v * 10)]! += 1;
+    expect(Math.min(...tenths)).toBeGreaterThan(70);
+  });
+});
