@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-debian.sh prometheus prometheus promtool
 bash scripts/ensure-debian.sh chromium chromium
+bash scripts/ensure-debian.sh redis-server redis-server
 
 results_dir=$(mktemp -d)
 trap 'rm -rf "$results_dir"' EXIT

@@ -69,13 +69,15 @@ export function startFitWorker(deps: FitWorkerDeps, url: string, prefix: string)
   const { config, engine, states, log } = deps;
   const now = deps.now ?? Date.now;
   const targets = new Map(config.targets.map((t) => [t.name, t]));
-  const process = async (job: Job<FitJobData, FitJobResult>): Promise<FitJobResult> => {
+  const fit = async (job: Job<FitJobData, FitJobResult>): Promise<FitJobResult> => {
     const target = targets.get(job.data.target);
     if (!target) return 'unknown-target';
     await engine.reload(target.name);
     const generatedAtMs = states.get(target.name)?.forecast?.generatedAtMs;
     if (generatedAtMs !== undefined && now() - generatedAtMs < (target.refreshIntervalSeconds * 1000) / 2) return 'fresh';
+    log.info({ target: target.name, job: job.id, pid: process.pid }, 'fit job started');
     const outcome = await engine.refresh(target.name);
+    log.info({ target: target.name, job: job.id, outcome, generatedAtMs: states.get(target.name)?.forecast?.generatedAtMs }, 'fit job done');
     if (outcome !== 'ok') {
       const error = states.get(target.name)?.lastError;
       // Thrown so BullMQ retries with backoff; the error itself is already shared through the store.
@@ -84,7 +86,7 @@ export function startFitWorker(deps: FitWorkerDeps, url: string, prefix: string)
     return 'fitted';
   };
   const lockDuration = config.cluster.lockDurationMs;
-  const worker = new Worker<FitJobData, FitJobResult>(QUEUE, process, {
+  const worker = new Worker<FitJobData, FitJobResult>(QUEUE, fit, {
     connection: connectionFor(url),
     prefix,
     concurrency: config.pool.threads,
