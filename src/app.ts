@@ -2,7 +2,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { Cluster } from './cluster/cluster.js';
+import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/schema.js';
 import { actualsRoutes } from './api/actuals-routes.js';
 import { backtestRoutes } from './api/backtest-routes.js';
@@ -101,7 +101,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       })
     : undefined;
   // With Redis, forecasts and selections live there and BullMQ schedules the fits; without, files and the local scheduler.
-  const cluster = config.cluster.redis ? new Cluster(config, app.log as FastifyBaseLogger) : undefined;
+  // Loaded only when configured: the embedded default never loads BullMQ or ioredis.
+  const cluster = config.cluster.redis ? new (await import('./cluster/cluster.js')).Cluster(config, app.log as FastifyBaseLogger) : undefined;
   const engine = new Engine({
     config,
     states,
