@@ -6,7 +6,7 @@ import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/schema.js';
 import { actualsRoutes } from './api/actuals-routes.js';
 import { backtestRoutes } from './api/backtest-routes.js';
-import { installErrorHandling } from './api/error-handler.js';
+import { frameworkErrorHandler, installErrorHandling } from './api/error-handler.js';
 import { installJsonParser } from './api/json-body.js';
 import { PrescientError } from './errors.js';
 import { forecastRoutes } from './api/forecast-routes.js';
@@ -71,6 +71,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     logController: new LogController({ disableRequestLogging: true }),
     // Route params are target names; refuse pathological ones early.
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

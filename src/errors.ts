@@ -178,6 +178,12 @@ export const errorCatalogue = {
     retryable: false,
     summary: 'The JSON body nests too deep or holds too many values.',
   },
+  PRESCIENT_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    httpStatus: 415,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    summary: 'The request body is not JSON.',
+  },
   PRESCIENT_ERR_INTERNAL: {
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,

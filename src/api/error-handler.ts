@@ -28,11 +28,32 @@ function fromFastify(error: FastifyError): PrescientError {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new PrescientError('PRESCIENT_ERR_BODY_TOO_LARGE', 'the request body is larger than server.bodyLimitBytes', { cause: error });
   }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
+    return new PrescientError('PRESCIENT_ERR_UNSUPPORTED_MEDIA_TYPE', 'the body must be JSON (Content-Type: application/json)', {
+      cause: error,
+      issues: [{ path: 'headers.content-type', message: 'expected application/json' }],
+    });
+  }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     // Malformed JSON, wrong content type, empty body…: the client's to fix.
     return new PrescientError('PRESCIENT_ERR_VALIDATION', error.message, { cause: error, issues: [{ path: 'body', message: error.message }] });
   }
   return toPrescientError(error);
+}
+
+/**
+ * Errors the router meets before any route or hook runs (a malformed URL, a
+ * path parameter past routerOptions.maxParamLength): fastify's
+ * `frameworkErrors` option, so they leave in the one body shape too.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const prescient =
+    error.code === 'FST_ERR_BAD_URL'
+      ? new PrescientError('PRESCIENT_ERR_VALIDATION', 'the URL is malformed (bad percent-encoding)', { cause: error, issues: [{ path: 'url', message: 'not a valid URL' }] })
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new PrescientError('PRESCIENT_ERR_VALIDATION', 'a path parameter is too long', { cause: error, issues: [{ path: 'params', message: 'at most 200 characters' }] })
+        : fromFastify(error);
+  void reply.status(prescient.httpStatus).send(errorBody(prescient));
 }
 
 /** Every error leaves as `{error: {code, message, retryable, issues}}` with the catalogue's status. */

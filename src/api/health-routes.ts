@@ -19,13 +19,16 @@ const readySchema = z.object({
 export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (app, { states, metrics }) => {
   app.get('/healthz', { schema: { summary: 'Liveness: the process serves requests', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
+  // Ready means "can answer the autoscaler": every target has had its first refresh (a forecast or a recorded
+  // error) and at least one holds a forecast. All targets failing with nothing to serve is not ready.
   app.get('/readyz', {
-    schema: { summary: 'Readiness: every target has a forecast or a recorded error', response: { 200: readySchema, 503: readySchema } },
+    schema: { summary: 'Readiness: every target tried once, and at least one has a forecast to serve', response: { 200: readySchema, 503: readySchema } },
   }, async (_request, reply) => {
     const all = states.list();
     const pending = all.filter((s) => !s.forecast && !s.lastError).map((s) => s.config.name);
     const failing = all.filter((s) => s.lastError).map((s) => s.config.name);
-    const body = { ready: pending.length === 0, pending, failing };
+    const serving = all.length === 0 || all.some((s) => s.forecast);
+    const body = { ready: pending.length === 0 && serving, pending, failing };
     return reply.status(body.ready ? 200 : 503).send(body);
   });
 
