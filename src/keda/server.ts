@@ -55,6 +55,20 @@ export function loadExternalScalerDefinition(): grpc.GrpcObject {
   return grpc.loadPackageDefinition(packageDefinition);
 }
 
+/**
+ * Most characters of a gRPC status's details. They travel in an HTTP/2
+ * trailer: a message naming ~900 unknown metadata keys overflowed the
+ * client's header list, hung the call and broke its channel (issue 11, item 9).
+ */
+export const MAX_STATUS_DETAILS = 1024;
+
+/** Cuts status details to MAX_STATUS_DETAILS characters, saying so. */
+export function capDetails(details: string): string {
+  if (details.length <= MAX_STATUS_DETAILS) return details;
+  const kept = MAX_STATUS_DETAILS - 40;
+  return `${details.slice(0, kept)} … (${details.length - kept} more characters)`;
+}
+
 export interface KedaServerOptions {
   readonly states: TargetStates;
   readonly config: Pick<Config, 'server'>;
@@ -141,7 +155,7 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
     const error = toPrescientError(err);
     // Internal details stay in the server; the client sees the code.
     const message = error.code === 'PRESCIENT_ERR_INTERNAL' ? 'internal error' : error.message;
-    return { code: error.grpcStatus, details: `${error.code}: ${message}` };
+    return { code: error.grpcStatus, details: capDetails(`${error.code}: ${message}`) };
   }
 
   /** Runs a unary handler, turning thrown errors into statuses. */
