@@ -186,7 +186,7 @@ function wireForms() {
   });
   $('backtest-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const body = { target: $('bt-target').value, origins: Number($('bt-origins').value), horizon: $('bt-horizon').value };
+    const body = { target: $('bt-target').value, origins: Number($('bt-origins').value), horizon: $('bt-horizon').value, models: $('bt-models').value.split(',') };
     $('bt-status').textContent = `Starting a backtest of ${body.target}…`;
     try {
       const accepted = await postJson('/api/v1/backtests', body);
