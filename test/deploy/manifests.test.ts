@@ -86,7 +86,7 @@ describe('deploy/ manifests', () => {
   });
 
   it('runs the image non-root with probes on /healthz and /readyz, resources, the token from the Secret', () => {
-    const [deployment] = byKind('Deployment');
+    const deployment = byKind('Deployment')[0]!;
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
