@@ -214,8 +214,20 @@ async function main(): Promise<void> {
       noFailure: { figure: Object.values(whole).reduce((s, m) => s + m.failures, 0), met: Object.values(whole).every((m) => m.failures === 0) },
     },
     failures: Object.fromEntries(ids.flatMap((id) => Object.entries(perSeries[id] ?? {}).filter(([, v]) => v.error).map(([m, v]) => [`${id}/${m}`, v.error]))),
-    perSeries,
+    detail: `benchmarks/out/detail/${args.out}.json`,
   };
+  const auto = whole['auto'];
+  const bestSingle = Math.min(...models.filter((m) => m !== 'auto').map((m) => whole[m]?.meanMase ?? Infinity));
+  const verdicts = auto
+    ? [
+        { goal: `auto mean MASE ≤ 0.80 (${result.sample})`, figure: fmt(auto.meanMase), met: auto.meanMase <= 0.8 },
+        { goal: 'auto mean MASE ≤ best single model it combines', figure: `${fmt(auto.meanMase)} vs ${fmt(bestSingle)}`, met: auto.meanMase <= bestSingle },
+        { goal: 'auto 80 % / 95 % coverage within 2 points', figure: `${fmt(auto.coverage80)} / ${fmt(auto.coverage95)}`, met: result.goals.autoCoverageWithin2Points.met },
+        { goal: 'no failed fit (every model, every series)', figure: result.goals.noFailure.figure, met: result.goals.noFailure.met },
+        { goal: 'auto median fit per series (informative; loaded machine)', figure: `${fmt(auto.medianFitSeconds, 2)} s`, met: true },
+      ]
+    : [];
+  const command = `npx tsx benchmarks/m4.ts${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   console.log(`${result.sample}; ${result.split}`);
   console.log('model         set      n  fail  mean MASE  med MASE  mean sMAPE  cov80  cov95  med fit s');
   for (const [setName, set] of [['all', whole], ['dev', result.dev], ['holdout', result.holdout]] as const) {
@@ -226,8 +238,10 @@ async function main(): Promise<void> {
     }
   }
   console.log(`wall ${wallSeconds.toFixed(0)} s (${result.loadNote})`);
-  await mkdir(join(HERE, 'out'), { recursive: true });
-  await writeFile(join(HERE, 'out', `${args.out}.json`), JSON.stringify(result, null, 1));
+  await mkdir(join(HERE, 'out', 'detail'), { recursive: true });
+  // Per-series scores apart: benchmarks/run.ts lists every figure of out/*.json in RESULTS.md.
+  await writeFile(join(HERE, 'out', 'detail', `${args.out}.json`), JSON.stringify(perSeries));
+  await writeFile(join(HERE, 'out', `${args.out}.json`), JSON.stringify({ command, verdicts, ...result }, null, 1));
   console.log(`wrote benchmarks/out/${args.out}.json`);
 }
 

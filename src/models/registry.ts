@@ -4,6 +4,7 @@ import { auto } from './auto.js';
 import { lstm } from './lstm.js';
 import { mstl } from './mstl.js';
 import { sarima } from './sarima.js';
+import { seasonalMean } from './seasonal-mean.js';
 import { seasonalNaive } from './seasonal-naive.js';
 
 /**
@@ -12,7 +13,7 @@ import { seasonalNaive } from './seasonal-naive.js';
  * is added here and nowhere else.
  */
 export const forecasters: ReadonlyMap<string, Forecaster> = new Map(
-  [seasonalNaive, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
+  [seasonalNaive, seasonalMean, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
 );
 
 /** @throws PrescientError PRESCIENT_ERR_MODEL_UNKNOWN */
