@@ -34,7 +34,8 @@ import { tailReference } from './conformal.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import { decideCalibration, nearStepsFor, servedNear, servedStart, withNear } from './auto/calibration.js';
 import { isChoice, rankCandidates, scoreRecord, withSeason, type Candidate } from './auto/candidates.js';
-import { ensembleOrigins, fitMembers } from './auto/ensemble.js';
+import { blendForecaster, chooseBlend, resolveServed } from './auto/combination.js';
+import { fitMembers } from './auto/ensemble.js';
 import { coldStart, FittedAuto } from './auto/fitted.js';
 import {
   BACKTEST_LEVELS,
@@ -174,20 +175,21 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
         return coldStart(values, fitCtx, 'no candidate model passed the backtest', notes, scores);
       }
 
-      if ((options.ensemble ?? true) && ranked.length >= 2) {
-        const ensembles: Candidate[] = [];
-        for (const size of [2, 3]) {
-          if (ranked.length < size) continue;
-          const members = ranked.slice(0, size);
-          const origins = ensembleOrigins(members, scalingQuantile);
-          const name = `ensemble:${members.map((m) => m.name).join('+')}`;
-          const aggregate = aggregateOrigins(origins);
-          scores[name] = scoreRecord(origins);
-          ensembles.push({ name, members: members.flatMap((m) => m.members), origins, mase: aggregate.mase, pinball: aggregate.pinball });
-        }
-        const best = ranked[0] as Candidate;
-        const winners = ensembles.filter((e) => e.mase < best.mase);
-        ranked = rankCandidates([...ranked, ...winners]);
+      // What to serve: the combination of the best candidates unless one model's evidence is strong
+      // (auto/combination.ts); the singles stay behind it in the ranking as fallbacks.
+      const chosen = (options.ensemble ?? true) && ranked.length >= 2 ? chooseBlend(ranked, scalingQuantile) : undefined;
+      if (chosen && chosen.blend.members.length > 1) {
+        const members = chosen.blend.members.map((name) => ranked.find((c) => c.name === name)?.members[0] as Forecaster);
+        const blended: Candidate = {
+          name: chosen.blend.name,
+          members: [blendForecaster(chosen.blend, members)],
+          origins: chosen.origins,
+          mase: chosen.mase,
+          pinball: aggregateOrigins(chosen.origins).pinball,
+        };
+        scores[blended.name] = scoreRecord(chosen.origins);
+        notes.push(`serving ${blended.name}: ${chosen.blend.reason}`);
+        ranked = [blended, ...ranked];
       }
 
       // Final fit of the best, falling back down the ranking on failure.
@@ -263,7 +265,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
     const reselectAfterSeconds = fitCtx.reselectAfterSeconds ?? options.reselectAfterSeconds ?? SECONDS_PER_DAY;
     const fresh = ageMs >= 0 && ageMs < reselectAfterSeconds * 1000;
     if (!fresh || selection.stepSeconds !== fitCtx.stepSeconds || !sameNumbers(selection.seasonalPeriods, fitCtx.seasonalPeriods)) return undefined;
-    const members = selection.members.map((name) => named.find((f) => f.name === name));
+    const members = selection.members.map((name) => resolveServed(name, named));
     if (members.some((m) => m === undefined)) return undefined;
     let fitted: Fitted[];
     try {

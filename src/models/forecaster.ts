@@ -41,7 +41,7 @@ export interface FitContext {
  * fresher data with the same calibration, skipping the backtest.
  */
 export interface ModelSelection {
-  /** The chosen candidate as served, e.g. `sarima` or `ensemble:sarima+mstl@1d`. */
+  /** The chosen candidate as served, e.g. `sarima`, `combination:sarima+mstl@1d+smean` or `shrunk:sarima|sarima+mstl+smean`. */
   readonly model: string;
   /** Names of the candidate models it is made of (one, or the ensemble's members). */
   readonly members: readonly string[];

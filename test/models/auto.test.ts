@@ -218,25 +218,30 @@ describe('auto', () => {
     }
   });
 
-  it('scores median ensembles of the best two and three and serves one only when it wins', async () => {
-    const fitted = await createAutoForecaster({ candidates: ['snaive', 'mstl', narrowNaive] }).fit(load(6, 5), ctx([DAY]));
+  it('serves the equal-weight combination of the best candidates, records its score, and refits it on reuse', async () => {
+    const forecaster = createAutoForecaster({ candidates: ['snaive', 'mstl', 'smean'] });
+    const fitted = await forecaster.fit(load(6, 5), ctx([DAY]));
     const scores = fitted.info.scores ?? {};
-    const ensembles = Object.keys(scores).filter((k) => k.startsWith('ensemble:'));
-    expect(ensembles).toHaveLength(2);
-    const singles = Object.entries(scores).filter(([k]) => !k.startsWith('ensemble:'));
-    const bestSingle = Math.min(...singles.map(([, s]) => s['mase'] as number));
-    // An ensemble competes only when its MASE beats the best single model's; among the candidates within
-    // 1 % of the lowest MASE the lowest pinball loss is served.
-    const eligible = Object.entries(scores).filter(([k, s]) => !k.startsWith('ensemble:') || (s['mase'] as number) < bestSingle);
-    const lowest = Math.min(...eligible.map(([, s]) => s['mase'] as number));
-    const tied = eligible.filter(([, s]) => (s['mase'] as number) <= lowest * 1.01).sort(([, a], [, b]) => (a['pinball'] as number) - (b['pinball'] as number));
-    expect(fitted.info.model).toBe(tied[0]?.[0]);
+    const served = fitted.info.model;
+    expect(served).toMatch(/^(combination|shrunk):/);
+    expect(scores[served]?.['mase']).toBeGreaterThan(0);
+    expect(fitted.info.notes.join(' ')).toMatch(/serving (combination|shrunk):/);
+    const forecast = fitted.predict(DAY, [0.8, 0.95]);
+    expect(forecast.point).toHaveLength(DAY);
+    expect(forecast.point.every(Number.isFinite)).toBe(true);
+    const selection = fitted.info.selection;
+    expect(selection?.members).toEqual([served]);
     fitted.dispose();
+    // The next refresh refits the same combination (members resolved from its name), no backtest.
+    const again = await forecaster.fit(load(6, 5).slice(12), { ...ctx([DAY]), startMs: Date.UTC(2024, 0, 1) + 12 * FIVE_MIN * 1000, ...(selection ? { selection } : {}) });
+    expect(again.info.model).toBe(served);
+    expect(again.info.notes.join(' ')).toMatch(/refitted on the fresh history/);
+    again.dispose();
   });
 
-  it('serves the median ensemble when it beats every single model, and a single one with ensembles off', async () => {
-    // Seasonal naive shifted up and down by the same amount: each alone is biased, their median (the mean of
-    // two) is not, so the ensemble of the best two must win.
+  it('serves the combination when it beats every single model, and a single one with combinations off', async () => {
+    // Seasonal naive shifted up and down by the same amount: each alone is biased, their equal-weight mean
+    // is not, so the combination of the two must be served.
     const shifted = (name: string, delta: number): Forecaster => ({
       name,
       minLength: (c) => seasonalNaive.minLength(c),
@@ -256,12 +261,12 @@ describe('auto', () => {
     const candidates = [shifted('high', 30), shifted('low', -30)];
     const fitted = await createAutoForecaster({ candidates }).fit(load(6, 5), ctx([DAY]));
     const scores = fitted.info.scores ?? {};
-    expect(fitted.info.model).toMatch(/^ensemble:(high\+low|low\+high)$/);
+    expect(fitted.info.model).toMatch(/^combination:(high\+low|low\+high)$/);
     expect(scores[fitted.info.model]?.['mase']).toBeLessThan(Math.min(scores['high']?.['mase'] as number, scores['low']?.['mase'] as number));
     fitted.dispose();
     const single = await createAutoForecaster({ candidates, ensemble: false }).fit(load(6, 5), ctx([DAY]));
     expect(['high', 'low']).toContain(single.info.model);
-    expect(Object.keys(single.info.scores ?? {}).some((k) => k.startsWith('ensemble:'))).toBe(false);
+    expect(Object.keys(single.info.scores ?? {}).some((k) => k.startsWith('combination:'))).toBe(false);
     single.dispose();
   });
 

@@ -1,11 +1,10 @@
 /**
- * Median ensembles of `auto`'s candidates, and the fit of a candidate's
+ * Median of members' forecasts (selections persisted before auto served
+ * combinations name median ensembles), and the fit of a candidate's
  * members on the full history (one member for a single model).
  */
-import { scoreForecast, type OriginResult } from '../../evaluation/rolling-origin.js';
 import { PrescientError } from '../../errors.js';
 import type { FitContext, Fitted, Forecast, Forecaster, Interval } from '../forecaster.js';
-import type { Candidate } from './candidates.js';
 
 export function pickLevels(forecast: Forecast, levels: readonly number[]): Forecast {
   const intervals = levels.map((level) => {
@@ -65,16 +64,4 @@ export async function fitMembers(
     for (const f of fitted) f.dispose();
     throw err;
   }
-}
-
-/** Per-origin median ensemble of the members' backtest forecasts, rescored. */
-export function ensembleOrigins(members: readonly Candidate[], scalingQuantile: number): OriginResult[] {
-  const first = members[0] as Candidate;
-  return first.origins.map((origin, k) => {
-    const forecasts = members.map((m) => m.origins[k]?.forecast as Forecast);
-    const forecast = medianForecast(forecasts);
-    const metrics = scoreForecast(origin.actual, forecast, origin.scale, scalingQuantile);
-    const fitTimeMs = members.reduce((s, m) => s + (m.origins[k]?.fitTimeMs ?? 0), 0);
-    return { ...origin, forecast, metrics, fitTimeMs, info: undefined };
-  });
 }

@@ -31,7 +31,10 @@ export interface AutoOptions {
   readonly expensiveMinHistorySeconds?: number;
   /** Default 180 s. */
   readonly expensiveMinTimeMs?: number;
-  /** Try a median ensemble of the best two and three (default true). */
+  /**
+   * Serve a combination of the best candidates, or one shrunk toward it on strong evidence
+   * (auto/combination.ts; default true); false serves the single best by backtest.
+   */
   readonly ensemble?: boolean;
   /**
    * Conformal calibration: 'always' (default) serves conformal intervals
