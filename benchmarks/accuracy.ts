@@ -355,8 +355,25 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
     });
   }
 
+  return assembleResult(results, [...models, ...(options.dailyBaseline === false ? [] : ['snaive-1d'])], {
+    origins: originCount,
+    horizonSeconds,
+    spacingSeconds,
+    historyCapSeconds,
+    levels,
+    scalingQuantile,
+  }, performance.now() - started);
+}
+
+/** Summary and goals over the series results (also used to merge runs made on parts of the series). */
+export function assembleResult(
+  results: readonly SeriesResult[],
+  summaryModels: readonly string[],
+  protocol: AccuracyBenchmarkResult['protocol'],
+  wallTimeMs: number,
+): AccuracyBenchmarkResult {
   const summary: Record<string, ModelSummary> = {};
-  for (const model of [...models, ...(options.dailyBaseline === false ? [] : ['snaive-1d'])]) {
+  for (const model of summaryModels) {
     const rows = results.map((r) => r.models[model]).filter((x): x is ModelSeriesScore => x !== undefined);
     summary[model] = {
       medianMase: median(rows.map((r) => r.mase)),
@@ -376,8 +393,8 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
   return {
     benchmark: 'accuracy',
     date: new Date().toISOString(),
-    protocol: { origins: originCount, horizonSeconds, spacingSeconds, historyCapSeconds, levels, scalingQuantile },
-    series: results,
+    protocol,
+    series: [...results],
     summary,
     autoImprovementOverSnaive: improvement,
     autoImprovementOverDailySnaive:
@@ -394,7 +411,7 @@ export async function runAccuracyBenchmark(options: AccuracyBenchmarkOptions = {
         return (scores['auto']?.mase ?? Infinity) < (scores['snaive-1d']?.mase ?? -Infinity);
       }),
     },
-    wallTimeMs: performance.now() - started,
+    wallTimeMs,
   };
 }
 
@@ -543,7 +560,21 @@ async function main(): Promise<void> {
     ...(minPerBucket ? { minPerBucket: Number(minPerBucket) } : {}),
     ...(tailMethod ? { tailMethod } : {}),
   };
-  const result = await runAccuracyBenchmark({
+  // --merge a,b: runs made on parts of the series (--series … --out a), reported as one run (no fitting).
+  const merge = argValue(args, '--merge')?.split(',');
+  const parts = merge
+    ? await Promise.all(merge.map(async (part) => JSON.parse(await readFile(join(here, 'out', `${part}.json`), 'utf8')) as AccuracyBenchmarkResult & { autoFitTimings?: AutoFitTiming[] }))
+    : [];
+  const first = parts[0];
+  const result = first
+    ? assembleResult(
+        // JSON turned NaN into null: back to NaN for the summaries.
+        parts.flatMap((p) => p.series).map((s) => ({ ...s, models: Object.fromEntries(Object.entries(s.models).map(([m, v]) => [m, Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x === null ? Number.NaN : x]))])) }) as SeriesResult),
+        Object.keys(first.summary),
+        first.protocol,
+        parts.reduce((t, p) => t + p.wallTimeMs, 0),
+      )
+    : await runAccuracyBenchmark({
     ...(series ? { series } : {}),
     ...(models ? { models } : {}),
     ...(fitLimit ? { fitTimeLimitMs: Number(fitLimit) } : {}),
@@ -559,8 +590,8 @@ async function main(): Promise<void> {
   process.stderr.write('\n');
   console.log(formatAccuracyTable(result));
   // Issue 16: the whole default auto fit (backtest + final fit) on the last 14 days of every 5-minute series.
-  const timings: AutoFitTiming[] = [];
-  for (const spec of defaultProtocol ? ACCURACY_SERIES.filter((s) => s.stepSeconds === 300 && (!series || series.includes(s.name))) : []) {
+  const timings: AutoFitTiming[] = parts.flatMap((p) => p.autoFitTimings ?? []);
+  for (const spec of defaultProtocol && !merge ? ACCURACY_SERIES.filter((s) => s.stepSeconds === 300 && (!series || series.includes(s.name))) : []) {
     const timing = await measureAutoFit(spec, 14, undefined);
     timings.push(timing);
     console.log(`auto fit, ${spec.name}, 14 days at 5 min: ${timing.fitSeconds.toFixed(2)} s, served ${timing.chosen}`);
