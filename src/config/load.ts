@@ -96,6 +96,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
       const hint = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? ' (mount one there, or set PRESCIENT_DEMO=1 to serve the demo targets)' : '';
       throw new PrescientError('PRESCIENT_ERR_CONFIG', `cannot read configuration file ${path}: ${(cause as Error).message}${hint}`, { cause });
     }
+    text = substituteEnv(text, env, path);
     try {
       raw = parseYaml(text) ?? {};
     } catch (cause) {
@@ -106,6 +107,29 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     raw = embeddedDefault();
   }
   return parseConfig(applyEnv(raw, env), baseDir);
+}
+
+/**
+ * Replaces every `${NAME}` in the configuration text with the environment
+ * variable NAME (so secrets such as `bearerToken: ${PROM_TOKEN}` stay out of
+ * the file); `$${` writes a literal `${`.
+ * @throws PrescientError PRESCIENT_ERR_CONFIG naming every variable that is not set
+ */
+export function substituteEnv(text: string, env: NodeJS.ProcessEnv, path: string): string {
+  const missing = new Set<string>();
+  const result = text.replace(/\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, escaped: string, name: string) => {
+    if (escaped) return whole.slice(1);
+    const value = env[name];
+    if (value === undefined) missing.add(name);
+    return value ?? '';
+  });
+  if (missing.size > 0) {
+    const names = [...missing];
+    throw new PrescientError('PRESCIENT_ERR_CONFIG', `configuration file ${path} uses ${names.map((n) => `\${${n}}`).join(', ')} but the environment does not set ${names.length === 1 ? 'it' : 'them'}`, {
+      issues: names.map((n) => ({ path: `\${${n}}`, message: 'environment variable not set' })),
+    });
+  }
+  return result;
 }
 
 function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
