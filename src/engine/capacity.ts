@@ -7,10 +7,13 @@ import { PrescientError } from '../errors.js';
  * count. Every target's served forecast, scores and (for `auto`) selection
  * live in the JS heap of each process that serves it, so the heap limit
  * (`--max-old-space-size`, or V8's default for the machine) bounds the
- * number of targets. Figures measured by `benchmarks/scale.ts` (heap after
- * the first pass, divided by the targets; see benchmarks/RESULTS.md).
+ * number of targets. `other`: measured with benchmarks/scale.ts (1,000
+ * `mstl` targets; heap used grew 35 MB while 437 more targets got their
+ * first forecast: 81 KB each, rounded up). `auto`: not measured in a run
+ * yet; estimated from the persisted document, 200 KB for `auto` with its
+ * selection against 28 KB for `mstl` (issue 15), so about 7 × `mstl`.
  */
-export const HEAP_BYTES_PER_TARGET = { auto: 420_000, other: 120_000 } as const;
+export const HEAP_BYTES_PER_TARGET = { auto: 700_000, other: 100_000 } as const;
 /** Heap the service uses with no target (modules, fastify, gRPC, metrics), plus headroom for requests. */
 export const BASE_HEAP_BYTES = 256 * 1024 * 1024;
 
