@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { frontierSchema } from '../backtest/result.js';
 import type { Config } from '../config/schema.js';
 import type { TargetStates } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
@@ -41,6 +42,8 @@ export const recommendationSchema = z.object({
     scaleInGuardQuantile: z.number().nullable(),
     /** Share of capacityPerReplica the count is sized on. */
     utilisation: z.number(),
+    /** 'budget' when the knobs are the setting the risk budget chose on the target's frontier. */
+    knobsFrom: z.enum(['config', 'budget']),
     windowMaxLoad: z.number(),
     windowMaxUpperLoad: z.number(),
     observedLoad: z.number(),
@@ -54,6 +57,8 @@ export const recommendationSchema = z.object({
   withinHpaTolerance: z.boolean(),
   stale: z.boolean(),
 });
+
+export const frontierResponseSchema = frontierSchema.extend({ target: z.string() });
 
 export const scheduleSchema = z.object({
   target: z.string(),
@@ -145,6 +150,29 @@ export const scalingRoutes: FastifyPluginAsyncZod<ScalingRoutesOptions> = async 
     async (request): Promise<z.infer<typeof recommendationSchema>> => {
       const rec = recommender.recommend(request.params.name, now());
       return { target: request.params.name, ...rec, basis: { ...rec.basis }, clampedBy: [...rec.clampedBy] };
+    },
+  );
+
+  app.get(
+    '/api/v1/targets/:name/frontier',
+    {
+      schema: {
+        summary: 'The risk frontier: every knob setting replayed at the last model selection, the plain HPA at several targets, the setting served',
+        params: targetParams,
+        response: { 200: frontierResponseSchema, ...errors },
+      },
+    },
+    async (request): Promise<z.infer<typeof frontierResponseSchema>> => {
+      const name = request.params.name;
+      const { state, scaling } = recommender.scalingOf(name);
+      if (!scaling.budget) {
+        throw new PrescientError('PRESCIENT_ERR_SCALING_NOT_CONFIGURED', `target "${name}" has no scaling.budget: its knobs are set by hand, so no frontier is replayed`);
+      }
+      const frontier = state.forecast?.frontier;
+      if (!frontier) {
+        throw new PrescientError('PRESCIENT_ERR_FORECAST_UNAVAILABLE', `target "${name}" has no frontier yet: it is replayed when the model is next selected`);
+      }
+      return { target: name, ...(structuredClone(frontier) as z.infer<typeof frontierSchema>) };
     },
   );
 

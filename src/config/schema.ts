@@ -125,6 +125,18 @@ export const scalingSchema = z
         intervalSeconds: interval,
         stabilizationWindowSeconds: stabilizationWindow,
       })),
+    /**
+     * A risk budget instead of hand-set knobs: at each model selection the
+     * target's recent history is replayed for a grid of knob settings and the
+     * cheapest setting that met the budget is served (src/backtest/frontier.ts).
+     */
+    budget: z
+      .object({
+        /** Under-provisioned minutes (load above ready capacity) allowed per week of replay. */
+        maxUnderProvisionedMinutesPerWeek: z.number().min(0).max(10_080),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((s) => s.maxReplicas >= s.minReplicas, {

@@ -1,3 +1,5 @@
+import { FRONTIER_LEVELS } from '../backtest/frontier.js';
+import type { FrontierTask } from '../backtest/selection-frontier.js';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import type { ModelSelection } from '../models/forecaster.js';
@@ -38,7 +40,8 @@ export interface EngineDeps {
 
 /**
  * The interval levels a target forecasts: its own plus the scaling
- * quantile's and the scale-in guard's (2q − 1).
+ * quantile's and the scale-in guard's (2q − 1), and with a risk budget every
+ * level a knob setting of the frontier may read.
  */
 export function levelsFor(target: TargetConfig): number[] {
   const levels = new Set(target.levels.map((l) => round6(l)));
@@ -46,6 +49,7 @@ export function levelsFor(target: TargetConfig): number[] {
   if (scaling) {
     levels.add(round6(2 * scaling.quantile - 1));
     if (scaling.scaleInGuardQuantile !== null) levels.add(round6(2 * scaling.scaleInGuardQuantile - 1));
+    if (scaling.budget) for (const level of FRONTIER_LEVELS) levels.add(round6(level));
   }
   return [...levels].sort((a, b) => a - b);
 }
@@ -213,6 +217,20 @@ export class Engine {
     // re-timed, not load that came, so the forecasts it served must not calibrate the next ones.
     const replayed = target.source.type === 'file' && target.source.shiftToNow;
     const selection = carried && replayed ? { ...carried.selection, served: [] } : carried?.selection;
+    // A risk budget needs a frontier, made only when a selection runs: with none yet (first fit after a
+    // restart, or a budget just added), the carried selection is not reused.
+    const scaling = target.scaling;
+    const previousFrontier = this.deps.states.get(target.name)?.forecast?.frontier;
+    const frontierTask: FrontierTask | undefined = scaling?.budget
+      ? {
+          fixed: { capacityPerReplica: scaling.capacityPerReplica, minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, scaleIn: scaling.scaleIn },
+          leadTimeSeconds: scaling.leadTimeSeconds,
+          budget: scaling.budget,
+          startMs: series.startMs,
+          stepSeconds: series.stepSeconds,
+        }
+      : undefined;
+    const reuseSelection = !frontierTask || previousFrontier !== undefined;
     for (const model of ladder) {
       try {
         const result = await pool.run(
@@ -226,11 +244,13 @@ export class Engine {
               seed: 42,
               horizonSteps: horizon,
               ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
-              ...(carried?.model === model && selection ? { selection } : {}),
+              ...(carried?.model === model && selection && reuseSelection ? { selection } : {}),
               reselectAfterSeconds: reselectAfterSecondsFor(target.name),
+              ...(frontierTask ? { frontierLevels: FRONTIER_LEVELS } : {}),
             },
             horizon,
             levels,
+            ...(frontierTask ? { frontier: frontierTask } : {}),
           },
           { lane: 'targets', signal: this.abort.signal },
         );
@@ -241,6 +261,9 @@ export class Engine {
         const fallbackFrom = model === preferred ? result.info.fallbackFrom : preferred;
         if (fallbackFrom) metrics.fallbacks.inc({ target: target.name, from: fallbackFrom, to: result.info.model });
         const last = series.values.length - 1;
+        // A fresh selection brings a fresh frontier; a refit of the same choice keeps the last one.
+        const frontier = frontierTask ? (result.frontier ?? previousFrontier) : undefined;
+        if (result.frontierMs !== undefined) metrics.frontierDurationSeconds.observe({ target: target.name }, result.frontierMs / 1000);
         return {
           forecast: {
             target: target.name,
@@ -254,7 +277,8 @@ export class Engine {
             lastObserved: { atMs: series.startMs + last * series.stepSeconds * 1000, value: series.values[last] as number },
             filledGaps,
             seasonalPeriods,
-            notes: [...dropped, ...failures, ...result.info.notes],
+            notes: [...dropped, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`risk budget: ${frontier.chosen.reason}`] : [])],
+            ...(frontier ? { frontier } : {}),
           },
           ...(result.info.scores ? { scores: result.info.scores as Record<string, Record<string, number>> } : {}),
         };

@@ -1,3 +1,5 @@
+import type { Frontier } from '../backtest/frontier.js';
+import { selectionFrontier, type FrontierTask } from '../backtest/selection-frontier.js';
 import { toPrescientError, type SerializedError } from '../errors.js';
 import type { FitContext, FitInfo, Forecast } from '../models/forecaster.js';
 import { getForecaster } from '../models/registry.js';
@@ -12,10 +14,21 @@ export interface FitTask {
   readonly horizon: number;
   /** Interval levels, fractions in (0, 1). */
   readonly levels: readonly number[];
+  /** A target with a risk budget: replay its frontier when the fit made a fresh selection. */
+  readonly frontier?: FrontierTask;
 }
 
 export type FitOutcome =
-  | { readonly ok: true; readonly forecast: Forecast; readonly info: FitInfo; readonly fitMs: number }
+  | {
+      readonly ok: true;
+      readonly forecast: Forecast;
+      /** Without `backtest`: the worker used it for the frontier, it need not cross back. */
+      readonly info: FitInfo;
+      readonly fitMs: number;
+      readonly frontier?: Frontier;
+      /** Time the frontier's simulations took, ms (part of fitMs). */
+      readonly frontierMs?: number;
+    }
   | { readonly ok: false; readonly error: SerializedError };
 
 /**
@@ -31,7 +44,9 @@ export async function runFitTask(task: FitTask): Promise<FitOutcome> {
     const forecast = fitted.predict(task.horizon, task.levels);
     // Every model's output is checked before anyone is served it; a rejected one falls down the ladder.
     assertPlausibleForecast(forecast, task.values);
-    return { ok: true, forecast, info: fitted.info, fitMs: performance.now() - started };
+    const { backtest, ...info } = fitted.info;
+    const frontier = task.frontier && backtest ? selectionFrontier(task.frontier, task.values, backtest, info.model) : undefined;
+    return { ok: true, forecast, info, fitMs: performance.now() - started, ...(frontier ? { frontier, frontierMs: frontier.computeMs } : {}) };
   } catch (err) {
     return { ok: false, error: toPrescientError(err).toJSON() };
   } finally {

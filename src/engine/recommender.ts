@@ -1,3 +1,5 @@
+import type { Frontier } from '../backtest/frontier.js';
+import { servedKnobs } from '../backtest/selection-frontier.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { forecastAgeMs, isStale, isTooStaleToScale, type TargetState, type TargetStates } from './target-state.js';
 import { PrescientError } from '../errors.js';
@@ -67,15 +69,15 @@ export class Recommender {
         `target "${name}": the forecast is ${ageSeconds} s old, more than twice staleAfter (${state.config.staleAfterSeconds} s); not safe to scale on`,
       );
     }
-    const policy = this.policyFor(scaling, options);
-    const key = `${name}\u0000${policy.quantile}\u0000${policy.leadTimeSeconds}`;
+    const { policy, from } = this.policyFor(scaling, options, forecast.frontier);
+    const key = `${name}\u0000${policy.quantile}\u0000${policy.leadTimeSeconds}\u0000${policy.scaleInGuardQuantile}\u0000${policy.utilisation}`;
     let tracker = this.trackers.get(key);
     if (!tracker) {
       if (this.trackers.size >= MAX_TRACKERS) this.trackers.delete(this.trackers.keys().next().value as string);
       tracker = new RecommendationTracker();
       this.trackers.set(key, tracker);
     }
-    return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs) });
+    return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs), knobsFrom: from });
   }
 
   /**
@@ -87,14 +89,24 @@ export class Recommender {
     if (!state.forecast) {
       throw new PrescientError('PRESCIENT_ERR_FORECAST_UNAVAILABLE', `target "${name}" has no forecast yet`);
     }
-    return { ...buildSchedule(state.forecast, this.policyFor(scaling, options), nowMs, hours), stale: isStale(state, nowMs) };
+    return { ...buildSchedule(state.forecast, this.policyFor(scaling, options, state.forecast.frontier).policy, nowMs, hours), stale: isStale(state, nowMs) };
   }
 
-  private policyFor(scaling: ScalingConfig, options: RecommendOptions): ScalingPolicy {
+  /**
+   * The policy served: the configured knobs, or with a risk budget the
+   * setting its last frontier chose; a caller's quantile or lead time (KEDA
+   * metadata) wins over both.
+   */
+  private policyFor(scaling: ScalingConfig, options: RecommendOptions, frontier: Frontier | undefined): { policy: ScalingPolicy; from: 'config' | 'budget' } {
+    const served = scaling.budget ? servedKnobs(scaling, frontier) : { knobs: scaling, from: 'config' as const };
     return {
-      ...scaling,
-      quantile: options.quantile ?? scaling.quantile,
-      leadTimeSeconds: options.leadTimeSeconds ?? scaling.leadTimeSeconds,
+      policy: {
+        ...scaling,
+        ...served.knobs,
+        quantile: options.quantile ?? served.knobs.quantile,
+        leadTimeSeconds: options.leadTimeSeconds ?? served.knobs.leadTimeSeconds,
+      },
+      from: served.from,
     };
   }
 }

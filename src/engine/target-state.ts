@@ -1,3 +1,4 @@
+import type { Frontier } from '../backtest/frontier.js';
 import { EventEmitter } from 'node:events';
 import type { TargetConfig } from '../config/schema.js';
 import type { SerializedError } from '../errors.js';
@@ -29,6 +30,11 @@ export interface TargetForecast {
   readonly seasonalPeriods: readonly number[];
   /** Free-form notes for people (cold start, dropped seasons, fallback reasons). */
   readonly notes: readonly string[];
+  /**
+   * A target with a risk budget: the frontier of knob settings replayed at
+   * the last model selection, with the setting served (src/backtest/frontier.ts).
+   */
+  readonly frontier?: Frontier;
 }
 
 export interface TargetError extends SerializedError {

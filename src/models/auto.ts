@@ -30,7 +30,7 @@
  */
 import { aggregateOrigins, evaluate } from '../evaluation/rolling-origin.js';
 import { levelForQuantile } from '../evaluation/metrics.js';
-import { tailReference } from './conformal.js';
+import { applyCalibration, tailReference } from './conformal.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import { decideCalibration, nearStepsFor, servedNear, servedStart, withNear } from './auto/calibration.js';
 import { isChoice, rankCandidates, scoreRecord, withSeason, type Candidate } from './auto/candidates.js';
@@ -154,7 +154,7 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
         origins: originCount,
         horizonSteps,
         spacingSteps: horizonSteps,
-        levels: withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL]),
+        levels: withLevels(BACKTEST_LEVELS, [REFERENCE_LEVEL, ...(ctx.frontierLevels ?? [])]),
         seasonalPeriods: periods,
         scalingQuantile,
         deadlineMs: backtestDeadlineMs,
@@ -235,11 +235,19 @@ export function createAutoForecaster(options: AutoOptions = {}): Forecaster {
             scores,
             notes: chosenNotes,
           };
+          // A risk-budget frontier replays these (no further fits), calibrated as the served forecasts are.
+          const frontierLevels = ctx.frontierLevels;
+          const backtest = frontierLevels
+            ? {
+                originIndices: choice.origins.map((o) => o.originIndex),
+                forecasts: choice.origins.map((o) => (calibration ? applyCalibration(o.forecast as Forecast, calibration, withLevels(frontierLevels, [])) : (o.forecast as Forecast))),
+              }
+            : undefined;
           return new FittedAuto(
             { name: choice.name, fitted },
             backup,
             withNear(calibration, online.near),
-            { ...(fallbackFrom === undefined ? {} : { fallbackFrom }), scores, notes: chosenNotes, selection },
+            { ...(fallbackFrom === undefined ? {} : { fallbackFrom }), scores, notes: chosenNotes, selection, ...(backtest ? { backtest } : {}) },
             options.calibration === 'widen-only',
           );
         } catch (err) {

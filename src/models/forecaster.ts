@@ -33,6 +33,12 @@ export interface FitContext {
    * its own age so a day's re-selections spread instead of falling together.
    */
   readonly reselectAfterSeconds?: number;
+  /**
+   * Interval levels a risk-budget frontier will read (src/backtest/frontier.ts):
+   * a selecting model that runs its backtest returns the chosen candidate's
+   * backtest forecasts at these levels too (FitInfo.backtest).
+   */
+  readonly frontierLevels?: readonly number[];
 }
 
 /**
@@ -95,6 +101,12 @@ export interface FitInfo {
   readonly scores?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Plain-language notes: cold start, dropped seasons, widened intervals… */
   readonly notes: readonly string[];
+  /**
+   * The chosen candidate's forecasts at the selection's backtest origins
+   * (index i: fitted on values[0..i)), calibrated as served, at the
+   * FitContext.frontierLevels; only when a selection ran and they were asked for.
+   */
+  readonly backtest?: { readonly originIndices: readonly number[]; readonly forecasts: readonly Forecast[] };
 }
 
 export interface Fitted {

@@ -82,6 +82,8 @@ export interface RecommendInput {
   readonly currentReplicas?: number;
   /** Passed through to the result: whether the forecast is stale (the caller knows its age rules). */
   readonly stale?: boolean;
+  /** Passed through to the basis: where the knobs came from (default 'config'). */
+  readonly knobsFrom?: 'config' | 'budget';
 }
 
 /** Why the replica count differs from ceil(windowMaxLoad / capacity). */
@@ -104,6 +106,8 @@ export interface Recommendation {
     readonly scaleInGuardQuantile: number | null;
     /** Share of capacityPerReplica the count is sized on. */
     readonly utilisation: number;
+    /** 'budget': the knobs are the setting the target's risk budget chose on its frontier; 'config': as configured. */
+    readonly knobsFrom: 'config' | 'budget';
     /** Highest forecast quantile-q load over [now, now + lead], in the series' unit. */
     readonly windowMaxLoad: number;
     /**
@@ -304,6 +308,7 @@ export function recommend(
       quantile: scaling.quantile,
       scaleInGuardQuantile: scaling.scaleInGuardQuantile,
       utilisation: scaling.utilisation,
+      knobsFrom: input.knobsFrom ?? 'config',
       windowMaxLoad,
       windowMaxUpperLoad,
       observedLoad,

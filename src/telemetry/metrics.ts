@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface Metrics {
   readonly registry: Registry;
   readonly fitDurationSeconds: Histogram<'target' | 'model'>;
+  readonly frontierDurationSeconds: Histogram<'target'>;
   readonly fitFailures: Counter<'target' | 'model' | 'code'>;
   readonly fallbacks: Counter<'target' | 'from' | 'to'>;
   readonly prometheusRequestSeconds: Histogram<'outcome'>;
@@ -39,6 +40,13 @@ export function createMetrics(): Metrics {
       help: 'Time to fetch nothing but fit one model and forecast, in the worker pool.',
       labelNames: ['target', 'model'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    frontierDurationSeconds: new Histogram({
+      name: 'prescient_frontier_duration_seconds',
+      help: 'Time to replay the knob settings of a risk-budget frontier after a model selection (HPA simulations only; part of the fit).',
+      labelNames: ['target'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     fitFailures: new Counter({

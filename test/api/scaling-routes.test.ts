@@ -41,6 +41,7 @@ describe('GET /api/v1/targets/:name/recommendation', () => {
         quantile: 0.9,
         scaleInGuardQuantile: 0.975,
         utilisation: 1,
+        knobsFrom: 'config',
         windowMaxLoad: 730,
         windowMaxUpperLoad: expect.closeTo(803, 6),
         observedLoad: 260,

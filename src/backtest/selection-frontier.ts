@@ -1,0 +1,81 @@
+/**
+ * The frontier a target with a risk budget gets at each model selection
+ * (issue 13): the target's recent history (the span of `auto`'s selection
+ * backtest) replayed through the HPA model for every knob setting of the
+ * grid, fed by the forecasts that backtest already made (FitInfo.backtest),
+ * so it costs HPA simulations only, no fits. Runs where the fit ran (the
+ * worker pool), right after it.
+ *
+ * What the service cannot know it assumes, and says so in the docs: the
+ * plain HPA beside the forecast targets 70 % of capacityPerReplica per pod
+ * (the replay's default); pod start-up is the lead time less a 60 s metric
+ * lag; the ScaledObject runs the forecast beside the reactive trigger
+ * (docs/keda.md).
+ */
+import type { Forecast } from '../models/forecaster.js';
+import type { PolicyKnobs } from '../scaling/policy.js';
+import { computeFrontier, frontierGrid, type FixedPolicy, type Frontier, type RiskBudget } from './frontier.js';
+import { ReplayWorld, servedAt, type ServedForecastLike } from './replay-world.js';
+
+/** What the worker needs besides the fit to replay a frontier: plain data. */
+export interface FrontierTask {
+  readonly fixed: FixedPolicy;
+  readonly leadTimeSeconds: number;
+  readonly budget: RiskBudget;
+  readonly startMs: number;
+  readonly stepSeconds: number;
+}
+
+export const SERVICE_HPA_UTILISATION = 0.7;
+export const SERVICE_METRIC_LAG_SECONDS = 60;
+
+/**
+ * The frontier over the span of the selection backtest, or undefined when
+ * there are fewer than one origin's forecasts to replay.
+ * @param values the history the fit saw
+ * @param backtest FitInfo.backtest: forecasts at origins one horizon apart
+ */
+export function selectionFrontier(
+  task: FrontierTask,
+  values: readonly number[],
+  backtest: { readonly originIndices: readonly number[]; readonly forecasts: readonly Forecast[] },
+  model: string,
+): Frontier | undefined {
+  const first = backtest.originIndices[0];
+  if (first === undefined || first < 2 || backtest.forecasts.length === 0) return undefined;
+  const series = { startMs: task.startMs, stepSeconds: task.stepSeconds, values: [...values] };
+  const stepMs = task.stepSeconds * 1000;
+  const spacingMs = ((backtest.originIndices[1] ?? values.length) - first) * stepMs;
+  const world = new ReplayWorld({
+    series,
+    startIndex: first,
+    endIndex: values.length,
+    capacityPerReplica: task.fixed.capacityPerReplica,
+    startupDelaySeconds: Math.max(0, task.leadTimeSeconds - SERVICE_METRIC_LAG_SECONDS),
+    metricLagSeconds: Math.min(SERVICE_METRIC_LAG_SECONDS, task.leadTimeSeconds),
+    minReplicas: Math.max(1, task.fixed.minReplicas),
+    maxReplicas: task.fixed.maxReplicas,
+    hpaUtilisation: SERVICE_HPA_UTILISATION,
+    reactiveTrigger: true,
+  });
+  const forecasts: ServedForecastLike[] = backtest.originIndices.map((index, k) => {
+    const f = backtest.forecasts[k] as Forecast;
+    const startMs = task.startMs + index * stepMs;
+    return { model, startMs, stepSeconds: task.stepSeconds, point: f.point, intervals: f.intervals, lastObserved: { atMs: startMs, value: Number.NaN } };
+  });
+  return computeFrontier({
+    world,
+    fixed: task.fixed,
+    forecastAt: servedAt(forecasts, world.startMs, spacingMs),
+    grid: frontierGrid(task.leadTimeSeconds),
+    model,
+    budget: task.budget,
+  });
+}
+
+/** The knobs a target serves with: the budget's choice once a frontier exists, else its configured ones. */
+export function servedKnobs(configured: PolicyKnobs, frontier: Frontier | undefined): { knobs: PolicyKnobs; from: 'config' | 'budget' } {
+  const chosen = frontier?.chosen;
+  if (!chosen) return { knobs: configured, from: 'config' };
+  return { knobs: { ...chosen.knobs, leadTimeSeconds: configured.leadTimeSeconds }, from: 'budget' };
+}

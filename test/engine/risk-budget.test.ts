@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { buildTestApp, DATA_DIR, fileTarget, type TestApp } from '../support/app.js';
+
+const open: TestApp[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+// rds_cpu_utilization_cc0c53 runs at 5–25 % CPU; a replica serving 2 % keeps the counts between 3 and 13.
+const scaling = { capacityPerReplica: 2, leadTime: '3m', minReplicas: 1, maxReplicas: 60 };
+// Replayed as if it ended now, so a recommendation for now falls inside the forecast.
+const rds = { type: 'file', path: join(DATA_DIR, 'nab/rds_cpu_utilization_cc0c53.csv'), shiftToNow: true };
+
+describe('a risk budget per target', () => {
+  it('replays the frontier at the model selection, serves the setting it chose and returns the frontier', { timeout: 120_000 }, async () => {
+    const t = await buildTestApp({
+      targets: [fileTarget('rds', 'x', { source: rds, models: ['auto'], scaling: { ...scaling, budget: { maxUnderProvisionedMinutesPerWeek: 5 } } })],
+    });
+    open.push(t);
+    const { engine } = t.app.prescient;
+    await engine.refresh('rds');
+
+    const res = await t.app.inject('/api/v1/targets/rds/frontier');
+    expect(res.statusCode).toBe(200);
+    const frontier = res.json();
+    expect(frontier.target).toBe('rds');
+    expect(frontier.points).toHaveLength(21);
+    expect(frontier.plainHpa.map((p: { utilisation: number }) => p.utilisation)).toEqual([0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+    // The span of auto's selection backtest: 3 days of the history before its end.
+    expect(frontier.endMs - frontier.startMs).toBe(3 * 86_400_000);
+    for (const p of frontier.points) {
+      expect(p.replicaHours).toBeGreaterThan(0);
+      expect(p.knobs.leadTimeSeconds).toBe(180);
+    }
+    const chosen = frontier.chosen;
+    expect(chosen.knobs).toEqual(frontier.points[chosen.index].knobs);
+    const within = frontier.points.filter((p: { underProvisionedMinutesPerWeek: number }) => p.underProvisionedMinutesPerWeek <= 5);
+    expect(chosen.metBudget).toBe(within.length > 0);
+    if (within.length > 0) {
+      expect(frontier.points[chosen.index].replicaHours).toBe(Math.min(...within.map((p: { replicaHours: number }) => p.replicaHours)));
+    }
+
+    // The recommendation is made with the chosen knobs, and says so.
+    const rec = (await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json();
+    expect(rec.basis.knobsFrom).toBe('budget');
+    expect(rec.basis.quantile).toBe(chosen.knobs.quantile);
+    expect(rec.basis.scaleInGuardQuantile).toBe(chosen.knobs.scaleInGuardQuantile);
+    expect(rec.basis.utilisation).toBe(chosen.knobs.utilisation);
+
+    // A refit of the same choice keeps the frontier (no new selection, no new replay).
+    await engine.refresh('rds');
+    const again = (await t.app.inject('/api/v1/targets/rds/frontier')).json();
+    expect(again.startMs).toBe(frontier.startMs);
+    expect(again.chosen).toEqual(frontier.chosen);
+  });
+
+  it('answers 409 for a target without a budget and 503 before the first frontier', async () => {
+    const t = await buildTestApp({
+      targets: [
+        fileTarget('plain', 'x', { source: rds, models: ['snaive'], scaling }),
+        fileTarget('budgeted', 'x', { source: rds, models: ['snaive'], scaling: { ...scaling, budget: { maxUnderProvisionedMinutesPerWeek: 5 } } }),
+      ],
+    });
+    open.push(t);
+    const plain = await t.app.inject('/api/v1/targets/plain/frontier');
+    expect(plain.statusCode).toBe(409);
+    expect(plain.json().error.code).toBe('PRESCIENT_ERR_SCALING_NOT_CONFIGURED');
+    // snaive selects nothing, so no frontier is ever replayed for it; the configured knobs serve.
+    await t.app.prescient.engine.refresh('budgeted');
+    const none = await t.app.inject('/api/v1/targets/budgeted/frontier');
+    expect(none.statusCode).toBe(503);
+    expect(none.json().error.code).toBe('PRESCIENT_ERR_FORECAST_UNAVAILABLE');
+    const rec = (await t.app.inject({ url: '/api/v1/targets/budgeted/recommendation' })).json();
+    expect(rec.basis.knobsFrom).toBe('config');
+    expect(rec.basis.quantile).toBe(0.9);
+  });
+});
