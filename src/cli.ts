@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { runBacktest, targetReplayDefaults, type BacktestOptions, type ReplaySettings } from './backtest/run.js';
 import { createProgress, type ProgressStream } from './backtest/progress.js';
 import { renderReport } from './backtest/report.js';
-import { accuracyTable, replayCadenceHint, replaySummary, replayTable, replayVerdict } from './backtest/table.js';
+import { frontierVerdict } from './backtest/frontier-view.js';
+import { accuracyTable, frontierTable, replayCadenceHint, replaySummary, replayTable, replayVerdict } from './backtest/table.js';
 import { parseDurationSeconds } from './config/duration.js';
 import type { TargetConfig } from './config/schema.js';
 import { PrescientError, toPrescientError } from './errors.js';
@@ -334,6 +335,9 @@ export async function backtestCommand(args: readonly string[], io: CliIo): Promi
     if (result.replay) {
       const hint = replayCadenceHint(result);
       io.stdout.write(`\nAutoscaling replay: ${replaySummary(result)}\n${replayTable(result)}\n${replayVerdict(result)}\n${hint ? `${hint}\n` : ''}`);
+      if (result.replay?.frontier) {
+        io.stdout.write(`\nFrontier (every knob setting on the same forecasts; * served):\n${frontierTable(result.replay)}\n${frontierVerdict(result.replay)}\n`);
+      }
     }
     io.stdout.write(`\ndone in ${(result.timings.totalMs / 1000).toFixed(1)} s${result.deadlineHit ? ' (deadline hit: some fits did not run)' : ''}\n`);
     if (command.jsonPath) {

@@ -5,6 +5,7 @@
  * policy kept ready against the replicas the load needed, and both tables.
  */
 import type { BacktestResult, ModelSummary } from './result.js';
+import { frontierRows, frontierVerdict, knobsLabel, markedIndex } from './frontier-view.js';
 import { policyLabel, replayCadenceHint, replayVerdict } from './table.js';
 
 const WIDTH = 1100;
@@ -172,6 +173,56 @@ export function replicaPlot(result: BacktestResult): string {
   return svg(parts.join(''), 'ready replicas of each policy against the replicas the load needed');
 }
 
+/**
+ * Under-provisioned minutes against replica-hours: one point per knob
+ * setting, the plain HPA as a line through its targets, the served (or
+ * budget-chosen) setting ringed, and the replay's own policies as crosses.
+ */
+export function frontierPlot(result: BacktestResult): string {
+  const replay = result.replay;
+  const frontier = replay?.frontier;
+  if (!replay || !frontier) return '';
+  const hpa = [...frontier.plainHpa].sort((a, b) => a.replicaHours - b.replicaHours);
+  const xs = [...frontier.points.map((p) => p.replicaHours), ...hpa.map((h) => h.replicaHours)];
+  const ys = [...frontier.points.map((p) => p.underProvisionedMinutes), ...hpa.map((h) => h.underProvisionedMinutes)];
+  const x0 = Math.min(...xs) * 0.97;
+  const x1 = Math.max(...xs) * 1.03;
+  const y1 = Math.max(1, ...ys) * 1.08;
+  const s = makeScale(x0, x1, 0, y1);
+  const bottom = PLOT_HEIGHT - MARGIN.bottom;
+  const parts: string[] = [];
+  parts.push(`<line x1="${MARGIN.left}" y1="${bottom}" x2="${WIDTH - MARGIN.right}" y2="${bottom}" stroke="#888"/>`);
+  parts.push(`<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${bottom}" stroke="#888"/>`);
+  for (let k = 0; k <= 4; k++) {
+    const v = (y1 * k) / 4;
+    parts.push(`<line x1="${MARGIN.left}" y1="${fmt(s.y(v))}" x2="${WIDTH - MARGIN.right}" y2="${fmt(s.y(v))}" stroke="#eee"/>`);
+    parts.push(`<text x="${MARGIN.left - 6}" y="${fmt(s.y(v) + 4)}" text-anchor="end" font-size="11">${escapeXml(v.toPrecision(3))}</text>`);
+    const h = x0 + ((x1 - x0) * k) / 4;
+    parts.push(`<text x="${fmt(s.x(h))}" y="${bottom + 16}" text-anchor="middle" font-size="11">${escapeXml(h.toPrecision(4))}</text>`);
+  }
+  parts.push(`<text x="14" y="${MARGIN.top + 10}" font-size="11" transform="rotate(-90 14 ${MARGIN.top + 10})" text-anchor="end">under-provisioned min</text>`);
+  parts.push(`<text x="${WIDTH - MARGIN.right}" y="${bottom - 6}" text-anchor="end" font-size="11">replica-hours</text>`);
+  parts.push(polyline(hpa.map((h) => h.replicaHours), hpa.map((h) => h.underProvisionedMinutes), s, `stroke="${POLICY_COLOURS.reactive}" stroke-width="1.5"`));
+  for (const h of hpa) {
+    parts.push(`<circle cx="${fmt(s.x(h.replicaHours))}" cy="${fmt(s.y(h.underProvisionedMinutes))}" r="2.5" fill="${POLICY_COLOURS.reactive}"><title>plain HPA at ${(h.utilisation * 100).toFixed(0)} %</title></circle>`);
+  }
+  const marked = markedIndex(replay);
+  frontier.points.forEach((p, k) => {
+    const cx = fmt(s.x(p.replicaHours));
+    const cy = fmt(s.y(p.underProvisionedMinutes));
+    parts.push(`<circle cx="${cx}" cy="${cy}" r="3.5" fill="${POLICY_COLOURS.predictive}" fill-opacity="0.75"><title>${escapeXml(knobsLabel(p.knobs))}</title></circle>`);
+    if (k === marked) parts.push(`<circle cx="${cx}" cy="${cy}" r="8" fill="none" stroke="#000" stroke-width="1.5"><title>served: ${escapeXml(knobsLabel(p.knobs))}</title></circle>`);
+  });
+  parts.push(
+    legend([
+      { label: 'a knob setting (predictive)', colour: POLICY_COLOURS.predictive ?? '#000' },
+      { label: 'plain HPA through its targets', colour: POLICY_COLOURS.reactive ?? '#000' },
+      { label: frontier.chosen ? 'ringed: the budget’s choice' : 'ringed: the setting replayed above', colour: '#000' },
+    ]),
+  );
+  return svg(parts.join(''), 'the frontier: under-provisioned minutes against replica-hours, one point per knob setting, the plain HPA as a line');
+}
+
 function htmlTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const th = header.map((h) => `<th>${escapeXml(h)}</th>`).join('');
   const trs = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`).join('');
@@ -230,11 +281,16 @@ ${accuracy}
 ${forecastPlots}
 <h2>Autoscaling replay</h2>
 ${params ? `<p>Capacity per replica ${params.capacityPerReplica.toPrecision(4)} (reactive HPA target ${params.hpaTargetPerReplica.toPrecision(4)} per pod; forecast policies scale on ${params.policyCapacityPerReplica.toPrecision(4)}${params.reactiveTrigger ? ', beside the reactive trigger' : ', alone'}), pod start-up ${params.startupDelaySeconds} s, metric lag ${params.metricLagSeconds} s, lead time ${params.leadTimeSeconds} s, quantile ${params.quantile}, replicas ${params.minReplicas}–${params.maxReplicas}, predictive model ${escapeXml(params.model)} refitted every ${params.refitEverySeconds} s.
+${escapeXml(params.sizing)}.
 <code>headroom</code> is the reactive HPA with its target lowered to ${(params.headroomUtilisation * 100).toFixed(1)} % of a replica's capacity, the lowest at which it runs no more replica-hours than the predictive policy: the same budget spent on spare capacity instead of a forecast.</p>` : ''}
 ${replay}
 ${replayed ? `<p>${escapeXml(replayVerdict(result))}</p>` : ''}
 ${hint ? `<p><strong>Note:</strong> ${escapeXml(hint)}</p>` : ''}
 ${replicaPlot(result)}
+${replayed?.frontier ? `<h2>Frontier: every knob setting on the same forecasts</h2>
+${frontierPlot(result)}
+${(() => { const t = frontierRows(replayed); return htmlTable(t.header, t.rows); })()}
+<p>${escapeXml(frontierVerdict(replayed))}</p>` : ''}
 <p><small>Generated ${new Date().toISOString()} by prescient backtest.</small></p>
 </body></html>
 `;

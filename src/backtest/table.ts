@@ -1,3 +1,4 @@
+import { frontierRows } from './frontier-view.js';
 /**
  * Plain-text tables of a backtest result, for the terminal: one row per
  * model (accuracy) and one row per policy (replay).
@@ -104,7 +105,13 @@ export function replaySummary(result: BacktestResult): string {
   const p = result.replay.params;
   return (
     `capacity/replica ${p.capacityPerReplica.toPrecision(4)} (HPA target ${p.hpaTargetPerReplica.toPrecision(4)}, policy ${p.policyCapacityPerReplica.toPrecision(4)}${p.reactiveTrigger ? ' beside the reactive trigger' : ' alone'}), ` +
-    `start-up ${p.startupDelaySeconds} s, metric lag ${p.metricLagSeconds} s, lead ${p.leadTimeSeconds} s, q ${p.quantile}, ` +
-    `replicas ${p.minReplicas}–${p.maxReplicas}, refit every ${p.refitEverySeconds} s`
+    `start-up ${p.startupDelaySeconds} s, metric lag ${p.metricLagSeconds} s, lead ${p.leadTimeSeconds} s, q ${p.quantile}, scale-in guard ${p.scaleInGuardQuantile ?? 'none'}, ` +
+    `replicas ${p.minReplicas}–${p.maxReplicas}, refit every ${p.refitEverySeconds} s.\nSizing: ${p.sizing}.`
   );
+}
+
+/** The frontier as a text table (src/backtest/frontier-view.ts rows). */
+export function frontierTable(replay: NonNullable<BacktestResult['replay']>): string {
+  const { header, rows } = frontierRows(replay);
+  return rows.length === 0 ? '' : render(header, rows);
 }

@@ -55,7 +55,7 @@ describe('backtest report in Chromium', () => {
     expect(requests).toEqual([url]);
     expect(errors).toEqual([]);
 
-    // One forecast plot per model and the replica plot, each drawn at full size with its lines.
+    // One forecast plot per model, the replica plot and the frontier, each drawn at full size with its lines.
     const plots = await page.$$eval('svg', (svgs) =>
       svgs.map((svg) => {
         const frame = svg.getBoundingClientRect();
@@ -69,7 +69,7 @@ describe('backtest report in Chromium', () => {
         };
       }),
     );
-    expect(plots).toHaveLength(3);
+    expect(plots).toHaveLength(4);
     for (const plot of plots) {
       expect(plot.width).toBeGreaterThan(1000);
       expect(plot.height).toBeGreaterThan(200);
@@ -80,8 +80,22 @@ describe('backtest report in Chromium', () => {
     expect(plots[2]?.label).toMatch(/ready replicas of each policy/);
     expect(plots[2]?.lines).toBeGreaterThanOrEqual(6);
 
+    // The frontier: one point per knob setting, the plain HPA as a line through its targets, the served setting ringed.
+    expect(plots[3]?.label).toMatch(/the frontier: under-provisioned minutes against replica-hours/);
+    const frontier = await page.$$eval('svg:last-of-type', ([svg]) => ({
+      points: svg?.querySelectorAll('circle[fill="#1f77b4"]').length ?? 0,
+      hpa: svg?.querySelectorAll('circle[fill="#d62728"]').length ?? 0,
+      rings: svg?.querySelectorAll('circle[fill="none"]').length ?? 0,
+      line: svg?.querySelectorAll('polyline[stroke="#d62728"]').length ?? 0,
+    }));
+    expect(frontier).toEqual({ points: 21, hpa: 6, rings: 1, line: 1 });
+    const rows = await page.$$eval('table:last-of-type tbody tr td:first-child', (cells) => cells.map((c) => c.textContent ?? ''));
+    expect(rows).toHaveLength(21 + 6);
+    expect(rows.filter((r) => r.startsWith('* '))).toEqual(['* q 0.9, guard 0.975, at 90 %']);
+    expect(await page.textContent('body')).toMatch(/The predictive policy (beat|matched|did not beat) the same budget spent as headroom/);
+
     // The replay table: one row per policy, headroom labelled with the HPA target it ran at.
-    const policies = await page.$$eval('table:last-of-type tbody tr td:first-child', (cells) => cells.map((c) => c.textContent ?? ''));
+    const policies = await page.$$eval('table:nth-of-type(2) tbody tr td:first-child', (cells) => cells.map((c) => c.textContent ?? ''));
     expect(policies).toHaveLength(5);
     expect(policies[0]).toBe('reactive');
     expect(policies[4]).toMatch(/^headroom \(HPA at \d+ %\)$/);
