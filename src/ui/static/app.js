@@ -93,9 +93,10 @@ function draw(t) {
   t.chart.setData(targetColumns(data));
 }
 
-async function refreshFrontier(t, summary) {
+async function refreshFrontier(t, summary, recommendation) {
   const route = optionalTargetRoute('frontier');
-  if (!route) return;
+  // Only a target whose knobs come from a risk budget has a frontier; asking the others would answer 409.
+  if (!route || recommendation?.basis?.knobsFrom !== 'budget') return;
   const frontier = await maybe(getJson(route.replace('{name}', enc(summary.name))));
   const points = frontier?.points ?? frontier?.frontier?.points;
   if (!points?.length) return;
@@ -127,7 +128,7 @@ async function tick() {
       const fitKey = `${summary.lastFitAt ?? ''}|${summary.state}`;
       if (fitKey !== t.fitKey) {
         await refreshTimeline(t, summary);
-        await refreshFrontier(t, summary);
+        await refreshFrontier(t, summary, recommendation);
         t.fitKey = fitKey;
       }
       // The past part of the replica line is what this page saw; the schedule starts at the forecast.
