@@ -105,7 +105,8 @@ describe('prescient backtest (end to end)', () => {
 
     const html = readFileSync(report, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html.match(/<svg /g)).toHaveLength(3); // one forecast plot per model + the replica plot
+    expect(html.match(/<svg /g)).toHaveLength(4); // one forecast plot per model, the replica plot and the frontier
+    expect(html).toContain('aria-label="the frontier: under-provisioned minutes against replica-hours');
     expect(html).toContain('ready replicas');
     expect(html).toMatch(/<td>headroom \(HPA at \d+ %\)<\/td>/);
     expect(html).toMatch(/against the reactive HPA: predictive (?:[\d.]+×|—) at [\d.]+×; the same replica-hours as spare capacity \(HPA at \d+ %\) (?:[\d.]+×|—) at [\d.]+×/);
