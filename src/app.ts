@@ -118,7 +118,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   await app.register(healthRoutes, { states, metrics });
   await app.register(targetRoutes, { states, now });
-  await app.register(forecastRoutes, { config, pool, now });
+  await app.register(forecastRoutes, { config, pool, metrics, now });
   await app.register(scalingRoutes, { states, config, now });
   await app.register(backtestRoutes, { config, now, ...(prometheus ? { prometheus } : {}) });
   await app.register(actualsRoutes, { states, now, ...(prometheus ? { prometheus } : {}) });

@@ -98,7 +98,13 @@ export const errorCatalogue = {
     httpStatus: 422,
     grpcStatus: GrpcStatus.FAILED_PRECONDITION,
     retryable: false,
-    summary: 'The model produced a non-finite or implausible forecast, which was rejected.',
+    summary: 'The model produced a non-finite or malformed forecast, which was rejected.',
+  },
+  PRESCIENT_ERR_MODEL_OUTPUT_IMPLAUSIBLE: {
+    httpStatus: 422,
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    summary: "The model's point forecast left three times the history's range; the next model of the ladder serves instead.",
   },
   PRESCIENT_ERR_FIT_TIMEOUT: {
     httpStatus: 503,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { isModelName, MODEL_NAMES, type Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
+import { fitDownLadder, ladderFor } from '../engine/ladder.js';
 import type { FitPool } from '../engine/pool.js';
 import { PrescientError } from '../errors.js';
 import { regularize } from '../series/regularize.js';
@@ -8,16 +9,23 @@ import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { endMs } from '../series/series.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { adHocForecastBody, errorBodySchema, forecastSchema } from './schemas.js';
 
 export interface ForecastRoutesOptions {
   readonly config: Readonly<Config>;
   readonly pool: FitPool;
+  readonly metrics: Metrics;
   readonly now: () => number;
 }
 
-/** POST /api/v1/forecast: an ad-hoc forecast of a series given in the body, fitted in the pool. */
-export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = async (app, { config, pool, now }) => {
+/**
+ * POST /api/v1/forecast: an ad-hoc forecast of a series given in the body,
+ * fitted in the pool down the same ladder as a target's (the model asked
+ * for, then seasonal naive, named in `fallbackFrom`), so a finite series of
+ * two values or more always gets a forecast.
+ */
+export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = async (app, { config, pool, metrics, now }) => {
   app.post('/api/v1/forecast', {
     onRequest: requireToken(config.server.authToken),
     config: { rateLimit: fitRateLimit(config) },
@@ -56,18 +64,26 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
       ? body.seasonalPeriods.map((s) => Math.round(s / body.step)).filter((p) => p >= 2)
       : detectSeasonalPeriods(series.values, series.stepSeconds);
     const levels = [...body.levels].sort((a, b) => a - b);
-    const result = await pool.run({
-      model: body.model,
-      values: series.values,
-      ctx: { stepSeconds: body.step, startMs: series.startMs, seasonalPeriods, seed: 42, horizonSteps: horizon },
-      horizon,
-      levels,
-    }, { lane: 'requests' });
+    const { model, result, failures } = await fitDownLadder(
+      pool,
+      ladderFor([body.model]),
+      (rung) => ({
+        model: rung,
+        values: series.values,
+        ctx: { stepSeconds: body.step, startMs: series.startMs, seasonalPeriods, seed: 42, horizonSteps: horizon },
+        horizon,
+        levels,
+        ...(body.bounds ? { bounds: body.bounds } : {}),
+      }),
+      { metrics, target: 'ad-hoc', lane: 'requests' },
+    );
+    const fallbackFrom = model === body.model ? result.info.fallbackFrom : body.model;
+    if (fallbackFrom) metrics.fallbacks.inc({ target: 'ad-hoc', from: fallbackFrom, to: result.info.model });
     const forecastStartMs = endMs(series);
     return {
       target: 'ad-hoc',
       model: result.info.model,
-      ...(result.info.fallbackFrom ? { fallbackFrom: result.info.fallbackFrom } : {}),
+      ...(fallbackFrom ? { fallbackFrom } : {}),
       generatedAt: new Date(now()).toISOString(),
       step: formatDuration(body.step),
       stepSeconds: body.step,
@@ -75,7 +91,7 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
       point: result.forecast.point,
       intervals: result.forecast.intervals,
       stale: false,
-      notes: [...(filledGaps > 0 ? [`${filledGaps} gaps filled by interpolation`] : []), ...result.info.notes],
+      notes: [...(filledGaps > 0 ? [`${filledGaps} gaps filled by interpolation`] : []), ...failures, ...result.info.notes],
     };
   });
 };

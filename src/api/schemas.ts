@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boundedDuration } from '../config/duration.js';
+import { boundsSchema } from '../config/schema.js';
 
 /** Shared REST schemas: one per resource, driving validation, serialisation, OpenAPI and types. */
 
@@ -118,5 +119,7 @@ export const adHocForecastBody = z
     levels: z.array(z.number().gt(0).lt(1)).min(1).max(5).default([0.8, 0.95]),
     /** Seasonal periods as durations; detected when absent. */
     seasonalPeriods: z.array(spanDuration).max(3).optional(),
+    /** Values the series cannot leave, as a target's `bounds`; default: ≥ 0 when no value is negative. */
+    bounds: boundsSchema.optional(),
   })
   .strict();

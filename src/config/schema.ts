@@ -150,6 +150,22 @@ export const scalingSchema = z
     scaleInGuardQuantile: scaleInGuardQuantile === 'none' ? null : scaleInGuardQuantile,
   }));
 
+/**
+ * Values the target's load cannot leave (models/validate.ts ForecastBounds):
+ * points and bands are clipped to them. `lower` absent: 0 when the history is
+ * never negative; null: no lower bound.
+ */
+export const boundsSchema = z
+  .object({
+    lower: z.number().finite().nullable().optional(),
+    upper: z.number().finite().optional(),
+  })
+  .strict()
+  .refine((b) => b.lower === undefined || b.lower === null || b.upper === undefined || b.upper > b.lower, {
+    message: 'upper must be above lower',
+    path: ['upper'],
+  });
+
 export const targetSchema = z
   .object({
     name: z.string().regex(TARGET_NAME, 'lower-case letters, digits, ".", "_" and "-", at most 63, starting and ending alphanumeric'),
@@ -168,6 +184,7 @@ export const targetSchema = z
     /** A forecast older than this is served marked stale; KEDA gets an error past twice this. */
     staleAfter: durationSeconds.default(3600),
     scaling: scalingSchema.optional(),
+    bounds: boundsSchema.optional(),
   })
   .strict()
   .refine((t) => t.source.type === 'file' || t.history / t.source.stepSeconds >= 2, {

@@ -7,12 +7,11 @@ import { endMs } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import type { ForecastPersistence } from '../store/forecast-store.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { fitDownLadder, ladderFor } from './ladder.js';
 import type { FitPool } from './pool.js';
 import { RefreshScheduler, stableFraction, type RefreshKind, type RefreshOutcome, type TargetStanding } from './scheduler.js';
 import type { TargetForecast, TargetStates } from './target-state.js';
 
-/** The model every ladder ends on: it fits anything with two values. */
-const LAST_RESORT_MODEL = 'snaive';
 /** First retry after a failed refresh; doubles per failure up to the refresh interval. */
 const FIRST_RETRY_MS = 5_000;
 const DAY_SECONDS = 86_400;
@@ -210,8 +209,7 @@ export class Engine {
       throw new PrescientError('PRESCIENT_ERR_HORIZON_TOO_LONG', `horizon of ${horizon} steps exceeds limits.maxHorizonSteps (${config.limits.maxHorizonSteps})`);
     }
     const levels = levelsFor(target);
-    const ladder = [...new Set([...target.models, LAST_RESORT_MODEL])];
-    const failures: string[] = [];
+    const ladder = ladderFor(target.models);
     const carried = this.selections.get(target.name);
     // A file replayed as if it ended now never grows: what follows a served forecast there is the same file
     // re-timed, not load that came, so the forecasts it served must not calibrate the next ones.
@@ -231,65 +229,57 @@ export class Engine {
         }
       : undefined;
     const reuseSelection = !frontierTask || previousFrontier !== undefined;
-    for (const model of ladder) {
-      try {
-        const result = await pool.run(
-          {
-            model,
-            values: series.values,
-            ctx: {
-              stepSeconds: series.stepSeconds,
-              startMs: series.startMs,
-              seasonalPeriods,
-              seed: 42,
-              horizonSteps: horizon,
-              ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
-              ...(carried?.model === model && selection && reuseSelection ? { selection } : {}),
-              reselectAfterSeconds: reselectAfterSecondsFor(target.name),
-              ...(frontierTask ? { frontierLevels: FRONTIER_LEVELS } : {}),
-            },
-            horizon,
-            levels,
-            ...(frontierTask ? { frontier: frontierTask } : {}),
-          },
-          { lane: 'targets', signal: this.abort.signal },
-        );
-        metrics.fitDurationSeconds.observe({ target: target.name, model: result.info.model }, result.fitMs / 1000);
-        if (result.info.selection) this.selections.set(target.name, { model, selection: result.info.selection });
-        else this.selections.delete(target.name);
-        const preferred = ladder[0] as string;
-        const fallbackFrom = model === preferred ? result.info.fallbackFrom : preferred;
-        if (fallbackFrom) metrics.fallbacks.inc({ target: target.name, from: fallbackFrom, to: result.info.model });
-        const last = series.values.length - 1;
-        // A fresh selection brings a fresh frontier; a refit of the same choice keeps the last one.
-        const frontier = frontierTask ? (result.frontier ?? previousFrontier) : undefined;
-        if (result.frontierMs !== undefined) metrics.frontierDurationSeconds.observe({ target: target.name }, result.frontierMs / 1000);
-        return {
-          forecast: {
-            target: target.name,
-            model: result.info.model,
-            ...(fallbackFrom ? { fallbackFrom } : {}),
-            generatedAtMs: this.now(),
-            startMs: endMs(series),
-            stepSeconds: series.stepSeconds,
-            point: result.forecast.point,
-            intervals: result.forecast.intervals,
-            lastObserved: { atMs: series.startMs + last * series.stepSeconds * 1000, value: series.values[last] as number },
-            filledGaps,
-            seasonalPeriods,
-            notes: [...dropped, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`risk budget: ${frontier.chosen.reason}`] : [])],
-            ...(frontier ? { frontier } : {}),
-          },
-          ...(result.info.scores ? { scores: result.info.scores as Record<string, Record<string, number>> } : {}),
-        };
-      } catch (err) {
-        const error = toPrescientError(err);
-        if (this.stopped) throw error;
-        metrics.fitFailures.inc({ target: target.name, model, code: error.code });
-        failures.push(`${model} failed: ${error.code}: ${error.message}`);
-        if (error.code === 'PRESCIENT_ERR_POOL_FULL') throw error;
-      }
-    }
-    throw new PrescientError('PRESCIENT_ERR_FIT_FAILED', `every model failed for ${target.name}: ${failures.join('; ')}`);
+    const { model, result, failures } = await fitDownLadder(
+      pool,
+      ladder,
+      (rung) => ({
+        model: rung,
+        values: series.values,
+        ctx: {
+          stepSeconds: series.stepSeconds,
+          startMs: series.startMs,
+          seasonalPeriods,
+          seed: 42,
+          horizonSteps: horizon,
+          ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
+          ...(carried?.model === rung && selection && reuseSelection ? { selection } : {}),
+          reselectAfterSeconds: reselectAfterSecondsFor(target.name),
+          ...(frontierTask ? { frontierLevels: FRONTIER_LEVELS } : {}),
+        },
+        horizon,
+        levels,
+        ...(frontierTask ? { frontier: frontierTask } : {}),
+        ...(target.bounds ? { bounds: target.bounds } : {}),
+      }),
+      { metrics, target: target.name, lane: 'targets', signal: this.abort.signal },
+    );
+    metrics.fitDurationSeconds.observe({ target: target.name, model: result.info.model }, result.fitMs / 1000);
+    if (result.info.selection) this.selections.set(target.name, { model, selection: result.info.selection });
+    else this.selections.delete(target.name);
+    const preferred = ladder[0] as string;
+    const fallbackFrom = model === preferred ? result.info.fallbackFrom : preferred;
+    if (fallbackFrom) metrics.fallbacks.inc({ target: target.name, from: fallbackFrom, to: result.info.model });
+    const last = series.values.length - 1;
+    // A fresh selection brings a fresh frontier; a refit of the same choice keeps the last one.
+    const frontier = frontierTask ? (result.frontier ?? previousFrontier) : undefined;
+    if (result.frontierMs !== undefined) metrics.frontierDurationSeconds.observe({ target: target.name }, result.frontierMs / 1000);
+    return {
+      forecast: {
+        target: target.name,
+        model: result.info.model,
+        ...(fallbackFrom ? { fallbackFrom } : {}),
+        generatedAtMs: this.now(),
+        startMs: endMs(series),
+        stepSeconds: series.stepSeconds,
+        point: result.forecast.point,
+        intervals: result.forecast.intervals,
+        lastObserved: { atMs: series.startMs + last * series.stepSeconds * 1000, value: series.values[last] as number },
+        filledGaps,
+        seasonalPeriods,
+        notes: [...dropped, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`risk budget: ${frontier.chosen.reason}`] : [])],
+        ...(frontier ? { frontier } : {}),
+      },
+      ...(result.info.scores ? { scores: result.info.scores as Record<string, Record<string, number>> } : {}),
+    };
   }
 }

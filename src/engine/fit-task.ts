@@ -3,7 +3,7 @@ import { selectionFrontier, type FrontierTask } from '../backtest/selection-fron
 import { toPrescientError, type SerializedError } from '../errors.js';
 import type { FitContext, FitInfo, Forecast } from '../models/forecaster.js';
 import { getForecaster } from '../models/registry.js';
-import { assertPlausibleForecast } from '../models/validate.js';
+import { reviewForecast, type AdjustmentKind, type ForecastBounds } from '../models/validate.js';
 
 /** One fit-and-forecast job: plain data, so it can cross into a worker thread. */
 export interface FitTask {
@@ -16,6 +16,8 @@ export interface FitTask {
   readonly levels: readonly number[];
   /** A target with a risk budget: replay its frontier when the fit made a fresh selection. */
   readonly frontier?: FrontierTask;
+  /** The target's bounds (models/validate.ts ForecastBounds; default: ≥ 0 for a history that is never negative). */
+  readonly bounds?: ForecastBounds;
 }
 
 export type FitOutcome =
@@ -28,6 +30,8 @@ export type FitOutcome =
       readonly frontier?: Frontier;
       /** Time the frontier's simulations took, ms (part of fitMs). */
       readonly frontierMs?: number;
+      /** What the review changed (clipped bands, bounds), for the caller's /metrics; notes are in info. */
+      readonly adjustments: readonly AdjustmentKind[];
     }
   | { readonly ok: false; readonly error: SerializedError };
 
@@ -42,11 +46,20 @@ export async function runFitTask(task: FitTask): Promise<FitOutcome> {
   try {
     fitted = await getForecaster(task.model).fit(task.values, task.ctx);
     const forecast = fitted.predict(task.horizon, task.levels);
-    // Every model's output is checked before anyone is served it; a rejected one falls down the ladder.
-    assertPlausibleForecast(forecast, task.values);
-    const { backtest, ...info } = fitted.info;
+    // Every model's output is reviewed before anyone is served it: a refused one falls down the ladder,
+    // a band wider than the history supports or outside the target's bounds is clipped, with a note.
+    const reviewed = reviewForecast(forecast, task.values, task.bounds);
+    const { backtest, ...fittedInfo } = fitted.info;
+    const info = reviewed.notes.length === 0 ? fittedInfo : { ...fittedInfo, notes: [...fittedInfo.notes, ...reviewed.notes] };
     const frontier = task.frontier && backtest ? selectionFrontier(task.frontier, task.values, backtest, info.model) : undefined;
-    return { ok: true, forecast, info, fitMs: performance.now() - started, ...(frontier ? { frontier, frontierMs: frontier.computeMs } : {}) };
+    return {
+      ok: true,
+      forecast: reviewed.forecast,
+      info,
+      fitMs: performance.now() - started,
+      adjustments: reviewed.adjustments,
+      ...(frontier ? { frontier, frontierMs: frontier.computeMs } : {}),
+    };
   } catch (err) {
     return { ok: false, error: toPrescientError(err).toJSON() };
   } finally {

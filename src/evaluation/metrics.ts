@@ -18,8 +18,16 @@ function requireSameLength(a: readonly number[], b: readonly number[], what: str
  * forecast at `periodSteps` over `history` (Hyndman & Koehler 2006). When the
  * history is not longer than one period, lag 1 (the naive forecast) is used
  * instead, so a scale exists for any history of two or more values.
+ *
+ * A history that repeats itself exactly at that lag (flat, constant, all
+ * zeros, perfectly periodic) has a scale of 0, and every error on it would
+ * score an infinite MASE: a model selection would then exclude every
+ * candidate that misses by a hair, and the scores would not be numbers. So
+ * a zero scale falls back to the naive (lag-1) MAE, then to 1 % of the
+ * history's mean absolute level (0.01 for an all-zero history): MASE stays
+ * finite and still ranks forecasts by their error.
  * @param periodSteps the seasonal period in steps (e.g. 288 = one day of 5-minute data), ≥ 1
- * @returns the scale (≥ 0; 0 for a history that repeats itself exactly)
+ * @returns the scale, > 0 for any finite history
  * @throws PrescientError PRESCIENT_ERR_VALIDATION when history has fewer than 2 values or the period is not a positive integer
  */
 export function maseScale(history: readonly number[], periodSteps: number): number {
@@ -27,7 +35,15 @@ export function maseScale(history: readonly number[], periodSteps: number): numb
     throw new PrescientError('PRESCIENT_ERR_VALIDATION', `MASE period must be a positive integer of steps, got ${periodSteps}`);
   }
   if (history.length < 2) throw new PrescientError('PRESCIENT_ERR_VALIDATION', 'MASE scale needs at least 2 history values');
-  const lag = history.length > periodSteps ? periodSteps : 1;
+  const seasonal = laggedMae(history, history.length > periodSteps ? periodSteps : 1);
+  if (seasonal > 0) return seasonal;
+  const naive = laggedMae(history, 1);
+  if (naive > 0) return naive;
+  const level = history.reduce((sum, v) => sum + Math.abs(v), 0) / history.length;
+  return 0.01 * (level > 0 ? level : 1);
+}
+
+function laggedMae(history: readonly number[], lag: number): number {
   let sum = 0;
   for (let i = lag; i < history.length; i++) sum += Math.abs((history[i] as number) - (history[i - lag] as number));
   return sum / (history.length - lag);

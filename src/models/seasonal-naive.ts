@@ -4,26 +4,25 @@ import { zForLevel } from './intervals.js';
 
 /**
  * Seasonal naive: each step repeats the value one season earlier (the
- * shortest seasonal period), or the last value when there is no season.
- * Intervals follow Hyndman & Athanasopoulos (FPP3 §5.5): the residual
- * standard deviation grows with the square root of the number of whole
- * seasons ahead. It is the baseline every other model must beat and the
- * bottom of the fallback ladder, so it must fit anything with two values.
+ * shortest seasonal period), or the last value when there is none or the
+ * history does not hold one season and one more value. Intervals follow Hyndman &
+ * Athanasopoulos (FPP3 §5.5): the residual standard deviation grows with
+ * the square root of the number of whole seasons ahead. It is the baseline
+ * every other model must beat and the bottom of the fallback ladder, so it
+ * fits any finite series of two values or more: a history shorter than its
+ * season is forecast by the last value, with a note, not refused.
  */
 export const seasonalNaive: Forecaster = {
   name: 'snaive',
-  minLength(ctx) {
-    const period = ctx.seasonalPeriods[0];
-    return period === undefined ? 2 : period + 1;
+  minLength() {
+    return 2;
   },
   async fit(values, ctx) {
-    const period = ctx.seasonalPeriods[0] ?? 1;
-    if (values.length < this.minLength(ctx)) {
-      throw new PrescientError(
-        'PRESCIENT_ERR_SERIES_TOO_SHORT',
-        `snaive with period ${period} needs at least ${this.minLength(ctx)} values, got ${values.length}`,
-      );
+    if (values.length < 2) {
+      throw new PrescientError('PRESCIENT_ERR_SERIES_TOO_SHORT', `snaive needs at least 2 values, got ${values.length}`);
     }
+    const season = ctx.seasonalPeriods[0];
+    const period = season !== undefined && values.length > season ? season : 1;
     const lastSeason = values.slice(values.length - period);
     let sumSquares = 0;
     let count = 0;
@@ -32,8 +31,13 @@ export const seasonalNaive: Forecaster = {
       sumSquares += residual * residual;
       count++;
     }
-    const sigma = count > 1 ? Math.sqrt(sumSquares / (count - 1)) : 0;
-    return new FittedSeasonalNaive(lastSeason, period, sigma);
+    // One residual (two values, no season) is its own spread: an interval of width 0 would claim certainty.
+    const sigma = count > 1 ? Math.sqrt(sumSquares / (count - 1)) : Math.sqrt(sumSquares);
+    const notes = [
+      ...(period === 1 ? ['no season: repeats the last value'] : []),
+      ...(season !== undefined && period === 1 ? [`${values.length} values do not hold a season of ${season} steps and one more`] : []),
+    ];
+    return new FittedSeasonalNaive(lastSeason, period, sigma, notes);
   },
 };
 
@@ -44,8 +48,9 @@ class FittedSeasonalNaive implements Fitted {
     private readonly lastSeason: readonly number[],
     private readonly period: number,
     private readonly sigma: number,
+    notes: readonly string[],
   ) {
-    this.info = { model: 'snaive', notes: period === 1 ? ['no season: repeats the last value'] : [] };
+    this.info = { model: 'snaive', notes };
   }
 
   predict(horizon: number, levels: readonly number[]): Forecast {

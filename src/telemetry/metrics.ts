@@ -12,6 +12,7 @@ export interface Metrics {
   readonly frontierDurationSeconds: Histogram<'target'>;
   readonly fitFailures: Counter<'target' | 'model' | 'code'>;
   readonly fallbacks: Counter<'target' | 'from' | 'to'>;
+  readonly forecastAdjustments: Counter<'target' | 'kind'>;
   readonly prometheusRequestSeconds: Histogram<'outcome'>;
   readonly prometheusErrors: Counter<'code'>;
   readonly filledGaps: Gauge<'target'>;
@@ -59,6 +60,12 @@ export function createMetrics(): Metrics {
       name: 'prescient_model_fallbacks_total',
       help: 'Forecasts served by a fallback model because the preferred one failed.',
       labelNames: ['target', 'from', 'to'],
+      registers: [registry],
+    }),
+    forecastAdjustments: new Counter({
+      name: 'prescient_forecast_adjustments_total',
+      help: 'Forecasts served after a repair instead of refused: kind interval_clipped (bands beyond 3x the history range), bounds_clipped (the target bounds), point_replaced (a point beyond that range; the next model served).',
+      labelNames: ['target', 'kind'],
       registers: [registry],
     }),
     prometheusRequestSeconds: new Histogram({

@@ -182,10 +182,11 @@ describe('POST /api/v1/forecast', () => {
     expect(res.json().error.code).toBe('PRESCIENT_ERR_HORIZON_TOO_LONG');
   });
 
-  it('returns 422 PRESCIENT_ERR_SERIES_TOO_SHORT when the model needs more history', async () => {
+  it('serves seasonal naive, named in fallbackFrom, when the model asked for needs more history (issue 16: never refuse)', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/forecast', payload: { values: [1, 2, 3], step: '5m', horizon: '1h', model: 'mstl' } });
-    expect(res.statusCode).toBe(422);
-    expect(res.json().error.code).toBe('PRESCIENT_ERR_SERIES_TOO_SHORT');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ model: 'snaive', fallbackFrom: 'mstl' });
+    expect(res.json().notes[0]).toMatch(/^mstl failed: PRESCIENT_ERR_SERIES_TOO_SHORT/);
   });
 
   it('returns 422 PRESCIENT_ERR_SERIES_INVALID when no value is finite', async () => {

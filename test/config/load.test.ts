@@ -93,6 +93,22 @@ describe('configuration', () => {
     );
   });
 
+  it('takes bounds per target ({lower: null} removes the default), and rejects an upper not above lower', () => {
+    const config = parseConfig({
+      targets: [
+        { name: 'cpu', source: { type: 'file', path: 'x.csv' }, bounds: { lower: 0, upper: 100 } },
+        { name: 'delta', source: { type: 'file', path: 'y.csv' }, bounds: { lower: null } },
+        { name: 'plain', source: { type: 'file', path: 'z.csv' } },
+      ],
+    });
+    expect(config.targets.map((t) => t.bounds)).toEqual([{ lower: 0, upper: 100 }, { lower: null }, undefined]);
+    const error = configError({ targets: [{ name: 'a', source: { type: 'file', path: 'x.csv' }, bounds: { lower: 5, upper: 5, other: 1 } }] });
+    expect(error.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['targets.0.bounds']));
+    expect(configError({ targets: [{ name: 'a', source: { type: 'file', path: 'x.csv' }, bounds: { lower: 5, upper: 4 } }] }).issues.map((i) => i.path)).toEqual([
+      'targets.0.bounds.upper',
+    ]);
+  });
+
   it('reads YAML, resolves file paths against the file, and lets the environment override the server', () => {
     const path = join(dir, 'prescient.yaml');
     writeFileSync(path, 'server:\n  port: 9000\ntargets:\n  - name: local\n    source: { type: file, path: series.csv }\n');

@@ -23,6 +23,16 @@ describe('maseScale', () => {
     expect(maseScale([1, 3, 2], 288)).toBeCloseTo(1.5, 12);
   });
 
+  it('handles a history that repeats itself (zero seasonal MAE): the naive MAE, then 1 % of the level', () => {
+    // Perfectly periodic at 2: seasonal MAE 0; lag 1: |5-1| = 4 every step.
+    expect(maseScale([1, 5, 1, 5, 1, 5], 2)).toBeCloseTo(4, 12);
+    expect(maseScale([7, 7, 7, 7], 2)).toBeCloseTo(0.07, 12);
+    expect(maseScale([-7, -7, -7], 1)).toBeCloseTo(0.07, 12);
+    expect(maseScale([0, 0, 0, 0], 2)).toBeCloseTo(0.01, 12);
+    // So an error of 1 % of a constant level scores MASE 1, finite.
+    expect(mase([7, 7], [7.07, 6.93], maseScale([7, 7, 7, 7], 2))).toBeCloseTo(1, 9);
+  });
+
   it('throws PRESCIENT_ERR_VALIDATION for a non-integer period or a single value', () => {
     expect(thrownBy(() => maseScale([1, 2, 3], 1.5)).code).toBe('PRESCIENT_ERR_VALIDATION');
     expect(thrownBy(() => maseScale([1, 2, 3], 0)).code).toBe('PRESCIENT_ERR_VALIDATION');

@@ -6,7 +6,7 @@
  * their likelihoods cover the same differenced series).
  */
 
-import { assertPlausibleForecast } from '../validate.js';
+import { reviewForecast } from '../validate.js';
 import { fitPackageSarima, MAX_PACKAGE_PERIOD, type PackageSarimaFit, type SarimaOrder } from './arima-package.js';
 import { fitHarmonicRegression, forecastHarmonicRegression, type HarmonicRegressionFit } from './harmonic-regression.js';
 
@@ -104,7 +104,8 @@ export function tryShortSeasonal(
         },
       ],
     };
-    assertPlausibleForecast(forecast, train);
+    // Stricter than serving: a band the review would have to clip counts as the package failing here.
+    if (reviewForecast(forecast, train, { lower: null }).adjustments.length > 0) throw new Error('band beyond the plausible range');
     packageMae = meanAbsoluteError(point, test);
   } catch {
     notes.push(`seasonal ARIMA via the arima package gave an implausible forecast for period ${period}; harmonic regression kept`);
