@@ -34,7 +34,6 @@
 import { DEFAULT_SCALE_IN_GUARD_QUANTILE } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import type { Forecaster, Interval } from '../models/forecaster.js';
-import { getForecaster } from '../models/registry.js';
 import type { ForecastLike, PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
 import type { Series } from '../series/series.js';
 import { timeAt } from '../series/series.js';
@@ -272,6 +271,8 @@ async function refitForecasts(
     if (!same) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'precomputed forecasts do not match the refit indices');
     return { name: pre.model, forecasts: toRefitForecasts(options.series, pre) };
   }
+  // Loaded when a replay refits, as in run.ts: the registry brings TF.js and the WASM models.
+  const { getForecaster } = await import('../models/registry.js');
   const result = await evaluate({
     series: options.series,
     models: [typeof model === 'string' ? getForecaster(model) : model],
