@@ -14,7 +14,15 @@ let shapes: Shape[];
 beforeAll(async () => {
   t = await buildTestApp({
     pool: { threads: 1, fitTimeout: '120s' },
-    targets: [fileTarget('asg-cpu', 'nab/cpu_utilization_asg_misconfiguration.csv', { models: ['auto'], seasonalPeriods: undefined, bounds: { upper: 100 } })],
+    // Every model on every shape is more ad-hoc fits a minute than the default rate limit allows one client.
+    limits: { fitRequests: { max: 1000 } },
+    targets: [
+      fileTarget('asg-cpu', 'nab/cpu_utilization_asg_misconfiguration.csv', {
+        models: ['auto'],
+        seasonalPeriods: undefined,
+        bounds: { upper: 100 },
+      }),
+    ],
   });
   shapes = [...SHAPES, await asgLastDays(14)];
 });
@@ -25,20 +33,24 @@ afterAll(async () => {
 
 describe('every model on every shape', () => {
   for (const model of forecasters.keys()) {
-    it(`${model}: a valid, bounded forecast for each shape (flat, flat + noise, constant, zeros, one spike, cold starts, the asg file)`, { timeout: 900_000 }, async () => {
-      for (const shape of shapes) {
-        const res = await t.app.inject({
-          method: 'POST',
-          url: '/api/v1/forecast',
-          payload: { values: shape.values, step: shape.stepSeconds, horizon: shape.horizonSeconds, model },
-        });
-        expect(res.statusCode, `${model} on ${shape.name}: ${res.body.slice(0, 300)}`).toBe(200);
-        const body = res.json() as ForecastBody;
-        expectValidBounded(body, shape.values, Math.ceil(shape.horizonSeconds / shape.stepSeconds));
-        // A stand-in is named: the model asked for, and why it did not serve.
-        if (body.fallbackFrom) expect(body.notes.some((n) => n.startsWith(`${body.fallbackFrom} failed:`))).toBe(true);
-      }
-    });
+    it(
+      `${model}: a valid, bounded forecast for each shape (flat, flat + noise, constant, zeros, one spike, cold starts, the asg file)`,
+      { timeout: 900_000 },
+      async () => {
+        for (const shape of shapes) {
+          const res = await t.app.inject({
+            method: 'POST',
+            url: '/api/v1/forecast',
+            payload: { values: shape.values, step: shape.stepSeconds, horizon: shape.horizonSeconds, model },
+          });
+          expect(res.statusCode, `${model} on ${shape.name}: ${res.body.slice(0, 300)}`).toBe(200);
+          const body = res.json() as ForecastBody;
+          expectValidBounded(body, shape.values, Math.ceil(shape.horizonSeconds / shape.stepSeconds));
+          // A stand-in is named: the model asked for, and why it did not serve.
+          if (body.fallbackFrom) expect(body.notes.some((n) => n.startsWith(`${body.fallbackFrom} failed:`))).toBe(true);
+        }
+      },
+    );
   }
 });
 
