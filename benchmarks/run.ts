@@ -19,6 +19,8 @@ const ROOT = join(HERE, '..');
 const OUT = join(HERE, 'out');
 /** Figures that state a goal or whether it was met (top-level or nested), shown again at the top. */
 const GOAL_FIGURE = /^(goals?|met|goalMet|beatsSnaive|medianAutoToBestRRatio|pooled|autoImprovementOverSnaive|autoImprovementOverDailySnaive)(\.|$)|\.(met|goal)$/;
+/** Rows a section shows at most. */
+const MAX_SECTION_ROWS = 1500;
 /** Arrays longer than this are summarised (count, min, max), not listed. */
 const MAX_LISTED = 24;
 
@@ -119,7 +121,8 @@ function goalRows(name: string, data: unknown, rows: readonly [string, string][]
   const record = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
   const verdicts = Array.isArray(record.verdicts) ? record.verdicts.filter(isVerdict) : [];
   if (verdicts.length > 0) return verdicts.map((v) => `| ${name} | ${fmt(v.goal)} | ${fmt(v.figure)} | ${v.met ? 'met' : 'NOT met'} |`);
-  return rows.filter(([k]) => GOAL_FIGURE.test(k)).map(([k, v]) => `| ${name} | ${k} | ${v} | |`);
+  // Per-item figures (paths through arrays: one per run or series) stay in the section below.
+  return rows.filter(([k]) => GOAL_FIGURE.test(k) && !k.includes('[')).map(([k, v]) => `| ${name} | ${k} | ${v} | |`);
 }
 
 /** Sections and goal rows of the RESULTS.md written last time, by benchmark name. */
@@ -182,7 +185,11 @@ function results(runs: readonly ScriptRun[]): string {
     }
     const rows: [string, string][] = [];
     flatten(data, '', rows);
-    sections.set(name, ['| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k || '(value)'} | ${v} |`)].join('\n'));
+    // A result with thousands of figures (the forecasts a replay fed its policies) is a raw dump: the
+    // report keeps its first rows and says where the rest is.
+    const shown = rows.slice(0, MAX_SECTION_ROWS).map(([k, v]) => `| ${k || '(value)'} | ${v} |`);
+    const more = rows.length > MAX_SECTION_ROWS ? [`| … | ${rows.length - MAX_SECTION_ROWS} more figures in benchmarks/out/${file} |`] : [];
+    sections.set(name, ['| figure | value |', '|---|---|', ...shown, ...more].join('\n'));
     goals.set(name, goalRows(name, data, rows));
     const command = (data as Record<string, unknown> | null)?.command;
     if (typeof command === 'string') commands.set(name, command);
