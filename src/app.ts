@@ -9,6 +9,7 @@ import { backtestRoutes } from './api/backtest-routes.js';
 import { frameworkErrorHandler, installErrorHandling } from './api/error-handler.js';
 import { installJsonParser } from './api/json-body.js';
 import { PrescientError } from './errors.js';
+import { feedbackRoutes } from './api/feedback-routes.js';
 import { forecastRoutes } from './api/forecast-routes.js';
 import { healthRoutes } from './api/health-routes.js';
 import { scalingRoutes } from './api/scaling-routes.js';
@@ -118,6 +119,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   await app.register(healthRoutes, { states, metrics });
   await app.register(targetRoutes, { states, now });
+  await app.register(feedbackRoutes, { states });
   await app.register(forecastRoutes, { config, pool, metrics, now });
   await app.register(scalingRoutes, { states, config, now });
   await app.register(backtestRoutes, { config, now, ...(prometheus ? { prometheus } : {}) });

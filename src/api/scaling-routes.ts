@@ -36,6 +36,8 @@ export const recommendationSchema = z.object({
   replicas: z.number().int(),
   at: z.string(),
   basis: z.object({
+    mode: z.enum(['predictive', 'reactive']),
+    reason: z.string().optional(),
     model: z.string(),
     quantile: z.number(),
     /** The scale-in guard's quantile, null when the target has none. */
@@ -82,6 +84,9 @@ export const kedaMetricsApiSchema = z.object({
   observedLoad: z.number(),
   quantile: z.number(),
   leadTimeSeconds: z.number(),
+  /** `reactive` when the watchdog demoted the target: the numbers are then the observed load's. */
+  mode: z.enum(['predictive', 'reactive']),
+  reason: z.string().optional(),
   at: z.string(),
   stale: z.boolean(),
 });
@@ -219,6 +224,8 @@ export const scalingRoutes: FastifyPluginAsyncZod<ScalingRoutesOptions> = async 
         observedLoad: rec.basis.observedLoad,
         quantile: rec.basis.quantile,
         leadTimeSeconds: rec.basis.leadTimeSeconds,
+        mode: rec.basis.mode,
+        ...(rec.basis.reason === undefined ? {} : { reason: rec.basis.reason }),
         at: rec.at,
         stale: rec.stale,
       };
@@ -268,7 +275,7 @@ export const scalingRoutes: FastifyPluginAsyncZod<ScalingRoutesOptions> = async 
         items: [
           {
             metricName: request.params.metric,
-            metricLabels: { target, quantile: String(rec.basis.quantile), model: rec.basis.model },
+            metricLabels: { target, quantile: String(rec.basis.quantile), model: rec.basis.model, mode: rec.basis.mode },
             timestamp: k8sTime(nowMs),
             value: toQuantity(value),
           },

@@ -104,6 +104,8 @@ export const targetSummarySchema = z.object({
   seasonalPeriods: z.array(z.number()).optional(),
   filledGaps: z.number().optional(),
   scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
+  /** The watchdog's verdict (src/feedback/watchdog.ts): trusted, degraded or reactive, why and since when. */
+  health: z.object({ state: z.enum(['trusted', 'degraded', 'reactive']), reason: z.string(), since: z.string(), changepointAt: z.string().optional() }).optional(),
   notes: z.array(z.string()),
 });
 

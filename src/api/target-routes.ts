@@ -41,6 +41,16 @@ function summary(state: TargetState, nowMs: number): z.infer<typeof targetSummar
     stale: isStale(state, nowMs),
     ...(lastError ? { lastError: { code: lastError.code, message: lastError.message, at: new Date(lastError.atMs).toISOString() } } : {}),
     ...(state.scores ? { scores: state.scores as Record<string, Record<string, number>> } : {}),
+    ...(state.health
+      ? {
+          health: {
+            state: state.health.state,
+            reason: state.health.reason,
+            since: new Date(state.health.sinceMs).toISOString(),
+            ...(state.health.changepointAtMs === undefined ? {} : { changepointAt: new Date(state.health.changepointAtMs).toISOString() }),
+          },
+        }
+      : {}),
     notes: forecast ? [...forecast.notes] : [],
   };
 }

@@ -297,6 +297,40 @@ export const clusterSchema = z
   .strict()
   .refine((c) => c.role === 'both' || c.redis !== undefined, { message: 'roles api and worker need cluster.redis', path: ['redis'] })
   .transform(({ lockDuration, resync, ...rest }) => ({ ...rest, lockDurationMs: lockDuration * 1000, resyncMs: resync * 1000 }));
+/** The feedback loop's watchdog (DESIGN.md §7; docs/configuration.md `watchdog`). */
+export const watchdogSchema = z
+  .object({
+    /** Off: live accuracy is still kept and reported, but no target is ever demoted or refitted early. */
+    enabled: z.boolean().default(true),
+    /** Live accuracy is judged over this trailing window. */
+    window: durationSeconds.default(3 * 3600),
+    /** Fewest scored steps in the window before any verdict. */
+    minScoredSteps: z.number().int().min(1).default(12),
+    /** Degraded when the scaling band's coverage falls more than this below its level; healthy again within half of it. */
+    coverageTolerance: z.number().gt(0).lt(1).default(0.25),
+    /** Degraded when live MASE exceeds this multiple of the backtest's (when the model has backtest scores). */
+    maxMaseRatio: z.number().gt(1).default(3),
+    /** Degraded when live MASE exceeds this and there is no backtest score to compare with. */
+    maxMase: z.number().gt(0).default(2),
+    /** Degraded when |mean error| / mean load exceeds this. */
+    maxRelativeBias: z.number().gt(0).default(0.25),
+    /** Look for changepoints in the served forecasts' recent errors (augurs); a change triggers a refit at once. */
+    changepoints: z.boolean().default(true),
+    /** A refit after a changepoint starts its history there only when at least this much history follows it. */
+    minHistoryAfterChangepoint: durationSeconds.default(2 * 86_400),
+    /** A degraded target whose refit has not recovered within this becomes reactive. */
+    demoteAfter: durationSeconds.default(2 * 3600),
+    /** A reactive target is trusted again after its shadow forecasts held this long. */
+    promoteAfter: durationSeconds.default(6 * 3600),
+  })
+  .strict()
+  .transform(({ window, minHistoryAfterChangepoint, demoteAfter, promoteAfter, ...rest }) => ({
+    ...rest,
+    windowSeconds: window,
+    minHistoryAfterChangepointSeconds: minHistoryAfterChangepoint,
+    demoteAfterSeconds: demoteAfter,
+    promoteAfterSeconds: promoteAfter,
+  }));
 
 export const configSchema = z
   .object({
@@ -306,6 +340,7 @@ export const configSchema = z
     pool: poolSchema.default(poolSchema.parse({})),
     /** Roles and Redis for running several replicas (docs/scaling.md). */
     cluster: clusterSchema.default(clusterSchema.parse({})),
+    watchdog: watchdogSchema.default(watchdogSchema.parse({})),
     /** Where fitted models and forecasts are persisted. */
     modelsDir: z.string().min(1).default('models'),
     // No fixed cap: the heap sets the limit (src/engine/capacity.ts, checked when the app is built).
@@ -335,3 +370,4 @@ export type SourceConfig = TargetConfig['source'];
 export type PrometheusConfig = NonNullable<Config['prometheus']>;
 export type ScalingConfig = NonNullable<TargetConfig['scaling']>;
 export type ClusterConfig = Config['cluster'];
+export type WatchdogConfig = Config['watchdog'];

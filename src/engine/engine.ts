@@ -8,6 +8,8 @@ import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import type { ForecastPersistence } from '../store/forecast-store.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { fitDownLadder, ladderFor } from './ladder.js';
+import type { Series } from '../series/series.js';
+import { FeedbackLoop } from './feedback-loop.js';
 import type { FitPool } from './pool.js';
 import { RefreshScheduler, stableFraction, type RefreshKind, type RefreshOutcome, type TargetStanding } from './scheduler.js';
 import type { TargetForecast, TargetStates } from './target-state.js';
@@ -35,6 +37,8 @@ export interface EngineDeps {
   readonly prometheus?: RangeQuerier;
   readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   readonly now?: () => number;
+  /** The feedback loop (live accuracy, watchdog); default one on config.watchdog. */
+  readonly feedback?: FeedbackLoop;
 }
 
 /**
@@ -75,6 +79,7 @@ export class Engine {
   private readonly now: () => number;
   private started = false;
   private stopped = false;
+  readonly feedback: FeedbackLoop;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => Date.now());
@@ -90,6 +95,7 @@ export class Engine {
       { concurrency: 2 * deps.config.pool.threads, firstRetryMs: FIRST_RETRY_MS, now: this.now },
     );
     metrics.refreshesWaiting.read = () => this.scheduler.waiting;
+    this.feedback = deps.feedback ?? new FeedbackLoop({ watchdog: deps.config.watchdog, metrics: deps.metrics, log: deps.log });
   }
 
   /** Loads persisted forecasts, then starts the scheduler. */
@@ -158,7 +164,8 @@ export class Engine {
     try {
       const persisted = await this.deps.store.load(target);
       if (persisted) {
-        this.deps.states.setForecast(target.name, persisted.forecast, persisted.scores ? { scores: persisted.scores } : {});
+        const feedback = this.feedback.restore(target, persisted.forecast, levelsFor(target), persisted, this.now());
+        this.deps.states.setForecast(target.name, persisted.forecast, { ...(persisted.scores ? { scores: persisted.scores } : {}), ...feedback });
         if (persisted.selection) this.selections.set(target.name, persisted.selection);
         this.deps.log.info({ target: target.name, generatedAt: new Date(persisted.forecast.generatedAtMs).toISOString() }, 'restored persisted forecast');
       }
@@ -167,14 +174,27 @@ export class Engine {
     }
   }
 
-  private async refreshTarget(target: TargetConfig, scheduled: boolean): Promise<RefreshOutcome> {
+  private async refreshTarget(target: TargetConfig, scheduled: boolean, early = false): Promise<RefreshOutcome> {
     const { states, metrics, store, log } = this.deps;
+    let refitNow = false;
     try {
-      const forecast = await this.forecastTarget(target);
-      states.setForecast(target.name, forecast.forecast, forecast.scores ? { scores: forecast.scores } : {});
-      await store.save(target, forecast.forecast, forecast.scores, this.selections.get(target.name)).catch((err: unknown) => {
+      const { forecast, scores, series } = await this.forecastTarget(target);
+      // A file replayed as if it ended now has no actuals that came after a forecast: nothing to score or judge.
+      const outcome = isReplayed(target)
+        ? undefined
+        : this.feedback.afterRefresh(target, series, forecast, levelsFor(target), this.now(), scores?.[forecast.model]?.['mase']);
+      refitNow = outcome?.refitNow ?? false;
+      states.setForecast(target.name, forecast, { ...(scores ? { scores } : {}), ...(outcome ? { accuracy: outcome.accuracy, health: outcome.health } : {}) });
+      const record = this.feedback.book.get(target.name)?.toJSON();
+      const feedback = { ...(record ? { record } : {}), ...(outcome ? { health: outcome.health } : {}) };
+      await store.save(target, forecast, scores, this.selections.get(target.name), feedback).catch((err: unknown) => {
         log.warn({ target: target.name, err: toPrescientError(err).toJSON() }, 'could not persist forecast');
       });
+      // The watchdog asked for a refit (accuracy fell, or a changepoint): once, at once, not at the next interval.
+      if (refitNow && !early && !this.stopped) {
+        metrics.earlyRefits.inc({ target: target.name, reason: 'watchdog' });
+        return await this.refreshTarget(target, scheduled, true);
+      }
       return 'ok';
     } catch (err) {
       if (this.stopped) return 'failed';
@@ -192,17 +212,21 @@ export class Engine {
     }
   }
 
-  private async forecastTarget(target: TargetConfig): Promise<{ forecast: TargetForecast; scores?: Record<string, Record<string, number>> }> {
+  private async forecastTarget(target: TargetConfig): Promise<{ forecast: TargetForecast; scores?: Record<string, Record<string, number>>; series: Series }> {
     const { config, pool, metrics, prometheus } = this.deps;
     const nowMs = this.now();
     // Only the network fetch runs here; parsing, gap filling and season detection run in the pool.
     const fetched = target.source.type === 'prometheus' ? await loadHistory(target, nowMs, prometheus) : undefined;
-    const { series, filledGaps, seasonalPeriods, droppedOutsideWindow } = await pool.prepare(
+    const prepared = await pool.prepare(
       { target, nowMs, maxPoints: config.limits.maxPoints, ...(fetched ? { fetched } : {}) },
       { signal: this.abort.signal },
     );
+    const { series: pulled, filledGaps, droppedOutsideWindow } = prepared;
     const dropped = droppedOutsideWindow > 0 ? [`${droppedOutsideWindow} samples outside the history window were dropped`] : [];
     if (dropped.length > 0) metrics.droppedSamples.inc({ target: target.name }, droppedOutsideWindow);
+    // After a changepoint the fit starts there: only the seasons two full periods of it still hold.
+    const series = fromChangepoint(pulled, this.feedback.historyStartMs(target.name, nowMs));
+    const seasonalPeriods = series === pulled ? prepared.seasonalPeriods : prepared.seasonalPeriods.filter((p) => series.values.length >= 2 * p);
     metrics.filledGaps.set({ target: target.name }, filledGaps);
     const horizon = Math.ceil(target.horizonSeconds / series.stepSeconds);
     if (horizon > config.limits.maxHorizonSteps) {
@@ -213,7 +237,7 @@ export class Engine {
     const carried = this.selections.get(target.name);
     // A file replayed as if it ended now never grows: what follows a served forecast there is the same file
     // re-timed, not load that came, so the forecasts it served must not calibrate the next ones.
-    const replayed = target.source.type === 'file' && target.source.shiftToNow;
+    const replayed = isReplayed(target);
     const selection = carried && replayed ? { ...carried.selection, served: [] } : carried?.selection;
     // A risk budget needs a frontier, made only when a selection runs: with none yet (first fit after a
     // restart, or a budget just added), the carried selection is not reused.
@@ -280,6 +304,20 @@ export class Engine {
         ...(frontier ? { frontier } : {}),
       },
       ...(result.info.scores ? { scores: result.info.scores as Record<string, Record<string, number>> } : {}),
+      series: pulled,
     };
   }
+}
+
+/** The series from `startMs` on (a changepoint the watchdog found), or the whole of it. */
+function fromChangepoint(series: Series, startMs: number | undefined): Series {
+  if (startMs === undefined) return series;
+  const skip = Math.ceil((startMs - series.startMs) / (series.stepSeconds * 1000));
+  if (skip <= 0 || skip >= series.values.length - 1) return series;
+  return { startMs: series.startMs + skip * series.stepSeconds * 1000, stepSeconds: series.stepSeconds, values: series.values.slice(skip) };
+}
+
+/** A file replayed as if it ended now: it never grows, so what follows a forecast there is the same file re-timed. */
+function isReplayed(target: TargetConfig): boolean {
+  return target.source.type === 'file' && target.source.shiftToNow;
 }

@@ -77,7 +77,9 @@ export class Recommender {
       tracker = new RecommendationTracker();
       this.trackers.set(key, tracker);
     }
-    return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs), knobsFrom: from });
+    const health = state.health;
+    const mode = health?.state === 'reactive' ? { kind: 'reactive' as const, reason: health.reason } : { kind: 'predictive' as const };
+    return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs), knobsFrom: from, mode });
   }
 
   /**

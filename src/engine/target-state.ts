@@ -2,6 +2,8 @@ import type { Frontier } from '../backtest/frontier.js';
 import { EventEmitter } from 'node:events';
 import type { TargetConfig } from '../config/schema.js';
 import type { SerializedError } from '../errors.js';
+import type { LiveAccuracyView } from '../feedback/live-accuracy.js';
+import type { TargetHealth } from '../feedback/watchdog.js';
 import type { Interval } from '../models/forecaster.js';
 
 /**
@@ -52,6 +54,10 @@ export interface TargetState {
   readonly lastError?: TargetError;
   /** Per-model backtest scores from model selection, when it ran. */
   readonly scores?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Served forecasts scored against the actuals that came (src/feedback). */
+  readonly accuracy?: LiveAccuracyView;
+  /** The watchdog's verdict: trusted, degraded or reactive, with the reason and since when. */
+  readonly health?: TargetHealth;
 }
 
 /**
@@ -114,9 +120,18 @@ export class TargetStates extends EventEmitter<TargetEvents> {
   }
 
   /** Stores a fresh forecast and clears the error. */
-  setForecast(name: string, forecast: TargetForecast, extra: Pick<TargetState, 'scores'> = {}): void {
+  setForecast(name: string, forecast: TargetForecast, extra: Pick<TargetState, 'scores' | 'accuracy' | 'health'> = {}): void {
     const state = this.require(name);
-    const next: TargetState = { config: state.config, forecast, lastFitAtMs: forecast.generatedAtMs, scores: extra.scores ?? state.scores };
+    const accuracy = extra.accuracy ?? state.accuracy;
+    const health = extra.health ?? state.health;
+    const next: TargetState = {
+      config: state.config,
+      forecast,
+      lastFitAtMs: forecast.generatedAtMs,
+      scores: extra.scores ?? state.scores,
+      ...(accuracy ? { accuracy } : {}),
+      ...(health ? { health } : {}),
+    };
     this.states.set(name, next);
     this.emit('forecast', name);
   }

@@ -84,6 +84,12 @@ export interface RecommendInput {
   readonly stale?: boolean;
   /** Passed through to the basis: where the knobs came from (default 'config'). */
   readonly knobsFrom?: 'config' | 'budget';
+  /**
+   * `reactive` (a target the watchdog demoted): size for the observed load
+   * only, as the HPA would, ignoring the forecast; `reason` says why.
+   * Default `predictive`.
+   */
+  readonly mode?: { readonly kind: 'predictive' } | { readonly kind: 'reactive'; readonly reason: string };
 }
 
 /** Why the replica count differs from ceil(windowMaxLoad / capacity). */
@@ -100,6 +106,13 @@ export interface Recommendation {
   /** ISO time the recommendation is for (nowMs). */
   readonly at: string;
   readonly basis: {
+    /**
+     * `predictive`: sized on the forecast; `reactive`: the watchdog demoted
+     * the target, so it is sized on the observed load alone (windowMaxLoad
+     * is then the observed load) and `reason` says why.
+     */
+    readonly mode: 'predictive' | 'reactive';
+    readonly reason?: string;
     readonly model: string;
     readonly quantile: number;
     /** The scale-in guard's quantile; null when the target has none. */
@@ -226,12 +239,14 @@ export function recommend(
   const { forecast, scaling, nowMs } = input;
   // The count is sized on a share of the capacity: the utilisation knob.
   const capacity = scaling.capacityPerReplica * scaling.utilisation;
+  const observedLoad = input.observedLoad ?? forecast.lastObserved.value;
+  const reactive = input.mode?.kind === 'reactive';
   const interval = intervalForQuantile(forecast, scaling.quantile);
   const guard = scaling.scaleInGuardQuantile === null ? interval : intervalForQuantile(forecast, scaling.scaleInGuardQuantile);
   const [first, last] = windowIndices(forecast, nowMs, scaling.leadTimeSeconds);
-  const windowMaxLoad = maxOver(interval.upper, first, last);
-  const windowMaxUpperLoad = Math.max(windowMaxLoad, maxOver(guard.upper, first, last));
-  const observedLoad = input.observedLoad ?? forecast.lastObserved.value;
+  // A demoted target's forecast is not trusted: every face sizes on the observed load, as the HPA would.
+  const windowMaxLoad = reactive ? observedLoad : maxOver(interval.upper, first, last);
+  const windowMaxUpperLoad = reactive ? observedLoad : Math.max(windowMaxLoad, maxOver(guard.upper, first, last));
   if (!Number.isFinite(windowMaxLoad) || !Number.isFinite(windowMaxUpperLoad) || !Number.isFinite(observedLoad)) {
     throw new PrescientError(
       'PRESCIENT_ERR_FORECAST_UNAVAILABLE',
@@ -304,6 +319,8 @@ export function recommend(
     replicas,
     at: new Date(nowMs).toISOString(),
     basis: {
+      mode: reactive ? 'reactive' : 'predictive',
+      ...(input.mode?.kind === 'reactive' ? { reason: input.mode.reason } : {}),
       model: forecast.model,
       quantile: scaling.quantile,
       scaleInGuardQuantile: scaling.scaleInGuardQuantile,

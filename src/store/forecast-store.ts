@@ -6,6 +6,8 @@ import type { TargetConfig } from '../config/schema.js';
 import type { TargetError, TargetForecast, TargetState } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
 import type { ConformalCalibration } from '../models/conformal.js';
+import type { ServedRecordSnapshot } from '../feedback/served-record.js';
+import type { TargetHealth } from '../feedback/watchdog.js';
 import type { ModelSelection } from '../models/forecaster.js';
 
 /** Bumped when the file layout changes; other versions are refitted, never misread. */
@@ -47,6 +49,27 @@ const selectionSchema: z.ZodType<ModelSelection> = z.object({
   scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   notes: z.array(z.string()),
 });
+/** The served-forecast record (src/feedback/served-record.ts), columns of plain numbers. */
+const feedbackSchema: z.ZodType<ServedRecordSnapshot> = z.object({
+  stepSeconds: z.number().positive(),
+  levels: numbers,
+  leadTimeSeconds: z.number().min(0),
+  keepSteps: z.number().int().positive(),
+  scoredUntilMs: z.number(),
+  maseScale: z.number(),
+  served: z.array(
+    z.object({ generatedAtMs: z.number(), startMs: z.number(), knewUntilMs: z.number(), point: numbers, lower: z.array(numbers), upper: z.array(numbers) }),
+  ),
+  scored: z.object({ atMs: numbers, actual: numbers, point: numbers, madeAtMs: numbers, lower: z.array(numbers), upper: z.array(numbers) }),
+});
+const healthSchema: z.ZodType<TargetHealth> = z.object({
+  state: z.enum(['trusted', 'degraded', 'reactive']),
+  reason: z.string(),
+  sinceMs: z.number(),
+  judgeFromMs: z.number(),
+  changepointAtMs: z.number().optional(),
+  goodSinceMs: z.number().optional(),
+});
 const persistedSchema = z.object({
   version: z.literal(FORECAST_FILE_VERSION),
   kind: z.literal('prescient-forecast'),
@@ -73,6 +96,9 @@ const persistedSchema = z.object({
    * choosing again, and keeps the forecasts it served for the first hour's.
    */
   selection: z.object({ model: z.string(), selection: selectionSchema }).optional(),
+  /** The served forecasts and their scores (live accuracy), and the watchdog's verdict. */
+  feedback: feedbackSchema.optional(),
+  health: healthSchema.optional(),
 });
 
 export type Persisted = z.infer<typeof persistedSchema>;
@@ -90,7 +116,7 @@ export function configHash(target: TargetConfig): string {
  */
 export interface ForecastPersistence {
   /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
-  save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection): Promise<void>;
+  save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection, feedback?: PersistedFeedback): Promise<void>;
   /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
   load(target: TargetConfig): Promise<Persisted | undefined>;
   /** Shares a failed refresh with other replicas (the file store has none to tell). */
@@ -98,7 +124,7 @@ export interface ForecastPersistence {
 }
 
 /** The persisted document of one target's forecast. */
-export function toPersisted(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection): Persisted {
+export function toPersisted(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection, feedback?: PersistedFeedback): Persisted {
   return {
     version: FORECAST_FILE_VERSION,
     kind: 'prescient-forecast',
@@ -106,7 +132,15 @@ export function toPersisted(target: TargetConfig, forecast: TargetForecast, scor
     forecast: { ...forecast, point: [...forecast.point], intervals: forecast.intervals.map((i) => ({ ...i })), seasonalPeriods: [...forecast.seasonalPeriods], notes: [...forecast.notes] },
     ...(scores ? { scores: scores as Persisted['scores'] } : {}),
     ...(selection ? { selection } : {}),
+    ...(feedback?.record ? { feedback: feedback.record } : {}),
+    ...(feedback?.health ? { health: feedback.health } : {}),
   };
+}
+
+/** The served-forecast record and the watchdog's verdict, persisted with the forecast (src/feedback). */
+export interface PersistedFeedback {
+  readonly record?: ServedRecordSnapshot;
+  readonly health?: TargetHealth;
 }
 
 /**
@@ -138,8 +172,8 @@ export class ForecastStore implements ForecastPersistence {
   }
 
   /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
-  async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection): Promise<void> {
-    const body = toPersisted(target, forecast, scores, selection);
+  async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection, feedback?: PersistedFeedback): Promise<void> {
+    const body = toPersisted(target, forecast, scores, selection, feedback);
     const path = this.path(target.name);
     const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
     try {

@@ -20,6 +20,15 @@ export interface Metrics {
   readonly refreshLagSeconds: Histogram<'kind'>;
   /** Where `prescient_refreshes_waiting` reads its value at scrape time (the engine's scheduler). */
   readonly refreshesWaiting: { read: () => number };
+  /** Live accuracy of served forecasts (src/feedback), per target and window (1h, 1d, 1w). */
+  readonly liveMase: Gauge<'target' | 'window'>;
+  readonly liveBias: Gauge<'target' | 'window'>;
+  readonly liveCoverage: Gauge<'target' | 'window' | 'level'>;
+  /** 1 for the watchdog state the target is in, 0 for the others. */
+  readonly targetState: Gauge<'target' | 'state'>;
+  readonly stateTransitions: Counter<'target' | 'from' | 'to'>;
+  /** Refreshes run out of schedule: watchdog (degraded, changepoint) or event (deploy). */
+  readonly earlyRefits: Counter<'target' | 'reason'>;
 }
 
 export function createMetrics(): Metrics {
@@ -99,6 +108,42 @@ export function createMetrics(): Metrics {
       name: 'prescient_history_filled_gaps',
       help: 'Steps of the last fitted history that were gaps filled by interpolation.',
       labelNames: ['target'],
+      registers: [registry],
+    }),
+    liveMase: new Gauge({
+      name: 'prescient_live_mase',
+      help: 'MASE of the served forecasts at the lead time the policy scales on, over the window (1h, 1d, 1w).',
+      labelNames: ['target', 'window'],
+      registers: [registry],
+    }),
+    liveBias: new Gauge({
+      name: 'prescient_live_bias',
+      help: 'Mean (forecast − actual) over mean |actual| of the served forecasts, over the window: > 0 means over-forecast.',
+      labelNames: ['target', 'window'],
+      registers: [registry],
+    }),
+    liveCoverage: new Gauge({
+      name: 'prescient_live_coverage',
+      help: 'Share of actuals inside the served interval at the level, over the window.',
+      labelNames: ['target', 'window', 'level'],
+      registers: [registry],
+    }),
+    targetState: new Gauge({
+      name: 'prescient_target_state',
+      help: "1 for the watchdog's state of the target (trusted, degraded, reactive), 0 for the others.",
+      labelNames: ['target', 'state'],
+      registers: [registry],
+    }),
+    stateTransitions: new Counter({
+      name: 'prescient_target_state_transitions_total',
+      help: 'Watchdog transitions between trusted, degraded and reactive.',
+      labelNames: ['target', 'from', 'to'],
+      registers: [registry],
+    }),
+    earlyRefits: new Counter({
+      name: 'prescient_early_refits_total',
+      help: 'Refits run ahead of the refresh interval, by reason (watchdog, deploy).',
+      labelNames: ['target', 'reason'],
       registers: [registry],
     }),
   };

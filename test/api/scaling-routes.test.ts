@@ -37,6 +37,7 @@ describe('GET /api/v1/targets/:name/recommendation', () => {
       replicas: 8,
       at: '2026-03-02T08:00:00.000Z',
       basis: {
+        mode: 'predictive',
         model: 'mstl',
         quantile: 0.9,
         scaleInGuardQuantile: 0.975,
@@ -164,7 +165,7 @@ describe('HPA external metrics API', () => {
       items: [
         {
           metricName: 'prescient-web-replicas',
-          metricLabels: { target: 'web', quantile: '0.9', model: 'mstl' },
+          metricLabels: { target: 'web', quantile: '0.9', model: 'mstl', mode: 'predictive' },
           timestamp: '2026-03-02T08:00:00Z',
           value: '13',
         },
