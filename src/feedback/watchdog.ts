@@ -25,8 +25,15 @@ export interface TargetHealth {
   readonly sinceMs: number;
   /** Only forecasts made at or after this time are judged (the last refit or demotion, ms). */
   readonly judgeFromMs: number;
-  /** The newest changepoint found in the served forecasts' errors (ms): fits start their history there once enough follows it. */
+  /** The newest changepoint found in the served forecasts' errors (ms): the next search looks after it. */
   readonly changepointAtMs?: number;
+  /**
+   * Where fits start their history (ms) once enough follows it: the first
+   * changepoint of an episode. Dropped when the full-history refit
+   * recovered (degraded → trusted: no new regime after all); kept when the
+   * target had to be demoted (the regime did change).
+   */
+  readonly historyFromMs?: number;
   /** Start of an unbroken spell of good accuracy (ms), while reactive. */
   readonly goodSinceMs?: number;
 }
@@ -107,13 +114,20 @@ export function judge(previous: TargetHealth | undefined, input: WatchdogInput, 
   });
   const quality = rate(judged, input, config);
   const newChange = input.changepointAtMs !== undefined && (health.changepointAtMs === undefined || input.changepointAtMs > health.changepointAtMs);
-  const changepoint = newChange ? { changepointAtMs: input.changepointAtMs as number } : health.changepointAtMs === undefined ? {} : { changepointAtMs: health.changepointAtMs };
-  const to = (state: HealthState, reason: string, refitNow: boolean, extra: Partial<TargetHealth> = {}): Verdict => ({
-    health: { state, reason, sinceMs: nowMs, judgeFromMs: refitNow || state !== health.state ? nowMs : health.judgeFromMs, ...changepoint, ...extra },
-    ...(state === health.state ? {} : { transition: { from: health.state, to: state, reason } }),
-    refitNow,
-    judged,
-  });
+  // The episode's first changepoint stays the history start: later ones are the fits adapting, not a new regime.
+  const changepoint: Partial<TargetHealth> = newChange
+    ? { changepointAtMs: input.changepointAtMs as number, historyFromMs: health.historyFromMs ?? (input.changepointAtMs as number) }
+    : { ...(health.changepointAtMs === undefined ? {} : { changepointAtMs: health.changepointAtMs }), ...(health.historyFromMs === undefined ? {} : { historyFromMs: health.historyFromMs }) };
+  const to = (state: HealthState, reason: string, refitNow: boolean, extra: Partial<TargetHealth> = {}): Verdict => {
+    const { historyFromMs: _cut, goodSinceMs: _good, ...kept } = health;
+    const next: TargetHealth = { ...kept, state, reason, sinceMs: nowMs, judgeFromMs: refitNow || state !== health.state ? nowMs : health.judgeFromMs, ...changepoint, ...extra };
+    return {
+      health: next,
+      ...(state === health.state ? {} : { transition: { from: health.state, to: state, reason } }),
+      refitNow,
+      judged,
+    };
+  };
   const stay = (extra: Partial<TargetHealth> = {}): Verdict => {
     const { goodSinceMs: _dropped, ...rest } = health;
     return { health: { ...rest, ...changepoint, ...extra }, refitNow: false, judged };
@@ -127,19 +141,24 @@ export function judge(previous: TargetHealth | undefined, input: WatchdogInput, 
       return stay();
     case 'degraded':
       if (newChange) return to('degraded', changeReason(), true, { sinceMs: health.sinceMs });
-      if (quality.kind === 'good') return to('trusted', `recovered after the refit: ${quality.why}`, false);
+      if (quality.kind === 'good') {
+        // The full-history refit recovered: no new regime to cut the history at.
+        const { historyFromMs: _dropped, ...recovered } = to('trusted', `recovered after the refit: ${quality.why}`, false).health;
+        return { ...to('trusted', `recovered after the refit: ${quality.why}`, false), health: recovered };
+      }
       if (nowMs - health.sinceMs >= config.demoteAfterSeconds * 1000) {
         return to('reactive', `the refit did not recover within ${config.demoteAfterSeconds} s: ${quality.why}`, false);
       }
       return stay();
     case 'reactive': {
-      if (newChange) return { ...stay(), refitNow: true, health: { ...health, ...changepoint, judgeFromMs: nowMs } };
-      if (quality.kind !== 'good') return stay();
+      // A new change refits at once but does not restart the shadow forecasts' good spell.
+      const refitNow = newChange;
+      if (quality.kind !== 'good') return { ...stay(), refitNow };
       const goodSinceMs = health.goodSinceMs ?? nowMs;
       if (nowMs - goodSinceMs >= config.promoteAfterSeconds * 1000) {
-        return to('trusted', `shadow forecasts held for ${Math.round((nowMs - goodSinceMs) / 1000)} s: ${quality.why}`, false);
+        return { ...to('trusted', `shadow forecasts held for ${Math.round((nowMs - goodSinceMs) / 1000)} s: ${quality.why}`, false), refitNow };
       }
-      return stay({ goodSinceMs });
+      return { ...stay({ goodSinceMs }), refitNow };
     }
   }
 }
@@ -150,7 +169,7 @@ export function judge(previous: TargetHealth | undefined, input: WatchdogInput, 
  * `minHistoryAfterChangepoint` follows it.
  */
 export function historyStartMs(health: TargetHealth | undefined, nowMs: number, config: WatchdogConfig): number | undefined {
-  const at = health?.changepointAtMs;
+  const at = health?.historyFromMs;
   if (at === undefined || nowMs - at < config.minHistoryAfterChangepointSeconds * 1000) return undefined;
   return at;
 }

@@ -68,6 +68,7 @@ const healthSchema: z.ZodType<TargetHealth> = z.object({
   sinceMs: z.number(),
   judgeFromMs: z.number(),
   changepointAtMs: z.number().optional(),
+  historyFromMs: z.number().optional(),
   goodSinceMs: z.number().optional(),
 });
 const persistedSchema = z.object({
@@ -130,7 +131,7 @@ export function toPersisted(target: TargetConfig, forecast: TargetForecast, scor
     kind: 'prescient-forecast',
     configHash: configHash(target),
     forecast: { ...forecast, point: [...forecast.point], intervals: forecast.intervals.map((i) => ({ ...i })), seasonalPeriods: [...forecast.seasonalPeriods], notes: [...forecast.notes] },
-    ...(scores ? { scores: scores as Persisted['scores'] } : {}),
+    ...(scores ? { scores: finiteScores(scores) } : {}),
     ...(selection ? { selection } : {}),
     ...(feedback?.record ? { feedback: feedback.record } : {}),
     ...(feedback?.health ? { health: feedback.health } : {}),
@@ -201,4 +202,15 @@ export class ForecastStore implements ForecastPersistence {
     }
     return parsePersisted(text, target, path);
   }
+}
+
+/**
+ * Scores without their non-finite entries: JSON writes NaN as null, which
+ * would make the whole file unreadable (a candidate that failed every origin
+ * of auto's backtest scores NaN).
+ */
+function finiteScores(scores: NonNullable<TargetState['scores']>): NonNullable<Persisted['scores']> {
+  return Object.fromEntries(
+    Object.entries(scores).map(([model, byMetric]) => [model, Object.fromEntries(Object.entries(byMetric).filter(([, v]) => Number.isFinite(v)))]),
+  );
 }
