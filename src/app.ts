@@ -18,6 +18,7 @@ import { assertTargetsFitInMemory } from './engine/capacity.js';
 import { Engine } from './engine/engine.js';
 import { FitPool } from './engine/pool.js';
 import { TargetStates } from './engine/target-state.js';
+import { CIRCUIT_STATES, CircuitBreaker } from './sources/circuit-breaker.js';
 import { createPrometheusClient, type PrometheusClient } from './sources/prometheus.js';
 import { ForecastStore } from './store/forecast-store.js';
 import { registerForecastGauges } from './telemetry/forecast-gauges.js';
@@ -41,7 +42,7 @@ export interface Prescient {
   readonly engine: Engine;
   readonly pool: FitPool;
   readonly metrics: Metrics;
-  readonly prometheus?: PrometheusClient;
+  readonly prometheus?: CircuitBreaker<PrometheusClient>;
   /** This replica's part in a Redis-backed deployment (absent without cluster.redis). */
   readonly cluster?: Cluster;
 }
@@ -97,11 +98,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   });
   const states = new TargetStates(config.targets);
   registerForecastGauges(metrics.registry, states, now);
-  const prometheus = config.prometheus
-    ? createPrometheusClient(config.prometheus, {
-        onRequest: (seconds, outcome) => metrics.prometheusRequestSeconds.observe({ outcome }, seconds),
-      })
-    : undefined;
+  const prometheus = config.prometheus ? guardedPrometheus(config.prometheus, metrics, app.log as FastifyBaseLogger) : undefined;
   // With Redis, forecasts and selections live there and BullMQ schedules the fits; without, files and the local scheduler.
   // Loaded only when configured: the embedded default never loads BullMQ or ioredis.
   const cluster = config.cluster.redis ? new (await import('./cluster/cluster.js')).Cluster(config, app.log as FastifyBaseLogger) : undefined;
@@ -117,7 +114,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   });
   app.decorate('prescient', { config, states, engine, pool, metrics, ...(prometheus ? { prometheus } : {}), ...(cluster ? { cluster } : {}) });
 
-  await app.register(healthRoutes, { states, metrics });
+  await app.register(healthRoutes, { states, metrics, ...(prometheus ? { prometheus } : {}) });
   await app.register(targetRoutes, { states, now });
   await app.register(feedbackRoutes, { states });
   await app.register(forecastRoutes, { config, pool, metrics, now });
@@ -135,4 +132,28 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     prometheus?.close();
   });
   return app;
+}
+
+/**
+ * The Prometheus client behind its circuit breaker (one Prometheus, one
+ * breaker), its state on /metrics and in the log. Real time paces it: it
+ * spaces real requests, whatever clock the forecasts use.
+ */
+function guardedPrometheus(config: NonNullable<Config['prometheus']>, metrics: Metrics, log: FastifyBaseLogger): CircuitBreaker<PrometheusClient> {
+  const client = createPrometheusClient(config, {
+    onRequest: (seconds, outcome) => metrics.prometheusRequestSeconds.observe({ outcome }, seconds),
+  });
+  const show = (current: string) => {
+    for (const state of CIRCUIT_STATES) metrics.prometheusCircuitState.set({ state }, state === current ? 1 : 0);
+  };
+  show('closed');
+  return new CircuitBreaker(client, {
+    failureThreshold: config.circuitBreaker.failureThreshold,
+    openSeconds: config.circuitBreaker.openSeconds,
+    onStateChange: (from, to, reason) => {
+      show(to);
+      metrics.prometheusCircuitTransitions.inc({ from, to });
+      log.warn({ from, to, reason }, `Prometheus circuit ${from} → ${to}`);
+    },
+  });
 }

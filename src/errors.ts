@@ -189,6 +189,11 @@ export const errorCatalogue = {
     grpcStatus: GrpcStatus.INVALID_ARGUMENT,
     retryable: false,
     summary: 'The request body is not JSON.',
+  PRESCIENT_ERR_PROMETHEUS_CIRCUIT_OPEN: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    summary: 'Prometheus failed repeatedly, so its circuit breaker is open and queries fail fast until a probe succeeds.',
   },
   PRESCIENT_ERR_INTERNAL: {
     httpStatus: 500,

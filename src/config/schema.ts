@@ -52,6 +52,17 @@ export const prometheusSchema = z
     /** Prometheus refuses more than 11,000 points per series per request. */
     maxPointsPerRequest: z.number().int().min(10).max(11_000).default(11_000),
     tls: tlsSchema.optional(),
+    /** Stops querying a Prometheus that keeps failing (src/sources/circuit-breaker.ts). */
+    circuitBreaker: z
+      .object({
+        /** Consecutive failed queries (after their retries) that open the circuit. */
+        failureThreshold: z.number().int().min(1).max(100).default(3),
+        /** How long it stays open before one probe query goes through. */
+        openFor: durationSeconds.default(30),
+      })
+      .strict()
+      .default({ failureThreshold: 3, openFor: 30 })
+      .transform(({ openFor, ...rest }) => ({ ...rest, openSeconds: openFor })),
   })
   .strict()
   .refine((p) => !(p.bearerToken && p.basicAuth), {

@@ -29,6 +29,9 @@ export interface Metrics {
   readonly stateTransitions: Counter<'target' | 'from' | 'to'>;
   /** Refreshes run out of schedule: watchdog (degraded, changepoint) or event (deploy). */
   readonly earlyRefits: Counter<'target' | 'reason'>;
+  /** 1 for the state Prometheus' circuit breaker is in (closed, open, half-open), 0 for the others. */
+  readonly prometheusCircuitState: Gauge<'state'>;
+  readonly prometheusCircuitTransitions: Counter<'from' | 'to'>;
 }
 
 export function createMetrics(): Metrics {
@@ -138,6 +141,18 @@ export function createMetrics(): Metrics {
       name: 'prescient_target_state_transitions_total',
       help: 'Watchdog transitions between trusted, degraded and reactive.',
       labelNames: ['target', 'from', 'to'],
+      registers: [registry],
+    }),
+    prometheusCircuitState: new Gauge({
+      name: 'prescient_prometheus_circuit_state',
+      help: "1 for the state of Prometheus' circuit breaker (closed, open, half-open), 0 for the others.",
+      labelNames: ['state'],
+      registers: [registry],
+    }),
+    prometheusCircuitTransitions: new Counter({
+      name: 'prescient_prometheus_circuit_transitions_total',
+      help: "Changes of state of Prometheus' circuit breaker.",
+      labelNames: ['from', 'to'],
       registers: [registry],
     }),
     earlyRefits: new Counter({
