@@ -176,14 +176,13 @@ export class Engine {
 
   private async refreshTarget(target: TargetConfig, scheduled: boolean, early = false): Promise<RefreshOutcome> {
     const { states, metrics, store, log } = this.deps;
-    let refitNow = false;
     try {
       const { forecast, scores, series } = await this.forecastTarget(target);
       // A file replayed as if it ended now has no actuals that came after a forecast: nothing to score or judge.
       const outcome = isReplayed(target)
         ? undefined
         : this.feedback.afterRefresh(target, series, forecast, levelsFor(target), this.now(), scores?.[forecast.model]?.['mase']);
-      refitNow = outcome?.refitNow ?? false;
+      const refitNow = outcome?.refitNow ?? false;
       states.setForecast(target.name, forecast, { ...(scores ? { scores } : {}), ...(outcome ? { accuracy: outcome.accuracy, health: outcome.health } : {}) });
       const record = this.feedback.book.get(target.name)?.toJSON();
       const feedback = { ...(record ? { record } : {}), ...(outcome ? { health: outcome.health } : {}) };
