@@ -189,6 +189,7 @@ export const errorCatalogue = {
     grpcStatus: GrpcStatus.INVALID_ARGUMENT,
     retryable: false,
     summary: 'The request body is not JSON.',
+  },
   PRESCIENT_ERR_PROMETHEUS_CIRCUIT_OPEN: {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,
