@@ -16,28 +16,24 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
 
 const { values: args } = parseArgs({ options: { targets: { type: 'string', default: '400' }, minutes: { type: 'string', default: '3' } } });
 const root = new URL('..', import.meta.url).pathname;
 const count = Number(args.targets);
 const windowMs = Number(args.minutes) * 60_000;
 const WARMUP_MS = 30_000;
-const SERIES = ['nab/rds_cpu_utilization_cc0c53.csv', 'nab/rds_cpu_utilization_e47b3b.csv', 'nab/ec2_cpu_utilization_24ae8d.csv', 'nab/ec2_cpu_utilization_53ea38.csv', 'nab/ec2_cpu_utilization_825cc2.csv'];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+const SERIES = [
+  'nab/rds_cpu_utilization_cc0c53.csv',
+  'nab/rds_cpu_utilization_e47b3b.csv',
+  'nab/ec2_cpu_utilization_24ae8d.csv',
+  'nab/ec2_cpu_utilization_53ea38.csv',
+  'nab/ec2_cpu_utilization_825cc2.csv',
+];
 
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const children: ChildProcess[] = [];
@@ -57,7 +53,11 @@ process.on('exit', () => {
 });
 
 const redisPort = await freePort();
-const redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore', detached: true });
+const redisServer = spawn(
+  'redis-server',
+  ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+  { stdio: 'ignore', detached: true },
+);
 children.push(redisServer);
 const url = `redis://127.0.0.1:${redisPort}`;
 const admin = new Redis(url, { maxRetriesPerRequest: null });
@@ -67,7 +67,14 @@ mkdirSync(join(dir, 'series'));
 const targets = Array.from({ length: count }, (_, i) => {
   const path = join(dir, 'series', `t${i}.csv`);
   copyFileSync(join(root, 'data', SERIES[i % SERIES.length] as string), path);
-  return { name: `t${String(i).padStart(5, '0')}`, source: { type: 'file', path, shiftToNow: true }, history: '14d', horizon: '1d', models: ['mstl'], refreshInterval: '6h' };
+  return {
+    name: `t${String(i).padStart(5, '0')}`,
+    source: { type: 'file', path, shiftToNow: true },
+    history: '14d',
+    horizon: '1d',
+    models: ['mstl'],
+    refreshInterval: '6h',
+  };
 });
 const configPath = join(dir, 'prescient.json');
 writeFileSync(configPath, JSON.stringify({ pool: { threads: 1 }, cluster: { redis: { url } }, targets }));
@@ -124,7 +131,13 @@ const result = {
     workersFor10000TargetsAt15Minutes: Math.ceil(10_000 / perWorkerPer15Min),
     rule: 'workers = ceil(targets / (fits per minute per worker × refresh interval in minutes)), one fit thread (one core) each, plus one spare',
   },
-  verdicts: [{ goal: 'fits per minute with 2 workers ≥ 1.8 × with 1 (each one fit thread)', figure: `${ratio} × (${two.fitsPerMinute} vs ${one.fitsPerMinute} per minute)`, met: ratio >= 1.8 }],
+  verdicts: [
+    {
+      goal: 'fits per minute with 2 workers ≥ 1.8 × with 1 (each one fit thread)',
+      figure: `${ratio} × (${two.fitsPerMinute} vs ${one.fitsPerMinute} per minute)`,
+      met: ratio >= 1.8,
+    },
+  ],
 };
 mkdirSync(join(root, 'benchmarks/out'), { recursive: true });
 writeFileSync(join(root, 'benchmarks/out', 'scale-redis.json'), `${JSON.stringify(result, null, 2)}\n`);

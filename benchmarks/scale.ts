@@ -21,11 +21,11 @@
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDurationSeconds } from '../src/config/duration.js';
+import { freePort } from './free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,16 +52,6 @@ const SERIES = [
   'nab/ec2_network_in_257a54.csv',
   'nab/grok_asg_anomaly.csv',
 ];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -141,7 +131,13 @@ async function heapUsedBytes(): Promise<number> {
 // Wait for the HTTP server (the engine starts with it).
 const startedMs = Date.now();
 for (;;) {
-  if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+  if (
+    await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
   if (Date.now() - startedMs > 300_000) throw new Error('service did not start');
   await new Promise((r) => setTimeout(r, 200));
 }
@@ -158,7 +154,10 @@ const probe = (async () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     const name = names[seed % names.length] as string;
     const t0 = performance.now();
-    await fetch(`${base}/api/v1/keda/${name}`).then((r) => r.arrayBuffer(), () => undefined);
+    await fetch(`${base}/api/v1/keda/${name}`).then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    );
     latenciesMs.push(performance.now() - t0);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -202,13 +201,15 @@ while (Date.now() - upMs < capMs) {
   if (steadyFromMs !== undefined && nowMs >= steadyFromMs) {
     for (const [name, at] of lastFit) worstAgeMs.set(name, Math.max(worstAgeMs.get(name) ?? 0, nowMs - at));
   }
-  if (progress.length % 12 === 0) process.stdout.write(`${round((nowMs - upMs) / 1000)} s: ${fitted}/${count} with a forecast; load ${loadavg()[0]?.toFixed(1)}\n`);
+  if (progress.length % 12 === 0)
+    process.stdout.write(`${round((nowMs - upMs) / 1000)} s: ${fitted}/${count} with a forecast; load ${loadavg()[0]?.toFixed(1)}\n`);
 }
 probing = false;
 await probe;
 
 const metricsText = await (await fetch(`${base}/metrics`)).text().catch(() => '');
-const lagCount = (kind: string): number => Number(new RegExp(`prescient_refresh_lag_seconds_count\\{kind="${kind}"\\} (\\S+)`).exec(metricsText)?.[1] ?? 0);
+const lagCount = (kind: string): number =>
+  Number(new RegExp(`prescient_refresh_lag_seconds_count\\{kind="${kind}"\\} (\\S+)`).exec(metricsText)?.[1] ?? 0);
 stop();
 
 const sorted = [...latenciesMs].sort((a, b) => a - b);
@@ -229,18 +230,40 @@ const result = {
   fittedWhenRunEnded: fittedAtCap,
   firstFitsPerMinute: round(firstPassRate),
   steadyState: steadyObserved
-    ? { targetsObserved: worstAgeMs.size, refreshedWithinInterval: round(100 * (steadyFraction as number)), worstAgeSeconds: round(Math.max(...worstAgeMs.values()) / 1000) }
+    ? {
+        targetsObserved: worstAgeMs.size,
+        refreshedWithinInterval: round(100 * (steadyFraction as number)),
+        worstAgeSeconds: round(Math.max(...worstAgeMs.values()) / 1000),
+      }
     : 'not observed: the run ended before one interval after the first pass',
   refreshes: { refit: lagCount('refit'), select: lagCount('select') },
-  servingDuringFirstPass: { requests: sorted.length, p50Ms: round(quantile(sorted, 0.5)), p99Ms: round(p99), maxMs: round(sorted.at(-1) ?? Number.NaN) },
+  servingDuringFirstPass: {
+    requests: sorted.length,
+    p50Ms: round(quantile(sorted, 0.5)),
+    p99Ms: round(p99),
+    maxMs: round(sorted.at(-1) ?? Number.NaN),
+  },
   rssMaxMB: round(maxRss / 2 ** 20),
   afterFirstPass: Number.isFinite(heapAfterFirstPass)
-    ? { heapUsedMB: round(heapAfterFirstPass / 2 ** 20), rssMB: round(rssAfterFirstPass / 2 ** 20), heapAtStartMB: round(heapAtStart / 2 ** 20), heapPerTargetKB: round((heapAfterFirstPass - heapAtStart) / count / 1024) }
+    ? {
+        heapUsedMB: round(heapAfterFirstPass / 2 ** 20),
+        rssMB: round(rssAfterFirstPass / 2 ** 20),
+        heapAtStartMB: round(heapAtStart / 2 ** 20),
+        heapPerTargetKB: round((heapAfterFirstPass - heapAtStart) / count / 1024),
+      }
     : null,
   progress: progress.filter((_, i) => i % 6 === 0),
   verdicts: [
-    { goal: `every target refreshed within its interval in steady state (100 %), ${count} ${args.model}`, figure: steadyObserved ? `${round(100 * (steadyFraction as number))} %` : 'not observed in this run', met: steadyFraction === 1 },
-    { goal: `GET /api/v1/keda/{target} p99 < 50 ms during the first pass, ${count} ${args.model}`, figure: `${round(p99)} ms`, met: p99 < 50 },
+    {
+      goal: `every target refreshed within its interval in steady state (100 %), ${count} ${args.model}`,
+      figure: steadyObserved ? `${round(100 * (steadyFraction as number))} %` : 'not observed in this run',
+      met: steadyFraction === 1,
+    },
+    {
+      goal: `GET /api/v1/keda/{target} p99 < 50 ms during the first pass, ${count} ${args.model}`,
+      figure: `${round(p99)} ms`,
+      met: p99 < 50,
+    },
   ],
 };
 mkdirSync(join(root, 'benchmarks/out'), { recursive: true });

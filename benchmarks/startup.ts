@@ -16,26 +16,16 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from './free-port.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(args.runs);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GOAL = { healthzSeconds: 5, rssMiB: 160 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Resident memory (MiB) of every live process whose process group is `pgid`. */
 function groupRssMiB(pgid: number): number {
@@ -58,7 +48,13 @@ function groupRssMiB(pgid: number): number {
 
 async function waitFor(url: string, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${url} did not answer in time`);
@@ -80,7 +76,14 @@ async function once(command: string, argv: string[]): Promise<Run> {
   const started = performance.now();
   const child = spawn(command, argv, {
     cwd: dir,
-    env: { ...process.env, PRESCIENT_DEMO: '1', PORT: String(port), GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn', PRESCIENT_MODELS_DIR: join(dir, 'models') },
+    env: {
+      ...process.env,
+      PRESCIENT_DEMO: '1',
+      PORT: String(port),
+      GRPC_PORT: String(grpcPort),
+      LOG_LEVEL: 'warn',
+      PRESCIENT_MODELS_DIR: join(dir, 'models'),
+    },
     stdio: 'ignore',
     detached: true,
   });
@@ -89,7 +92,11 @@ async function once(command: string, argv: string[]): Promise<Run> {
     await waitFor(`${base}/healthz`, Date.now() + 120_000);
     const healthzSeconds = (performance.now() - started) / 1000;
     const rssAtHealthzMiB = groupRssMiB(pgid);
-    const processes = Number(execFileSync('ps', ['-o', 'pid=', '-g', String(pgid)], { encoding: 'utf8' }).trim().split('\n').length);
+    const processes = Number(
+      execFileSync('ps', ['-o', 'pid=', '-g', String(pgid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n').length,
+    );
     await waitFor(`${base}/readyz`, Date.now() + 300_000);
     const readySeconds = (performance.now() - started) / 1000;
     return { healthzSeconds, rssAtHealthzMiB, readySeconds, rssAtReadyMiB: groupRssMiB(pgid), processes };
@@ -121,7 +128,9 @@ async function main(): Promise<void> {
     for (const [name, start] of Object.entries(starts)) {
       const run = await once(start.command, start.argv);
       results[name]!.push(run);
-      process.stdout.write(`${name} run ${i + 1}: /healthz ${run.healthzSeconds.toFixed(2)} s, ${run.rssAtHealthzMiB.toFixed(0)} MiB; /readyz ${run.readySeconds.toFixed(1)} s, ${run.rssAtReadyMiB.toFixed(0)} MiB (${run.processes} processes)\n`);
+      process.stdout.write(
+        `${name} run ${i + 1}: /healthz ${run.healthzSeconds.toFixed(2)} s, ${run.rssAtHealthzMiB.toFixed(0)} MiB; /readyz ${run.readySeconds.toFixed(1)} s, ${run.rssAtReadyMiB.toFixed(0)} MiB (${run.processes} processes)\n`,
+      );
     }
   }
   const summary = (list: Run[]) => ({
@@ -130,7 +139,12 @@ async function main(): Promise<void> {
     medianRssAtHealthzMiB: round(median(list.map((r) => r.rssAtHealthzMiB)), 0),
     medianReadySeconds: round(median(list.map((r) => r.readySeconds)), 1),
     medianRssAtReadyMiB: round(median(list.map((r) => r.rssAtReadyMiB)), 0),
-    runs: list.map((r) => ({ healthzSeconds: round(r.healthzSeconds), rssAtHealthzMiB: round(r.rssAtHealthzMiB, 0), readySeconds: round(r.readySeconds, 1), rssAtReadyMiB: round(r.rssAtReadyMiB, 0) })),
+    runs: list.map((r) => ({
+      healthzSeconds: round(r.healthzSeconds),
+      rssAtHealthzMiB: round(r.rssAtHealthzMiB, 0),
+      readySeconds: round(r.readySeconds, 1),
+      rssAtReadyMiB: round(r.rssAtReadyMiB, 0),
+    })),
   });
   const compiled = summary(results.compiled!);
   const npmStart = summary(results.npmStart!);
@@ -151,7 +165,9 @@ async function main(): Promise<void> {
   };
   mkdirSync(join(root, 'benchmarks/out'), { recursive: true });
   writeFileSync(join(root, 'benchmarks/out/startup.json'), `${JSON.stringify(figures, null, 2)}\n`);
-  process.stdout.write(`${JSON.stringify({ compiled: { ...compiled, runs: undefined }, npmStart: { ...npmStart, runs: undefined }, met: figures.met })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ compiled: { ...compiled, runs: undefined }, npmStart: { ...npmStart, runs: undefined }, met: figures.met })}\n`,
+  );
 }
 
 await main();
