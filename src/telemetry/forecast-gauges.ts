@@ -28,6 +28,9 @@ function stepIndexAt(state: TargetState, atMs: number): number | undefined {
  * - prescient_recommended_replicas{target}: what the scaling policy recommends now
  * - prescient_scaling_window_load{target}: the quantile-q load over the lead window (what replicas are sized for)
  * - prescient_forecast_age_seconds{target}, prescient_forecast_stale{target} (1 = stale)
+ * - prescient_observed_load{target}: the last observed value of the history behind the served
+ *   forecast (what the reactive floor sizes on), so a dashboard can set the actual load beside
+ *   the forecast made for that time without knowing each target's own query
  * Labels are bounded: targets come from configuration, levels (≤ 5 per target) from
  * configuration, horizons from GAUGE_HORIZONS_SECONDS. Targets without a
  * forecast (or without scaling, for the replica gauges) are left out, never reported as 0.
@@ -118,6 +121,20 @@ export function registerForecastGauges(
     collect() {
       this.reset();
       for (const { target, rec } of recommendations()) this.set({ target }, rec.basis.windowMaxLoad);
+    },
+  });
+
+  new Gauge({
+    name: 'prescient_observed_load',
+    help: 'Last observed value of the history behind the served forecast (the load the reactive floor sizes on), in the series unit; updated at each refresh.',
+    labelNames: ['target'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const state of states.list()) {
+        const value = state.forecast?.lastObserved.value;
+        if (value !== undefined && Number.isFinite(value)) this.set({ target: state.config.name }, value);
+      }
     },
   });
 

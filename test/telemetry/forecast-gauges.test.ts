@@ -29,7 +29,7 @@ describe('registerForecastGauges', () => {
 
     // Step i (one a minute from T0) has q90 = 100 + i.
     const load = Array.from({ length: 120 }, (_, i) => 100 + i);
-    states.setForecast('web', forecastAt(T0, load));
+    states.setForecast('web', forecastAt(T0, load, { observed: 97 }));
     nowMs = T0 + 30_000;
     const s = samples(await registry.metrics());
     // 5 m ahead of T0 + 30 s → first step at or after T0 + 5.5 min is step 6.
@@ -44,6 +44,7 @@ describe('registerForecastGauges', () => {
     expect(s.get('prescient_scaling_window_load{target="web"}')).toBe(105);
     expect(s.get('prescient_forecast_age_seconds{target="web"}')).toBe(30);
     expect(s.get('prescient_forecast_stale{target="web"}')).toBe(0);
+    expect(s.get('prescient_observed_load{target="web"}')).toBe(97);
     // The target without scaling gets no replica series.
     expect([...s.keys()].some((k) => k.includes('target="batch"'))).toBe(false);
   });
