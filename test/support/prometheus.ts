@@ -30,6 +30,17 @@ export interface StartPrometheusOptions<H extends BackfillHistory> {
   readonly readyQuery?: string;
   /** How long start and restart may take (default 60 s). */
   readonly startTimeoutMs?: number;
+  /** Live targets to scrape besides the backfill (default none), e.g. a running Prescient's /metrics. */
+  readonly scrape?: readonly ScrapeTarget[];
+}
+
+export interface ScrapeTarget {
+  /** The `job` label. */
+  readonly job: string;
+  /** host:port */
+  readonly address: string;
+  /** Default 1 s, so a test sees several scrapes within seconds. */
+  readonly intervalSeconds?: number;
 }
 
 export interface PrometheusHarness<H extends BackfillHistory = SyntheticHistory> {
@@ -77,7 +88,7 @@ function requireBinaries(): { prometheus: string; promtool: string } {
 }
 
 /** A loopback port that was free a moment ago. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -96,14 +107,17 @@ process.once('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
-const PROMETHEUS_CONFIG = [
-  '# Scrapes nothing: every sample comes from the backfilled blocks.',
-  'global:',
-  '  scrape_interval: 1h',
-  '  evaluation_interval: 1h',
-  'scrape_configs: []',
-  '',
-].join('\n');
+/** Prometheus' configuration: without `scrape` every sample comes from the backfilled blocks. */
+function prometheusConfig(scrape: readonly ScrapeTarget[]): string {
+  const lines = ['global:', '  scrape_interval: 1h', '  evaluation_interval: 1h'];
+  if (scrape.length === 0) return [...lines, 'scrape_configs: []', ''].join('\n');
+  lines.push('scrape_configs:');
+  for (const t of scrape) {
+    const interval = `${t.intervalSeconds ?? 1}s`;
+    lines.push(`  - job_name: ${JSON.stringify(t.job)}`, `    scrape_interval: ${interval}`, `    scrape_timeout: ${interval}`, `    static_configs:`, `      - targets: [${JSON.stringify(t.address)}]`);
+  }
+  return [...lines, ''].join('\n');
+}
 
 /**
  * Backfills `history` into a fresh TSDB and starts Prometheus on it.
@@ -123,7 +137,7 @@ export async function startPrometheus<H extends BackfillHistory = SyntheticHisto
   const dataDir = join(root, 'data');
   const configFile = join(root, 'prometheus.yml');
   try {
-    await writeFile(configFile, PROMETHEUS_CONFIG);
+    await writeFile(configFile, prometheusConfig(options.scrape ?? []));
     await backfill(binaries.promtool, history.openMetrics, root, dataDir);
   } catch (err) {
     await rm(root, { recursive: true, force: true });
