@@ -1,5 +1,6 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
+import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Cluster } from './cluster/cluster.js';
@@ -9,6 +10,7 @@ import { backtestRoutes } from './api/backtest-routes.js';
 import { frameworkErrorHandler, installErrorHandling } from './api/error-handler.js';
 import { installJsonParser } from './api/json-body.js';
 import { PrescientError } from './errors.js';
+import { eventRoutes } from './api/event-routes.js';
 import { feedbackRoutes } from './api/feedback-routes.js';
 import { forecastRoutes } from './api/forecast-routes.js';
 import { healthRoutes } from './api/health-routes.js';
@@ -18,6 +20,8 @@ import { assertTargetsFitInMemory } from './engine/capacity.js';
 import { Engine } from './engine/engine.js';
 import { FitPool } from './engine/pool.js';
 import { TargetStates } from './engine/target-state.js';
+import type { KnownEvent } from './events/event.js';
+import { EventBook } from './events/event-book.js';
 import { CIRCUIT_STATES, CircuitBreaker } from './sources/circuit-breaker.js';
 import { createPrometheusClient, type PrometheusClient } from './sources/prometheus.js';
 import { ForecastStore } from './store/forecast-store.js';
@@ -42,6 +46,7 @@ export interface Prescient {
   readonly engine: Engine;
   readonly pool: FitPool;
   readonly metrics: Metrics;
+  readonly events: EventBook;
   readonly prometheus?: CircuitBreaker<PrometheusClient>;
   /** This replica's part in a Redis-backed deployment (absent without cluster.redis). */
   readonly cluster?: Cluster;
@@ -102,8 +107,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // With Redis, forecasts and selections live there and BullMQ schedules the fits; without, files and the local scheduler.
   // Loaded only when configured: the embedded default never loads BullMQ or ioredis.
   const cluster = config.cluster.redis ? new (await import('./cluster/cluster.js')).Cluster(config, app.log as FastifyBaseLogger) : undefined;
+  // Events persist beside the forecasts, and are read before the engine starts so the first fits apply them.
+  const events = new EventBook({ file: join(config.modelsDir, 'events.json'), keepSeconds: config.events.keepSeconds, maxEvents: config.events.maxEvents, now });
+  await events.load();
   const engine = new Engine({
     config,
+    events,
     states,
     pool,
     metrics,
@@ -112,11 +121,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     log: app.log as FastifyBaseLogger,
     now,
   });
-  app.decorate('prescient', { config, states, engine, pool, metrics, ...(prometheus ? { prometheus } : {}), ...(cluster ? { cluster } : {}) });
+  app.decorate('prescient', { config, states, engine, pool, metrics, events, ...(prometheus ? { prometheus } : {}), ...(cluster ? { cluster } : {}) });
 
   await app.register(healthRoutes, { states, metrics, ...(prometheus ? { prometheus } : {}) });
   await app.register(targetRoutes, { states, now });
   await app.register(feedbackRoutes, { states });
+  await app.register(eventRoutes, { config, events, metrics, apply: (added: readonly KnownEvent[], updated: readonly KnownEvent[]) => engine.applyEvents(added, updated) });
   await app.register(forecastRoutes, { config, pool, metrics, now });
   await app.register(scalingRoutes, { states, config, now });
   await app.register(backtestRoutes, { config, now, ...(prometheus ? { prometheus } : {}) });

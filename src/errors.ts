@@ -196,6 +196,24 @@ export const errorCatalogue = {
     retryable: true,
     summary: 'Prometheus failed repeatedly, so its circuit breaker is open and queries fail fast until a probe succeeds.',
   },
+  PRESCIENT_ERR_WEBHOOK_VERSION: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    summary: 'The Alertmanager webhook payload has a version other than 4.',
+  },
+  PRESCIENT_ERR_EVENT_NO_TARGET: {
+    httpStatus: 422,
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    summary: "The event's target or selector matches no configured target.",
+  },
+  PRESCIENT_ERR_SHADOW_NOT_CONFIGURED: {
+    httpStatus: 409,
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    summary: 'The target does not run in shadow mode (scaling.mode: shadow), so it has no shadow report.',
+  },
   PRESCIENT_ERR_INTERNAL: {
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,

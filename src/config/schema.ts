@@ -343,6 +343,25 @@ export const watchdogSchema = z
     promoteAfterSeconds: promoteAfter,
   }));
 
+/** Known events (docs/events.md): what a deploy does, how long events are kept. */
+export const eventsSchema = z
+  .object({
+    /** After a deploy the target is watched closely this long: refreshed every deployWatchRefresh. */
+    deployWatch: durationSeconds.default(3600),
+    deployWatchRefresh: durationSeconds.default(300),
+    /** Events that ended longer ago than this are forgotten. */
+    keepFor: durationSeconds.default(30 * 86_400),
+    /** Most events kept (the oldest finished ones are forgotten first). */
+    maxEvents: z.number().int().min(1).max(1_000_000).default(10_000),
+  })
+  .strict()
+  .transform(({ deployWatch, deployWatchRefresh, keepFor, ...rest }) => ({
+    ...rest,
+    deployWatchSeconds: deployWatch,
+    deployWatchRefreshSeconds: deployWatchRefresh,
+    keepSeconds: keepFor,
+  }));
+
 export const configSchema = z
   .object({
     server: serverSchema.default(serverSchema.parse({})),
@@ -352,6 +371,7 @@ export const configSchema = z
     /** Roles and Redis for running several replicas (docs/scaling.md). */
     cluster: clusterSchema.default(clusterSchema.parse({})),
     watchdog: watchdogSchema.default(watchdogSchema.parse({})),
+    events: eventsSchema.default(eventsSchema.parse({})),
     /** Where fitted models and forecasts are persisted. */
     modelsDir: z.string().min(1).default('models'),
     // No fixed cap: the heap sets the limit (src/engine/capacity.ts, checked when the app is built).
@@ -382,3 +402,4 @@ export type PrometheusConfig = NonNullable<Config['prometheus']>;
 export type ScalingConfig = NonNullable<TargetConfig['scaling']>;
 export type ClusterConfig = Config['cluster'];
 export type WatchdogConfig = Config['watchdog'];
+export type EventsConfig = Config['events'];

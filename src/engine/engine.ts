@@ -2,6 +2,9 @@ import { FRONTIER_LEVELS } from '../backtest/frontier.js';
 import type { FrontierTask } from '../backtest/selection-frontier.js';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError } from '../errors.js';
+import { incidentExcluder, shapeForecast, withoutIncidents } from '../events/effects.js';
+import type { KnownEvent } from '../events/event.js';
+import type { EventBook } from '../events/event-book.js';
 import type { ModelSelection } from '../models/forecaster.js';
 import { endMs } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
@@ -39,6 +42,8 @@ export interface EngineDeps {
   readonly now?: () => number;
   /** The feedback loop (live accuracy, watchdog); default one on config.watchdog. */
   readonly feedback?: FeedbackLoop;
+  /** Known events (src/events): incidents leave training and scoring, campaigns shape forecasts, deploys refit. */
+  readonly events?: EventBook;
 }
 
 /**
@@ -80,6 +85,10 @@ export class Engine {
   private started = false;
   private stopped = false;
   readonly feedback: FeedbackLoop;
+  /** Per target, the forecast as the model made it, before known events shaped it: what is persisted and reshaped. */
+  private readonly raw = new Map<string, TargetForecast>();
+  /** Per target, the refresh timer of a deploy's watch window. */
+  private readonly watches = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => Date.now());
@@ -110,6 +119,8 @@ export class Engine {
   /** Stops scheduling and waits for refreshes under way to end (their fits are cancelled). */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const timer of this.watches.values()) clearInterval(timer);
+    this.watches.clear();
     this.abort.abort();
     await this.scheduler.stop();
     await Promise.allSettled(this.running.values());
@@ -123,6 +134,61 @@ export class Engine {
   async reload(name: string): Promise<void> {
     const target = this.targets.get(name);
     if (target) await this.restore(target);
+  }
+
+  /**
+   * Applies new or changed known events (src/events) to the targets they
+   * name: a deploy refits at once, restarts the watchdog's judgement at the
+   * deploy and refreshes every `events.deployWatchRefresh` for
+   * `events.deployWatch`; a new incident refits so its window leaves the
+   * training data at once; a campaign or maintenance window reshapes the
+   * served forecast (no refit needed: the model's own forecast is kept).
+   */
+  applyEvents(added: readonly KnownEvent[], updated: readonly KnownEvent[]): void {
+    if (this.stopped) return;
+    const { metrics, log } = this.deps;
+    for (const event of [...added, ...updated]) {
+      const isNew = added.includes(event);
+      for (const name of event.targets) {
+        if (!this.targets.has(name)) continue;
+        if (event.kind === 'campaign' || event.kind === 'maintenance') this.reshape(name);
+        else if (isNew && (event.kind === 'deploy' || event.kind === 'incident')) {
+          if (event.kind === 'deploy') {
+            this.feedback.restartJudging(name, event.startMs, `deploy at ${new Date(event.startMs).toISOString()}: ${event.note}`);
+            this.watch(name, event.startMs + this.deps.config.events.deployWatchSeconds * 1000);
+          }
+          metrics.earlyRefits.inc({ target: name, reason: event.kind });
+          log.info({ target: name, event: event.id, kind: event.kind }, `${event.kind} event: refitting now`);
+          void this.refresh(name);
+        }
+      }
+    }
+  }
+
+  /** The served forecast reshaped by the target's events now (campaign, maintenance), without a refit. */
+  private reshape(name: string): void {
+    const raw = this.raw.get(name);
+    if (raw) this.deps.states.setForecast(name, shapeForecast(raw, this.eventsOf(name)));
+  }
+
+  /** Refreshes `name` every events.deployWatchRefresh until `untilMs` (the deploy's watch window). */
+  private watch(name: string, untilMs: number): void {
+    const existing = this.watches.get(name);
+    if (existing) clearInterval(existing);
+    const timer = setInterval(() => {
+      if (this.stopped || this.now() >= untilMs) {
+        clearInterval(timer);
+        if (this.watches.get(name) === timer) this.watches.delete(name);
+        return;
+      }
+      void this.refresh(name);
+    }, this.deps.config.events.deployWatchRefreshSeconds * 1000);
+    timer.unref();
+    this.watches.set(name, timer);
+  }
+
+  private eventsOf(name: string): KnownEvent[] {
+    return this.deps.events?.forTarget(name) ?? [];
   }
 
   /** When the scheduler next refreshes `name` (ms since epoch); undefined while it runs or before start. */
@@ -165,7 +231,8 @@ export class Engine {
       const persisted = await this.deps.store.load(target);
       if (persisted) {
         const feedback = this.feedback.restore(target, persisted.forecast, levelsFor(target), persisted, this.now());
-        this.deps.states.setForecast(target.name, persisted.forecast, { ...(persisted.scores ? { scores: persisted.scores } : {}), ...feedback });
+        this.raw.set(target.name, persisted.forecast);
+        this.deps.states.setForecast(target.name, shapeForecast(persisted.forecast, this.eventsOf(target.name)), { ...(persisted.scores ? { scores: persisted.scores } : {}), ...feedback });
         if (persisted.selection) this.selections.set(target.name, persisted.selection);
         this.deps.log.info({ target: target.name, generatedAt: new Date(persisted.forecast.generatedAtMs).toISOString() }, 'restored persisted forecast');
       }
@@ -177,16 +244,20 @@ export class Engine {
   private async refreshTarget(target: TargetConfig, scheduled: boolean, early = false): Promise<RefreshOutcome> {
     const { states, metrics, store, log } = this.deps;
     try {
-      const { forecast, scores, series } = await this.forecastTarget(target);
+      const { forecast: raw, scores, series } = await this.forecastTarget(target);
+      this.raw.set(target.name, raw);
+      const events = this.eventsOf(target.name);
+      // What is served: the model's forecast as known events (campaigns, maintenance) shape it.
+      const forecast = shapeForecast(raw, events);
       // A file replayed as if it ended now has no actuals that came after a forecast: nothing to score or judge.
       const outcome = isReplayed(target)
         ? undefined
-        : this.feedback.afterRefresh(target, series, forecast, levelsFor(target), this.now(), scores?.[forecast.model]?.['mase']);
+        : this.feedback.afterRefresh(target, series, forecast, levelsFor(target), this.now(), scores?.[forecast.model]?.['mase'], incidentExcluder(events));
       const refitNow = outcome?.refitNow ?? false;
       states.setForecast(target.name, forecast, { ...(scores ? { scores } : {}), ...(outcome ? { accuracy: outcome.accuracy, health: outcome.health } : {}) });
       const record = this.feedback.book.get(target.name)?.toJSON();
       const feedback = { ...(record ? { record } : {}), ...(outcome ? { health: outcome.health } : {}) };
-      await store.save(target, forecast, scores, this.selections.get(target.name), feedback).catch((err: unknown) => {
+      await store.save(target, raw, scores, this.selections.get(target.name), feedback).catch((err: unknown) => {
         log.warn({ target: target.name, err: toPrescientError(err).toJSON() }, 'could not persist forecast');
       });
       // The watchdog asked for a refit (accuracy fell, or a changepoint): once, at once, not at the next interval.
@@ -224,8 +295,11 @@ export class Engine {
     const dropped = droppedOutsideWindow > 0 ? [`${droppedOutsideWindow} samples outside the history window were dropped`] : [];
     if (dropped.length > 0) metrics.droppedSamples.inc({ target: target.name }, droppedOutsideWindow);
     // After a changepoint the fit starts there: only the seasons two full periods of it still hold.
-    const series = fromChangepoint(pulled, this.feedback.historyStartMs(target.name, nowMs));
-    const seasonalPeriods = series === pulled ? prepared.seasonalPeriods : prepared.seasonalPeriods.filter((p) => series.values.length >= 2 * p);
+    const cut = fromChangepoint(pulled, this.feedback.historyStartMs(target.name, nowMs));
+    const seasonalPeriods = cut === pulled ? prepared.seasonalPeriods : prepared.seasonalPeriods.filter((p) => cut.values.length >= 2 * p);
+    // Incident windows are not normal load: the model never sees them (filled from a season earlier).
+    const { series, replaced } = withoutIncidents(cut, this.eventsOf(target.name), seasonalPeriods[0] ?? 0);
+    const excludedNote = replaced > 0 ? [`${replaced} steps in incident windows were replaced before fitting`] : [];
     metrics.filledGaps.set({ target: target.name }, filledGaps);
     const horizon = Math.ceil(target.horizonSeconds / series.stepSeconds);
     if (horizon > config.limits.maxHorizonSteps) {
@@ -296,10 +370,11 @@ export class Engine {
         stepSeconds: series.stepSeconds,
         point: result.forecast.point,
         intervals: result.forecast.intervals,
-        lastObserved: { atMs: series.startMs + last * series.stepSeconds * 1000, value: series.values[last] as number },
+        // The load really observed, incident or not: it is the reactive floor.
+        lastObserved: { atMs: series.startMs + last * series.stepSeconds * 1000, value: cut.values[last] as number },
         filledGaps,
         seasonalPeriods,
-        notes: [...dropped, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`risk budget: ${frontier.chosen.reason}`] : [])],
+        notes: [...dropped, ...excludedNote, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`risk budget: ${frontier.chosen.reason}`] : [])],
         ...(frontier ? { frontier } : {}),
       },
       ...(result.info.scores ? { scores: result.info.scores as Record<string, Record<string, number>> } : {}),

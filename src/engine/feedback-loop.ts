@@ -69,6 +69,15 @@ export class FeedbackLoop {
     return this.deps.watchdog.enabled ? historyStartMs(this.health.get(name), nowMs, this.deps.watchdog) : undefined;
   }
 
+  /**
+   * Judges only forecasts made from `atMs` on (a deploy: what came before
+   * described the old release). Keeps the state; the reason says why.
+   */
+  restartJudging(name: string, atMs: number, why: string): void {
+    const health = this.health.get(name) ?? initialHealth(atMs);
+    this.health.set(name, { ...health, judgeFromMs: Math.max(health.judgeFromMs, atMs), reason: `judging restarted by ${why}` });
+  }
+
   healthOf(name: string): TargetHealth | undefined {
     return this.health.get(name);
   }

@@ -29,6 +29,8 @@ export interface Metrics {
   readonly stateTransitions: Counter<'target' | 'from' | 'to'>;
   /** Refreshes run out of schedule: watchdog (degraded, changepoint) or event (deploy). */
   readonly earlyRefits: Counter<'target' | 'reason'>;
+  /** Known events received (src/events). */
+  readonly events: Counter<'kind' | 'source'>;
   /** 1 for the state Prometheus' circuit breaker is in (closed, open, half-open), 0 for the others. */
   readonly prometheusCircuitState: Gauge<'state'>;
   readonly prometheusCircuitTransitions: Counter<'from' | 'to'>;
@@ -157,8 +159,14 @@ export function createMetrics(): Metrics {
     }),
     earlyRefits: new Counter({
       name: 'prescient_early_refits_total',
-      help: 'Refits run ahead of the refresh interval, by reason (watchdog, deploy).',
+      help: 'Refits run ahead of the refresh interval, by reason (watchdog, deploy, incident).',
       labelNames: ['target', 'reason'],
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'prescient_events_total',
+      help: 'Known events received, by kind (deploy, incident, campaign, maintenance) and source (api, alertmanager).',
+      labelNames: ['kind', 'source'],
       registers: [registry],
     }),
   };
