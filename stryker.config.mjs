@@ -3,9 +3,10 @@
  * Mutation testing (issue 17): `npm run test:mutation` mutates the modules
  * whose bugs cost production capacity or data and runs the tests that cover
  * them against each mutant. Slow and CPU-hungry: not part of `npm test` or CI.
- * Run one module at a time with `npm run test:mutation -- --mutate 'src/keda/**'`
- * (the list below is the whole set); results and the per-module score table
- * are in test/mutation/REPORT.md.
+ * Score one module at a time against the tests that cover it:
+ *   bash scripts/mutation-module.sh src/scaling/policy.ts test/scaling/policy.test.ts …
+ * (the list below is the whole set); the per-module scores and the command
+ * that reproduces each are in test/mutation/REPORT.md.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -33,8 +34,8 @@ const config = {
   // Re-runs only mutants whose code or tests changed since the last run (the file stays local, git-ignored).
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',
-  // Two cores shared with the service and other work: one or two test processes at a time.
-  concurrency: 2,
+  // Two cores shared with other developers' work: one test process at a time.
+  concurrency: 1,
   timeoutMS: 30_000,
   timeoutFactor: 2,
   reporters: ['clear-text', 'progress', 'html', 'json'],

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Mutation score of one module against only the test files that cover it
+# (issue 17), so one run takes minutes instead of the hours the whole set takes:
+#
+#   bash scripts/mutation-module.sh src/scaling/policy.ts test/scaling/policy.test.ts test/scaling/policy.property.test.ts
+#
+# Runs Stryker (stryker.config.mjs: concurrency 1, TypeScript checker) with
+# --mutate <module> and the listed tests (MUTATION_TESTS, read by
+# vitest.mutation.config.ts). Each module keeps its own incremental file, so
+# re-scoring it after a new test re-runs only the mutants that test may kill,
+# and its JSON report: reports/mutation/<module path with / as ->.{incremental,report}.json
+# (git-ignored). The scores are recorded in test/mutation/REPORT.md.
+set -euo pipefail
+if [ $# -lt 2 ]; then
+  echo "usage: bash scripts/mutation-module.sh <src file> <test file>..." >&2
+  exit 2
+fi
+module=$1
+shift
+name=$(echo "$module" | tr '/' '-')
+mkdir -p reports/mutation
+tests=$(IFS=,; echo "$*")
+MUTATION_TESTS=$tests npx stryker run \
+  --mutate "$module" \
+  --incrementalFile "reports/mutation/$name.incremental.json"
+cp reports/mutation/mutation.json "reports/mutation/$name.report.json"
