@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultHpaParams, rawRecommendation, simulateHpa, type HpaParams } from '../../src/backtest/hpa-model.js';
+import { thrownBy } from '../support/errors.js';
 
 const base: HpaParams = {
   ...defaultHpaParams,
@@ -117,5 +118,87 @@ describe('HPA model', () => {
 
   it('rejects impossible parameters with PRESCIENT_ERR_VALIDATION', () => {
     expect(() => run({ ...base, maxReplicas: 0 }, [1])).toThrow(expect.objectContaining({ code: 'PRESCIENT_ERR_VALIDATION' }));
+  });
+
+  it.each([
+    [{ syncPeriodSeconds: 0 }, 'syncPeriodSeconds must be > 0'],
+    [{ syncPeriodSeconds: Number.NaN }, 'syncPeriodSeconds must be > 0'],
+    [{ tolerance: -0.01 }, 'tolerance must be in [0, 1)'],
+    [{ tolerance: 1 }, 'tolerance must be in [0, 1)'],
+    [{ startupDelaySeconds: -1 }, 'startupDelaySeconds must be ≥ 0'],
+    [{ scaleDownStabilizationSeconds: -1 }, 'scaleDownStabilizationSeconds must be ≥ 0'],
+    [{ minReplicas: 0 }, 'minReplicas must be an integer ≥ 1'],
+    [{ minReplicas: 1.5 }, 'minReplicas must be an integer ≥ 1'],
+    [{ maxReplicas: 10.5 }, 'maxReplicas must be an integer ≥ minReplicas'],
+    [{ minReplicas: 5, maxReplicas: 4 }, 'maxReplicas must be an integer ≥ minReplicas'],
+    [{ initialReplicas: -1 }, 'initialReplicas must be an integer ≥ 0'],
+    [{ initialReplicas: 2.5 }, 'initialReplicas must be an integer ≥ 0'],
+  ] as const)('rejects %o with PRESCIENT_ERR_VALIDATION naming that parameter alone', (change, problem) => {
+    const err = thrownBy(() => run({ ...base, ...change }, [100]));
+    expect(err.code).toBe('PRESCIENT_ERR_VALIDATION');
+    expect(err.message).toBe(`HPA model: ${problem}`);
+    expect(err.issues).toEqual([{ path: 'hpa', message: problem }]);
+  });
+
+  it('lists every impossible parameter at once', () => {
+    const err = thrownBy(() => run({ ...base, syncPeriodSeconds: 0, tolerance: 2, minReplicas: 0 }, [100]));
+    expect(err.issues.map((i) => i.message)).toEqual(['syncPeriodSeconds must be > 0', 'tolerance must be in [0, 1)', 'minReplicas must be an integer ≥ 1']);
+  });
+
+  it('accepts the edges of every range: tolerance 0, no start-up delay, no stabilisation, min = max, no initial replicas', () => {
+    const edges = { ...base, tolerance: 0, startupDelaySeconds: 0, scaleDownStabilizationSeconds: 0, minReplicas: 1, maxReplicas: 1, initialReplicas: 0 };
+    expect(run(edges, [100, 100]).specReplicas).toEqual([1, 1]);
+    // Tolerance 0 acts on any change: 101 on 10 pods → 11.
+    expect(run({ ...base, tolerance: 0 }, [101]).specReplicas).toEqual([11]);
+  });
+
+  it('scales from zero replicas to ceil(metric / target), and reads a non-finite or negative metric as 0', () => {
+    expect(rawRecommendation({ total: 25, targetAverageValue: 10 }, 0, 0.1)).toBe(3);
+    expect(rawRecommendation({ total: 0, targetAverageValue: 10 }, 0, 0.1)).toBe(0);
+    // (`+ 0` turns the -0 of ceil(-1e-9) into 0: a replica count of zero either way.)
+    expect(rawRecommendation({ total: Number.NaN, targetAverageValue: 10 }, 10, 0.1) + 0).toBe(0);
+    expect(rawRecommendation({ total: Number.POSITIVE_INFINITY, targetAverageValue: 10 }, 10, 0.1) + 0).toBe(0);
+    expect(rawRecommendation({ total: -50, targetAverageValue: 10 }, 10, 0.1) + 0).toBe(0);
+    // The tolerance band includes its edge: with tolerance 0.5, ratio 1.5 (exact in floating point) keeps the count.
+    expect(rawRecommendation({ total: 150, targetAverageValue: 10 }, 10, 0.5)).toBe(10);
+    // ceil without float noise: 25 pods wanting 7 give 25 × (7 / 25) = 7.000000000000001; 7 pods, not 8.
+    expect(rawRecommendation({ total: 7, targetAverageValue: 1 }, 25, 0.1)).toBe(7);
+  });
+
+  it('starts the initial replicas ready, and times every tick one sync period apart from startMs', () => {
+    const params = { ...base, startupDelaySeconds: 600, initialReplicas: 3 };
+    const timeline = simulateHpa(params, 1_000, 3, () => [{ total: 30, targetAverageValue: 10 }]);
+    expect(timeline.timesMs).toEqual([1_000, 16_000, 31_000]);
+    expect(timeline.readyReplicas).toEqual([3, 3, 3]);
+    expect(timeline.scaleEvents).toBe(0);
+  });
+
+  it('passes the current spec and ready replicas to the metric function', () => {
+    const seen: { spec: number; ready: number }[] = [];
+    const params = { ...base, startupDelaySeconds: 30, initialReplicas: 2 };
+    simulateHpa(params, 0, 4, (_t, current) => {
+      seen.push(current);
+      return [{ total: 40, targetAverageValue: 10 }];
+    });
+    // 2 → 4 at t = 0; the 2 new pods are ready at t = 30 s (tick 2).
+    expect(seen).toEqual([
+      { spec: 2, ready: 2 },
+      { spec: 4, ready: 2 },
+      { spec: 4, ready: 4 },
+      { spec: 4, ready: 4 },
+    ]);
+  });
+
+  it('removes the pods that would be ready last first', () => {
+    // Scale-up limited to 4 pods a sync: 10 ready, +4 at t = 0 (ready at 600 s), +4 at t = 15 s (ready at 615 s).
+    // At t = 600 s the first 4 are ready and the last 4 are not; a scale-down by 4 then drops the last 4.
+    const params = { ...base, startupDelaySeconds: 600, initialReplicas: 10, scaleUpPercent: 0, scaleDownStabilizationSeconds: 0 };
+    const loads = [140, 180, ...Array.from({ length: 39 }, () => 180), 140];
+    const timeline = run(params, loads);
+    expect(timeline.specReplicas.slice(0, 2)).toEqual([14, 18]);
+    // Tick 40 (t = 600 s): 14 ready, 4 starting. Tick 41 needs 14: the 4 starting ones go, 14 ready stay.
+    expect(timeline.readyReplicas[40]).toBe(14);
+    expect(timeline.specReplicas[41]).toBe(14);
+    expect(timeline.readyReplicas[41]).toBe(14);
   });
 });
