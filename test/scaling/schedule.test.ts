@@ -28,6 +28,24 @@ describe('buildSchedule', () => {
     expect(schedule.endsAt).toBe(new Date(T0 + 360 * 60_000).toISOString());
   });
 
+  it('says what it was built from: model, quantile, lead time and step', () => {
+    const schedule = buildSchedule(forecast, scalingOf({ capacityPerReplica: 100, quantile: 0.975, leadTime: '2m' }), T0, 1);
+    expect(schedule).toMatchObject({ model: 'mstl', quantile: 0.975, leadTimeSeconds: 120, stepSeconds: 60, endsAt: '2026-03-02T09:00:00.000Z' });
+    // Sized on the 0.975 quantile (upper of the 95 % band, here equal to the 0.9 one).
+    expect(schedule.steps[0]).toMatchObject({ replicas: 2, load: 200, windowMaxLoad: 200 });
+  });
+
+  it('starts at now (between two steps), applies the observed load at that first step only', () => {
+    const observedHigh = forecastOf(load, { upperFactor: 1, observed: 700 });
+    const scaling = scalingOf({ capacityPerReplica: 100, leadTime: '1m', scaleIn: { stabilizationWindow: '1s' } });
+    const schedule = buildSchedule(observedHigh, scaling, T0 + 30_000, 0.05);
+    // 3 minutes from 08:00:30: now, then every step that starts before 08:03:30.
+    expect(schedule.steps.map((s) => s.at)).toEqual(['2026-03-02T08:00:30.000Z', '2026-03-02T08:01:00.000Z', '2026-03-02T08:02:00.000Z', '2026-03-02T08:03:00.000Z']);
+    expect(schedule.steps[0]).toMatchObject({ replicas: 7, clampedBy: ['reactiveFloor'] });
+    // Later steps have only the forecast (200 → 2 replicas), scaled in with no rate limit.
+    expect(schedule.steps.slice(1).map((s) => s.replicas)).toEqual([2, 2, 2]);
+  });
+
   it('throws PRESCIENT_ERR_FORECAST_UNAVAILABLE when now is past the forecast', () => {
     const err = thrownBy(() => buildSchedule(forecast, scalingOf({ capacityPerReplica: 100 }), T0 + 7 * 3600_000, 1));
     expect(err.code).toBe('PRESCIENT_ERR_FORECAST_UNAVAILABLE');
