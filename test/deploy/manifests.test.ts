@@ -1,17 +1,3 @@
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
-import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1/APIService';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
-import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
-import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Namespace } from 'kubernetes-models/v1/Namespace';
-import { Secret } from 'kubernetes-models/v1/Secret';
-import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -19,47 +5,19 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { ROOT } from '../support/dockerfile.js';
+import { validate } from './k8s-schemas.js';
 
 /**
  * Every manifest under deploy/ validated offline against the Kubernetes
- * OpenAPI schemas (kubernetes-models), KEDA's CRDs (@kubernetes-models/keda)
- * and prometheus-operator's (@kubernetes-models/prometheus-operator).
+ * OpenAPI schemas, KEDA's and prometheus-operator's CRDs (./k8s-schemas.ts).
  */
-interface Validatable {
-  validate(): void;
-}
-type Model = new (data: never) => Validatable;
-
-const MODELS: Record<string, Model> = {
-  'v1/Namespace': Namespace,
-  'v1/ServiceAccount': ServiceAccount,
-  'v1/ConfigMap': ConfigMap,
-  'v1/Secret': Secret,
-  'v1/Service': Service,
-  'apps/v1/Deployment': Deployment,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'apiregistration.k8s.io/v1/APIService': APIService,
-  'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
-  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
-  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
-  'keda.sh/v1alpha1/ScaledObject': ScaledObject,
-  'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
-  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-};
-
 const DEPLOY = join(ROOT, 'deploy');
 const yamlFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamlFiles(join(dir, e.name)) : e.name.endsWith('.yaml') ? [join(dir, e.name)] : []));
+// A kustomize patch is a fragment: test/deploy/kustomize.test.ts validates it rendered into its overlay.
 const manifests = yamlFiles(DEPLOY)
-  .filter((f) => !f.endsWith('kustomization.yaml'))
+  .filter((f) => !f.endsWith('kustomization.yaml') && !f.endsWith('-patch.yaml'))
   .flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((doc, i) => ({ file: `${relative(DEPLOY, file)}#${i}`, doc: doc.toJS() as Record<string, unknown> })));
-
-function validate(doc: Record<string, unknown>): void {
-  const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
-  if (!Model) throw new Error(`no schema for ${doc.apiVersion}/${doc.kind}`);
-  new Model(doc as never).validate();
-}
 
 const byKind = (kind: string) => manifests.filter((m) => m.doc.kind === kind).map((m) => m.doc as Record<string, any>);
 const dir = mkdtempSync(join(tmpdir(), 'prescient-deploy-'));
