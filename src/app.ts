@@ -7,7 +7,7 @@ import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config/schema.js';
 import { actualsRoutes } from './api/actuals-routes.js';
 import { backtestRoutes } from './api/backtest-routes.js';
-import { frameworkErrorHandler, installErrorHandling } from './api/error-handler.js';
+import { frameworkErrorHandler, installErrorHandling, refuseWhileDraining } from './api/error-handler.js';
 import { installJsonParser } from './api/json-body.js';
 import { PrescientError } from './errors.js';
 import { eventRoutes } from './api/event-routes.js';
@@ -79,10 +79,13 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     // Route params are target names; refuse pathological ones early.
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler,
+    // While draining, a request on a kept-alive connection is refused in the one error shape (below), not fastify's own 503 body.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  refuseWhileDraining(app);
   installJsonParser(app, { maxDepth: config.server.maxJsonDepth, maxElements: config.server.maxJsonElements });
   // Only routes that ask for it (those that fit or backtest) are limited: reads are served from memory.
   await app.register(fastifyRateLimit, {

@@ -214,6 +214,18 @@ export const errorCatalogue = {
     retryable: false,
     summary: 'The target does not run in shadow mode (scaling.mode: shadow), so it has no shadow report.',
   },
+  PRESCIENT_ERR_PORT_IN_USE: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    summary: 'The HTTP or gRPC port is already taken by another process, so the service cannot start.',
+  },
+  PRESCIENT_ERR_SHUTTING_DOWN: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    summary: 'The service is draining after SIGTERM: requests already running finish, new ones go to another replica.',
+  },
   PRESCIENT_ERR_INTERNAL: {
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,

@@ -2,42 +2,98 @@
  * Starts Prescient: loads the configuration (`--config FILE` or
  * PRESCIENT_CONFIG; the embedded demo when neither is given or PRESCIENT_DEMO=1), builds the app,
  * listens for HTTP and starts the KEDA external scaler (gRPC). A bad
- * configuration exits non-zero with every problem listed.
+ * configuration or a port in use exits 1 with one coded line. SIGTERM/SIGINT
+ * drain it (src/lifecycle.ts): this process is the one that serves, under
+ * `npm start` (which execs node) and the image's CMD alike.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { configPath, loadConfig } from './config/load.js';
-import { PrescientError } from './errors.js';
-import { startKedaServer } from './keda/server.js';
+import { routeGrpcLogs, startKedaServer, type KedaServer } from './keda/server.js';
+import { bindError, drainOnSignal, startFailureLine } from './lifecycle.js';
+
+const USAGE = `usage: prescient [--config FILE]
+
+Serves forecasts and replica recommendations: REST on PORT (default 8080),
+the KEDA external scaler (gRPC) on GRPC_PORT (default 9090).
+
+  -c, --config FILE   configuration file (else PRESCIENT_CONFIG; with neither, the embedded demo)
+  -h, --help          print this and exit
+  -v, --version       print the version and exit
+
+environment
+  PORT, GRPC_PORT, HOST          listen addresses (override the file)
+  PRESCIENT_CONFIG               configuration file when --config is not given
+  PRESCIENT_DEMO=1               serve the embedded demo targets
+  PRESCIENT_AUTH_TOKEN           bearer token (needed to bind beyond loopback)
+  PRESCIENT_ALLOW_UNAUTHENTICATED=1   bind beyond loopback without a token
+  PRESCIENT_MODELS_DIR           where forecasts persist
+  LOG_LEVEL                      pino level (default info)
+
+SIGTERM or SIGINT drains: no new connections, running requests finish within
+server.shutdownGrace (default 25s), exit 0. Every key: docs/configuration.md.
+Backtests: npm run backtest -- --help.
+`;
+
+/** The version in package.json (one level above src/ and dist/ alike). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+const OPTIONS = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } } as const;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } }, allowPositionals: false });
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+  try {
+    ({ values } = parseArgs({ options: OPTIONS, allowPositionals: false }));
+  } catch (err) {
+    // Bad arguments exit 2, as `prescient backtest` does.
+    process.stderr.write(`prescient: ${(err as Error).message} (prescient --help lists the options)\n`);
+    process.exit(2);
+  }
+  if (values.help) return void process.stdout.write(USAGE);
+  if (values.version) return void process.stdout.write(`prescient ${version()}\n`);
   const path = configPath(values.config);
   const config = loadConfig(path);
+  const { host, port, grpcPort } = config.server;
   const app = await buildApp({ config });
-  // A worker replica serves nothing: it only takes fit jobs from Redis.
-  if (config.cluster.role === 'worker') await app.ready();
-  else await app.listen({ host: config.server.host, port: config.server.port });
-  const keda = config.cluster.role === 'worker' ? undefined : await startKedaServer({ states: app.prescient.states, config });
-  const shutdown = async (signal: string): Promise<void> => {
-    app.log.info({ signal }, 'shutting down');
-    await keda?.close();
+  routeGrpcLogs(app.log);
+  let keda: KedaServer | undefined;
+  try {
+    // A worker replica serves nothing: it only takes fit jobs from Redis.
+    if (config.cluster.role === 'worker') await app.ready();
+    else {
+      await app.listen({ host, port }).catch((err: unknown) => {
+        throw bindError(err, { what: 'HTTP', host, port, variable: 'PORT' });
+      });
+      keda = await startKedaServer({ states: app.prescient.states, config }).catch((err: unknown) => {
+        throw bindError(err, { what: 'gRPC', host, port: grpcPort, variable: 'GRPC_PORT' });
+      });
+    }
+  } catch (err) {
     await app.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    throw err;
+  }
+  const onSignal = drainOnSignal({
+    close: async () => {
+      await Promise.all([keda?.close(config.server.shutdownGraceSeconds * 1000), app.close()]);
+    },
+    force: () => app.server.closeAllConnections(),
+    graceMs: config.server.shutdownGraceSeconds * 1000,
+    log: app.log,
+    exit: (code) => process.exit(code),
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   app.log.info(
-    { targets: config.targets.length, role: config.cluster.role, grpcPort: keda?.port, configured: path !== undefined },
+    { targets: config.targets.length, role: config.cluster.role, grpcPort: keda?.port, configured: path !== undefined, pid: process.pid },
     'prescient ready',
   );
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof PrescientError && err.code === 'PRESCIENT_ERR_CONFIG') {
-    process.stderr.write(`prescient: ${err.message}\n`);
-  } else {
-    process.stderr.write(`prescient: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  }
+  process.stderr.write(startFailureLine(err));
   process.exit(1);
 });

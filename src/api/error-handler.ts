@@ -56,15 +56,52 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
   void reply.status(prescient.httpStatus).send(errorBody(prescient));
 }
 
+/**
+ * 503s a retry cures (no forecast before the first fit, a full queue,
+ * draining) are the service working as documented: one info line, no stack.
+ * Prometheus's failures (502) are warnings without stack. Only
+ * the rest — bugs, failed writes — is an error with its stack (issue 11, item 8).
+ */
+function logFailure(request: FastifyRequest, error: PrescientError, raw: unknown): void {
+  if (error.httpStatus < 500) return;
+  const line = { code: error.code, method: request.method, url: request.url.split('?')[0] };
+  if (error.retryable && error.httpStatus === 503) request.log.info(line, error.message);
+  else if (error.httpStatus === 502) request.log.warn(line, error.message);
+  else request.log.error({ err: raw }, 'request failed');
+}
+
 /** Every error leaves as `{error: {code, message, retryable, issues}}` with the catalogue's status. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((raw: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const error = raw instanceof PrescientError ? raw : fromFastify(raw);
-    if (error.httpStatus >= 500) request.log.error({ err: raw }, 'request failed');
+    logFailure(request, error, raw);
     void reply.status(error.httpStatus).send(errorBody(error));
   });
   app.setNotFoundHandler((request, reply) => {
     const error = new PrescientError('PRESCIENT_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`);
     void reply.status(404).send(errorBody(error));
+  });
+}
+
+/**
+ * Once the app closes (SIGTERM), the listener stops accepting connections,
+ * but a kept-alive connection can still carry a new request: it gets
+ * 503 PRESCIENT_ERR_SHUTTING_DOWN with `Connection: close`, so the client
+ * reconnects to another replica, while requests already running finish.
+ * Registered before every route's own hooks (the token check included).
+ */
+export function refuseWhileDraining(app: FastifyInstance): void {
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  // A response finished while draining closes its connection: an idle kept-alive socket would hold the close until the grace ran out.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) void reply.header('connection', 'close');
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!draining) return;
+    void reply.header('connection', 'close');
+    throw new PrescientError('PRESCIENT_ERR_SHUTTING_DOWN', 'the service is shutting down; retry on a new connection');
   });
 }

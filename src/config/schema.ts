@@ -223,6 +223,13 @@ export const serverSchema = z
     connectionTimeout: durationSeconds.pipe(z.number().max(3600)).default(30),
     /** The whole request (headers and body) must arrive within this; else 408 and the connection closes. */
     requestTimeout: durationSeconds.pipe(z.number().max(3600)).default(60),
+    /**
+     * After SIGTERM, requests and gRPC calls already running get this long to
+     * finish before the rest are cut and the process exits 1. Below
+     * Kubernetes' default terminationGracePeriodSeconds (30), so the drain
+     * ends before the kubelet's SIGKILL.
+     */
+    shutdownGrace: durationSeconds.pipe(z.number().min(1).max(3600)).default(25),
     /** JSON bodies nesting deeper are refused while read (PRESCIENT_ERR_BODY_TOO_COMPLEX). */
     maxJsonDepth: z.number().int().min(2).max(1000).default(16),
     /** JSON bodies with more values in all are refused while read; keep it above limits.maxPoints. */
@@ -240,7 +247,12 @@ export const serverSchema = z
       'or server.allowUnauthenticated: true (PRESCIENT_ALLOW_UNAUTHENTICATED=1) to serve without one',
     path: ['host'],
   })
-  .transform(({ connectionTimeout, requestTimeout, ...rest }) => ({ ...rest, connectionTimeoutSeconds: connectionTimeout, requestTimeoutSeconds: requestTimeout }));
+  .transform(({ connectionTimeout, requestTimeout, shutdownGrace, ...rest }) => ({
+    ...rest,
+    connectionTimeoutSeconds: connectionTimeout,
+    requestTimeoutSeconds: requestTimeout,
+    shutdownGraceSeconds: shutdownGrace,
+  }));
 
 /** Whether a listen address is reachable from this machine only. */
 export function isLoopback(host: string): boolean {

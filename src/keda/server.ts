@@ -69,6 +69,15 @@ export function capDetails(details: string): string {
   return `${details.slice(0, kept)} … (${details.length - kept} more characters)`;
 }
 
+/**
+ * Sends grpc-js's own log lines (it writes "E No address added…" to stderr
+ * itself) into the service's log as warnings, so stderr carries only the
+ * service's coded lines. Process-wide: grpc-js has one logger.
+ */
+export function routeGrpcLogs(log: { warn(obj: object, msg: string): void }): void {
+  grpc.setLogger({ error: (...args: unknown[]) => log.warn({ component: 'grpc-js' }, args.map(String).join(' ')) });
+}
+
 export interface KedaServerOptions {
   readonly states: TargetStates;
   readonly config: Pick<Config, 'server'>;
@@ -90,8 +99,11 @@ export interface KedaServerOptions {
 export interface KedaServer {
   /** The bound port (the ephemeral one when 0 was asked). */
   readonly port: number;
-  /** Ends open streams and stops the server. */
-  close(): Promise<void>;
+  /**
+   * Ends open streams (KEDA reopens them elsewhere), refuses new calls, lets
+   * running calls finish for up to `graceMs` (default 2 000), then cuts them.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 interface Evaluation {
@@ -256,10 +268,10 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
 
   return {
     port: boundPort,
-    close: () =>
+    close: (graceMs = 2_000) =>
       new Promise<void>((resolve) => {
         for (const call of openStreams) call.end();
-        const force = setTimeout(() => server.forceShutdown(), 2_000);
+        const force = setTimeout(() => server.forceShutdown(), graceMs);
         force.unref();
         server.tryShutdown(() => {
           clearTimeout(force);
