@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): makes sure the Debian packages the
 # integration tests need are installed (Prometheus for the real-Prometheus
-# tests, Chromium for the report's browser test), runs every suite, and ends
+# tests, Chromium for the report's browser test, openssl for the gRPC TLS
+# certificates made at test time), runs every suite, and ends
 # with a plain "N passed, N failed" line. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-debian.sh prometheus prometheus promtool
 bash scripts/ensure-debian.sh chromium chromium
 bash scripts/ensure-debian.sh redis-server redis-server
+bash scripts/ensure-debian.sh openssl openssl
 
 results_dir=$(mktemp -d)
 trap 'rm -rf "$results_dir"' EXIT

@@ -3,6 +3,7 @@
  * taken says, and how a signal drains the service. src/server.ts wires them;
  * they live here so they can be tested without a process.
  */
+import { isLoopback, type Config } from './config/schema.js';
 import { PrescientError } from './errors.js';
 
 /** Which listener failed to bind: its port and the environment variable that sets it. */
@@ -85,4 +86,28 @@ export function drainOnSignal(options: DrainOptions): (signal: NodeJS.Signals) =
       },
     );
   };
+}
+
+/**
+ * What start-up should warn about when the service listens beyond loopback
+ * (issue 11, item 9): KEDA's gRPC calls carry no token, so without TLS the
+ * scaler answers anyone who reaches the port, in plaintext; HTTP without a
+ * token only when explicitly allowed. Empty on loopback, and for a worker
+ * replica (`listens` false), which binds nothing.
+ */
+export function exposureWarnings(server: Pick<Config['server'], 'host' | 'grpcPort' | 'authToken' | 'grpcTls'>, listens = true): string[] {
+  if (!listens || isLoopback(server.host)) return [];
+  const warnings: string[] = [];
+  if (server.authToken === undefined) {
+    warnings.push(`HTTP on ${server.host} has no token (server.allowUnauthenticated): anyone who reaches it can run fits and backtests`);
+  }
+  if (!server.grpcTls) {
+    warnings.push(
+      `the KEDA scaler (gRPC) on ${server.host}:${server.grpcPort} has no TLS: anyone who reaches it reads forecasts and replica counts in plaintext; ` +
+        'set server.grpcTls (with clientCaFile for mutual TLS) or restrict the port with a NetworkPolicy',
+    );
+  } else if (server.grpcTls.clientCaFile === undefined) {
+    warnings.push(`the KEDA scaler (gRPC) on ${server.host}:${server.grpcPort} uses TLS without client certificates: anyone who reaches it may call; set server.grpcTls.clientCaFile for mutual TLS`);
+  }
+  return warnings;
 }

@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { configPath, loadConfig } from './config/load.js';
 import { routeGrpcLogs, startKedaServer, type KedaServer } from './keda/server.js';
-import { bindError, drainOnSignal, startFailureLine } from './lifecycle.js';
+import { grpcServerCredentials } from './keda/tls.js';
+import { bindError, drainOnSignal, exposureWarnings, startFailureLine } from './lifecycle.js';
 
 const USAGE = `usage: prescient [--config FILE]
 
@@ -58,17 +59,21 @@ async function main(): Promise<void> {
   const path = configPath(values.config);
   const config = loadConfig(path);
   const { host, port, grpcPort } = config.server;
+  const servesGrpc = config.cluster.role !== 'worker';
+  // Read and checked before anything binds: a bad certificate stops the start with a coded line.
+  const credentials = servesGrpc ? grpcServerCredentials(config.server.grpcTls) : undefined;
   const app = await buildApp({ config });
   routeGrpcLogs(app.log);
+  for (const warning of exposureWarnings(config.server, servesGrpc)) app.log.warn({ host }, warning);
   let keda: KedaServer | undefined;
   try {
     // A worker replica serves nothing: it only takes fit jobs from Redis.
-    if (config.cluster.role === 'worker') await app.ready();
+    if (!servesGrpc) await app.ready();
     else {
       await app.listen({ host, port }).catch((err: unknown) => {
         throw bindError(err, { what: 'HTTP', host, port, variable: 'PORT' });
       });
-      keda = await startKedaServer({ states: app.prescient.states, config }).catch((err: unknown) => {
+      keda = await startKedaServer({ states: app.prescient.states, config, ...(credentials ? { credentials } : {}) }).catch((err: unknown) => {
         throw bindError(err, { what: 'gRPC', host, port: grpcPort, variable: 'GRPC_PORT' });
       });
     }

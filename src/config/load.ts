@@ -66,6 +66,12 @@ export function parseConfig(input: unknown, baseDir = process.cwd()): Readonly<C
     }
   }
   if (!isAbsolute(config.modelsDir)) config.modelsDir = resolve(baseDir, config.modelsDir);
+  const tls = config.server.grpcTls;
+  if (tls) {
+    tls.certFile = resolve(baseDir, tls.certFile);
+    tls.keyFile = resolve(baseDir, tls.keyFile);
+    if (tls.clientCaFile !== undefined) tls.clientCaFile = resolve(baseDir, tls.clientCaFile);
+  }
   return deepFreeze(config);
 }
 

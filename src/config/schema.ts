@@ -239,6 +239,20 @@ export const serverSchema = z
      * an exposed service without a token lets anyone start backtests.
      */
     allowUnauthenticated: z.boolean().default(false),
+    /**
+     * TLS for the KEDA external scaler (gRPC): PEM files read at start.
+     * With `clientCaFile`, mutual TLS: only clients whose certificate that CA
+     * signed may call (KEDA's `tlsClientCert`/`tlsClientKey`; its `caCert`
+     * verifies `certFile`). Absent: plaintext (warned beyond loopback).
+     */
+    grpcTls: z
+      .object({
+        certFile: z.string().min(1),
+        keyFile: z.string().min(1),
+        clientCaFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((s) => isLoopback(s.host) || s.authToken !== undefined || s.allowUnauthenticated, {

@@ -6,6 +6,7 @@ import type { TargetStates } from '../engine/target-state.js';
 import { toPrescientError } from '../errors.js';
 import { sharedRecommender, type Recommender } from '../engine/recommender.js';
 import { metricNameOf, parseScalerMetadata, type ScalerMetadata } from './metadata.js';
+import { grpcServerCredentials } from './tls.js';
 
 /** The .proto beside this file (a build must copy it next to the compiled server). */
 export const PROTO_PATH = fileURLToPath(new URL('./externalscaler.proto', import.meta.url));
@@ -81,6 +82,8 @@ export function routeGrpcLogs(log: { warn(obj: object, msg: string): void }): vo
 export interface KedaServerOptions {
   readonly states: TargetStates;
   readonly config: Pick<Config, 'server'>;
+  /** Defaults to grpcServerCredentials(config.server.grpcTls) (src/keda/tls.ts). */
+  readonly credentials?: grpc.ServerCredentials;
   /** Defaults to config.server.host. */
   readonly host?: string;
   /** Defaults to config.server.grpcPort; 0 binds an ephemeral port. */
@@ -258,12 +261,13 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
   };
   server.addService(service.service, handlers);
 
+  const credentials = options.credentials ?? grpcServerCredentials(options.config.server.grpcTls);
   const host = options.host ?? options.config.server.host;
   const port = options.port ?? options.config.server.grpcPort;
   // IPv6 literals need brackets in a gRPC address.
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
   });
 
   return {
