@@ -2,8 +2,9 @@
 # The one test command (`npm test`): makes sure the Debian packages the
 # integration tests need are installed (Prometheus for the real-Prometheus
 # tests, Chromium for the report's browser test, openssl for the gRPC TLS
-# certificates made at test time), runs every suite, and ends
-# with a plain "N passed, N failed" line. Extra arguments go to vitest.
+# certificates made at test time, strace to see persisted files fsynced),
+# runs every suite, and ends with a plain "N passed, N failed" line. Extra
+# arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ bash scripts/ensure-debian.sh prometheus prometheus promtool
 bash scripts/ensure-debian.sh chromium chromium
 bash scripts/ensure-debian.sh redis-server redis-server
 bash scripts/ensure-debian.sh openssl openssl
+bash scripts/ensure-debian.sh strace strace
 
 results_dir=$(mktemp -d)
 trap 'rm -rf "$results_dir"' EXIT

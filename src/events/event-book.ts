@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
+import { removeStrayTemporaries, writeFileAtomic } from '../atomic-file.js';
 import { PrescientError } from '../errors.js';
 import { EVENT_KINDS, type KnownEvent } from './event.js';
 
@@ -67,6 +68,8 @@ export class EventBook {
   async load(): Promise<void> {
     const { file } = this.options;
     if (!file) return;
+    // A write killed half-way leaves its temporary: remove it, the file itself is whole.
+    await removeStrayTemporaries(dirname(file), (name) => name === basename(file)).catch(() => undefined);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -148,11 +151,9 @@ export class EventBook {
     const { file } = this.options;
     if (!file) return;
     const body = JSON.stringify({ version: FILE_VERSION, kind: 'prescient-events', events });
-    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
     try {
       await mkdir(dirname(file), { recursive: true });
-      await writeFile(temporary, body);
-      await rename(temporary, file);
+      await writeFileAtomic(file, body);
     } catch (cause) {
       throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `cannot write ${file}: ${(cause as Error).message}`, { cause });
     }

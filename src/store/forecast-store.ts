@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { TargetConfig } from '../config/schema.js';
 import type { TargetError, TargetForecast, TargetState } from '../engine/target-state.js';
+import { removeStrayTemporaries, writeFileAtomic } from '../atomic-file.js';
 import { PrescientError } from '../errors.js';
 import type { ConformalCalibration } from '../models/conformal.js';
 import type { ServedRecordSnapshot } from '../feedback/served-record.js';
@@ -159,28 +160,51 @@ export function parsePersisted(text: string, target: TargetConfig, where: string
   return parsed;
 }
 
+export interface ForecastStoreOptions {
+  /**
+   * Temporaries modified before this (ms since epoch) are a killed writer's
+   * and are removed on first use; default: when this process started.
+   */
+  readonly startedAtMs?: number;
+}
+
 /**
  * Forecasts, model scores and `auto`'s selection on disk, one JSON file per
  * target under `modelsDir`, so a restart serves at once without refitting and
- * does not choose the model again. Writes are
- * atomic (temporary file, then rename) so a crash never leaves half a file.
+ * does not choose the model again. Writes are atomic and durable
+ * (src/atomic-file.ts: fsynced temporary, rename, fsynced directory), so a
+ * crash never leaves half a file; the temporaries a crash leaves are removed
+ * the first time the store is used.
  */
 export class ForecastStore implements ForecastPersistence {
-  constructor(private readonly dir: string) {}
+  private swept: Promise<void> | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly options: ForecastStoreOptions = {},
+  ) {}
 
   private path(target: string): string {
     return join(this.dir, `${target}.forecast.json`);
+  }
+
+  /** Once per store, before its first read or write. Never fails a read or write: a temporary it cannot remove is retried next start. */
+  private sweep(): Promise<void> {
+    this.swept ??= removeStrayTemporaries(this.dir, (name) => name.endsWith('.forecast.json'), this.options.startedAtMs).then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.swept;
   }
 
   /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE */
   async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection, feedback?: PersistedFeedback): Promise<void> {
     const body = toPersisted(target, forecast, scores, selection, feedback);
     const path = this.path(target.name);
-    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+    await this.sweep();
     try {
       await mkdir(this.dir, { recursive: true });
-      await writeFile(temporary, JSON.stringify(body));
-      await rename(temporary, path);
+      await writeFileAtomic(path, JSON.stringify(body));
     } catch (cause) {
       throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `cannot write ${path}: ${(cause as Error).message}`, { cause });
     }
@@ -193,6 +217,7 @@ export class ForecastStore implements ForecastPersistence {
    */
   async load(target: TargetConfig): Promise<Persisted | undefined> {
     const path = this.path(target.name);
+    await this.sweep();
     let text: string;
     try {
       text = await readFile(path, 'utf8');

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,5 +95,36 @@ describe('ForecastStore', () => {
     const err = await new ForecastStore(file).save(target, forecast(1), undefined).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrescientError);
     expect((err as PrescientError).code).toBe('PRESCIENT_ERR_PERSISTENCE');
+  });
+
+  it('removes the temporary a writer killed before its rename left, at the next start, and serves the saved forecast intact', async () => {
+    const dir = tempDir();
+    await new ForecastStore(dir).save(target, forecast(10), undefined);
+    const path = join(dir, 'web.forecast.json');
+    const saved = readFileSync(path, 'utf8');
+    // A real process killed (SIGKILL) half-way through writing its temporary, named as src/atomic-file.ts names them.
+    const script = `const fs = require('node:fs'); fs.writeFileSync(process.argv[1] + '.' + process.pid + '.1f2e3d4c.tmp', '{"version":1,"kind":"prescient-fore'); process.kill(process.pid, 'SIGKILL');`;
+    const crash = spawnSync(process.execPath, ['-e', script, path]);
+    expect(crash.signal).toBe('SIGKILL');
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toHaveLength(1);
+    // The restart: a new store in a process that started after the crash.
+    const restarted = new ForecastStore(dir, { startedAtMs: Date.now() + 1 });
+    expect((await restarted.load(target))?.forecast).toEqual(forecast(10));
+    expect(readdirSync(dir)).toEqual(['web.forecast.json']);
+    expect(readFileSync(path, 'utf8')).toBe(saved);
+  });
+
+  it('leaves alone a temporary modified since this process started (a write in flight) and files that are not its own', async () => {
+    const dir = tempDir();
+    const inFlight = join(dir, 'web.forecast.json.4242.abcdef01.tmp');
+    const foreign = join(dir, 'notes.txt.4242.abcdef01.tmp');
+    writeFileSync(inFlight, '{');
+    writeFileSync(foreign, 'x');
+    const store = new ForecastStore(dir, { startedAtMs: Date.now() - 60_000 });
+    expect(await store.load(target)).toBeUndefined();
+    expect(readdirSync(dir).sort()).toEqual(['notes.txt.4242.abcdef01.tmp', 'web.forecast.json.4242.abcdef01.tmp']);
+    const later = new ForecastStore(dir, { startedAtMs: Date.now() + 1 });
+    await later.save(target, forecast(3), undefined);
+    expect(readdirSync(dir).sort()).toEqual(['notes.txt.4242.abcdef01.tmp', 'web.forecast.json']);
   });
 });

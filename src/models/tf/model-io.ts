@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { removeStrayTemporaries, writeFileAtomic } from '../../atomic-file.js';
 import { PrescientError } from '../../errors.js';
 import type { FitInfo } from '../forecaster.js';
 import { initTensorflow, tf } from './backend.js';
@@ -88,16 +89,6 @@ function checkState(state: LstmState, dir: string): void {
   if (state.calibration.length !== blockCount(layout)) throw persistenceError(`${dir}: lstm calibration has the wrong number of blocks`);
 }
 
-async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
-  } catch (err) {
-    await rm(temporary, { force: true });
-    throw err;
-  }
-}
 
 /**
  * Saves a fitted LSTM under `dir` (created if missing), replacing what was there.
@@ -137,11 +128,13 @@ export async function saveLstm(fitted: FittedLstm, dir: string): Promise<void> {
   };
   try {
     await mkdir(dir, { recursive: true });
-    await writeAtomically(join(dir, manifest.weightsFile), weights);
-    await writeAtomically(join(dir, MANIFEST), JSON.stringify(manifest));
+    await writeFileAtomic(join(dir, manifest.weightsFile), weights);
+    await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest));
     for (const name of await readdir(dir)) {
       if (/^weights-[0-9a-f]{16}\.bin$/.test(name) && name !== manifest.weightsFile) await rm(join(dir, name), { force: true });
     }
+    // What a save killed half-way (before this process started) left behind.
+    await removeStrayTemporaries(dir, () => true);
   } catch (cause) {
     throw persistenceError(`cannot save lstm to ${dir}: ${(cause as Error).message}`, cause);
   }
