@@ -260,6 +260,25 @@ describe('the dashboard against a real Prometheus scraping a running Prescient',
     expect(checked).toBeGreaterThan(20);
   });
 
+  it("Prescient's own metrics pass promtool's lint (prom-client's default process metrics aside)", async () => {
+    const promtool = findExecutable('promtool') as string;
+    const exposition = (await t.app.inject('/metrics')).body;
+    const findings = await new Promise<string>((resolve) => {
+      const child = execFile(promtool, ['check', 'metrics'], (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+      child.stdin?.end(exposition);
+    });
+    const lines = findings.split('\n').filter((line) => line.trim() !== '');
+    // prom-client names its handle/request/resource gauges *_total; they are not ours to rename.
+    const ours = lines.filter((line) => !/^prescient_nodejs_active_(handles|requests|resources)_total /.test(line));
+    expect(ours).toEqual([]);
+    // The lint runs: a gauge named like a counter is reported.
+    const control = await new Promise<string>((resolve) => {
+      const child = execFile(promtool, ['check', 'metrics'], (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+      child.stdin?.end('# HELP prescient_bad_total A gauge.\n# TYPE prescient_bad_total gauge\nprescient_bad_total 1\n');
+    });
+    expect(control).toMatch(/prescient_bad_total non-counter metrics should not have "_total" suffix/);
+  });
+
   it('a renamed metric returns nothing (what the check above would report)', async () => {
     const q = dashboardQueries(dashboard).find((x) => x.expr.includes('prescient_recommended_replicas'));
     const [expr] = expandQuery(q?.expr ?? '', variableValues());
