@@ -1,13 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { ROOT, readStages, stageEnv } from '../support/dockerfile.js';
-import { findExecutable } from '../support/prometheus.js';
 import { validate } from './k8s-schemas.js';
+import { DEPLOY, find, imageEnv, matches, podEnv, render, type Doc } from './kustomize-render.js';
 
 /**
  * deploy/base and the Redis overlay deploy/redis rendered by kustomize (the
@@ -17,50 +15,6 @@ import { validate } from './k8s-schemas.js';
  * top of the image's ENV) is loaded by the service's own configuration
  * loader, as each pod would load it.
  */
-
-type Doc = Record<string, any>;
-const DEPLOY = join(ROOT, 'deploy');
-
-function kubectl(): string {
-  const path = findExecutable('kubectl');
-  if (!path) throw new Error('kubectl not found on PATH: rendering deploy/ needs its built-in kustomize (kubectl ≥ 1.21).');
-  return path;
-}
-
-function render(overlay: string): Doc[] {
-  const out = execFileSync(kubectl(), ['kustomize', join(DEPLOY, overlay)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return parseAllDocuments(out).map((d) => d.toJS() as Doc);
-}
-
-const find = (docs: Doc[], kind: string, name: string): Doc => {
-  const doc = docs.find((d) => d.kind === kind && d.metadata?.name === name);
-  if (!doc) throw new Error(`${kind}/${name} not rendered`);
-  return doc;
-};
-
-/** The ENV of the Dockerfile's final stage (what every pod starts with). */
-function imageEnv(): Record<string, string> {
-  const stages = readStages();
-  return stageEnv(stages[stages.length - 1]!);
-}
-
-/** A container's env as Kubernetes gives it: the image's ENV, then the manifest's values with $(VAR) expanded; secrets from `secrets`. */
-function podEnv(container: Doc, secrets: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = { ...imageEnv() };
-  for (const e of container.env ?? []) {
-    if (e.valueFrom?.secretKeyRef) {
-      const value = secrets[`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`];
-      if (value === undefined) throw new Error(`no Secret key ${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
-      env[e.name] = value;
-    } else {
-      // Kubernetes expands $(VAR) only from variables declared earlier in the list.
-      env[e.name] = String(e.value).replace(/\$\((\w+)\)/g, (whole, name: string) => env[name] ?? whole);
-    }
-  }
-  return env;
-}
-
-const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 const base = render('base');
 const redis = render('redis');
