@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Cluster } from './cluster/cluster.js';
-import type { Config } from './config/schema.js';
+import type { Config, TargetConfig } from './config/schema.js';
 import { actualsRoutes } from './api/actuals-routes.js';
 import { backtestRoutes } from './api/backtest-routes.js';
 import { frameworkErrorHandler, installErrorHandling, refuseWhileDraining } from './api/error-handler.js';
@@ -128,7 +128,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   await app.register(healthRoutes, { states, metrics, ...(prometheus ? { prometheus } : {}) });
   await app.register(targetRoutes, { states, now });
-  await app.register(feedbackRoutes, { states });
+  await app.register(feedbackRoutes, { states, now, shadowReport: (target: TargetConfig, nowMs: number) => engine.feedback.shadowReport(target, nowMs) });
   await app.register(eventRoutes, { config, events, metrics, apply: (added: readonly KnownEvent[], updated: readonly KnownEvent[]) => engine.applyEvents(added, updated) });
   await app.register(forecastRoutes, { config, pool, metrics, now });
   await app.register(scalingRoutes, { states, config, now });

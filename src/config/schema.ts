@@ -148,11 +148,31 @@ export const scalingSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * `active`: the recommendation is served as computed. `shadow`: the
+     * predictive recommendation is computed and compared with what actually
+     * ran (`shadow.replicasQuery`), while every face serves the reactive one
+     * (what the HPA would do on the observed load): GET /api/v1/targets/{name}/shadow.
+     */
+    mode: z.enum(['active', 'shadow']).default('active'),
+    shadow: z
+      .object({
+        /** PromQL for the replicas the workload runs now, e.g. kube_deployment_status_replicas{deployment="checkout"}. */
+        replicasQuery: z.string().min(1).max(4096),
+        /** How to combine several returned series (e.g. one per pod or zone); without it several series are an error. */
+        aggregate: z.enum(['sum', 'avg', 'max', 'min']).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((s) => s.maxReplicas >= s.minReplicas, {
     message: 'maxReplicas must be ≥ minReplicas',
     path: ['maxReplicas'],
+  })
+  .refine((s) => s.mode !== 'shadow' || s.shadow !== undefined, {
+    message: 'mode: shadow needs shadow.replicasQuery (the replicas that actually ran)',
+    path: ['shadow'],
   })
   .transform(({ leadTime, scaleInGuardQuantile, ...rest }) => ({
     ...rest,
@@ -411,6 +431,9 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `duplicate target name "${target.name}"` });
       }
       seen.add(target.name);
+      if (target.scaling?.mode === 'shadow' && !config.prometheus) {
+        ctx.addIssue({ code: 'custom', path: ['targets', index, 'scaling', 'shadow'], message: 'shadow mode reads the replicas that ran from Prometheus: it needs the top-level "prometheus" section' });
+      }
       if (target.source.type === 'prometheus' && !config.prometheus) {
         ctx.addIssue({
           code: 'custom',

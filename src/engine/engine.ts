@@ -12,6 +12,7 @@ import type { ForecastPersistence } from '../store/forecast-store.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { fitDownLadder, ladderFor } from './ladder.js';
 import type { Series } from '../series/series.js';
+import { shadowStep } from './shadow-step.js';
 import { FeedbackLoop } from './feedback-loop.js';
 import type { FitPool } from './pool.js';
 import { RefreshScheduler, stableFraction, type RefreshKind, type RefreshOutcome, type TargetStanding } from './scheduler.js';
@@ -255,8 +256,12 @@ export class Engine {
         : this.feedback.afterRefresh(target, series, forecast, levelsFor(target), this.now(), scores?.[forecast.model]?.['mase'], incidentExcluder(events));
       const refitNow = outcome?.refitNow ?? false;
       states.setForecast(target.name, forecast, { ...(scores ? { scores } : {}), ...(outcome ? { accuracy: outcome.accuracy, health: outcome.health } : {}) });
+      if (!isReplayed(target) && target.scaling?.mode === 'shadow') {
+        await shadowStep(target, series, { feedback: this.feedback, states, log, nowMs: this.now(), ...(this.deps.prometheus ? { prometheus: this.deps.prometheus } : {}) });
+      }
       const record = this.feedback.book.get(target.name)?.toJSON();
-      const feedback = { ...(record ? { record } : {}), ...(outcome ? { health: outcome.health } : {}) };
+      const shadow = this.feedback.shadowSnapshot(target.name);
+      const feedback = { ...(record ? { record } : {}), ...(outcome ? { health: outcome.health } : {}), ...(shadow ? { shadow } : {}) };
       await store.save(target, raw, scores, this.selections.get(target.name), feedback).catch((err: unknown) => {
         log.warn({ target: target.name, err: toPrescientError(err).toJSON() }, 'could not persist forecast');
       });

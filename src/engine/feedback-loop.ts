@@ -2,6 +2,8 @@ import type { TargetConfig, WatchdogConfig } from '../config/schema.js';
 import { recentChangepoint } from '../feedback/changepoint.js';
 import { LiveAccuracyBook, type LiveAccuracyView, type RecordSettings } from '../feedback/live-accuracy.js';
 import type { ServedRecordSnapshot } from '../feedback/served-record.js';
+import { ShadowRecord, type ShadowPlan, type ShadowSnapshot, type ShadowWindow } from '../feedback/shadow.js';
+import type { Samples } from '../series/series.js';
 import { historyStartMs, initialHealth, judge, type TargetHealth } from '../feedback/watchdog.js';
 import type { Series } from '../series/series.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -36,6 +38,8 @@ function scalingLevelOf(target: TargetConfig): number | undefined {
 export class FeedbackLoop {
   readonly book: LiveAccuracyBook;
   private readonly health = new Map<string, TargetHealth>();
+  /** Shadow-mode targets' records: recommended vs ran (src/feedback/shadow.ts). */
+  private readonly shadows = new Map<string, ShadowRecord>();
 
   constructor(private readonly deps: FeedbackLoopDeps) {
     this.book = deps.book ?? new LiveAccuracyBook();
@@ -53,8 +57,13 @@ export class FeedbackLoop {
   }
 
   /** Puts back a persisted record and health; returns the live accuracy to show. */
-  restore(target: TargetConfig, forecast: TargetForecast, levels: readonly number[], persisted: { feedback?: ServedRecordSnapshot; health?: TargetHealth }, nowMs: number): { accuracy?: LiveAccuracyView; health?: TargetHealth } {
+  restore(target: TargetConfig, forecast: TargetForecast, levels: readonly number[], persisted: { feedback?: ServedRecordSnapshot; health?: TargetHealth; shadow?: ShadowSnapshot }, nowMs: number): { accuracy?: LiveAccuracyView; health?: TargetHealth } {
     const settings = this.settings(target, forecast.stepSeconds, levels);
+    if (persisted.shadow && target.scaling?.mode === 'shadow') {
+      const record = ShadowRecord.fromJSON(persisted.shadow, forecast.stepSeconds);
+      this.shadows.set(target.name, record);
+      this.exportShadow(target, record.report(nowMs, target.scaling.capacityPerReplica));
+    }
     if (persisted.feedback) this.book.restore(target.name, settings, persisted.feedback);
     if (persisted.health) {
       this.health.set(target.name, persisted.health);
@@ -76,6 +85,51 @@ export class FeedbackLoop {
   restartJudging(name: string, atMs: number, why: string): void {
     const health = this.health.get(name) ?? initialHealth(atMs);
     this.health.set(name, { ...health, judgeFromMs: Math.max(health.judgeFromMs, atMs), reason: `judging restarted by ${why}` });
+  }
+
+  /** A shadow-mode target's record (made on first use, or remade when its step changed). */
+  shadowOf(name: string, stepSeconds: number): ShadowRecord {
+    const existing = this.shadows.get(name);
+    if (existing?.stepSeconds === stepSeconds) return existing;
+    const record = new ShadowRecord(stepSeconds);
+    this.shadows.set(name, record);
+    return record;
+  }
+
+  /**
+   * Shadow mode after a refresh: scores the load just pulled against the
+   * replicas that ran (`ran`, from scaling.shadow.replicasQuery) and the
+   * recommendations planned before, then keeps this refresh's plan.
+   * Returns the day and week outcomes.
+   */
+  afterShadow(target: TargetConfig, load: Series, ran: Samples | undefined, plan: ShadowPlan | undefined, nowMs: number): ShadowWindow[] {
+    const record = this.shadowOf(target.name, load.stepSeconds);
+    if (ran) record.observe(load, ran);
+    if (plan) record.plan(plan);
+    const report = record.report(nowMs, target.scaling?.capacityPerReplica ?? 1);
+    this.exportShadow(target, report);
+    return report;
+  }
+
+  /** The day and week outcomes of a shadow-mode target (undefined before its first refresh). */
+  shadowReport(target: TargetConfig, nowMs: number): ShadowWindow[] | undefined {
+    return this.shadows.get(target.name)?.report(nowMs, target.scaling?.capacityPerReplica ?? 1);
+  }
+
+  /** The persisted form of a target's shadow record. */
+  shadowSnapshot(name: string): ShadowSnapshot | undefined {
+    return this.shadows.get(name)?.toJSON();
+  }
+
+  private exportShadow(target: TargetConfig, report: readonly ShadowWindow[]): void {
+    const { metrics } = this.deps;
+    for (const w of report) {
+      for (const basis of ['ran', 'recommended'] as const) {
+        const labels = { target: target.name, window: w.window, basis };
+        metrics.shadowUnderProvisionedMinutes.set(labels, w.underProvisionedMinutes[basis]);
+        metrics.shadowReplicaHours.set(labels, w.replicaHours[basis]);
+      }
+    }
   }
 
   healthOf(name: string): TargetHealth | undefined {

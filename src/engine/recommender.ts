@@ -18,6 +18,9 @@ export interface RecommendOptions {
   readonly forAutoscaler?: boolean;
 }
 
+/** Why a shadow-mode target serves the reactive recommendation (every face shows it). */
+export const SHADOW_REASON = 'scaling.mode is shadow: the reactive recommendation is served; the predictive one is only compared with what ran (GET /api/v1/targets/{name}/shadow)';
+
 /** Trackers kept at most; each is a few records, the cap only guards odd metadata churn. */
 const MAX_TRACKERS = 2_000;
 
@@ -78,7 +81,13 @@ export class Recommender {
       this.trackers.set(key, tracker);
     }
     const health = state.health;
-    const mode = health?.state === 'reactive' ? { kind: 'reactive' as const, reason: health.reason } : { kind: 'predictive' as const };
+    // Shadow mode serves what the HPA would do; the predictive recommendation is only compared (GET …/shadow).
+    const mode =
+      health?.state === 'reactive'
+        ? { kind: 'reactive' as const, reason: health.reason }
+        : scaling.mode === 'shadow'
+          ? { kind: 'reactive' as const, reason: SHADOW_REASON }
+          : { kind: 'predictive' as const };
     return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs), knobsFrom: from, mode });
   }
 

@@ -8,6 +8,7 @@ import { removeStrayTemporaries, writeFileAtomic } from '../atomic-file.js';
 import { PrescientError } from '../errors.js';
 import type { ConformalCalibration } from '../models/conformal.js';
 import type { ServedRecordSnapshot } from '../feedback/served-record.js';
+import type { ShadowSnapshot } from '../feedback/shadow.js';
 import type { TargetHealth } from '../feedback/watchdog.js';
 import type { ModelSelection } from '../models/forecaster.js';
 
@@ -72,6 +73,13 @@ const healthSchema: z.ZodType<TargetHealth> = z.object({
   historyFromMs: z.number().optional(),
   goodSinceMs: z.number().optional(),
 });
+/** Shadow mode's plans and scored steps (src/feedback/shadow.ts). */
+const shadowSchema: z.ZodType<ShadowSnapshot> = z.object({
+  stepSeconds: z.number().positive(),
+  scoredUntilMs: z.number(),
+  plans: z.array(z.object({ generatedAtMs: z.number(), atMs: numbers, replicas: numbers })),
+  scored: z.object({ atMs: numbers, load: numbers, ran: numbers, recommended: numbers }),
+});
 const persistedSchema = z.object({
   version: z.literal(FORECAST_FILE_VERSION),
   kind: z.literal('prescient-forecast'),
@@ -101,6 +109,7 @@ const persistedSchema = z.object({
   /** The served forecasts and their scores (live accuracy), and the watchdog's verdict. */
   feedback: feedbackSchema.optional(),
   health: healthSchema.optional(),
+  shadow: shadowSchema.optional(),
 });
 
 export type Persisted = z.infer<typeof persistedSchema>;
@@ -136,6 +145,7 @@ export function toPersisted(target: TargetConfig, forecast: TargetForecast, scor
     ...(selection ? { selection } : {}),
     ...(feedback?.record ? { feedback: feedback.record } : {}),
     ...(feedback?.health ? { health: feedback.health } : {}),
+    ...(feedback?.shadow ? { shadow: feedback.shadow } : {}),
   };
 }
 
@@ -143,6 +153,8 @@ export function toPersisted(target: TargetConfig, forecast: TargetForecast, scor
 export interface PersistedFeedback {
   readonly record?: ServedRecordSnapshot;
   readonly health?: TargetHealth;
+  /** Shadow mode's record (a target with scaling.mode: shadow). */
+  readonly shadow?: ShadowSnapshot;
 }
 
 /**

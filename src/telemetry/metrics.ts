@@ -29,6 +29,9 @@ export interface Metrics {
   readonly stateTransitions: Counter<'target' | 'from' | 'to'>;
   /** Refreshes run out of schedule: watchdog (degraded, changepoint) or event (deploy). */
   readonly earlyRefits: Counter<'target' | 'reason'>;
+  /** Shadow mode: under-provisioned minutes and replica-hours of what ran vs what was recommended, per window (1d, 1w). */
+  readonly shadowUnderProvisionedMinutes: Gauge<'target' | 'window' | 'basis'>;
+  readonly shadowReplicaHours: Gauge<'target' | 'window' | 'basis'>;
   /** Known events received (src/events). */
   readonly events: Counter<'kind' | 'source'>;
   /** 1 for the state Prometheus' circuit breaker is in (closed, open, half-open), 0 for the others. */
@@ -161,6 +164,18 @@ export function createMetrics(): Metrics {
       name: 'prescient_early_refits_total',
       help: 'Refits run ahead of the refresh interval, by reason (watchdog, deploy, incident).',
       labelNames: ['target', 'reason'],
+      registers: [registry],
+    }),
+    shadowUnderProvisionedMinutes: new Gauge({
+      name: 'prescient_shadow_under_provisioned_minutes',
+      help: 'Shadow mode: minutes the load exceeded the capacity of the replicas that ran (basis="ran") or would have exceeded the recommended ones (basis="recommended"), over the window.',
+      labelNames: ['target', 'window', 'basis'],
+      registers: [registry],
+    }),
+    shadowReplicaHours: new Gauge({
+      name: 'prescient_shadow_replica_hours',
+      help: 'Shadow mode: replica-hours that ran (basis="ran") and that were recommended (basis="recommended"), over the window.',
+      labelNames: ['target', 'window', 'basis'],
       registers: [registry],
     }),
     events: new Counter({
