@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { PrescientError } from '../../src/errors.js';
 import { ShadowRecord } from '../../src/feedback/shadow.js';
 
 const STEP_MS = 300_000;
@@ -47,5 +49,38 @@ describe('ShadowRecord', () => {
     const json = JSON.parse(JSON.stringify(record.toJSON()));
     expect(ShadowRecord.fromJSON(json, 300).report(at(1), 100)).toEqual(record.report(at(1), 100));
     expect(ShadowRecord.fromJSON(json, 60).report(at(1), 100)[0]?.count).toBe(0);
+  });
+});
+
+describe('shadow mode configuration', () => {
+  const target = (scaling: Record<string, unknown>) => ({ name: 'shop', source: { type: 'prometheus', query: 'load', step: '5m' }, scaling: { capacityPerReplica: 100, ...scaling } });
+  const issues = (raw: Record<string, unknown>): string[] => {
+    try {
+      parseConfig(raw);
+      return [];
+    } catch (err) {
+      expect((err as PrescientError).code).toBe('PRESCIENT_ERR_CONFIG');
+      return (err as PrescientError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+  };
+
+  it('refuses mode: shadow without shadow.replicasQuery, naming the path', () => {
+    expect(issues({ prometheus: { url: 'http://p:9090' }, targets: [target({ mode: 'shadow' })] })).toEqual([
+      'targets.0.scaling.shadow: mode: shadow needs shadow.replicasQuery (the replicas that actually ran)',
+    ]);
+  });
+
+  it('refuses an unknown mode, and a shadow block with unknown keys', () => {
+    expect(issues({ prometheus: { url: 'http://p:9090' }, targets: [target({ mode: 'dry-run' })] })[0]).toMatch(/^targets\.0\.scaling\.mode:/);
+    expect(issues({ prometheus: { url: 'http://p:9090' }, targets: [target({ mode: 'shadow', shadow: { replicasQuery: 'r', query: 'x' } })] })[0]).toMatch(/^targets\.0\.scaling\.shadow/);
+  });
+
+  it('refuses shadow mode on a file target when there is no prometheus section to read the replicas from', () => {
+    const file = { name: 'demo', source: { type: 'file', path: 'x.csv' }, scaling: { capacityPerReplica: 1, mode: 'shadow', shadow: { replicasQuery: 'r' } } };
+    expect(issues({ targets: [file] })).toEqual(['targets.0.scaling.shadow: shadow mode reads the replicas that ran from Prometheus: it needs the top-level "prometheus" section']);
+  });
+
+  it('defaults to active', () => {
+    expect(parseConfig({ prometheus: { url: 'http://p:9090' }, targets: [target({})] }).targets[0]?.scaling?.mode).toBe('active');
   });
 });
