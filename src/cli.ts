@@ -19,6 +19,8 @@ import { accuracyTable, frontierTable, replayCadenceHint, replaySummary, replayT
 import { parseDurationSeconds } from './config/duration.js';
 import type { TargetConfig } from './config/schema.js';
 import { PrescientError, toPrescientError } from './errors.js';
+import { eventsSummary } from './events/effects.js';
+import { readEventsFile } from './events/events-file.js';
 import { regularize } from './series/regularize.js';
 import type { Samples } from './series/series.js';
 
@@ -64,6 +66,8 @@ output
   --report FILE             write a self-contained HTML report with plots
   --timeout DURATION        stop fitting after this long (default 30m)
   --fit-timeout DURATION    time limit of one fit, as the service's pool.fitTimeout (default: the config's, else 120s)
+  --events FILE             known events to replay (JSON: POST /api/v1/events bodies, or GET /api/v1/events' answer):
+                            incidents leave fitting and scoring, campaigns/maintenance shape the replay's forecasts
   -h, --help
 `;
 
@@ -104,6 +108,7 @@ const OPTIONS = {
   report: { type: 'string' },
   timeout: { type: 'string' },
   'fit-timeout': { type: 'string' },
+  events: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -146,10 +151,12 @@ const isInt = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
 
 /** The parsed command: where the history comes from and what to run. */
 export interface BacktestCommand {
-  readonly load: () => Promise<{ samples: Samples; stepSeconds?: number; source: string; fitTimeoutMs?: number }>;
+  readonly load: () => Promise<{ samples: Samples; stepSeconds?: number; source: string; fitTimeoutMs?: number; targetName?: string }>;
   readonly options: Omit<BacktestOptions, 'series' | 'source' | 'filledGaps'>;
   readonly stepSeconds?: number;
   readonly jsonPath?: string;
+  /** Known events to replay (--events). */
+  readonly eventsPath?: string;
   readonly reportPath?: string;
 }
 
@@ -224,7 +231,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
     replay: values['no-replay'] ? (false as const) : replay,
   });
 
-  const load = async (): Promise<{ samples: Samples; stepSeconds?: number; source: string; fitTimeoutMs?: number }> => {
+  const load = async (): Promise<{ samples: Samples; stepSeconds?: number; source: string; fitTimeoutMs?: number; targetName?: string }> => {
     if (values.file !== undefined) {
       const { readSamplesFile } = await import('./sources/file.js');
       const samples = await readSamplesFile(values.file, values.column === undefined ? {} : { column: values.column });
@@ -245,7 +252,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
       try {
         const history = await loadHistory({ ...target, historySeconds: windowSeconds ?? target.historySeconds }, Date.now(), client);
         const source = target.source.type === 'prometheus' ? target.source.query : target.source.path;
-        return { samples: history.samples, stepSeconds: history.stepSeconds, source: `${target.name}: ${source}`, fitTimeoutMs: config.pool.fitTimeoutMs };
+        return { samples: history.samples, stepSeconds: history.stepSeconds, source: `${target.name}: ${source}`, fitTimeoutMs: config.pool.fitTimeoutMs, targetName: target.name };
       } finally {
         client?.close();
       }
@@ -282,6 +289,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
     options,
     ...(stepSeconds === undefined ? {} : { stepSeconds }),
     ...(values.json === undefined ? {} : { jsonPath: values.json }),
+    ...(values.events === undefined ? {} : { eventsPath: values.events }),
     ...(values.report === undefined ? {} : { reportPath: values.report }),
   };
 }
@@ -316,6 +324,8 @@ export async function backtestCommand(args: readonly string[], io: CliIo): Promi
     const stepSeconds = command.stepSeconds ?? loaded.stepSeconds;
     const { series, filledGaps } = regularize(loaded.samples, stepSeconds === undefined ? {} : { stepSeconds });
     io.stderr.write(`${loaded.source}: ${series.values.length} steps of ${series.stepSeconds} s, ${filledGaps} gaps filled\n`);
+    const events = command.eventsPath === undefined ? undefined : readEventsFile(command.eventsPath, loaded.targetName);
+    if (events) io.stdout.write(`${eventsSummary(events, series)}\n`);
     const progress = createProgress(io.stderr);
     let phase = '';
     const result = await runBacktest({
@@ -324,6 +334,7 @@ export async function backtestCommand(args: readonly string[], io: CliIo): Promi
       series,
       filledGaps,
       source: loaded.source,
+      ...(events ? { events } : {}),
       onProgress: (p) => {
         if (p.phase !== phase && phase !== '') progress.finish();
         phase = p.phase;

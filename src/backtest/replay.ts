@@ -31,6 +31,8 @@
  * {@link loadInterpolator}). Observed load at time t is
  * load(t − metricLag): what Prometheus or metrics-server would show.
  */
+import { shapeForecast } from '../events/effects.js';
+import type { KnownEvent } from '../events/event.js';
 import { DEFAULT_SCALE_IN_GUARD_QUANTILE } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import type { Forecaster, Interval } from '../models/forecaster.js';
@@ -117,6 +119,14 @@ export interface ReplayOptions {
   readonly precomputed?: PrecomputedForecasts;
   /** Called after each refit fit (both models), for progress bars. */
   readonly onProgress?: (progress: { readonly done: number; readonly total: number; readonly model: string }) => void;
+  /**
+   * Known events (docs/events.md): refits fit on `trainingSeries` (incident
+   * windows filled), and campaign or maintenance windows shape every fed
+   * forecast, as the service would have served them. The load replayed is
+   * always `series`, the real one.
+   */
+  readonly events?: readonly KnownEvent[];
+  readonly trainingSeries?: Series;
 }
 
 export interface ReplayParams {
@@ -274,7 +284,7 @@ async function refitForecasts(
   // Loaded when a replay refits, as in run.ts: the registry brings TF.js and the WASM models.
   const { getForecaster } = await import('../models/registry.js');
   const result = await evaluate({
-    series: options.series,
+    series: options.trainingSeries ?? options.series,
     models: [typeof model === 'string' ? getForecaster(model) : model],
     origins: refitIndices,
     horizonSteps,
@@ -348,10 +358,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let done = 0;
   const total = refitIndices.length * 2;
   const progress = (model: string): void => options.onProgress?.({ done: ++done, total, model });
-  const predictive = await refitForecasts(options, options.precomputed, options.model, options.seasonalPeriods, refitIndices, horizonSteps, quantile, levels, progress);
+  const shaped = (f: { name: string; forecasts: RefitForecast[] }) => (options.events ? { ...f, forecasts: f.forecasts.map((x) => (x.point.length === 0 ? x : shapeForecast({ ...x, notes: [] }, options.events as readonly KnownEvent[]))) } : f);
+  const predictive = shaped(await refitForecasts(options, options.precomputed, options.model, options.seasonalPeriods, refitIndices, horizonSteps, quantile, levels, progress));
   // "Yesterday's load": seasonal naive at one day; without a whole day in steps, its first period.
   const snaivePeriods = daySteps !== undefined ? [daySteps] : options.seasonalPeriods.slice(0, 1);
-  const snaive = await refitForecasts(options, undefined, 'snaive', snaivePeriods, refitIndices, horizonSteps, quantile, levels, progress);
+  const snaive = shaped(await refitForecasts(options, undefined, 'snaive', snaivePeriods, refitIndices, horizonSteps, quantile, levels, progress));
 
   const world = new ReplayWorld({
     series,

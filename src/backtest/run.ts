@@ -7,6 +7,8 @@
  */
 import { isModelName, poolSchema } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
+import { withoutIncidents } from '../events/effects.js';
+import type { KnownEvent } from '../events/event.js';
 import type { Series } from '../series/series.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { evaluate, originIndicesFor } from '../evaluation/rolling-origin.js';
@@ -61,6 +63,14 @@ export interface BacktestOptions {
    * Default: the service's default `pool.fitTimeout`.
    */
   readonly fitTimeoutMs?: number;
+  /**
+   * Known events (docs/events.md), as the service applies them: incident
+   * windows are filled before fitting and scoring (neither sees the abnormal
+   * load; the replay still faces the real load), campaign and maintenance
+   * windows shape the replay's forecasts. Deploys are annotations here: the
+   * backtest refits on its own cadence.
+   */
+  readonly events?: readonly KnownEvent[];
   readonly onProgress?: (progress: { readonly phase: 'accuracy' | 'replay'; readonly done: number; readonly total: number; readonly model: string }) => void;
 }
 
@@ -111,8 +121,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   // Imported here, not at the top: the REST routes import this file for its defaults, and the
   // registry would load TF.js and the WASM models into the service's main thread.
   const { getForecaster } = await import('../models/registry.js');
+  const training = options.events ? withoutIncidents(series, options.events, seasonalPeriods[0] ?? 0).series : series;
   const evaluation = await evaluate({
-    series,
+    series: training,
     models: models.map(getForecaster),
     origins: originIndices,
     horizonSteps,
@@ -168,6 +179,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       historyCapSteps,
       quantile,
       ...(reuse ? { precomputed: evaluated } : {}),
+      ...(options.events ? { events: options.events, trainingSeries: training } : {}),
       ...defined(settings),
       ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
       fitTimeoutMs,

@@ -96,3 +96,14 @@ export function shapeForecast<F extends ShapeableForecast>(forecast: F, events: 
     notes: [...forecast.notes, ...notes],
   };
 }
+
+/** One line for the backtest's output: which events it replays and what they did to the series. */
+export function eventsSummary(events: readonly KnownEvent[], series: Series): string {
+  const count = (kind: KnownEvent['kind']) => events.filter((e) => e.kind === kind).length;
+  const { replaced } = withoutIncidents(series, events, 0);
+  const shaping = events.filter((e) => (e.kind === 'campaign' || e.kind === 'maintenance') && (e.multiplier !== undefined || e.floor !== undefined)).length;
+  return (
+    `events: ${events.length} (${count('incident')} incidents covering ${replaced} steps, left out of fitting and scoring; ` +
+    `${shaping} campaign/maintenance windows shaping the replay's forecasts; ${count('deploy')} deploys, annotations only)`
+  );
+}
