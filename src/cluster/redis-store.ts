@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { TargetConfig } from '../config/schema.js';
 import type { TargetError, TargetForecast, TargetState } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
-import { parsePersisted, toPersisted, type ForecastPersistence, type Persisted, type PersistedSelection } from '../store/forecast-store.js';
+import { parsePersisted, toPersisted, type ForecastPersistence, type Persisted, type PersistedFeedback, type PersistedSelection } from '../store/forecast-store.js';
 
 /** What changed, as published on the updates channel: api replicas reload that target. */
 export interface TargetUpdate {
@@ -46,8 +46,9 @@ export class RedisForecastStore implements ForecastPersistence {
   }
 
   /** @throws PrescientError PRESCIENT_ERR_PERSISTENCE when Redis is unreachable */
-  async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection): Promise<void> {
-    const body = JSON.stringify(toPersisted(target, forecast, scores, selection));
+  async save(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection, feedback?: PersistedFeedback): Promise<void> {
+    // With the served-forecast record, health and shadow record: a worker that reloads the target before its job carries them on.
+    const body = JSON.stringify(toPersisted(target, forecast, scores, selection, feedback));
     const update: TargetUpdate = { target: target.name, kind: 'forecast' };
     await this.run('save', () =>
       this.redis.multi().set(this.key('forecast', target.name), body).del(this.key('error', target.name)).publish(this.channel, JSON.stringify(update)).exec(),
