@@ -67,6 +67,7 @@ describe('recommend: the basis and what it passes through', () => {
   it('refuses a non-finite observed load with PRESCIENT_ERR_FORECAST_UNAVAILABLE', () => {
     const err = thrownBy(() => recommend({ forecast: forecastOf(flat(100)), scaling: scalingOf({ capacityPerReplica: 10 }), nowMs: T0, observedLoad: Number.NaN }));
     expect(err.code).toBe('PRESCIENT_ERR_FORECAST_UNAVAILABLE');
+    expect(err.message).toBe('the forecast or observed load is not a finite number between 2026-03-02T08:00:00.000Z and the end of the lead window');
     // A non-finite guard quantile inside the window is refused too, not read as "no guard".
     const guardNaN = forecastOf(flat(100));
     const wide = guardNaN.intervals[1];
@@ -155,6 +156,20 @@ describe('recommend: scale-in limits and the HPA tolerance', () => {
     expect(recommend({ forecast, scaling, nowMs: T0 }, replaced).recommendation.replicas).toBe(6);
   });
 
+  it('names a rule only when it changed the count: a wish exactly at the rate floor, at max or at min is not clamped', () => {
+    const scaling = scalingOf({ capacityPerReplica: 100, minReplicas: 2, maxReplicas: 9, scaleIn: { maxReplicas: 2, stabilizationWindow: '1s' } });
+    const from10: RecommendationRecord[] = [{ atMs: T0 - 10 * MINUTE_MS, desired: 10, replicas: 10 }];
+    const at = (load: number, history: RecommendationRecord[] = []) =>
+      recommend({ forecast: forecastOf(flat(load), { upperFactor: 1 }), scaling, nowMs: T0, observedLoad: 0 }, history).recommendation;
+    // From 10, 2 may go: a wish for 8 is exactly the floor.
+    expect(at(800, from10)).toMatchObject({ replicas: 8, clampedBy: [] });
+    expect(at(700, from10)).toMatchObject({ replicas: 8, clampedBy: ['scaleInRate'] });
+    expect(at(900)).toMatchObject({ replicas: 9, clampedBy: [] });
+    expect(at(1000)).toMatchObject({ replicas: 9, clampedBy: ['maxReplicas'] });
+    expect(at(200)).toMatchObject({ replicas: 2, clampedBy: [] });
+    expect(at(100)).toMatchObject({ replicas: 2, clampedBy: ['minReplicas'] });
+  });
+
   it('the HPA tolerance from zero replicas holds only for zero', () => {
     const scaling = scalingOf({ capacityPerReplica: 100, minReplicas: 0 });
     const at = (load: number) => recommend({ forecast: forecastOf(flat(load)), scaling, nowMs: T0, observedLoad: 0, currentReplicas: 0 }).recommendation;
@@ -187,6 +202,13 @@ describe('RecommendationTracker: its memory', () => {
     expect(tracker.records()).toEqual([{ atMs: T0 + 2_000, desired: 9, replicas: 9 }]);
     tracker.recommend({ forecast: forecastOf(flat(300)), scaling, nowMs: T0 + 10_000 });
     expect(tracker.records()).toHaveLength(2);
+  });
+
+  it('a second call at the same moment counts in the same record, keeping the higher wish', () => {
+    const tracker = new RecommendationTracker();
+    tracker.recommend({ forecast: forecastOf(flat(500)), scaling, nowMs: T0 });
+    tracker.recommend({ forecast: forecastOf(flat(900)), scaling, nowMs: T0 });
+    expect(tracker.records()).toEqual([{ atMs: T0, desired: 9, replicas: 9 }]);
   });
 
   it('with a bucket of 0 records every call', () => {
