@@ -95,6 +95,8 @@ describe('recommend: rounding and the window at the ends of the forecast', () =>
     expect(windowIndices(forecast, T0 - 30_000, 120)).toEqual([0, 1]);
     expect(windowIndices(forecast, T0 + 9 * MINUTE_MS + 59_000, 300)).toEqual([9, 9]);
     expect(windowIndices(forecast, T0 + 7 * MINUTE_MS, 300)).toEqual([7, 9]);
+    // A forecast of one step is a window of that step.
+    expect(windowIndices({ startMs: T0, stepSeconds: STEP_SECONDS, point: [5] }, T0 + 30_000, 300)).toEqual([0, 0]);
   });
 
   it('refuses an empty forecast and names where it ends', () => {
