@@ -53,6 +53,17 @@ describe('kustomize renders of deploy/', () => {
   });
 });
 
+describe('deploy/grafana', () => {
+  it("renders the dashboard as a ConfigMap for Grafana's sidecar, byte for byte", () => {
+    const docs = render('grafana');
+    expect(docs).toHaveLength(1);
+    const [configMap] = docs as [Doc];
+    expect(() => validate(configMap)).not.toThrow();
+    expect(configMap.metadata).toMatchObject({ name: 'prescient-dashboard', labels: { grafana_dashboard: '1' } });
+    expect(configMap.data['prescient.json']).toBe(readFileSync(join(DEPLOY, 'grafana/prescient.json'), 'utf8'));
+  });
+});
+
 describe('deploy/redis: api and worker roles on Redis', () => {
   const api = find(redis, 'Deployment', 'prescient');
   const worker = find(redis, 'Deployment', 'prescient-worker');
