@@ -9,7 +9,15 @@ const EXAMPLES = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.
 
 describe('examples/', () => {
   it('has the KEDA external-scaler and HPA external-metrics examples', () => {
-    expect(EXAMPLES).toEqual(expect.arrayContaining(['keda-external-scaler.yaml', 'hpa-external-metrics.yaml']));
+    expect(EXAMPLES).toEqual(expect.arrayContaining(['keda-external-scaler.yaml', 'hpa-external-metrics.yaml', 'shadow-mode.yaml']));
+  });
+
+  it('has a shadow-mode example that compares with the replicas that ran and serves the reactive recommendation meanwhile', () => {
+    const config = loadConfig(join(ROOT, 'examples', 'shadow-mode.yaml'), { PRESCIENT_AUTH_TOKEN: 'an-example-token-0123456789' });
+    const [target] = config.targets;
+    expect(target?.scaling?.mode).toBe('shadow');
+    expect(target?.scaling?.shadow?.replicasQuery).toMatch(/^kube_deployment_status_replicas\{/);
+    expect(config.prometheus).toBeDefined();
   });
 
   it.each(EXAMPLES)('%s loads, with a Prometheus target that has scaling', (file) => {

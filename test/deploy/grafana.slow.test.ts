@@ -116,6 +116,12 @@ beforeAll(async () => {
         load({ name: 'shop', history: '14d', scaling: { capacityPerReplica: 100, quantile: 0.9, leadTime: '5m', minReplicas: 1, maxReplicas: 50 } }),
         // Half an hour is 6 or 7 values, fewer than mstl's 10: mstl fails, seasonal naive serves (a failed fit and a fallback on /metrics).
         load({ name: 'short', history: '30m' }),
+        // Shadow mode against the replicas a reactive HPA ran (backfilled beside the load): the shadow panels' gauges.
+        load({
+          name: 'trial',
+          history: '14d',
+          scaling: { capacityPerReplica: 100, quantile: 0.9, leadTime: '5m', minReplicas: 1, maxReplicas: 50, mode: 'shadow', shadow: { replicasQuery: 'prescient_regime_replicas' } },
+        }),
         // Prometheus refuses the query: a failed history pull on /metrics.
         { ...load({ name: 'broken', history: '1d' }), source: { type: 'prometheus', query: 'sum(prescient_regime_load', step: '5m' } },
       ],
@@ -167,6 +173,8 @@ describe('deploy/grafana/prescient.json', () => {
     expect([...metricsOf(/fit duration/i)]).toEqual(['prescient_fit_duration_seconds_bucket']);
     expect([...metricsOf(/failed fits/i)]).toContain('prescient_fit_failures_total');
     expect([...metricsOf(/watchdog state/i)]).toEqual(['prescient_target_state']);
+    expect([...metricsOf(/shadow: under-provisioned/i)]).toEqual(['prescient_shadow_under_provisioned_minutes']);
+    expect([...metricsOf(/shadow: replica-hours/i)]).toEqual(['prescient_shadow_replica_hours']);
   });
 
   it("names only metrics Prescient's /metrics exports, besides kube-state-metrics' replicas", async () => {
@@ -187,7 +195,7 @@ describe('the dashboard against a real Prometheus scraping a running Prescient',
     // The walk: one refresh of every target per hour of Prescient's clock, with real time between for Prometheus to scrape each state.
     const endMs = prometheus.history.endMs;
     for (; clockMs <= endMs; clockMs += HOUR_MS) {
-      for (const name of ['shop', 'short', 'broken']) await t.app.prescient.engine.refresh(name).catch(() => undefined);
+      for (const name of ['shop', 'short', 'trial', 'broken']) await t.app.prescient.engine.refresh(name).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 2 * SCRAPE_INTERVAL_SECONDS * 1000));
     }
     clockMs = endMs;
@@ -204,6 +212,7 @@ describe('the dashboard against a real Prometheus scraping a running Prescient',
     expect(body).toMatch(/prescient_fit_failures_total\{target="short",model="mstl",code="PRESCIENT_ERR_[A-Z_]+"\} [1-9]/);
     expect(body).toMatch(/prescient_model_fallbacks_total\{target="short",from="mstl",to="snaive"\} [1-9]/);
     expect(body).toMatch(/prescient_prometheus_errors_total\{code="PRESCIENT_ERR_PROMETHEUS_QUERY"\} [1-9]/);
+    expect(body).toMatch(/prescient_shadow_replica_hours\{target="trial",window="1d",basis="recommended"\} [1-9]/);
   });
 
   it("the variable queries list the service's targets and levels", async () => {
@@ -217,7 +226,7 @@ describe('the dashboard against a real Prometheus scraping a running Prescient',
       expect(m, v.name).not.toBeNull();
       const [, selector, label] = m as RegExpExecArray;
       const found = await values(label as string, (selector as string).replace('$target', '.*').replace('$namespace', '.*'));
-      if (v.name === 'target') expect(found.sort()).toEqual(['shop', 'short']);
+      if (v.name === 'target') expect(found.sort()).toEqual(['shop', 'short', 'trial']);
       else if (v.name === 'level') expect(found.sort()).toEqual(['0.8', '0.95']);
       else expect(metricNames(selector as string).every((n) => EXTERNAL_METRICS.has(n)), v.name).toBe(true);
     }
@@ -260,7 +269,7 @@ describe('the dashboard against a real Prometheus scraping a running Prescient',
     expect(checked).toBeGreaterThan(20);
   });
 
-  it("Prescient's own metrics pass promtool's lint (prom-client's default process metrics aside)", async () => {
+  it("Prescient's own metrics pass promtool's lint (prom-client's default process metrics and the shadow report's units aside)", async () => {
     const promtool = findExecutable('promtool') as string;
     const exposition = (await t.app.inject('/metrics')).body;
     const findings = await new Promise<string>((resolve) => {
@@ -268,8 +277,14 @@ describe('the dashboard against a real Prometheus scraping a running Prescient',
       child.stdin?.end(exposition);
     });
     const lines = findings.split('\n').filter((line) => line.trim() !== '');
-    // prom-client names its handle/request/resource gauges *_total; they are not ours to rename.
-    const ours = lines.filter((line) => !/^prescient_nodejs_active_(handles|requests|resources)_total /.test(line));
+    // prom-client names its handle/request/resource gauges *_total; they are not ours to rename. The shadow
+    // report's gauges keep the units the REST report and the backtest use (minutes, replica-hours), not seconds.
+    const accepted = [
+      /^prescient_nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/,
+      /^prescient_shadow_replica_hours use base unit "seconds" instead of "hours"$/,
+      /^prescient_shadow_under_provisioned_minutes use base unit "seconds" instead of "minutes"$/,
+    ];
+    const ours = lines.filter((line) => !accepted.some((pattern) => pattern.test(line.trim())));
     expect(ours).toEqual([]);
     // The lint runs: a gauge named like a counter is reported.
     const control = await new Promise<string>((resolve) => {
