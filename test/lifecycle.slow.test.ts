@@ -190,6 +190,44 @@ function serverCommand(): string[] {
   return args;
 }
 
+describe('a request that does not finish within server.shutdownGrace', () => {
+  it('is cut when the grace runs out, and the process exits 1 then, not later', async () => {
+    const port = await freePort();
+    const config = join(work, 'short-grace.yaml');
+    writeFileSync(config, `modelsDir: ${join(work, 'models-short')}\nserver:\n  shutdownGrace: 2s\n`);
+    const child = spawn(process.execPath, [...serverCommand(), '--config', config], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), GRPC_PORT: String(await freePort()), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<{ code: number | null; atMs: number }>((resolve) => child.once('exit', (code) => resolve({ code, atMs: Date.now() })));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 200));
+      // A body that never arrives in full: it holds its request open past any grace.
+      const socket = connect(port, '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.on('error', () => undefined);
+      socket.write('POST /api/v1/forecast HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"values":');
+      await new Promise((r) => setTimeout(r, 300));
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      const exit = await exited;
+      await closed;
+      expect(exit.code).toBe(1);
+      const tookMs = exit.atMs - signalledAt;
+      expect(tookMs).toBeGreaterThanOrEqual(2_000);
+      expect(tookMs).toBeLessThan(10_000);
+      expect(stdout).toContain('drain did not finish within server.shutdownGrace');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 180_000);
+});
+
 describe('a port already in use', () => {
   let blocker: Server;
   let taken: number;
