@@ -5,7 +5,7 @@
  * same evaluation code the service and the backtest CLI use.
  *
  * Run: npx tsx benchmarks/accuracy.ts [--series a,b] [--models snaive,mstl,sarima,lstm,auto] [--fit-limit-ms 120000]
- *   [--auto-origins 3] [--auto-calibration always|when-off|widen-only|never] [--auto-tail-widening on|off] [--auto-min-per-bucket 100] [--auto-tail-method ratio|rolling|max]
+ *   [--auto-origins 3] [--auto-calibration always|when-off|widen-only|never] [--auto-tail-widening on|off] [--auto-min-per-bucket 100] [--auto-tail-method ratio|rolling|max] [--auto-cross-check on|off] [--no-fit-timing]
  *   [--origins 7] [--horizon-hours 24] [--spacing-hours 24] [--out accuracy]
  * Writes benchmarks/out/<out>.json (default accuracy.json). Other protocols
  * (e.g. --horizon-hours 6 --spacing-hours 12) check that calibration holds
@@ -22,6 +22,7 @@ import { seasonalNaive } from '../src/models/seasonal-naive.js';
 import { regularize } from '../src/series/regularize.js';
 import { detectSeasonalPeriods } from '../src/series/seasonality.js';
 import { readSamplesFile } from '../src/sources/file.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 import { seededSplit } from './split.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -507,7 +508,6 @@ export function formatAccuracyTable(result: AccuracyBenchmarkResult): string {
 }
 
 const SPLIT_SEED = 16;
-const LOAD_NOTE = 'measured on 2 cores shared with 7 other developers: fit times are pessimistic';
 /** The models `auto` combines by default (the singles it must never be worse than). */
 const AUTO_MEMBERS = ['snaive', 'smean', 'mstl', 'sarima'];
 
@@ -539,6 +539,7 @@ function argValue(args: readonly string[], name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
+  const startLoad = loadAtStart();
   const args = process.argv.slice(2);
   const series = argValue(args, '--series')?.split(',');
   const models = argValue(args, '--models')?.split(',');
@@ -548,6 +549,8 @@ async function main(): Promise<void> {
   const tailWidening = argValue(args, '--auto-tail-widening');
   const minPerBucket = argValue(args, '--auto-min-per-bucket');
   const tailMethod = argValue(args, '--auto-tail-method') as AutoOptions['tailMethod'] | undefined;
+  const crossCheck = argValue(args, '--auto-cross-check');
+  const timeFits = !args.includes('--no-fit-timing');
   const origins = argValue(args, '--origins');
   const horizonHours = argValue(args, '--horizon-hours');
   const spacingHours = argValue(args, '--spacing-hours');
@@ -559,6 +562,7 @@ async function main(): Promise<void> {
     ...(tailWidening ? { tailWidening: tailWidening !== 'off' } : {}),
     ...(minPerBucket ? { minPerBucket: Number(minPerBucket) } : {}),
     ...(tailMethod ? { tailMethod } : {}),
+    ...(crossCheck ? { crossCheck: crossCheck !== 'off' } : {}),
   };
   // --merge a,b: runs made on parts of the series (--series … --out a), reported as one run (no fitting).
   const merge = argValue(args, '--merge')?.split(',');
@@ -591,7 +595,7 @@ async function main(): Promise<void> {
   console.log(formatAccuracyTable(result));
   // Issue 16: the whole default auto fit (backtest + final fit) on the last 14 days of every 5-minute series.
   const timings: AutoFitTiming[] = parts.flatMap((p) => p.autoFitTimings ?? []);
-  for (const spec of defaultProtocol && !merge ? ACCURACY_SERIES.filter((s) => s.stepSeconds === 300 && (!series || series.includes(s.name))) : []) {
+  for (const spec of defaultProtocol && !merge && timeFits ? ACCURACY_SERIES.filter((s) => s.stepSeconds === 300 && (!series || series.includes(s.name))) : []) {
     const timing = await measureAutoFit(spec, 14, undefined);
     timings.push(timing);
     console.log(`auto fit, ${spec.name}, 14 days at 5 min: ${timing.fitSeconds.toFixed(2)} s, served ${timing.chosen}`);
@@ -622,7 +626,7 @@ async function main(): Promise<void> {
   // JSON has no NaN/Infinity: they become null.
   await writeFile(
     join(outDir, `${outName}.json`),
-    JSON.stringify({ command, verdicts, ...result, split, autoFitMedianSeconds14Days: medianFitSeconds, loadNote: LOAD_NOTE, autoFitTimings: timings }, null, 2),
+    JSON.stringify({ command, verdicts, ...result, split, autoFitMedianSeconds14Days: medianFitSeconds, loadNote: loadNote(startLoad), autoFitTimings: timings }, null, 2),
   );
   console.log(`wrote ${join(outDir, `${outName}.json`)}`);
 }

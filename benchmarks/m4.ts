@@ -30,6 +30,7 @@ import type { Forecaster } from '../src/models/forecaster.js';
 import { forecasters } from '../src/models/registry.js';
 import { seasonalNaive } from '../src/models/seasonal-naive.js';
 import { detectSeasonalPeriods } from '../src/series/seasonality.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 import { seededSplit, seededSample } from './split.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -187,6 +188,7 @@ async function main(): Promise<void> {
   const models = (args.models as string).split(',');
   for (const m of models) if (!forecasters.has(m)) throw new Error(`unknown model ${m}`);
   const started = performance.now();
+  const startLoad = loadAtStart();
   const perSeries: Record<string, Record<string, SeriesScore>> = {};
   await mkdir(join(HERE, 'out', 'detail'), { recursive: true });
   // --merge a,b: the per-series scores of shard runs, reported as one run (no fitting).
@@ -217,7 +219,7 @@ async function main(): Promise<void> {
       (Object.keys(perSeries).length < sampled.length ? `, of which ${Object.keys(perSeries).length} scored before the time budget ran out` : ''),
     split: `dev/holdout by seeded shuffle (seed ${splitSeed}): ${dev.length} dev, ${all.length - dev.length} holdout; tuning looked at dev only`,
     wallSeconds,
-    loadNote: 'measured on 2 cores shared with 7 other developers: fit times are pessimistic',
+    loadNote: loadNote(startLoad),
     summary: whole,
     dev: summary((id) => devIds.has(id)),
     holdout: summary((id) => !devIds.has(id)),

@@ -38,6 +38,7 @@ const calibrationSchema: z.ZodType<ConformalCalibration> = z.object({
   count: z.number().int(),
   tail: tailReferenceSchema.optional(),
   near: z.lazy(() => calibrationSchema).optional(),
+  calibrateAt: z.array(z.object({ level: z.number(), at: z.number() })).optional(),
 });
 /** What `auto` chose, with its calibration and served forecasts (src/models/forecaster.ts ModelSelection). */
 const selectionSchema: z.ZodType<ModelSelection> = z.object({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyCalibration, calibrate, empiricalCoverage, tailFactor, tailReference } from '../../src/models/conformal.js';
 import type { Forecast } from '../../src/models/forecaster.js';
+import { seededRandom } from '../../src/random.js';
 
 /** A flat forecast at 0 with a ±1 interval at 0.8. */
 function flat(horizon: number): Forecast {
@@ -215,5 +216,47 @@ describe('conformal calibration', () => {
     const tail = tailReference(history, 100, 300, 3, { blockSteps: 100, method: 'rolling' })!;
     expect(tailFactor(tail, 0.8)).toBeLessThan(1.1);
     expect(tailFactor(tail, 0.95)).toBeLessThan(1.1);
+  });
+
+  describe('cross-check, one origin left out at a time', () => {
+    /** Origins of `steps` residuals, origin i uniform in ±scales[i] (own half-width 1, so scores are the residuals). */
+    function origins(scales: readonly number[], steps: number, seed: number) {
+      const random = seededRandom(seed);
+      return scales.map((scale) => ({ actual: Array.from({ length: steps }, () => scale * (2 * random() - 1)), forecast: flat(steps) }));
+    }
+
+    it('raises the levels when the origins disagree: a calm, a normal and a wild day', () => {
+      const samples = origins([0.5, 1, 2], 300, 1);
+      const plain = calibrate(samples, { minPerBucket: 1000 })!;
+      const checked = calibrate(samples, { minPerBucket: 1000, crossCheck: true })!;
+      expect(plain.calibrateAt).toBeUndefined();
+      const at = new Map(checked.calibrateAt!.map((c) => [c.level, c.at]));
+      expect(at.get(0.8)).toBeGreaterThan(0.8);
+      expect(at.get(0.95)).toBeGreaterThan(0.95);
+      // The cross-checked band is wider than the plain one at every level, so it covers more of a wild day.
+      const wide = applyCalibration(flat(1), checked, [0.8, 0.95]);
+      const narrow = applyCalibration(flat(1), plain, [0.8, 0.95]);
+      for (const k of [0, 1]) expect(wide.intervals[k]!.upper[0]).toBeGreaterThan(narrow.intervals[k]!.upper[0]!);
+      // Every raised level stays below 1: a band is never made infinite.
+      for (const c of checked.calibrateAt!) expect(c.at).toBeLessThan(1);
+    });
+
+    it('leaves the levels (nearly) alone when the origins are alike', () => {
+      const samples = origins(Array(10).fill(1), 300, 2);
+      const checked = calibrate(samples, { minPerBucket: 1000, crossCheck: true })!;
+      for (const c of checked.calibrateAt!) expect(c.at).toBeLessThanOrEqual(c.level + (1 - c.level) * 0.2 + 1e-12);
+    });
+
+    it('does not cross-check a single origin, and interpolates levels between the checked ones', () => {
+      expect(calibrate(origins([1], 300, 3), { crossCheck: true })!.calibrateAt).toBeUndefined();
+      const samples = origins([0.5, 1, 2], 300, 4);
+      const checked = calibrate(samples, { minPerBucket: 1000, crossCheck: true })!;
+      const at = new Map(checked.calibrateAt!.map((c) => [c.level, c.at]));
+      // 0.85 lies between the checked 0.8 and 0.9: its band lies between theirs.
+      const bands = applyCalibration(flat(1), checked, [0.8, 0.85, 0.9]).intervals.map((i) => i.upper[0]!);
+      expect(bands[0]).toBeLessThanOrEqual(bands[1]!);
+      expect(bands[1]).toBeLessThanOrEqual(bands[2]!);
+      expect(at.size).toBe(5);
+    });
   });
 });

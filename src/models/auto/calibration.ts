@@ -111,6 +111,7 @@ export function decideCalibration(
   if (mode === 'widen-only' && under.length === 0) return undefined;
   const calibration = calibrate(samples, {
     referenceLevel: REFERENCE_LEVEL,
+    crossCheck: opts.crossCheck ?? true,
     ...(opts.minPerBucket === undefined ? {} : { minPerBucket: opts.minPerBucket }),
     ...(tail === undefined ? {} : { tail }),
   });

@@ -51,6 +51,8 @@ export interface AutoOptions {
   readonly tailWidening?: boolean;
   /** How the tail factor is measured (conformal.ts TailReference.method; default 'max': the wider of the two). */
   readonly tailMethod?: 'ratio' | 'rolling' | 'max';
+  /** Raise each level where leaving one backtest origin out shows it falls short (conformal.ts crossCheck; default true). */
+  readonly crossCheck?: boolean;
   /** Fewest residuals per horizon bucket of the calibration (default 100). */
   readonly minPerBucket?: number;
   /** Coverage error (fraction) above which intervals are calibrated (default 0.03). */
