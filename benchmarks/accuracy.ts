@@ -5,7 +5,8 @@
  * same evaluation code the service and the backtest CLI use.
  *
  * Run: npx tsx benchmarks/accuracy.ts [--series a,b] [--models snaive,mstl,sarima,lstm,auto] [--fit-limit-ms 120000]
- *   [--auto-origins 3] [--auto-calibration always|when-off|widen-only|never] [--auto-tail-widening on|off] [--auto-min-per-bucket 100] [--auto-tail-method ratio|rolling|max] [--auto-cross-check on|off] [--no-fit-timing]
+ *   [--auto-origins 3] [--auto-calibration always|when-off|widen-only|never] [--auto-tail-widening on|off] [--auto-min-per-bucket 100] [--auto-tail-method ratio|rolling|max] [--auto-cross-check on|off] [--no-fit-timing | --fit-timing-only]
+ *   [--merge part1,part2,…] (parts written by runs on subsets of the series, or by --fit-timing-only)
  *   [--origins 7] [--horizon-hours 24] [--spacing-hours 24] [--out accuracy]
  * Writes benchmarks/out/<out>.json (default accuracy.json). Other protocols
  * (e.g. --horizon-hours 6 --spacing-hours 12) check that calibration holds
@@ -564,6 +565,22 @@ async function main(): Promise<void> {
     ...(tailMethod ? { tailMethod } : {}),
     ...(crossCheck ? { crossCheck: crossCheck !== 'off' } : {}),
   };
+  // --fit-timing-only: only the 14-day auto fit timings, as a part to --merge with the accuracy runs (the
+  // timings are a speed figure, best taken on a quiet machine; the accuracy parts may run in parallel).
+  if (args.includes('--fit-timing-only')) {
+    const timingStarted = performance.now();
+    const timings: AutoFitTiming[] = [];
+    for (const spec of ACCURACY_SERIES.filter((s) => s.stepSeconds === 300 && (!series || series.includes(s.name)))) {
+      const timing = await measureAutoFit(spec, 14, undefined);
+      timings.push(timing);
+      console.log(`auto fit, ${spec.name}, 14 days at 5 min: ${timing.fitSeconds.toFixed(2)} s, served ${timing.chosen}`);
+    }
+    await mkdir(join(here, 'out'), { recursive: true });
+    const part = { command: `npx tsx benchmarks/accuracy.ts ${args.join(' ')}`, series: [], summary: {}, protocol: 'auto fit timing only', wallTimeMs: performance.now() - timingStarted, loadNote: loadNote(startLoad), autoFitTimings: timings };
+    await writeFile(join(here, 'out', `${outName}.json`), JSON.stringify(part, null, 2));
+    console.log(`median ${median(timings.map((t) => t.fitSeconds))} s; wrote benchmarks/out/${outName}.json (merge it with --merge)`);
+    return;
+  }
   // --merge a,b: runs made on parts of the series (--series … --out a), reported as one run (no fitting).
   const merge = argValue(args, '--merge')?.split(',');
   const parts = merge

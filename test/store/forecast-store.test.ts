@@ -65,6 +65,28 @@ describe('ForecastStore', () => {
     expect(readdirSync(dir).sort()).toEqual(['reader-view.json', 'web.forecast.json']);
   });
 
+  it('reads back auto’s selection with its calibration whole, cross-checked levels included', async () => {
+    const store = new ForecastStore(tempDir());
+    const calibration = {
+      mode: 'scaled' as const,
+      referenceLevel: 0.8,
+      bucketSteps: 1,
+      horizonSteps: 2,
+      buckets: [[-1, 1], [-2, 2]],
+      count: 4,
+      calibrateAt: [
+        { level: 0.8, at: 0.86 },
+        { level: 0.95, at: 0.965 },
+      ],
+    };
+    const selection = {
+      model: 'auto',
+      selection: { model: 'sarima', members: ['sarima'], stepSeconds: 300, seasonalPeriods: [288], selectedAtMs: 1, calibration, notes: [] },
+    };
+    await store.save(target, forecast(10), undefined, selection);
+    expect((await store.load(target))?.selection).toEqual(selection);
+  });
+
   it('creates its directory when missing', async () => {
     const dir = join(tempDir(), 'nested', 'models');
     await new ForecastStore(dir).save(target, forecast(1), undefined);
