@@ -68,6 +68,8 @@ output
   --fit-timeout DURATION    time limit of one fit, as the service's pool.fitTimeout (default: the config's, else 120s)
   --events FILE             known events to replay (JSON: POST /api/v1/events bodies, or GET /api/v1/events' answer):
                             incidents leave fitting and scoring, campaigns/maintenance shape the replay's forecasts
+  --watchdog                the feedback loop's watchdog judges the predictive forecasts; while it has the target
+                            reactive, the predictive policy is fed the observed load (compare a run without it)
   -h, --help
 `;
 
@@ -109,6 +111,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'fit-timeout': { type: 'string' },
   events: { type: 'string' },
+  watchdog: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -229,6 +232,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestCommand | 'h
     deadlineMs: Date.now() + timeoutSeconds * 1000,
     fitTimeoutMs: fitTimeoutSeconds === undefined ? undefined : fitTimeoutSeconds * 1000,
     replay: values['no-replay'] ? (false as const) : replay,
+    watchdog: values.watchdog === true ? true : undefined,
   });
 
   const load = async (): Promise<{ samples: Samples; stepSeconds?: number; source: string; fitTimeoutMs?: number; targetName?: string }> => {
@@ -346,6 +350,12 @@ export async function backtestCommand(args: readonly string[], io: CliIo): Promi
     if (result.replay) {
       const hint = replayCadenceHint(result);
       io.stdout.write(`\nAutoscaling replay: ${replaySummary(result)}\n${replayTable(result)}\n${replayVerdict(result)}\n${hint ? `${hint}\n` : ''}`);
+      const states = result.replay.watchdogStates;
+      if (states) {
+        const reactive = states.filter((s) => s.state === 'reactive').length;
+        const first = states.find((s) => s.state !== 'trusted');
+        io.stdout.write(`watchdog on: the predictive row above was reactive at ${reactive} of ${states.length} refits${first ? ` (first ${first.state} at ${new Date(first.atMs).toISOString()})` : ''}; run without --watchdog for the row with it off\n`);
+      }
       if (result.replay?.frontier) {
         io.stdout.write(`\nFrontier (every knob setting on the same forecasts; * served):\n${frontierTable(result.replay)}\n${frontierVerdict(result.replay)}\n`);
       }

@@ -31,6 +31,8 @@
  * {@link loadInterpolator}). Observed load at time t is
  * load(t − metricLag): what Prometheus or metrics-server would show.
  */
+import type { WatchdogConfig } from '../config/schema.js';
+import { watchdogReplay } from '../feedback/replay-watchdog.js';
 import { shapeForecast } from '../events/effects.js';
 import type { KnownEvent } from '../events/event.js';
 import { DEFAULT_SCALE_IN_GUARD_QUANTILE } from '../config/schema.js';
@@ -127,6 +129,12 @@ export interface ReplayOptions {
    */
   readonly events?: readonly KnownEvent[];
   readonly trainingSeries?: Series;
+  /**
+   * The feedback loop's watchdog (src/feedback/replay-watchdog.ts): while it
+   * has the target `reactive`, the predictive policy is fed a flat forecast
+   * at the last observed load, as the service serves a demoted target.
+   */
+  readonly watchdog?: WatchdogConfig;
 }
 
 export interface ReplayParams {
@@ -228,6 +236,8 @@ export interface ReplayResult {
   readonly fedForecasts: readonly FedForecast[];
   /** Null when not asked for. */
   readonly frontier: ReplayFrontier | null;
+  /** With `watchdog`: the target's state at each refit. */
+  readonly watchdogStates?: readonly { readonly atMs: number; readonly state: 'trusted' | 'degraded' | 'reactive' }[];
 }
 
 /** Default share of the capacity the forecast policies size on: just under 1 / (1 + HPA tolerance). */
@@ -377,7 +387,16 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     reactiveTrigger,
   });
   const refitEveryMs = options.refitEverySteps * stepSeconds * 1000;
-  const predictiveAt = servedAt(predictive.forecasts, world.startMs, refitEveryMs);
+  const watched = options.watchdog
+    ? watchdogReplay(predictive.forecasts, series, {
+        config: options.watchdog,
+        levels,
+        leadTimeSeconds,
+        refreshIntervalSeconds: options.refitEverySteps * stepSeconds,
+        scalingLevel: Math.round((2 * quantile - 1) * 1e6) / 1e6,
+      })
+    : undefined;
+  const predictiveAt = servedAt(watched ? watched.fed : predictive.forecasts, world.startMs, refitEveryMs);
   const snaiveAt = servedAt(snaive.forecasts, world.startMs, refitEveryMs);
   const oracleForecast = oracle(series, levels);
 
@@ -454,6 +473,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       ...fed('snaive', snaive.forecasts, knobs, world.endMs),
     ],
     frontier,
+    ...(watched ? { watchdogStates: watched.states } : {}),
   };
 }
 

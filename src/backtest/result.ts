@@ -162,6 +162,8 @@ export const replayResultSchema = z.object({
   fedForecasts: z.array(fedForecastSchema),
   /** The knob settings replayed on the predictive forecasts (and, index for index, on seasonal naive's). */
   frontier: frontierSchema.extend({ snaive: z.array(frontierStatsSchema) }).nullable(),
+  /** With `--watchdog`: the watchdog's state at each refit of the predictive model (src/feedback/replay-watchdog.ts). */
+  watchdogStates: z.array(z.object({ atMs: z.number(), state: z.enum(['trusted', 'degraded', 'reactive']) })).optional(),
 });
 
 export const backtestResultSchema = z.object({

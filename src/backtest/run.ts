@@ -5,7 +5,7 @@
  * returned as one plain, JSON-safe {@link BacktestResult}
  * (schema: src/backtest/result.ts).
  */
-import { isModelName, poolSchema } from '../config/schema.js';
+import { isModelName, poolSchema, watchdogSchema } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import { withoutIncidents } from '../events/effects.js';
 import type { KnownEvent } from '../events/event.js';
@@ -71,6 +71,8 @@ export interface BacktestOptions {
    * backtest refits on its own cadence.
    */
   readonly events?: readonly KnownEvent[];
+  /** The feedback loop's watchdog (its default settings) judges the replay's predictive forecasts (`--watchdog`). */
+  readonly watchdog?: boolean;
   readonly onProgress?: (progress: { readonly phase: 'accuracy' | 'replay'; readonly done: number; readonly total: number; readonly model: string }) => void;
 }
 
@@ -180,6 +182,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       quantile,
       ...(reuse ? { precomputed: evaluated } : {}),
       ...(options.events ? { events: options.events, trainingSeries: training } : {}),
+      ...(options.watchdog ? { watchdog: watchdogSchema.parse({}) } : {}),
       ...defined(settings),
       ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
       fitTimeoutMs,
@@ -206,6 +209,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       },
       fedForecasts: r.fedForecasts.map(({ guardLoad, ...f }) => ({ ...f, load: [...f.load], ...(guardLoad ? { guardLoad: [...guardLoad] } : {}) })),
       frontier: r.frontier ? (structuredClone(r.frontier) as NonNullable<BacktestResult['replay']>['frontier']) : null,
+      ...(r.watchdogStates ? { watchdogStates: r.watchdogStates.map((w) => ({ ...w })) } : {}),
     };
   }
 
