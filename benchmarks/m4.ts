@@ -209,7 +209,17 @@ async function main(): Promise<void> {
     await writeFile(join(HERE, 'out', 'detail', `${args.out}.json`), JSON.stringify(perSeries));
     if (process.stderr.isTTY) process.stderr.write(`\r${k + 1}/${chosen.length} ${s.id}   `);
   }
-  const wallSeconds = (performance.now() - started) / 1000;
+  // A merge fits nothing: its wall time is the shard runs' (each in its own out/<part>.json), run side by side.
+  const shards = await Promise.all(
+    (args.merge?.split(',') ?? []).map(async (part) => {
+      try {
+        return JSON.parse(await readFile(join(HERE, 'out', `${part}.json`), 'utf8')) as { wallSeconds?: number; loadNote?: string };
+      } catch {
+        return {};
+      }
+    }),
+  );
+  const wallSeconds = args.merge ? Math.max(...shards.map((p) => p.wallSeconds ?? Number.NaN)) : (performance.now() - started) / 1000;
   const ids = Object.keys(perSeries);
   const summary = (filter: (id: string) => boolean): Record<string, M4Summary> =>
     Object.fromEntries(['snaive-24', ...models].map((m) => [m, summarise(ids.filter(filter).map((id) => perSeries[id]?.[m] as SeriesScore))]));
@@ -224,7 +234,7 @@ async function main(): Promise<void> {
       (Object.keys(perSeries).length < sampled.length ? `, of which ${Object.keys(perSeries).length} scored before the time budget ran out` : ''),
     split: `dev/holdout by seeded shuffle (seed ${splitSeed}): ${dev.length} dev, ${all.length - dev.length} holdout; tuning looked at dev only`,
     wallSeconds,
-    loadNote: loadNote(startLoad),
+    loadNote: args.merge ? `shards: ${shards.map((p) => p.loadNote ?? '?').join(' | ')}` : loadNote(startLoad),
     summary: whole,
     dev: summary((id) => devIds.has(id)),
     holdout: summary((id) => !devIds.has(id)),

@@ -173,7 +173,7 @@ function writeResult(version: string, models: readonly string[], perSeries: read
   const medianRatio = median(ratios);
   writeFileSync(
     OUT,
-    `${JSON.stringify({ benchmark: 'r-baselines', rForecastVersion: version, models, seriesDone: perSeries.length, medianAutoToBestRRatio: Number.isFinite(medianRatio) ? medianRatio : null, goalMet: Number.isFinite(medianRatio) ? medianRatio <= 1 : null, series: perSeries }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'r-baselines', command: `npx tsx benchmarks/r-baselines.ts --models ${models.join(',')}`, verdicts: [{ goal: `auto MASE ≤ 1.0 × the best R model's, median over the series of the per-series ratio (R models: ${models.join(', ')})`, figure: Number.isFinite(medianRatio) ? medianRatio.toFixed(3) : '—', met: Number.isFinite(medianRatio) && medianRatio <= 1 }], rForecastVersion: version, models, seriesDone: perSeries.length, medianAutoToBestRRatio: Number.isFinite(medianRatio) ? medianRatio : null, goalMet: Number.isFinite(medianRatio) ? medianRatio <= 1 : null, series: perSeries }, null, 2)}\n`,
   );
   return medianRatio;
 }
