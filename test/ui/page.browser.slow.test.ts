@@ -179,6 +179,14 @@ describe('the built-in page in Chromium', () => {
     await expect.poll(() => taxiState.textContent(), { timeout: 20_000 }).toBe('fitted, stale');
     expect(await page.locator('#targets tbody tr[data-target="taxi"] td').last().textContent()).toMatch(/PRESCIENT_ERR_/);
     expect(await page.locator('#target-taxi .events').textContent()).toContain('fitted → fitted, stale');
+    // A deploy the platform announces appears among the target's events without a reload.
+    const announced = await fetch(`${base}/api/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'deploy', target: 'taxi', start: new Date().toISOString(), note: 'checkout v2.14 rolled out' }),
+    });
+    expect(announced.status).toBeLessThan(300);
+    await expect.poll(() => page.locator('#target-taxi .events').textContent(), { timeout: 20_000 }).toContain('deploy: checkout v2.14 rolled out');
 
     // Without the token the service refuses; entered once, it is sent as a header and never put in a URL.
     await page.selectOption('#bt-target', 'worldcup');

@@ -112,13 +112,17 @@ async function tick() {
   const { targets: list } = await getJson('/api/v1/targets');
   const extra = new Map();
   const accuracyRoute = has('/api/v1/targets/{name}/accuracy');
+  const eventsRoute = has('/api/v1/events');
   await Promise.all(
     list.map(async (summary) => {
       const t = entry(summary);
-      const [recommendation, accuracy] = await Promise.all([
+      const [recommendation, accuracy, known] = await Promise.all([
         maybe(getJson(`/api/v1/targets/${enc(summary.name)}/recommendation`)),
         accuracyRoute ? maybe(getJson(`/api/v1/targets/${enc(summary.name)}/accuracy`)) : undefined,
+        eventsRoute ? maybe(getJson(`/api/v1/events?target=${enc(summary.name)}`)) : undefined,
       ]);
+      // Deploys, incidents, campaigns the platform told the service about (POST /api/v1/events, Alertmanager).
+      for (const e of known?.events ?? []) noteEvent(t, toSec(e.start), `${e.kind}: ${e.note}`);
       extra.set(summary.name, { recommendation, accuracy });
       if (recommendation) {
         t.past.push({ t: toSec(recommendation.at), v: recommendation.replicas });
