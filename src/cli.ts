@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { BacktestResult } from './backtest/result.js';
 import { runBacktest, targetReplayDefaults, type BacktestOptions, type ReplaySettings } from './backtest/run.js';
 import { createProgress, type ProgressStream } from './backtest/progress.js';
 import { renderReport } from './backtest/report.js';
@@ -350,12 +351,7 @@ export async function backtestCommand(args: readonly string[], io: CliIo): Promi
     if (result.replay) {
       const hint = replayCadenceHint(result);
       io.stdout.write(`\nAutoscaling replay: ${replaySummary(result)}\n${replayTable(result)}\n${replayVerdict(result)}\n${hint ? `${hint}\n` : ''}`);
-      const states = result.replay.watchdogStates;
-      if (states) {
-        const reactive = states.filter((s) => s.state === 'reactive').length;
-        const first = states.find((s) => s.state !== 'trusted');
-        io.stdout.write(`watchdog on: the predictive row above was reactive at ${reactive} of ${states.length} refits${first ? ` (first ${first.state} at ${new Date(first.atMs).toISOString()})` : ''}; run without --watchdog for the row with it off\n`);
-      }
+      if (result.replay.watchdog) io.stdout.write(`\n${watchdogTable(result.replay)}\n`);
       if (result.replay?.frontier) {
         io.stdout.write(`\nFrontier (every knob setting on the same forecasts; * served):\n${frontierTable(result.replay)}\n${frontierVerdict(result.replay)}\n`);
       }
@@ -399,4 +395,25 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       process.exitCode = 1;
     },
   );
+}
+
+/** The replay's watchdog on/off table (`--watchdog`): the reactive HPA, the predictive policy without and with the watchdog. */
+export function watchdogTable(replay: NonNullable<BacktestResult['replay']>): string {
+  const watchdog = replay.watchdog;
+  if (!watchdog) return '';
+  const row = (policy: string) => replay.policies.find((p) => p.policy === policy);
+  const rows: [string, number | undefined, number | undefined][] = [
+    ['reactive', row('reactive')?.underProvisionedMinutes, row('reactive')?.replicaHours],
+    ['predictive, watchdog off', row('predictive')?.underProvisionedMinutes, row('predictive')?.replicaHours],
+    ['predictive, watchdog on', watchdog.underProvisionedMinutes, watchdog.replicaHours],
+  ];
+  const reactive = watchdog.states.filter((s) => s.state === 'reactive').length;
+  const first = watchdog.states.find((s) => s.state !== 'trusted');
+  const lines = [
+    'Watchdog on/off (the same forecasts; while the watchdog has the target reactive, the policy is fed the observed load):',
+    `${'policy'.padEnd(26)}${'under-provisioned min'.padStart(23)}${'replica-hours'.padStart(15)}`,
+    ...rows.map(([name, minutes, hours]) => `${name.padEnd(26)}${(minutes ?? Number.NaN).toFixed(0).padStart(23)}${(hours ?? Number.NaN).toFixed(1).padStart(15)}`),
+    `reactive at ${reactive} of ${watchdog.states.length} refits${first ? `; first ${first.state} at ${new Date(first.atMs).toISOString()}` : ''}`,
+  ];
+  return lines.join('\n');
 }

@@ -236,8 +236,15 @@ export interface ReplayResult {
   readonly fedForecasts: readonly FedForecast[];
   /** Null when not asked for. */
   readonly frontier: ReplayFrontier | null;
-  /** With `watchdog`: the target's state at each refit. */
-  readonly watchdogStates?: readonly { readonly atMs: number; readonly state: 'trusted' | 'degraded' | 'reactive' }[];
+  /**
+   * With `watchdog`: the predictive policy replayed again on the forecasts
+   * the watchdog let through (the `predictive` row stays the watchdog-off
+   * one), and the target's state at each refit.
+   */
+  readonly watchdog?: {
+    readonly stats: ProvisioningStats;
+    readonly states: readonly { readonly atMs: number; readonly state: 'trusted' | 'degraded' | 'reactive' }[];
+  };
 }
 
 /** Default share of the capacity the forecast policies size on: just under 1 / (1 + HPA tolerance). */
@@ -396,7 +403,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         scalingLevel: Math.round((2 * quantile - 1) * 1e6) / 1e6,
       })
     : undefined;
-  const predictiveAt = servedAt(watched ? watched.fed : predictive.forecasts, world.startMs, refitEveryMs);
+  const predictiveAt = servedAt(predictive.forecasts, world.startMs, refitEveryMs);
   const snaiveAt = servedAt(snaive.forecasts, world.startMs, refitEveryMs);
   const oracleForecast = oracle(series, levels);
 
@@ -404,6 +411,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const reactive = world.plainHpa(hpaUtilisation);
   runs.reactive = reactive;
   runs.predictive = world.forecastPolicy(scaling, predictiveAt);
+  // The same forecasts with the watchdog: no extra fit, one more HPA simulation.
+  const watchedRun = watched ? world.forecastPolicy(scaling, servedAt(watched.fed, world.startMs, refitEveryMs)) : undefined;
   runs.snaive = world.forecastPolicy(scaling, snaiveAt);
   runs.oracle = world.forecastPolicy(scaling, () => oracleForecast);
   const headroom = world.sameCostReactive(reactive, runs.predictive.stats.replicaHours);
@@ -473,7 +482,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       ...fed('snaive', snaive.forecasts, knobs, world.endMs),
     ],
     frontier,
-    ...(watched ? { watchdogStates: watched.states } : {}),
+    ...(watched && watchedRun ? { watchdog: { stats: watchedRun.stats, states: watched.states } } : {}),
   };
 }
 

@@ -162,8 +162,18 @@ export const replayResultSchema = z.object({
   fedForecasts: z.array(fedForecastSchema),
   /** The knob settings replayed on the predictive forecasts (and, index for index, on seasonal naive's). */
   frontier: frontierSchema.extend({ snaive: z.array(frontierStatsSchema) }).nullable(),
-  /** With `--watchdog`: the watchdog's state at each refit of the predictive model (src/feedback/replay-watchdog.ts). */
-  watchdogStates: z.array(z.object({ atMs: z.number(), state: z.enum(['trusted', 'degraded', 'reactive']) })).optional(),
+  /**
+   * With `--watchdog`: the predictive policy replayed on the forecasts the
+   * feedback loop's watchdog let through (src/feedback/replay-watchdog.ts),
+   * and its state at each refit; the `predictive` policy above is the watchdog-off one.
+   */
+  watchdog: z
+    .object({
+      underProvisionedMinutes: z.number(),
+      replicaHours: z.number(),
+      states: z.array(z.object({ atMs: z.number(), state: z.enum(['trusted', 'degraded', 'reactive']) })),
+    })
+    .optional(),
 });
 
 export const backtestResultSchema = z.object({

@@ -209,7 +209,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       },
       fedForecasts: r.fedForecasts.map(({ guardLoad, ...f }) => ({ ...f, load: [...f.load], ...(guardLoad ? { guardLoad: [...guardLoad] } : {}) })),
       frontier: r.frontier ? (structuredClone(r.frontier) as NonNullable<BacktestResult['replay']>['frontier']) : null,
-      ...(r.watchdogStates ? { watchdogStates: r.watchdogStates.map((w) => ({ ...w })) } : {}),
+      ...(r.watchdog
+        ? { watchdog: { underProvisionedMinutes: r.watchdog.stats.underProvisionedMinutes, replicaHours: r.watchdog.stats.replicaHours, states: r.watchdog.states.map((w) => ({ ...w })) } }
+        : {}),
     };
   }
 

@@ -93,13 +93,17 @@ describe('events in the backtest', () => {
     expect(err.join('')).toContain('events[0].note');
   });
 
-  it('--watchdog on the CLI: the replay says how often the watchdog had the target reactive', async () => {
+  it('--watchdog on the CLI: a watchdog on/off table beside the replay, and how often it had the target reactive', async () => {
     const out: string[] = [];
     const io = { stdout: { write: (s: string) => out.push(s) > 0 }, stderr: { write: () => true } } as never;
     const csv = join(dir, 'taxi-watchdog.csv');
     writeFileSync(csv, `timestamp,value\n${clean.values.map((v, i) => `${iso(clean.startMs + i * 1_800_000)},${v}`).join('\n')}\n`);
     expect(await backtestCommand(['--file', csv, '--models', 'snaive', '--origins', '2', '--periods', '1d', '--refit-every', '6h', '--watchdog'], io)).toBe(0);
-    expect(out.join('')).toMatch(/watchdog on: the predictive row above was reactive at \d+ of 8 refits/);
+    const text = out.join('');
+    expect(text).toContain('Watchdog on/off');
+    expect(text).toMatch(/predictive, watchdog off\s+\d+\s+[\d.]+\n/);
+    expect(text).toMatch(/predictive, watchdog on\s+\d+\s+[\d.]+\n/);
+    expect(text).toMatch(/reactive at \d+ of 8 refits/);
   });
 });
 
