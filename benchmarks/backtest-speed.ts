@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { generateSynthetic } from '../data/generate.js';
 import { defaultModels, runBacktest } from '../src/backtest/run.js';
 import { regularize } from '../src/series/regularize.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_SECONDS = 60;
@@ -21,11 +22,15 @@ const GOAL_SECONDS = 60;
 const synthetic = generateSynthetic({ days: 28, stepSeconds: 300, seed: 42 });
 const { series, filledGaps } = regularize(synthetic, { stepSeconds: 300 });
 const models = defaultModels();
+const startLoad = loadAtStart();
 const started = performance.now();
 const result = await runBacktest({ series, filledGaps, source: 'synthetic 28 d', models, origins: 7 });
 const seconds = (performance.now() - started) / 1000;
 const speed = {
   benchmark: 'backtest-speed',
+  command: 'npx tsx benchmarks/backtest-speed.ts',
+  verdicts: [{ goal: `28-day 5-min backtest, 7 origins, default models, replay included, < ${GOAL_SECONDS} s`, figure: `${seconds.toFixed(1)} s`, met: seconds < GOAL_SECONDS }],
+  loadNote: loadNote(startLoad),
   points: series.values.length,
   origins: 7,
   models,
