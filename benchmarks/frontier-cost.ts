@@ -20,10 +20,12 @@ import { getForecaster } from '../src/models/registry.js';
 import { regularize } from '../src/series/regularize.js';
 import { readSamplesFile } from '../src/sources/file.js';
 import { REPLAY_SERIES } from './replay-series.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT = ['rds_cpu_utilization_cc0c53', 'nyc_taxi', 'worldcup98', 'Twitter_volume_AAPL', 'Twitter_volume_KO'];
+const DEFAULT = ['rds_cpu_utilization_cc0c53', 'nyc_taxi', 'worldcup98', 'tweets_AAPL', 'tweets_KO'];
 
+const startLoad = loadAtStart();
 const { values } = parseArgs({ options: { series: { type: 'string' } } });
 const wanted = values.series?.split(',') ?? DEFAULT;
 const rows: { series: string; model: string; selectionSeconds: number; frontierSeconds: number; share: number }[] = [];
@@ -73,4 +75,9 @@ for (const entry of REPLAY_SERIES.filter((e) => wanted.includes(e.name))) {
 const total = rows.reduce((s, r) => ({ sel: s.sel + r.selectionSeconds, fr: s.fr + r.frontierSeconds }), { sel: 0, fr: 0 });
 process.stdout.write(`total: frontier ${total.fr.toFixed(2)} s on selections of ${total.sel.toFixed(1)} s = ${(100 * total.fr / total.sel).toFixed(1)} % (goal ≤ 20 %); worst ${(100 * Math.max(...rows.map((r) => r.share))).toFixed(1)} %\n`);
 mkdirSync(join(ROOT, 'benchmarks', 'out'), { recursive: true });
-writeFileSync(join(ROOT, 'benchmarks', 'out', 'frontier-cost.json'), `${JSON.stringify({ benchmark: 'frontier-cost', rows, share: total.fr / total.sel }, null, 2)}\n`);
+const share = total.fr / total.sel;
+const verdicts = [{ goal: 'a risk budget adds ≤ 20 % to an auto selection (frontier time over selection time, all series)', figure: `${(100 * share).toFixed(1)} %`, met: share <= 0.2 }];
+writeFileSync(
+  join(ROOT, 'benchmarks', 'out', 'frontier-cost.json'),
+  `${JSON.stringify({ benchmark: 'frontier-cost', command: `npx tsx benchmarks/frontier-cost.ts${values.series ? ` --series ${values.series}` : ''}`, verdicts, loadNote: loadNote(startLoad), rows, share }, null, 2)}\n`,
+);
