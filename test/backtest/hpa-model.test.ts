@@ -191,14 +191,19 @@ describe('HPA model', () => {
 
   it('removes the pods that would be ready last first', () => {
     // Scale-up limited to 4 pods a sync: 10 ready, +4 at t = 0 (ready at 600 s), +4 at t = 15 s (ready at 615 s).
-    // At t = 600 s the first 4 are ready and the last 4 are not; a scale-down by 4 then drops the last 4.
+    // At t = 600 s (tick 40) the first 4 have just become ready and the last 4 have not; a scale-down by 4 drops those.
     const params = { ...base, startupDelaySeconds: 600, initialReplicas: 10, scaleUpPercent: 0, scaleDownStabilizationSeconds: 0 };
-    const loads = [140, 180, ...Array.from({ length: 39 }, () => 180), 140];
+    const loads = [140, 180, ...Array.from({ length: 38 }, () => 180), 140];
     const timeline = run(params, loads);
     expect(timeline.specReplicas.slice(0, 2)).toEqual([14, 18]);
-    // Tick 40 (t = 600 s): 14 ready, 4 starting. Tick 41 needs 14: the 4 starting ones go, 14 ready stay.
+    expect(timeline.readyReplicas[39]).toBe(10);
+    expect(timeline.specReplicas[40]).toBe(14);
     expect(timeline.readyReplicas[40]).toBe(14);
-    expect(timeline.specReplicas[41]).toBe(14);
-    expect(timeline.readyReplicas[41]).toBe(14);
+  });
+
+  it('does not scale up to an old high recommendation that the scale-up limit cut short, once the load has dropped', () => {
+    // From 2 pods the load wants 20: the limit allows 6. Then the load wants 1: the HPA keeps 6 (stabilisation), never 20.
+    const small = { ...base, initialReplicas: 2 };
+    expect(run(small, [200, 10, 10]).specReplicas).toEqual([6, 6, 6]);
   });
 });
