@@ -143,6 +143,7 @@ describe('HPA model', () => {
   it('lists every impossible parameter at once', () => {
     const err = thrownBy(() => run({ ...base, syncPeriodSeconds: 0, tolerance: 2, minReplicas: 0 }, [100]));
     expect(err.issues.map((i) => i.message)).toEqual(['syncPeriodSeconds must be > 0', 'tolerance must be in [0, 1)', 'minReplicas must be an integer ≥ 1']);
+    expect(err.message).toBe('HPA model: syncPeriodSeconds must be > 0; tolerance must be in [0, 1); minReplicas must be an integer ≥ 1');
   });
 
   it('accepts the edges of every range: tolerance 0, no start-up delay, no stabilisation, min = max, no initial replicas', () => {
