@@ -637,7 +637,9 @@ async function main(): Promise<void> {
   console.log(`median MASE, holdout: ${JSON.stringify(split.medianMaseHoldout)}`);
   const verdicts = accuracyVerdicts(result, medianFitSeconds);
   for (const v of verdicts) console.log(`${v.met ? 'met    ' : 'NOT met'}  ${v.goal}: ${v.figure}`);
-  const command = `npx tsx benchmarks/accuracy.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
+  const own = `npx tsx benchmarks/accuracy.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
+  // A merge is reproduced by its parts' runs, then the merge itself.
+  const command = merge ? [...parts.map((p) => (p as { command?: string }).command ?? '?'), own].join(' ; ') : own;
   const outDir = join(here, 'out');
   await mkdir(outDir, { recursive: true });
   // JSON has no NaN/Infinity: they become null.

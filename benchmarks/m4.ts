@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   const shards = await Promise.all(
     (args.merge?.split(',') ?? []).map(async (part) => {
       try {
-        return JSON.parse(await readFile(join(HERE, 'out', `${part}.json`), 'utf8')) as { wallSeconds?: number; loadNote?: string };
+        return JSON.parse(await readFile(join(HERE, 'out', `${part}.json`), 'utf8')) as { wallSeconds?: number; loadNote?: string; command?: string };
       } catch {
         return {};
       }
@@ -260,7 +260,9 @@ async function main(): Promise<void> {
         { goal: 'auto median fit per series (informative; loaded machine)', figure: `${fmt(auto.medianFitSeconds, 2)} s`, met: true },
       ]
     : [];
-  const command = `npx tsx benchmarks/m4.ts${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  const own = `npx tsx benchmarks/m4.ts${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  // A merge is reproduced by its shards' runs, then the merge itself.
+  const command = args.merge ? [...shards.map((p) => ('command' in p ? p.command : undefined) ?? '?'), own].join(' ; ') : own;
   console.log(`${result.sample}; ${result.split}`);
   console.log('model         set      n  fail  mean MASE  med MASE  mean sMAPE  cov80  cov95  med fit s');
   for (const [setName, set] of [['all', whole], ['dev', result.dev], ['holdout', result.holdout]] as const) {
