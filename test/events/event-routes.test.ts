@@ -6,8 +6,9 @@ import { buildTestApp, DATA_DIR, type TestApp } from '../support/app.js';
 
 /**
  * Known events over real HTTP (the app listening on a loopback port): the
- * generic route and Alertmanager's webhook, their coded errors, persistence
- * across a restart, and each kind's effect on a real series (NYC taxi, 30 min).
+ * generic route and Alertmanager's webhook, their coded errors and
+ * persistence across a restart. What each kind does to the series is in
+ * event-effects.slow.test.ts.
  */
 const TOKEN = 'events-test-token-0123456789';
 const FILE_END = Date.parse('2015-01-31T23:30:00Z');
