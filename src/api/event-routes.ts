@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import { draftsFromAlertmanager } from '../events/alertmanager.js';
-import { alertmanagerPayloadSchema, EVENT_KINDS, eventBodySchema, eventJson, eventJsonSchema, matchTargets, type KnownEvent } from '../events/event.js';
+import { alertmanagerPayloadSchema, EVENT_KINDS, eventBodySchema, eventFields, eventJson, eventJsonSchema, matchTargets, type KnownEvent } from '../events/event.js';
 import type { EventBook } from '../events/event-book.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { requireToken } from './auth.js';
@@ -62,18 +62,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
       });
     }
     const { added } = await events.add([
-      {
-        kind: body.kind,
-        targets,
-        ...(body.target === undefined ? {} : { target: body.target }),
-        ...(body.selector === undefined ? {} : { selector: body.selector }),
-        startMs: Date.parse(body.start),
-        ...(body.end === undefined ? {} : { endMs: Date.parse(body.end) }),
-        note: body.note,
-        ...(body.multiplier === undefined ? {} : { multiplier: body.multiplier }),
-        ...(body.floor === undefined ? {} : { floor: body.floor }),
-        source: 'api',
-      },
+      { ...eventFields(body), targets, source: 'api' },
     ]);
     for (const e of added) metrics.events.inc({ kind: e.kind, source: e.source });
     apply(added, []);

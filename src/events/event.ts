@@ -36,6 +36,32 @@ export interface KnownEvent {
   readonly receivedAtMs: number;
 }
 
+/** What an event says, as POST /api/v1/events takes it and GET /api/v1/events returns it (times in ISO 8601). */
+interface EventText {
+  readonly kind: EventKind;
+  readonly target?: string | undefined;
+  readonly selector?: string | undefined;
+  readonly start: string;
+  readonly end?: string | undefined;
+  readonly note: string;
+  readonly multiplier?: number | undefined;
+  readonly floor?: number | undefined;
+}
+
+/** The fields of a known event that its text gives, times in ms; the caller adds who matched it, where it came from and when. */
+export function eventFields(e: EventText): Pick<KnownEvent, 'kind' | 'target' | 'selector' | 'startMs' | 'endMs' | 'note' | 'multiplier' | 'floor'> {
+  return {
+    kind: e.kind,
+    ...(e.target === undefined ? {} : { target: e.target }),
+    ...(e.selector === undefined ? {} : { selector: e.selector }),
+    startMs: Date.parse(e.start),
+    ...(e.end === undefined ? {} : { endMs: Date.parse(e.end) }),
+    note: e.note,
+    ...(e.multiplier === undefined ? {} : { multiplier: e.multiplier }),
+    ...(e.floor === undefined ? {} : { floor: e.floor }),
+  };
+}
+
 /** Effects with a window: they need an end, else they would shape every forecast from then on. */
 const SHAPING = new Set<EventKind>(['campaign', 'maintenance']);
 

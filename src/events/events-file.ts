@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PrescientError, type FieldIssue } from '../errors.js';
-import { eventBodySchema, eventJsonSchema, matchesSelector, type KnownEvent } from './event.js';
+import { eventBodySchema, eventFields, eventJsonSchema, matchesSelector, type KnownEvent } from './event.js';
 
 /**
  * A file of known events for the backtest (`prescient backtest --events
@@ -31,30 +31,16 @@ export function readEventsFile(path: string, targetName?: string): KnownEvent[] 
   }
   const events: KnownEvent[] = !exported
     ? (parsed.data as z.infer<typeof eventBodySchema>[]).map((e, i) => ({
+        ...eventFields(e),
         id: `file-${i}`,
-        kind: e.kind,
         targets: e.target !== undefined ? [e.target] : [],
-        ...(e.target === undefined ? {} : { target: e.target }),
-        ...(e.selector === undefined ? {} : { selector: e.selector }),
-        startMs: Date.parse(e.start),
-        ...(e.end === undefined ? {} : { endMs: Date.parse(e.end) }),
-        note: e.note,
-        ...(e.multiplier === undefined ? {} : { multiplier: e.multiplier }),
-        ...(e.floor === undefined ? {} : { floor: e.floor }),
         source: 'api' as const,
         receivedAtMs: 0,
       }))
     : (parsed.data as { events: z.infer<typeof eventJsonSchema>[] }).events.map((e) => ({
+        ...eventFields(e),
         id: e.id,
-        kind: e.kind,
         targets: e.targets,
-        ...(e.target === undefined ? {} : { target: e.target }),
-        ...(e.selector === undefined ? {} : { selector: e.selector }),
-        startMs: Date.parse(e.start),
-        ...(e.end === undefined ? {} : { endMs: Date.parse(e.end) }),
-        note: e.note,
-        ...(e.multiplier === undefined ? {} : { multiplier: e.multiplier }),
-        ...(e.floor === undefined ? {} : { floor: e.floor }),
         source: e.source,
         receivedAtMs: Date.parse(e.receivedAt),
       }));
