@@ -252,11 +252,14 @@ describe('conformal calibration', () => {
       const samples = origins([0.5, 1, 2], 300, 4);
       const checked = calibrate(samples, { minPerBucket: 1000, crossCheck: true })!;
       const at = new Map(checked.calibrateAt!.map((c) => [c.level, c.at]));
-      // 0.85 lies between the checked 0.8 and 0.9: its band lies between theirs.
-      const bands = applyCalibration(flat(1), checked, [0.8, 0.85, 0.9]).intervals.map((i) => i.upper[0]!);
-      expect(bands[0]).toBeLessThanOrEqual(bands[1]!);
-      expect(bands[1]).toBeLessThanOrEqual(bands[2]!);
-      expect(at.size).toBe(5);
+      expect([...at.keys()]).toEqual([0.5, 0.8, 0.9, 0.95, 0.99]);
+      // 0.85 lies halfway between the checked 0.8 and 0.9: it is calibrated halfway between their levels.
+      const halfway = (at.get(0.8)! + at.get(0.9)!) / 2;
+      const plain = calibrate(samples, { minPerBucket: 1000 })!;
+      const served = applyCalibration(flat(1), checked, [0.85]).intervals[0]!;
+      const expected = applyCalibration(flat(1), plain, [halfway]).intervals[0]!;
+      expect(served.upper[0]).toBe(expected.upper[0]);
+      expect(served.lower[0]).toBe(expected.lower[0]);
     });
   });
 });
