@@ -10,10 +10,10 @@
  * Goals: every target refreshed within its interval in steady state
  * (100 %); serving p99 < 50 ms during the first pass.
  *
- * The machine is shared with 7 other developers: speed figures are
- * pessimistic. Run it under nice, as the project's benchmarks are:
+ * The result records the machine's load (machine-load.ts): speed figures
+ * taken while other work shares the 2 cores are pessimistic.
  *
- *   nice -n 10 npx tsx benchmarks/scale.ts --targets 1000 --model mstl [--interval 15m] [--minutes 30] [--out scale-mstl]
+ *   npx tsx benchmarks/scale.ts --targets 1000 --model mstl [--interval 15m] [--minutes 30] [--out scale-mstl]
  *
  * `--minutes` caps the run: when the first pass has not finished by then,
  * the result says how far it got and at what rate (no figure is
@@ -21,11 +21,12 @@
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDurationSeconds } from '../src/config/duration.js';
 import { freePort } from './free-port.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,6 +59,7 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
+const startLoad = loadAtStart();
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 const dir = mkdtempSync(join(tmpdir(), 'prescient-scale-'));
@@ -220,8 +222,8 @@ const p99 = quantile(sorted, 0.99);
 const firstPassRate = firstPassMs !== undefined ? count / (firstPassMs / 60_000) : fittedAtCap / ((Date.now() - upMs) / 60_000);
 const result = {
   benchmark: 'scale (one replica)',
-  machine: `${cpus().length} cores, shared with 7 other developers (load average at the end ${loadavg()[0]?.toFixed(1)}); run under nice`,
-  command: `nice -n 10 npx tsx benchmarks/scale.ts --targets ${count} --model ${args.model} --interval ${args.interval} --minutes ${args.minutes}`,
+  machine: loadNote(startLoad),
+  command: `npx tsx benchmarks/scale.ts --targets ${count} --model ${args.model} --interval ${args.interval} --minutes ${args.minutes}`,
   targets: count,
   model: args.model,
   refreshIntervalSeconds: intervalSeconds,
