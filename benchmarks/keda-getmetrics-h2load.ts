@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import protobuf from 'protobufjs';
 import { PROTO_PATH, startKedaServer } from '../src/keda/server.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 import { benchConfig, startFitLoad, statesWithRealForecast, watchEventLoop } from './scaling-fixture.js';
 
 const run = promisify(execFile);
@@ -60,6 +61,7 @@ try {
   const body = join(dir, 'request.bin');
   await writeFile(body, grpcFrame(type.encode(type.fromObject(request)).finish()));
 
+  const startLoad = loadAtStart();
   const fitLoad = await startFitLoad();
   const loadAverageBefore = loadavg();
   const eventLoop = watchEventLoop();
@@ -96,8 +98,15 @@ try {
     fitsDuringRun: fits,
     loadAverageBefore,
     h2loadSummary: stdout.split('\n').filter((l) => /finished in|requests:|time for request/.test(l)),
-    goal: { callsPerSecond: 5000, p99Ms: 5 },
-    met: callsPerSecond >= 5000 && percentile(durationsMs, 99) < 5 && non200 === 0 && fits.fits > 0,
+    command: `npx tsx benchmarks/keda-getmetrics-h2load.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    load: loadNote(startLoad),
+    verdicts: [
+      {
+        goal: `GetMetrics ≥ 5,000 calls/s with p99 < 5 ms and no error, h2load, 1 connection, ${streams} streams, MSTL fits running`,
+        figure: `${callsPerSecond.toFixed(0)} calls/s, p99 ${percentile(durationsMs, 99).toFixed(2)} ms, ${non200} non-200, ${fits.fits} fits`,
+        met: callsPerSecond >= 5000 && percentile(durationsMs, 99) < 5 && non200 === 0 && fits.fits > 0,
+      },
+    ],
   };
   await mkdir(new URL('./out/', import.meta.url), { recursive: true });
   await writeFile(new URL('./out/keda-getmetrics-h2load.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);

@@ -13,11 +13,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startKedaServer } from '../src/keda/server.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 import { benchConfig, startFitLoad, statesWithRealForecast, watchEventLoop } from './scaling-fixture.js';
 
 const [concurrency = '16', durationSeconds = '10', fitsArg = 'fits', channels = '1'] = process.argv.slice(2);
 // 'nofits' measures the same path without the fit load, for comparison.
 const withFits = fitsArg !== 'nofits';
+const startLoad = loadAtStart();
 const config = benchConfig();
 const states = await statesWithRealForecast(config);
 const server = await startKedaServer({ states, config, port: 0 });
@@ -63,8 +65,15 @@ const result = {
   serverMainThreadUtilization: elu.utilization,
   withFits,
   fitsDuringRun: fits,
-  goal: { callsPerSecond: 5000, p99Ms: 5 },
-  met: withFits && client.callsPerSecond >= 5000 && client.latencyMs.p99 < 5 && client.errors === 0,
+  command: `npx tsx benchmarks/keda-getmetrics.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  load: loadNote(startLoad),
+  verdicts: [
+    {
+      goal: `GetMetrics ≥ 5,000 calls/s with p99 < 5 ms and no error, grpc-js client, concurrency ${concurrency}${withFits ? ', MSTL fits running' : ', no fits (comparison only)'}`,
+      figure: `${client.callsPerSecond.toFixed(0)} calls/s, p99 ${client.latencyMs.p99.toFixed(2)} ms, ${client.errors} errors`,
+      met: withFits && client.callsPerSecond >= 5000 && client.latencyMs.p99 < 5 && client.errors === 0,
+    },
+  ],
 };
 await mkdir(new URL('./out/', import.meta.url), { recursive: true });
 await writeFile(new URL(`./out/keda-getmetrics${withFits ? '' : '-nofits'}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
@@ -73,5 +82,5 @@ console.log(
     `max ${client.latencyMs.max.toFixed(2)} ms, ${client.errors} errors (concurrency ${concurrency}, ${channels} connection(s)); ` +
     `${fits.fits} MSTL fits of ${fits.meanFitMs.toFixed(0)} ms ran meanwhile; server loop delay p99 ${loopDelay.p99Ms.toFixed(2)} ms, ` +
     `server CPU ${result.serverCpuMicrosPerCall.toFixed(0)} µs/call, main thread ${(elu.utilization * 100).toFixed(0)} % busy; ` +
-    `load average before ${loadAverageBefore.map((l) => l.toFixed(1)).join('/')}; goal met: ${result.met}`,
+    `load average before ${loadAverageBefore.map((l) => l.toFixed(1)).join('/')}; goal met: ${result.verdicts[0]?.met}`,
 );

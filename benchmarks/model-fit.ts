@@ -16,6 +16,7 @@ import type { FitContext, Forecaster } from '../src/models/forecaster.js';
 import { forecasters } from '../src/models/registry.js';
 import { regularize } from '../src/series/regularize.js';
 import { readSamplesFile } from '../src/sources/file.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DAY_SECONDS = 86_400;
@@ -129,6 +130,7 @@ async function measure(model: Forecaster, c: Case, values: number[], startMs: nu
 }
 
 async function main(): Promise<void> {
+  const startLoad = loadAtStart();
   const { values: args } = parseArgs({ options: { models: { type: 'string' }, runs: { type: 'string', default: '3' } } });
   const runs = Math.max(1, Number(args.runs));
   const wanted = args.models?.split(',');
@@ -161,7 +163,20 @@ async function main(): Promise<void> {
     benchmark: 'model-fit',
     source: 'data/nab/cpu_utilization_asg_misconfiguration.csv',
     levels: LEVELS,
-    goals: { fitMs: GOAL_FIT_MS, predictMs: GOAL_PREDICT_MS },
+    command: `npx tsx benchmarks/model-fit.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    load: loadNote(startLoad),
+    verdicts: [
+      ...Object.entries(GOAL_FIT_MS).flatMap(([model, goalMs]) => {
+        const own = rows.filter((r) => r.model === model);
+        if (own.length === 0) return [];
+        const worst = Math.max(...own.map((r) => r.fitMedianMs ?? Number.POSITIVE_INFINITY));
+        return [{ goal: `${model} fit < ${goalMs} ms (median, every case)`, figure: `${worst.toFixed(0)} ms worst case`, met: worst < goalMs }];
+      }),
+      (() => {
+        const worst = Math.max(...rows.map((r) => r.predictMedianMs ?? Number.POSITIVE_INFINITY));
+        return { goal: `predict < ${GOAL_PREDICT_MS} ms (median, every model and case)`, figure: `${worst.toFixed(2)} ms worst case`, met: worst < GOAL_PREDICT_MS };
+      })(),
+    ],
     runs,
     rows,
     measuredAt: new Date().toISOString(),

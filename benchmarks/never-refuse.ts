@@ -138,7 +138,13 @@ async function main(): Promise<void> {
       series: chosen.length,
       origins: originCount,
       requests,
-      goals: { zeroFailedRequests: { figure: failed, goal: 0, met: failed === 0 } },
+      verdicts: [
+        {
+          goal: 'zero failed requests through POST /api/v1/forecast, every series, origin and model',
+          figure: `${failed} of ${requests}`,
+          met: failed === 0,
+        },
+      ],
       adjustments,
       models: byModel,
       wallSeconds: (performance.now() - started) / 1000,

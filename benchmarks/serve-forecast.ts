@@ -16,11 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from './free-port.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '15' }, connections: { type: 'string', default: '10' } },
 });
 const root = new URL('..', import.meta.url).pathname;
+const startLoad = loadAtStart();
 
 async function waitReady(base: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -86,8 +88,15 @@ try {
     non2xx: result.non2xx,
     errors: result.errors,
     backgroundFitsCompletedDuringRun: fitsDuring,
-    goals: { requestsPerSecond: 5000, p99Ms: 10 },
-    met: result.requests.average >= 5000 && result.latency.p99 < 10 && result.non2xx === 0 && fitsDuring > 0,
+    command: `npx tsx benchmarks/serve-forecast.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    load: loadNote(startLoad),
+    verdicts: [
+      {
+        goal: `GET /api/v1/targets/{name}/forecast ≥ 5,000 requests/s with p99 < 10 ms, no error, fits running (${args.connections} connections)`,
+        figure: `${result.requests.average.toFixed(0)} requests/s, p99 ${result.latency.p99} ms, ${result.non2xx} non-2xx, ${fitsDuring} fits during the run`,
+        met: result.requests.average >= 5000 && result.latency.p99 < 10 && result.non2xx === 0 && fitsDuring > 0,
+      },
+    ],
   };
   mkdirSync(join(root, 'benchmarks/out'), { recursive: true });
   writeFileSync(join(root, 'benchmarks/out/serve-forecast.json'), `${JSON.stringify(figures, null, 2)}\n`);

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from './free-port.js';
+import { loadAtStart, loadNote } from './machine-load.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(args.runs);
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     npmStart: { command: 'npm', argv: ['start', '--prefix', root] },
   };
   const results: Record<string, Run[]> = { compiled: [], npmStart: [] };
-  const loadBefore = loadavg()[0] as number;
+  const loadBefore = loadAtStart();
   for (let i = 0; i < runs; i++) {
     for (const [name, start] of Object.entries(starts)) {
       const run = await once(start.command, start.argv);
@@ -154,19 +155,27 @@ async function main(): Promise<void> {
     runsPerStart: runs,
     loadAverage1mBefore: round(loadBefore),
     loadAverage1mAfter: round(loadavg()[0] as number),
-    note: 'The machine is shared with other developers running builds and tests: times are pessimistic.',
+    command: `npx tsx benchmarks/startup.ts --runs ${runs}`,
+    load: loadNote(loadBefore),
     compiled,
     npmStart,
-    goal: `compiled: /healthz ≤ ${GOAL.healthzSeconds} s and RSS ≤ ${GOAL.rssMiB} MiB (at /healthz)`,
-    met: {
-      compiledHealthz: compiled.medianHealthzSeconds <= GOAL.healthzSeconds,
-      compiledRssAtHealthz: compiled.medianRssAtHealthzMiB <= GOAL.rssMiB,
-    },
+    verdicts: [
+      {
+        goal: `compiled start: /healthz answers within ${GOAL.healthzSeconds} s (median of ${runs})`,
+        figure: `${compiled.medianHealthzSeconds} s`,
+        met: compiled.medianHealthzSeconds <= GOAL.healthzSeconds,
+      },
+      {
+        goal: `compiled start: RSS ≤ ${GOAL.rssMiB} MiB at /healthz (median of ${runs})`,
+        figure: `${compiled.medianRssAtHealthzMiB} MiB`,
+        met: compiled.medianRssAtHealthzMiB <= GOAL.rssMiB,
+      },
+    ],
   };
   mkdirSync(join(root, 'benchmarks/out'), { recursive: true });
   writeFileSync(join(root, 'benchmarks/out/startup.json'), `${JSON.stringify(figures, null, 2)}\n`);
   process.stdout.write(
-    `${JSON.stringify({ compiled: { ...compiled, runs: undefined }, npmStart: { ...npmStart, runs: undefined }, met: figures.met })}\n`,
+    `${JSON.stringify({ compiled: { ...compiled, runs: undefined }, npmStart: { ...npmStart, runs: undefined }, verdicts: figures.verdicts })}\n`,
   );
 }
 
