@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { computeFrontier, frontierGrid, type FrontierStats } from '../src/backtest/frontier.js';
 import { replay, type PolicyResult } from '../src/backtest/replay.js';
-import { ReplayWorld, servedAt, type ServedForecastLike } from '../src/backtest/replay-world.js';
+import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from '../src/backtest/replay-world.js';
 import type { PolicyKnobs } from '../src/scaling/policy.js';
 import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
@@ -150,7 +150,7 @@ async function replaySeries(name: string, series: Series, f: SeriesForecasts, bu
       const tuning = computeFrontier({
         world: tuningWorld,
         fixed: { capacityPerReplica: r.params.capacityPerReplica, minReplicas: r.params.minReplicas, maxReplicas: r.params.maxReplicas, scaleIn: r.params.scaleIn },
-        forecastAt: servedAt(tuningForecasts(series, f), tuningWorld.startMs, DAY_MS),
+        track: new ForecastTrack(tuningWorld, servedAt(tuningForecasts(series, f), tuningWorld.startMs, DAY_MS), r.params.leadTimeSeconds),
         grid: frontierGrid(r.params.leadTimeSeconds),
         model: f.tuning.model,
         budget: { maxUnderProvisionedMinutesPerWeek: budgetMinutes },

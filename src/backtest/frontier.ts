@@ -10,8 +10,8 @@
  * backtest): no fits, so a frontier costs simulations only.
  */
 import { PrescientError } from '../errors.js';
-import type { ForecastLike, PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
-import type { ReplayWorld } from './replay-world.js';
+import type { PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
+import type { ForecastTrack, ReplayWorld } from './replay-world.js';
 
 /**
  * Interval levels a frontier needs in its forecasts: the upper bound of the
@@ -114,20 +114,22 @@ function statsOf(world: ReplayWorld, run: { stats: { underProvisionedMinutes: nu
 }
 
 /**
- * Replays every setting of `grid` fed by `forecastAt`, and the plain HPA at
+ * Replays every setting of `grid` fed by the forecasts `track` reads (all
+ * settings at the track's lead time), and the plain HPA at
  * PLAIN_HPA_TARGETS; with a budget, marks the setting it chooses.
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION when a setting's lead time is not the track's
  */
 export function computeFrontier(options: {
   readonly world: ReplayWorld;
   readonly fixed: FixedPolicy;
-  readonly forecastAt: (tMs: number) => ForecastLike | undefined;
+  readonly track: ForecastTrack;
   readonly grid: readonly PolicyKnobs[];
   readonly model: string;
   readonly budget?: RiskBudget;
 }): Frontier {
   const started = performance.now();
   const { world, fixed } = options;
-  const points = options.grid.map((knobs): FrontierPoint => ({ knobs, ...statsOf(world, world.forecastPolicy({ ...fixed, ...knobs }, options.forecastAt)) }));
+  const points = options.grid.map((knobs): FrontierPoint => ({ knobs, ...statsOf(world, world.forecastPolicy({ ...fixed, ...knobs }, options.track)) }));
   const plainHpa = PLAIN_HPA_TARGETS.map((utilisation): PlainHpaPoint => ({ utilisation, ...statsOf(world, world.plainHpa(utilisation)) }));
   const chosen = options.budget ? chooseSetting(points, options.budget) : undefined;
   return {

@@ -99,9 +99,16 @@ export function simulateHpa(
   const syncMs = params.syncPeriodSeconds * 1000;
   const startupMs = params.startupDelaySeconds * 1000;
   const windowMs = params.scaleDownStabilizationSeconds * 1000;
-  // Ready times of existing pods, ms since epoch; the initial pods are ready already.
-  let pods: number[] = Array.from({ length: params.initialReplicas }, () => Number.NEGATIVE_INFINITY);
-  const recommendations: { atMs: number; replicas: number }[] = [];
+  // Ready times of existing pods, ms since epoch, ascending, in
+  // pods[0, count); the initial pods are ready already. New pods get ever
+  // later ready times, so appending keeps the order, and dropping the last k
+  // pods is exactly what a ReplicaSet does (not-ready ones first, newest
+  // first, then the latest to become ready): the simulation never sorts.
+  let pods = new Float64Array(Math.max(16, params.initialReplicas)).fill(Number.NEGATIVE_INFINITY);
+  let count = params.initialReplicas;
+  // Every sync's clamped recommendation: the stabilisation window is the
+  // syncs j with (k − j) × sync < window, read straight off the array.
+  const recommended = new Float64Array(ticks);
   const timesMs: number[] = [];
   const specReplicas: number[] = [];
   const readyReplicas: number[] = [];
@@ -109,33 +116,40 @@ export function simulateHpa(
 
   for (let k = 0; k < ticks; k++) {
     const tMs = startMs + k * syncMs;
-    const current = pods.length;
-    const ready = countReady(pods, tMs);
+    const spec = count;
     let raw = 0;
-    for (const metric of metricsAt(tMs, { spec: current, ready })) raw = Math.max(raw, rawRecommendation(metric, current, params.tolerance));
+    const metrics = metricsAt(tMs, { spec, ready: countReady(pods, count, tMs) });
+    for (let m = 0; m < metrics.length; m++) raw = Math.max(raw, rawRecommendation(metrics[m] as HpaMetric, spec, params.tolerance));
     const clamped = clamp(raw, params.minReplicas, params.maxReplicas);
-    recommendations.push({ atMs: tMs, replicas: clamped });
-    while (recommendations.length > 0 && (recommendations[0] as { atMs: number }).atMs <= tMs - windowMs) recommendations.shift();
-
-    let next = current;
-    if (clamped > current) next = clamped;
+    recommended[k] = clamped;
     // Entries exactly one window old have left it (Kubernetes keeps only those after the cut-off).
-    const windowMax = recommendations.reduce((m, r) => Math.max(m, r.replicas), clamped);
+    let windowMax = clamped;
+    for (let j = k - 1; j >= 0 && (k - j) * syncMs < windowMs; j--) {
+      const r = recommended[j] as number;
+      if (r > windowMax) windowMax = r;
+    }
+
+    let next = spec;
+    if (clamped > spec) next = clamped;
     if (next > windowMax) next = windowMax;
-    const upLimit = Math.max(current + params.scaleUpPods, Math.ceil(current * (1 + params.scaleUpPercent / 100)));
+    const upLimit = Math.max(spec + params.scaleUpPods, Math.ceil(spec * (1 + params.scaleUpPercent / 100)));
     next = clamp(Math.min(next, upLimit), params.minReplicas, params.maxReplicas);
 
-    if (next !== current) {
+    if (next !== spec) {
       scaleEvents++;
-      if (next > current) {
-        for (let i = current; i < next; i++) pods.push(tMs + startupMs);
-      } else {
-        pods = removePods(pods, current - next, tMs);
+      if (next > spec) {
+        if (next > pods.length) {
+          const grown = new Float64Array(Math.max(next, 2 * pods.length));
+          grown.set(pods.subarray(0, count));
+          pods = grown;
+        }
+        pods.fill(tMs + startupMs, spec, next);
       }
+      count = next;
     }
     timesMs.push(tMs);
-    specReplicas.push(pods.length);
-    readyReplicas.push(countReady(pods, tMs));
+    specReplicas.push(count);
+    readyReplicas.push(countReady(pods, count, tMs));
   }
   return { timesMs, specReplicas, readyReplicas, scaleEvents };
 }
@@ -151,21 +165,16 @@ export function rawRecommendation(metric: HpaMetric, current: number, tolerance:
   return Math.ceil(current * ratio - 1e-9);
 }
 
-function countReady(pods: readonly number[], tMs: number): number {
-  let ready = 0;
-  for (const readyAtMs of pods) if (readyAtMs <= tMs) ready++;
-  return ready;
-}
-
-/** Removes `count` pods: not-ready ones first (the latest to become ready first), then ready ones. */
-function removePods(pods: readonly number[], count: number, tMs: number): number[] {
-  const sorted = [...pods].sort((a, b) => a - b);
-  const notReady = sorted.filter((r) => r > tMs);
-  const readyPods = sorted.filter((r) => r <= tMs);
-  const dropNotReady = Math.min(count, notReady.length);
-  const keptNotReady = notReady.slice(0, notReady.length - dropNotReady);
-  const keptReady = readyPods.slice(0, readyPods.length - (count - dropNotReady));
-  return [...keptReady, ...keptNotReady];
+/** Pods ready at tMs among pods[0, count): ready times ascend, so a binary search for the first one after tMs. */
+function countReady(pods: Float64Array, count: number, tMs: number): number {
+  let low = 0;
+  let high = count;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((pods[mid] as number) <= tMs) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function clamp(value: number, min: number, max: number): number {

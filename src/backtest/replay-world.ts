@@ -10,10 +10,11 @@
  * {@link loadInterpolator}). Observed load at time t is load(t − metricLag):
  * what Prometheus or metrics-server would show.
  */
-import { RecommendationTracker, type ForecastLike, type ScalingPolicy } from '../scaling/policy.js';
+import { intervalForQuantile, maxOver, RecommendationTracker, windowIndices, type ForecastLike, type ScalingPolicy } from '../scaling/policy.js';
+import { PrescientError } from '../errors.js';
 import type { Series } from '../series/series.js';
 import { timeAt } from '../series/series.js';
-import { defaultHpaParams, simulateHpa, type HpaMetric, type HpaParams, type HpaTimeline } from './hpa-model.js';
+import { defaultHpaParams, simulateHpa, type HpaParams, type HpaTimeline } from './hpa-model.js';
 import { scoreTimeline, type ProvisioningStats } from './provisioning.js';
 
 /**
@@ -72,6 +73,7 @@ export class ReplayWorld {
   readonly endMs: number;
   readonly ticks: number;
   private readonly hpa: HpaParams;
+  private observedCache: Float64Array | undefined;
 
   constructor(readonly options: WorldOptions) {
     this.loadAt = loadInterpolator(options.series);
@@ -100,37 +102,68 @@ export class ReplayWorld {
   plainHpa(utilisation: number): PlainHpaRun {
     const target = utilisation * this.options.capacityPerReplica;
     const params: HpaParams = { ...this.hpa, initialReplicas: this.initialReplicasFor(target) };
-    const timeline = simulateHpa(params, this.startMs, this.ticks, (tMs) => [this.metric(tMs, target)]);
+    const observed = this.observedTicks();
+    const syncMs = defaultHpaParams.syncPeriodSeconds * 1000;
+    // Read during the call only (see forecastPolicy).
+    const metric = { total: 0, targetAverageValue: target };
+    const metrics = [metric];
+    const timeline = simulateHpa(params, this.startMs, this.ticks, (tMs) => {
+      metric.total = observed[Math.round((tMs - this.startMs) / syncMs)] as number;
+      return metrics;
+    });
     return { utilisation, timeline, stats: this.score(timeline), fallbackTicks: 0 };
   }
 
   /**
-   * A forecast policy: Prescient's policy (src/scaling/policy.ts) with
-   * `scaling`, fed at each sync by `forecastAt` (undefined: no usable
-   * forecast, the reactive signal alone, as KEDA's fallback). The documented
+   * A forecast policy: Prescient's policy rules (src/scaling/rules.ts, the
+   * code the service runs) with `scaling`, fed at each sync by the window
+   * loads `track` read off the forecast in force (NaN: no usable forecast,
+   * the reactive signal alone, as KEDA's fallback). The documented
    * ScaledObject turns the HPA's scale-down stabilisation off: the policy
    * holds its own.
+   * @throws PrescientError PRESCIENT_ERR_VALIDATION when the track was made for another lead time or world
    */
-  forecastPolicy(scaling: ScalingPolicy, forecastAt: (tMs: number) => ForecastLike | undefined): PolicyRun {
+  forecastPolicy(scaling: ScalingPolicy, track: ForecastTrack): PolicyRun {
+    if (track.world !== this || track.leadTimeSeconds !== scaling.leadTimeSeconds) {
+      throw new PrescientError('PRESCIENT_ERR_VALIDATION', `a forecast track for lead ${track.leadTimeSeconds} s of another world cannot feed a policy with lead ${scaling.leadTimeSeconds} s`);
+    }
     const tracker = new RecommendationTracker();
+    const atQuantile = track.at(scaling.quantile);
+    const atGuard = scaling.scaleInGuardQuantile === null ? atQuantile : track.at(scaling.scaleInGuardQuantile);
+    const observed = this.observedTicks();
     const reactiveTarget = this.options.hpaUtilisation * this.options.capacityPerReplica;
     const params: HpaParams = { ...this.hpa, scaleDownStabilizationSeconds: 0 };
+    const syncMs = defaultHpaParams.syncPeriodSeconds * 1000;
+    // simulateHpa reads the metrics during the call only: two reused objects spare a garbage collection a tick.
+    const replicas = { total: 0, targetAverageValue: 1 };
+    const reactive = { total: 0, targetAverageValue: reactiveTarget };
+    const both = [replicas, reactive];
+    const alone = [replicas];
+    const fallback = [reactive];
     let fallbackTicks = 0;
-    const timeline = simulateHpa(params, this.startMs, this.ticks, (tMs, current) => {
-      const forecast = forecastAt(tMs);
-      if (forecast) {
-        try {
-          const rec = tracker.recommend({ forecast, scaling, nowMs: tMs, observedLoad: this.observedAt(tMs), currentReplicas: current.spec });
-          const replicas = { total: rec.replicas, targetAverageValue: 1 };
-          return this.options.reactiveTrigger ? [replicas, this.metric(tMs, reactiveTarget)] : [replicas];
-        } catch {
-          // No usable forecast here (past its horizon, missing level): KEDA's fallback is the reactive signal.
-        }
+    const timeline = simulateHpa(params, this.startMs, this.ticks, (tMs) => {
+      const k = Math.round((tMs - this.startMs) / syncMs);
+      const observedLoad = observed[k] as number;
+      reactive.total = observedLoad;
+      const windowMaxLoad = atQuantile[k] as number;
+      const windowMaxUpperLoad = Math.max(windowMaxLoad, atGuard[k] as number);
+      if (Number.isFinite(windowMaxUpperLoad) && Number.isFinite(observedLoad)) {
+        replicas.total = tracker.decide(scaling, tMs, { windowMaxLoad, windowMaxUpperLoad, observedLoad });
+        return this.options.reactiveTrigger ? both : alone;
       }
       fallbackTicks++;
-      return [this.metric(tMs, reactiveTarget)];
+      return fallback;
     });
     return { timeline, stats: this.score(timeline), fallbackTicks };
+  }
+
+  /** The observed (lagged) load at each sync tick. */
+  observedTicks(): Float64Array {
+    if (!this.observedCache) {
+      const syncMs = defaultHpaParams.syncPeriodSeconds * 1000;
+      this.observedCache = Float64Array.from({ length: this.ticks }, (_, k) => this.observedAt(this.startMs + k * syncMs));
+    }
+    return this.observedCache;
   }
 
   /**
@@ -156,10 +189,6 @@ export class ReplayWorld {
       }
     }
     return best;
-  }
-
-  private metric(tMs: number, targetPerReplica: number): HpaMetric {
-    return { total: this.observedAt(tMs), targetAverageValue: targetPerReplica };
   }
 
   private initialReplicasFor(targetPerReplica: number): number {
@@ -188,4 +217,66 @@ export function servedAt(forecasts: readonly ServedForecastLike[], startMs: numb
     }
     return undefined;
   };
+}
+
+/**
+ * What a forecast policy reads off the forecasts in force over a world's
+ * syncs, at one lead time: per sync tick, the highest load at a quantile
+ * over [t, t + lead] (src/scaling/policy.ts `windowIndices`), NaN where no
+ * forecast is in force or it cannot answer (past its horizon, level not
+ * forecast, non-finite values): where recommend() would throw. Read once
+ * per quantile and shared by every knob setting fed the same forecasts, so
+ * a frontier of 21 settings reads each forecast 4 times, not 21.
+ */
+export class ForecastTrack {
+  private readonly byQuantile = new Map<number, Float64Array>();
+
+  constructor(
+    readonly world: ReplayWorld,
+    private readonly forecastAt: (tMs: number) => ForecastLike | undefined,
+    readonly leadTimeSeconds: number,
+  ) {}
+
+  /** Window maxima at `quantile`, one per sync tick (computed on first use). */
+  at(quantile: number): Float64Array {
+    let track = this.byQuantile.get(quantile);
+    if (!track) {
+      track = this.read(quantile);
+      this.byQuantile.set(quantile, track);
+    }
+    return track;
+  }
+
+  private read(quantile: number): Float64Array {
+    const syncMs = defaultHpaParams.syncPeriodSeconds * 1000;
+    const out = new Float64Array(this.world.ticks);
+    let last: ForecastLike | undefined;
+    let upper: readonly number[] | undefined;
+    for (let k = 0; k < out.length; k++) {
+      const tMs = this.world.startMs + k * syncMs;
+      const forecast = this.forecastAt(tMs);
+      if (forecast !== last) {
+        last = forecast;
+        upper = undefined;
+        if (forecast) {
+          try {
+            upper = intervalForQuantile(forecast, quantile).upper;
+          } catch {
+            // Level not forecast: no usable forecast (NaN below).
+          }
+        }
+      }
+      if (!forecast || !upper) {
+        out[k] = Number.NaN;
+        continue;
+      }
+      try {
+        const [first, lastIndex] = windowIndices(forecast, tMs, this.leadTimeSeconds);
+        out[k] = maxOver(upper, first, lastIndex);
+      } catch {
+        out[k] = Number.NaN;
+      }
+    }
+    return out;
+  }
 }

@@ -45,7 +45,7 @@ import { evaluate } from '../evaluation/rolling-origin.js';
 import { computeFrontier, FRONTIER_LEVELS, frontierGrid, type Frontier, type FrontierStats, type RiskBudget } from './frontier.js';
 import { defaultHpaParams, type HpaTimeline } from './hpa-model.js';
 import { ratiosTo, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
-import { ReplayWorld, servedAt, type PolicyRun, type ServedForecastLike } from './replay-world.js';
+import { ForecastTrack, ReplayWorld, servedAt, type PolicyRun, type ServedForecastLike } from './replay-world.js';
 
 export { loadInterpolator } from './replay-world.js';
 
@@ -403,26 +403,27 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         scalingLevel: Math.round((2 * quantile - 1) * 1e6) / 1e6,
       })
     : undefined;
-  const predictiveAt = servedAt(predictive.forecasts, world.startMs, refitEveryMs);
-  const snaiveAt = servedAt(snaive.forecasts, world.startMs, refitEveryMs);
+  const track = (forecastAt: (tMs: number) => ForecastLike | undefined): ForecastTrack => new ForecastTrack(world, forecastAt, leadTimeSeconds);
+  const predictiveTrack = track(servedAt(predictive.forecasts, world.startMs, refitEveryMs));
+  const snaiveTrack = track(servedAt(snaive.forecasts, world.startMs, refitEveryMs));
   const oracleForecast = oracle(series, levels);
 
   const runs = {} as Record<PolicyName, PolicyRun>;
   const reactive = world.plainHpa(hpaUtilisation);
   runs.reactive = reactive;
-  runs.predictive = world.forecastPolicy(scaling, predictiveAt);
+  runs.predictive = world.forecastPolicy(scaling, predictiveTrack);
   // The same forecasts with the watchdog: no extra fit, one more HPA simulation.
-  const watchedRun = watched ? world.forecastPolicy(scaling, servedAt(watched.fed, world.startMs, refitEveryMs)) : undefined;
-  runs.snaive = world.forecastPolicy(scaling, snaiveAt);
-  runs.oracle = world.forecastPolicy(scaling, () => oracleForecast);
+  const watchedRun = watched ? world.forecastPolicy(scaling, track(servedAt(watched.fed, world.startMs, refitEveryMs))) : undefined;
+  runs.snaive = world.forecastPolicy(scaling, snaiveTrack);
+  runs.oracle = world.forecastPolicy(scaling, track(() => oracleForecast));
   const headroom = world.sameCostReactive(reactive, runs.predictive.stats.replicaHours);
   runs.headroom = headroom;
 
   let frontier: ReplayFrontier | null = null;
   if (withFrontier) {
     const grid = frontierGrid(leadTimeSeconds);
-    const main = computeFrontier({ world, fixed, forecastAt: predictiveAt, grid, model: predictive.name, ...(options.budget ? { budget: options.budget } : {}) });
-    const reference = computeFrontier({ world, fixed, forecastAt: snaiveAt, grid, model: snaive.name });
+    const main = computeFrontier({ world, fixed, track: predictiveTrack, grid, model: predictive.name, ...(options.budget ? { budget: options.budget } : {}) });
+    const reference = computeFrontier({ world, fixed, track: snaiveTrack, grid, model: snaive.name });
     frontier = { ...main, snaive: reference.points.map(({ knobs: _k, ...stats }) => stats) };
   }
 

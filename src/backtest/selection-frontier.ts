@@ -15,7 +15,7 @@
 import type { Forecast } from '../models/forecaster.js';
 import type { PolicyKnobs } from '../scaling/policy.js';
 import { computeFrontier, frontierGrid, type FixedPolicy, type Frontier, type RiskBudget } from './frontier.js';
-import { ReplayWorld, servedAt, type ServedForecastLike } from './replay-world.js';
+import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from './replay-world.js';
 
 /** What the worker needs besides the fit to replay a frontier: plain data. */
 export interface FrontierTask {
@@ -66,7 +66,7 @@ export function selectionFrontier(
   return computeFrontier({
     world,
     fixed: task.fixed,
-    forecastAt: servedAt(forecasts, world.startMs, spacingMs),
+    track: new ForecastTrack(world, servedAt(forecasts, world.startMs, spacingMs), task.leadTimeSeconds),
     grid: frontierGrid(task.leadTimeSeconds),
     model,
     budget: task.budget,

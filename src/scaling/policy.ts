@@ -31,6 +31,9 @@
 import { PrescientError } from '../errors.js';
 import type { ScalingConfig } from '../config/schema.js';
 import type { Interval } from '../models/forecaster.js';
+import { decide, type ClampReason, type RecommendationRecord, type RulesPolicy, type WindowLoads } from './rules.js';
+
+export type { ClampReason, RecommendationRecord } from './rules.js';
 
 /** The part of a TargetForecast the policy reads. */
 export interface ForecastLike {
@@ -92,15 +95,6 @@ export interface RecommendInput {
   readonly mode?: { readonly kind: 'predictive' } | { readonly kind: 'reactive'; readonly reason: string };
 }
 
-/** Why the replica count differs from ceil(windowMaxLoad / capacity). */
-export type ClampReason =
-  | 'reactiveFloor'
-  | 'minReplicas'
-  | 'maxReplicas'
-  | 'scaleInUpperQuantile'
-  | 'stabilizationWindow'
-  | 'scaleInRate';
-
 export interface Recommendation {
   readonly replicas: number;
   /** ISO time the recommendation is for (nowMs). */
@@ -143,15 +137,6 @@ export interface Recommendation {
   /** The change vs previousReplicas is within the HPA's 10 % tolerance, so the HPA will not act on it. */
   readonly withinHpaTolerance: boolean;
   readonly stale: boolean;
-}
-
-/** One remembered recommendation. */
-export interface RecommendationRecord {
-  readonly atMs: number;
-  /** The count before stabilisation and rate limits (what stabilisation takes the max over). */
-  readonly desired: number;
-  /** The count actually recommended (what rate limits count from). */
-  readonly replicas: number;
 }
 
 /** The HPA ignores changes whose ratio to the current count is within this. */
@@ -198,7 +183,8 @@ export function windowIndices(forecast: Pick<ForecastLike, 'startMs' | 'stepSeco
   return [first, last];
 }
 
-function maxOver(values: readonly number[], first: number, last: number): number {
+/** Highest value over [first, last]; NaN when any is not finite (the caller turns that into its coded error). */
+export function maxOver(values: readonly number[], first: number, last: number): number {
   let max = -Infinity;
   for (let i = first; i <= last; i++) {
     const v = values[i];
@@ -207,22 +193,6 @@ function maxOver(values: readonly number[], first: number, last: number): number
     if (v > max) max = v;
   }
   return max;
-}
-
-/** Replicas needed for a load; never negative, 0 load needs 0. */
-function replicasFor(load: number, capacityPerReplica: number): number {
-  // A tiny epsilon keeps 3.0000000000000004 from becoming 4 replicas.
-  return Math.max(0, Math.ceil(load / capacityPerReplica - 1e-9));
-}
-
-/** Lowest count the scale-in rate allows, starting from `base` replicas. At least one replica may go per interval. */
-function scaleInRateLimit(base: number, scaleIn: ScalingPolicy['scaleIn']): number {
-  const limits: number[] = [];
-  if (scaleIn.maxReplicas !== undefined) limits.push(base - scaleIn.maxReplicas);
-  if (scaleIn.maxPercent !== undefined) limits.push(Math.ceil(base * (1 - scaleIn.maxPercent / 100) - 1e-9));
-  if (limits.length === 0) return 0;
-  // Both given: the stricter one wins (a slow scale-in is the safe side).
-  return Math.min(Math.max(...limits), base - 1);
 }
 
 /**
@@ -237,8 +207,6 @@ export function recommend(
   history: readonly RecommendationRecord[] = [],
 ): { recommendation: Recommendation; record: RecommendationRecord } {
   const { forecast, scaling, nowMs } = input;
-  // The count is sized on a share of the capacity: the utilisation knob.
-  const capacity = scaling.capacityPerReplica * scaling.utilisation;
   const observedLoad = input.observedLoad ?? forecast.lastObserved.value;
   const reactive = input.mode?.kind === 'reactive';
   const interval = intervalForQuantile(forecast, scaling.quantile);
@@ -253,62 +221,7 @@ export function recommend(
       `the forecast or observed load is not a finite number between ${new Date(nowMs).toISOString()} and the end of the lead window`,
     );
   }
-
-  const clampedBy: ClampReason[] = [];
-  const forecastReplicas = replicasFor(windowMaxLoad, capacity);
-  const reactiveFloorReplicas = replicasFor(observedLoad, capacity);
-  let desired = forecastReplicas;
-  if (reactiveFloorReplicas > desired) {
-    desired = reactiveFloorReplicas;
-    clampedBy.push('reactiveFloor');
-  }
-
-  const previous = history[history.length - 1]?.replicas;
-  let replicas = desired;
-  if (previous !== undefined && desired < previous) {
-    // Scale in only as far as the guard quantile over the lead window allows (no guard: windowMaxLoad, never binding).
-    const upperGuard = Math.min(previous, replicasFor(windowMaxUpperLoad, capacity));
-    if (upperGuard > replicas) {
-      replicas = upperGuard;
-      clampedBy.push('scaleInUpperQuantile');
-    }
-    const desiredRecord = replicas;
-    // Stabilisation: no lower than the highest wish over the window (HPA semantics).
-    const stabilizationFromMs = nowMs - scaling.scaleIn.stabilizationWindowSeconds * 1000;
-    let stabilized = replicas;
-    for (const r of history) if (r.atMs > stabilizationFromMs && r.desired > stabilized) stabilized = r.desired;
-    stabilized = Math.min(stabilized, previous);
-    if (stabilized > replicas) {
-      replicas = stabilized;
-      clampedBy.push('stabilizationWindow');
-    }
-    // Rate: count from the most replicas in force at any time in the last
-    // interval (the record in force at its start included), so removals
-    // within one interval add up.
-    const intervalFromMs = nowMs - scaling.scaleIn.intervalSeconds * 1000;
-    let base = previous;
-    for (let i = 0; i < history.length; i++) {
-      const r = history[i] as RecommendationRecord;
-      const next = history[i + 1];
-      const inForceInInterval = r.atMs > intervalFromMs || next === undefined || next.atMs > intervalFromMs;
-      if (inForceInInterval && r.replicas > base) base = r.replicas;
-    }
-    const rateFloor = Math.min(previous, scaleInRateLimit(base, scaling.scaleIn));
-    if (rateFloor > replicas) {
-      replicas = rateFloor;
-      clampedBy.push('scaleInRate');
-    }
-    desired = desiredRecord;
-  }
-
-  if (replicas > scaling.maxReplicas) {
-    replicas = scaling.maxReplicas;
-    clampedBy.push('maxReplicas');
-  }
-  if (replicas < scaling.minReplicas) {
-    replicas = scaling.minReplicas;
-    clampedBy.push('minReplicas');
-  }
+  const { replicas, desired, forecastReplicas, reactiveFloorReplicas, clampedBy, previous } = decide(scaling, nowMs, { windowMaxLoad, windowMaxUpperLoad, observedLoad }, history);
 
   const compareWith = input.currentReplicas ?? previous;
   const withinHpaTolerance =
@@ -363,12 +276,24 @@ export class RecommendationTracker {
     return recommendation;
   }
 
+  /**
+   * The replica count from window loads already read off a forecast (the
+   * same rules as {@link recommend}, without the explanation), remembering
+   * it: for a replay that feeds many settings the same forecasts.
+   * @param loads finite numbers (not checked here)
+   */
+  decide(scaling: RulesPolicy, nowMs: number, loads: WindowLoads): number {
+    const d = decide(scaling, nowMs, loads, this.history);
+    this.remember({ atMs: nowMs, desired: d.desired, replicas: d.replicas }, scaling);
+    return d.replicas;
+  }
+
   /** Earlier records, oldest first (a copy). */
   records(): RecommendationRecord[] {
     return [...this.history];
   }
 
-  private remember(record: RecommendationRecord, scaling: ScalingPolicy): void {
+  private remember(record: RecommendationRecord, scaling: Pick<ScalingPolicy, 'scaleIn'>): void {
     const last = this.history[this.history.length - 1];
     if (last && record.atMs < last.atMs) return;
     if (last && this.bucketMs > 0 && Math.floor(last.atMs / this.bucketMs) === Math.floor(record.atMs / this.bucketMs)) {
