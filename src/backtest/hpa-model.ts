@@ -97,6 +97,7 @@ export function simulateHpa(
 ): HpaTimeline {
   validate(params);
   const syncMs = params.syncPeriodSeconds * 1000;
+  const { tolerance, minReplicas, maxReplicas, scaleUpPods, scaleUpPercent } = params;
   const startupMs = params.startupDelaySeconds * 1000;
   const windowMs = params.scaleDownStabilizationSeconds * 1000;
   // Ready times of existing pods, ms since epoch, ascending, in
@@ -109,9 +110,9 @@ export function simulateHpa(
   // Every sync's clamped recommendation: the stabilisation window is the
   // syncs j with (k − j) × sync < window, read straight off the array.
   const recommended = new Float64Array(ticks);
-  const timesMs: number[] = [];
-  const specReplicas: number[] = [];
-  const readyReplicas: number[] = [];
+  const timesMs: number[] = new Array<number>(ticks).fill(0);
+  const specReplicas: number[] = new Array<number>(ticks).fill(0);
+  const readyReplicas: number[] = new Array<number>(ticks).fill(0);
   let scaleEvents = 0;
 
   for (let k = 0; k < ticks; k++) {
@@ -119,8 +120,8 @@ export function simulateHpa(
     const spec = count;
     let raw = 0;
     const metrics = metricsAt(tMs, { spec, ready: countReady(pods, count, tMs) });
-    for (let m = 0; m < metrics.length; m++) raw = Math.max(raw, rawRecommendation(metrics[m] as HpaMetric, spec, params.tolerance));
-    const clamped = clamp(raw, params.minReplicas, params.maxReplicas);
+    for (let m = 0; m < metrics.length; m++) raw = Math.max(raw, rawRecommendation(metrics[m] as HpaMetric, spec, tolerance));
+    const clamped = clamp(raw, minReplicas, maxReplicas);
     recommended[k] = clamped;
     // Entries exactly one window old have left it (Kubernetes keeps only those after the cut-off).
     let windowMax = clamped;
@@ -132,8 +133,8 @@ export function simulateHpa(
     let next = spec;
     if (clamped > spec) next = clamped;
     if (next > windowMax) next = windowMax;
-    const upLimit = Math.max(spec + params.scaleUpPods, Math.ceil(spec * (1 + params.scaleUpPercent / 100)));
-    next = clamp(Math.min(next, upLimit), params.minReplicas, params.maxReplicas);
+    const upLimit = Math.max(spec + scaleUpPods, Math.ceil(spec * (1 + scaleUpPercent / 100)));
+    next = clamp(Math.min(next, upLimit), minReplicas, maxReplicas);
 
     if (next !== spec) {
       scaleEvents++;
@@ -147,9 +148,9 @@ export function simulateHpa(
       }
       count = next;
     }
-    timesMs.push(tMs);
-    specReplicas.push(count);
-    readyReplicas.push(countReady(pods, count, tMs));
+    timesMs[k] = tMs;
+    specReplicas[k] = count;
+    readyReplicas[k] = countReady(pods, count, tMs);
   }
   return { timesMs, specReplicas, readyReplicas, scaleEvents };
 }
