@@ -22,19 +22,34 @@
  *    then judged on the replayed span; per run, whether it met the budget
  *    and whether any setting could have.
  *
+ * 3. The default choice made robust: per run, the knob setting a target
+ *    would choose on its own history with no budget of its own — the
+ *    cheapest setting of the grid whose short minutes on the 3 tuning days
+ *    stayed within 0.15 × the reactive HPA's there (the goal's own ratio,
+ *    src/backtest/frontier.ts `relativeBudget`) — judged on the replayed
+ *    span against the same goals (pooled ratios, headroom at its own cost,
+ *    seasonal naive at the same setting).
+ *
+ * The series are split in two fixed halves (alternately, in list order:
+ * `dev` and `holdout`), each with daily-seasonal and realTweets series, and
+ * every pooled figure is given for both halves and for all: a rule looked
+ * at on one half is checked on the other.
+ *
  * Forecasts come from benchmarks/replay-forecasts.ts (cached per series in
  * benchmarks/out/replay-forecasts/; `npx tsx benchmarks/replay-prepare.ts`
  * makes them ahead).
  *
  *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--days 1] [--budget 5] [--out FILE]
  *
- * Writes benchmarks/out/replay.json.
+ * Writes benchmarks/out/replay.json (goals and pooled figures) and
+ * benchmarks/out/detail/replay-runs.json (one summary line per run, then
+ * every setting of every run).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { computeFrontier, frontierGrid, type FrontierStats } from '../src/backtest/frontier.js';
+import { chooseSetting, computeFrontier, frontierGrid, relativeBudget, type Frontier, type FrontierStats } from '../src/backtest/frontier.js';
 import { replay, type PolicyResult } from '../src/backtest/replay.js';
 import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from '../src/backtest/replay-world.js';
 import type { PolicyKnobs } from '../src/scaling/policy.js';
@@ -42,6 +57,7 @@ import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
 import { DEFAULT_REPLAY_DAYS, seriesForecasts, type SeriesForecasts } from './replay-forecasts.js';
+import { figures, pool, printPooled, verdicts, type RunOutcome, type Versus } from './replay-pool.js';
 import { REPLAY_SERIES } from './replay-series.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,49 +65,20 @@ const DAY_MS = 86_400_000;
 const STARTUP_DELAYS = [120, 300] as const;
 const METRIC_LAG_SECONDS = 60;
 const HPA_UTILISATION = 0.7;
-
-type Figures = { underProvisionedMinutes: number; replicaHours: number };
-
-interface RunOutcome {
-  series: string;
-  startupDelaySeconds: number;
-  reactiveTrigger: boolean;
-  /** The model the predictive policy was served, per refit (counts). */
-  models: Record<string, number>;
-  policies: Record<string, Figures & { shortfallLoadMinutes: number; scaleEvents: number; underRatio: number | null; replicaHoursRatio: number | null }>;
-  headroomUtilisation: number;
-  versusHeadroom: 'fewer' | 'same' | 'more';
-  /** Every knob setting on the replayed span, fed by the predictive and by the seasonal-naive forecasts. */
-  settings: { knobs: PolicyKnobs; predictive: Figures; snaive: Figures }[];
-  plainHpa: (Figures & { utilisation: number })[];
-  budget: {
-    maxUnderProvisionedMinutesPerWeek: number;
-    /** Chosen on the tuning days before the span. */
-    chosen: PolicyKnobs;
-    metOnTuning: boolean;
-    reason: string;
-    /** The chosen setting on the replayed span. */
-    replayed: Figures & { underProvisionedMinutesPerWeek: number };
-    met: boolean;
-    /** Some setting of the grid stayed within the budget on the replayed span. */
-    anyCould: boolean;
-    /** The cheapest setting within the budget on the span, with hindsight (absent when none). */
-    hindsight: (Figures & { knobs: PolicyKnobs }) | null;
-  };
-  seconds: number;
-}
+/** The default rule's target: this share of the reactive HPA's short minutes on the tuning days (the goal's ratio). */
+const DEFAULT_RULE_SHARE = 0.15;
 
 async function load(file: string, stepSeconds: number, column?: string): Promise<Series> {
   const samples = await readSamplesFile(join(ROOT, 'data', file), column === undefined ? {} : { column });
   return regularize(samples, { stepSeconds }).series;
 }
 
-function figures(s: { underProvisionedMinutes: number; replicaHours: number }): Figures {
-  return { underProvisionedMinutes: s.underProvisionedMinutes, replicaHours: s.replicaHours };
-}
-
 function sameKnobs(a: PolicyKnobs, b: PolicyKnobs): boolean {
   return a.quantile === b.quantile && a.scaleInGuardQuantile === b.scaleInGuardQuantile && a.utilisation === b.utilisation && a.leadTimeSeconds === b.leadTimeSeconds;
+}
+
+function versus(under: number, headroomUnder: number): Versus {
+  return under < headroomUnder ? 'fewer' : under === headroomUnder ? 'same' : 'more';
 }
 
 /** Day-ahead forecasts of the tuning days as the policy reads them. */
@@ -105,7 +92,7 @@ function tuningForecasts(series: Series, f: SeriesForecasts): ServedForecastLike
   });
 }
 
-async function replaySeries(name: string, series: Series, f: SeriesForecasts, budgetMinutes: number): Promise<RunOutcome[]> {
+async function replaySeries(name: string, group: RunOutcome['group'], series: Series, f: SeriesForecasts, budgetMinutes: number): Promise<RunOutcome[]> {
   const models: Record<string, number> = {};
   for (const o of f.week.origins) {
     const chosen = o.info?.model ?? 'failed';
@@ -133,12 +120,8 @@ async function replaySeries(name: string, series: Series, f: SeriesForecasts, bu
       const by = Object.fromEntries(r.policies.map((p) => [p.policy, p])) as Record<string, PolicyResult>;
       const under = (by.predictive as PolicyResult).stats.underProvisionedMinutes;
       const headroomUnder = (by.headroom as PolicyResult).stats.underProvisionedMinutes;
-
-      // The budget's choice, made on the tuning days only (no look-ahead), judged on the replayed span.
-      const tuningWorld = new ReplayWorld({
+      const worldOptions = {
         series,
-        startIndex: f.tuningStartIndex,
-        endIndex: f.startIndex,
         capacityPerReplica: r.params.capacityPerReplica,
         startupDelaySeconds,
         metricLagSeconds: METRIC_LAG_SECONDS,
@@ -146,7 +129,10 @@ async function replaySeries(name: string, series: Series, f: SeriesForecasts, bu
         maxReplicas: r.params.maxReplicas,
         hpaUtilisation: HPA_UTILISATION,
         reactiveTrigger,
-      });
+      };
+
+      // Choices made on the tuning days only (no look-ahead), judged on the replayed span.
+      const tuningWorld = new ReplayWorld({ ...worldOptions, startIndex: f.tuningStartIndex, endIndex: f.startIndex });
       const tuning = computeFrontier({
         world: tuningWorld,
         fixed: { capacityPerReplica: r.params.capacityPerReplica, minReplicas: r.params.minReplicas, maxReplicas: r.params.maxReplicas, scaleIn: r.params.scaleIn },
@@ -157,12 +143,25 @@ async function replaySeries(name: string, series: Series, f: SeriesForecasts, bu
       });
       const choice = tuning.chosen;
       if (!choice) throw new Error('no budget choice');
-      const replayed = frontier.points.find((p) => sameKnobs(p.knobs, choice.knobs)) as FrontierStats & { knobs: PolicyKnobs };
+      const onSpan = (knobs: PolicyKnobs): FrontierStats & { index: number } => {
+        const index = frontier.points.findIndex((p) => sameKnobs(p.knobs, knobs));
+        return { ...(frontier.points[index] as FrontierStats), index };
+      };
+      const replayed = onSpan(choice.knobs);
       const within = frontier.points.filter((p) => p.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9);
       const hindsight = within.length === 0 ? null : within.reduce((a, b) => (b.replicaHours < a.replicaHours ? b : a));
 
+      // The default rule: the cheapest setting within 0.15 × the reactive HPA's short minutes on the tuning days.
+      const ruleBudget = relativeBudget(tuning, DEFAULT_RULE_SHARE, HPA_UTILISATION);
+      const rule = chooseSetting(tuning.points, ruleBudget);
+      const ruleSpan = onSpan(rule.knobs);
+      // Headroom at the rule's own cost on the replayed span (the span's world, as replay() builds it).
+      const spanWorld = new ReplayWorld({ ...worldOptions, startIndex: f.startIndex, endIndex: series.values.length });
+      const ruleHeadroom = spanWorld.sameCostReactive(spanWorld.plainHpa(HPA_UTILISATION), ruleSpan.replicaHours);
+
       outcomes.push({
         series: name,
+        group,
         startupDelaySeconds,
         reactiveTrigger,
         models,
@@ -179,9 +178,19 @@ async function replaySeries(name: string, series: Series, f: SeriesForecasts, bu
           ]),
         ),
         headroomUtilisation: r.params.headroomUtilisation,
-        versusHeadroom: under < headroomUnder ? 'fewer' : under === headroomUnder ? 'same' : 'more',
+        versusHeadroom: versus(under, headroomUnder),
         settings: frontier.points.map((p, k) => ({ knobs: p.knobs, predictive: figures(p), snaive: figures(frontier.snaive[k] as FrontierStats) })),
         plainHpa: frontier.plainHpa.map((p) => ({ utilisation: p.utilisation, ...figures(p) })),
+        rule: {
+          share: DEFAULT_RULE_SHARE,
+          tuningTargetMinutesPerWeek: ruleBudget.maxUnderProvisionedMinutesPerWeek,
+          knobs: rule.knobs,
+          metOnTuning: rule.metBudget,
+          replayed: figures(ruleSpan),
+          snaive: figures(frontier.snaive[ruleSpan.index] as FrontierStats),
+          headroom: { ...figures(ruleHeadroom.stats), utilisation: ruleHeadroom.utilisation },
+          versusHeadroom: versus(ruleSpan.underProvisionedMinutes, ruleHeadroom.stats.underProvisionedMinutes),
+        },
         budget: {
           maxUnderProvisionedMinutesPerWeek: budgetMinutes,
           chosen: choice.knobs,
@@ -191,6 +200,7 @@ async function replaySeries(name: string, series: Series, f: SeriesForecasts, bu
           met: replayed.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9,
           anyCould: within.length > 0,
           hindsight: hindsight ? { knobs: hindsight.knobs, ...figures(hindsight) } : null,
+          couldNotWhy: within.length > 0 ? null : whyNone(frontier, budgetMinutes),
         },
         seconds: (performance.now() - t0) / 1000,
       });
@@ -199,43 +209,10 @@ async function replaySeries(name: string, series: Series, f: SeriesForecasts, bu
   return outcomes;
 }
 
-interface Pooled {
-  runs: number;
-  /** Runs where predictive was short fewer / as many / more minutes than headroom. */
-  versusHeadroom: Record<RunOutcome['versusHeadroom'], number>;
-  /** Sums over runs as ratios to the reactive HPA's sums. */
-  underRatio: Record<string, number | null>;
-  replicaHoursRatio: Record<string, number | null>;
-  /** Per knob setting: predictive and seasonal naive at that setting, pooled ratios. */
-  settings: { knobs: PolicyKnobs; predictive: { under: number | null; replicaHours: number | null }; snaive: { under: number | null; replicaHours: number | null } }[];
-  plainHpa: { utilisation: number; under: number | null; replicaHours: number | null }[];
-  /** The budget-chosen setting of each run, pooled; and the budget verdicts. */
-  budget: { under: number | null; replicaHours: number | null; met: number; anyCould: number; metWhereAnyCould: number; couldNot: string[] };
-}
-
-function pool(outcomes: readonly RunOutcome[]): Pooled {
-  const base = (key: keyof Figures) => outcomes.reduce((s, o) => s + (o.policies.reactive?.[key] ?? 0), 0);
-  const ratio = (total: number, key: keyof Figures): number | null => (base(key) > 0 ? total / base(key) : null);
-  const sumOf = (pick: (o: RunOutcome) => Figures | undefined, key: keyof Figures) => outcomes.reduce((s, o) => s + (pick(o)?.[key] ?? 0), 0);
-  const pair = (pick: (o: RunOutcome) => Figures | undefined) => ({ under: ratio(sumOf(pick, 'underProvisionedMinutes'), 'underProvisionedMinutes'), replicaHours: ratio(sumOf(pick, 'replicaHours'), 'replicaHours') });
-  const policies = ['predictive', 'snaive', 'oracle', 'headroom'];
-  const versus = (v: RunOutcome['versusHeadroom']) => outcomes.filter((o) => o.versusHeadroom === v).length;
-  const grid = outcomes[0]?.settings.map((s) => s.knobs) ?? [];
-  return {
-    runs: outcomes.length,
-    versusHeadroom: { fewer: versus('fewer'), same: versus('same'), more: versus('more') },
-    underRatio: Object.fromEntries(policies.map((p) => [p, pair((o) => o.policies[p]).under])),
-    replicaHoursRatio: Object.fromEntries(policies.map((p) => [p, pair((o) => o.policies[p]).replicaHours])),
-    settings: grid.map((knobs, k) => ({ knobs, predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) })),
-    plainHpa: (outcomes[0]?.plainHpa ?? []).map((p, k) => ({ utilisation: p.utilisation, ...pair((o) => o.plainHpa[k]) })),
-    budget: {
-      ...pair((o) => o.budget.replayed),
-      met: outcomes.filter((o) => o.budget.met).length,
-      anyCould: outcomes.filter((o) => o.budget.anyCould).length,
-      metWhereAnyCould: outcomes.filter((o) => o.budget.anyCould && o.budget.met).length,
-      couldNot: outcomes.filter((o) => !o.budget.anyCould).map((o) => `${o.series} ${o.startupDelaySeconds} s`),
-    },
-  };
+/** Why no setting met the budget on the span: the fewest minutes any reached, and the oracle's. */
+function whyNone(frontier: Frontier, budgetMinutes: number): string {
+  const fewest = frontier.points.reduce((a, b) => (b.underProvisionedMinutesPerWeek < a.underProvisionedMinutesPerWeek ? b : a));
+  return `the fewest short minutes of any setting, ${fewest.underProvisionedMinutes.toFixed(2)} in the replayed span (${fewest.underProvisionedMinutesPerWeek.toFixed(1)}/week at q ${fewest.knobs.quantile}, guard ${fewest.knobs.scaleInGuardQuantile ?? 'none'}, util ${fewest.knobs.utilisation}), exceed ${budgetMinutes}/week: load rose faster than every setting's forecast bound`;
 }
 
 const r3 = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(3)}×`);
@@ -256,39 +233,52 @@ async function main(): Promise<void> {
   const wanted = values.series?.split(',');
   const outcomes: RunOutcome[] = [];
   const madeWith = new Set<string>();
-  for (const entry of REPLAY_SERIES.filter((e) => !wanted || wanted.includes(e.name))) {
+  const started = performance.now();
+  for (const [k, entry] of REPLAY_SERIES.entries()) {
+    if (wanted && !wanted.includes(entry.name)) continue;
     const series = await load(entry.file, entry.stepSeconds, entry.column);
     const f = await seriesForecasts(entry.name, series, values.model, { replayDays });
     madeWith.add(`${f.commit}/${f.modelsHash}`);
-    const rows = await replaySeries(entry.name, series, f, budgetMinutes);
+    const rows = await replaySeries(entry.name, k % 2 === 0 ? 'dev' : 'holdout', series, f, budgetMinutes);
     for (const o of rows) {
       const p = o.policies;
       process.stdout.write(
-        `${o.series.padEnd(36)} ${o.reactiveTrigger ? 'beside' : 'alone '} ${String(o.startupDelaySeconds).padStart(3)} s  under min: reactive ${p.reactive?.underProvisionedMinutes.toFixed(1)}, predictive ${p.predictive?.underProvisionedMinutes.toFixed(1)}, snaive ${p.snaive?.underProvisionedMinutes.toFixed(1)}, ` +
+        `${o.series.padEnd(36)} ${o.group.padEnd(7)} ${o.reactiveTrigger ? 'beside' : 'alone '} ${String(o.startupDelaySeconds).padStart(3)} s  under min: reactive ${p.reactive?.underProvisionedMinutes.toFixed(1)}, predictive ${p.predictive?.underProvisionedMinutes.toFixed(1)}, snaive ${p.snaive?.underProvisionedMinutes.toFixed(1)}, ` +
           `oracle ${p.oracle?.underProvisionedMinutes.toFixed(1)}, headroom@${(o.headroomUtilisation * 100).toFixed(0)}% ${p.headroom?.underProvisionedMinutes.toFixed(1)}; replica-h ratio: predictive ${r3(p.predictive?.replicaHoursRatio)}, snaive ${r3(p.snaive?.replicaHoursRatio)}; ` +
+          `rule: ${knobText(o.rule.knobs)} → ${o.rule.replayed.underProvisionedMinutes.toFixed(1)} min at ${r3(o.rule.replayed.replicaHours / (p.reactive?.replicaHours ?? 1))} (headroom ${o.rule.headroom.underProvisionedMinutes.toFixed(1)}); ` +
           `budget ${budgetMinutes}: ${knobText(o.budget.chosen)} → ${o.budget.replayed.underProvisionedMinutesPerWeek.toFixed(1)} min/week, ${o.budget.met ? 'met' : o.budget.anyCould ? 'MISSED' : 'no setting could'} (${o.seconds.toFixed(1)} s)\n`,
       );
     }
     outcomes.push(...rows);
   }
-  const pooled = { besideReactiveTrigger: pool(outcomes.filter((o) => o.reactiveTrigger)), alone: pool(outcomes.filter((o) => !o.reactiveTrigger)) };
-  for (const [label, q] of Object.entries(pooled)) {
-    process.stdout.write(
-      `\n${label} (${q.runs} runs): under-provisioned minutes predictive ${r3(q.underRatio.predictive)}, snaive ${r3(q.underRatio.snaive)}, oracle ${r3(q.underRatio.oracle)}, headroom ${r3(q.underRatio.headroom)}; ` +
-        `replica-hours predictive ${r3(q.replicaHoursRatio.predictive)}, snaive ${r3(q.replicaHoursRatio.snaive)}, oracle ${r3(q.replicaHoursRatio.oracle)}, headroom ${r3(q.replicaHoursRatio.headroom)}; ` +
-        `vs headroom per run: fewer ${q.versusHeadroom.fewer}, same ${q.versusHeadroom.same}, more ${q.versusHeadroom.more}\n` +
-        `  budget ${budgetMinutes} min/week: met in ${q.budget.met}/${q.runs}; some setting could in ${q.budget.anyCould}; met where one could: ${q.budget.metWhereAnyCould}/${q.budget.anyCould}; pooled ${r3(q.budget.under)} minutes at ${r3(q.budget.replicaHours)} replica-h; no setting could: ${q.budget.couldNot.join(', ') || 'none'}\n`,
-    );
-    for (const s of q.settings) {
-      process.stdout.write(`  ${knobText(s.knobs).padEnd(32)} predictive ${r3(s.predictive.under)} / ${r3(s.predictive.replicaHours)}   snaive ${r3(s.snaive.under)} / ${r3(s.snaive.replicaHours)}\n`);
-    }
-    process.stdout.write(`  plain HPA: ${q.plainHpa.map((h) => `${(h.utilisation * 100).toFixed(0)} % ${r3(h.under)} / ${r3(h.replicaHours)}`).join('; ')}\n`);
-  }
-  mkdirSync(join(ROOT, 'benchmarks', 'out'), { recursive: true });
+  const pooled = {
+    besideReactiveTrigger: pool(outcomes.filter((o) => o.reactiveTrigger)),
+    alone: pool(outcomes.filter((o) => !o.reactiveTrigger)),
+  };
+  const halves = Object.fromEntries(
+    (['dev', 'holdout'] as const).map((g) => [g, { besideReactiveTrigger: pool(outcomes.filter((o) => o.reactiveTrigger && o.group === g)), alone: pool(outcomes.filter((o) => !o.reactiveTrigger && o.group === g)) }]),
+  );
+  printPooled(pooled, halves, budgetMinutes);
+  const goals = verdicts(pooled, halves, budgetMinutes);
+  for (const v of goals) process.stdout.write(`${v.met ? 'met    ' : 'NOT met'}  ${v.goal}: ${v.figure}\n`);
+  const args = [values.series ? `--series ${values.series}` : '', values.days ? `--days ${values.days}` : '', values.budget !== '5' ? `--budget ${values.budget}` : ''].filter(Boolean).join(' ');
+  mkdirSync(join(ROOT, 'benchmarks', 'out', 'detail'), { recursive: true });
+  const runs = outcomes.map((o) => ({
+    series: o.series,
+    group: o.group,
+    startupDelaySeconds: o.startupDelaySeconds,
+    reactiveTrigger: o.reactiveTrigger,
+    reactive: o.policies.reactive,
+    predictive: o.policies.predictive,
+    versusHeadroom: o.versusHeadroom,
+    rule: { knobs: knobText(o.rule.knobs), underProvisionedMinutes: o.rule.replayed.underProvisionedMinutes, replicaHours: o.rule.replayed.replicaHours, headroomUnderProvisionedMinutes: o.rule.headroom.underProvisionedMinutes, versusHeadroom: o.rule.versusHeadroom },
+    budget: { knobs: knobText(o.budget.chosen), underProvisionedMinutesPerWeek: o.budget.replayed.underProvisionedMinutesPerWeek, met: o.budget.met, anyCould: o.budget.anyCould, ...(o.budget.couldNotWhy ? { why: o.budget.couldNotWhy } : {}) },
+  }));
   writeFileSync(
     values.out ?? join(ROOT, 'benchmarks', 'out', 'replay.json'),
-    `${JSON.stringify({ benchmark: 'replay', model: values.model, replayDays, budgetMinutes, forecastsMadeWith: [...madeWith], pooled, outcomes }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'replay', command: `npx tsx benchmarks/replay.ts${args ? ` ${args}` : ''}`, verdicts: goals, model: values.model, replayDays, budgetMinutes, seconds: (performance.now() - started) / 1000, forecastsMadeWith: [...madeWith], perRun: 'benchmarks/out/detail/replay-runs.json', pooled, halves }, null, 2)}\n`,
   );
+  writeFileSync(join(ROOT, 'benchmarks', 'out', 'detail', 'replay-runs.json'), `${JSON.stringify({ benchmark: 'replay', runs, outcomes }, null, 2)}\n`);
 }
 
 await main();

@@ -145,6 +145,21 @@ export function computeFrontier(options: {
 }
 
 /**
+ * A budget relative to the plain HPA beside the forecast: `share` × the
+ * under-provisioned minutes per week the HPA at `hpaUtilisation` (one of
+ * PLAIN_HPA_TARGETS) had over the same stretch. With {@link chooseSetting}
+ * it picks the cheapest setting that cuts the reactive HPA's short minutes
+ * to that share on the target's own history (issue 13's goal, 0.15, as a
+ * rule chosen on past data only).
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION when the frontier has no plain HPA at that target
+ */
+export function relativeBudget(frontier: Pick<Frontier, 'plainHpa'>, share: number, hpaUtilisation: number): RiskBudget {
+  const reactive = frontier.plainHpa.find((p) => Math.abs(p.utilisation - hpaUtilisation) < 1e-9);
+  if (!reactive) throw new PrescientError('PRESCIENT_ERR_VALIDATION', `the frontier has no plain HPA at ${hpaUtilisation}`);
+  return { maxUnderProvisionedMinutesPerWeek: share * reactive.underProvisionedMinutesPerWeek };
+}
+
+/**
  * The cheapest setting (fewest replica-hours) whose under-provisioned
  * minutes per week stayed within the budget; when none did, the one short
  * the fewest minutes (then the cheapest), marked as missing the budget.

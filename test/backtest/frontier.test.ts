@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseSetting, frontierGrid, type FrontierPoint } from '../../src/backtest/frontier.js';
+import { chooseSetting, frontierGrid, relativeBudget, type FrontierPoint, type PlainHpaPoint } from '../../src/backtest/frontier.js';
 
 function point(quantile: number, underPerWeek: number, replicaHours: number): FrontierPoint {
   return {
@@ -38,6 +38,17 @@ describe('frontier', () => {
     // A tie on minutes goes to the cheaper setting.
     expect(choice.index).toBe(2);
     expect(choice.reason).toContain('no setting stayed within 5');
+  });
+
+  it('sets a relative budget at a share of the plain HPA\'s short minutes at its target, and chooses the cheapest setting within it', () => {
+    const hpa = (utilisation: number, underPerWeek: number): PlainHpaPoint => ({ utilisation, underProvisionedMinutes: underPerWeek, underProvisionedMinutesPerWeek: underPerWeek, replicaHours: 100, scaleEvents: 0, fallbackMinutes: 0 });
+    const budget = relativeBudget({ plainHpa: [hpa(0.6, 20), hpa(0.7, 40), hpa(0.8, 90)] }, 0.15, 0.7);
+    expect(budget.maxUnderProvisionedMinutesPerWeek).toBeCloseTo(6, 9);
+    const points = [point(0.8, 12, 100), point(0.9, 5.9, 110), point(0.95, 1, 130)];
+    expect(chooseSetting(points, budget).index).toBe(1);
+    // The reactive HPA was never short: only a setting never short meets it.
+    expect(relativeBudget({ plainHpa: [hpa(0.7, 0)] }, 0.15, 0.7).maxUnderProvisionedMinutesPerWeek).toBe(0);
+    expect(() => relativeBudget({ plainHpa: [hpa(0.6, 20)] }, 0.15, 0.7)).toThrow(expect.objectContaining({ code: 'PRESCIENT_ERR_VALIDATION' }));
   });
 
   it('refuses an empty frontier with PRESCIENT_ERR_VALIDATION', () => {

@@ -1,0 +1,273 @@
+/**
+ * Pooling and goals of the replay benchmark (benchmarks/replay.ts): sums
+ * over runs as ratios to the reactive HPA's sums, per-run comparisons with
+ * `headroom`, the risk budget's tally, the issue 13 verdicts, and the
+ * hindsight bound (the fewest minutes any per-run choice of setting could
+ * have given at the goal's replica-hours, knowing the replayed span:
+ * evidence of what the grid can reach, never a policy).
+ */
+import type { PolicyKnobs } from '../src/scaling/policy.js';
+
+export type Figures = { underProvisionedMinutes: number; replicaHours: number };
+export type Versus = 'fewer' | 'same' | 'more';
+
+export interface RunOutcome {
+  series: string;
+  /** Fixed half of the series list (alternately): a rule looked at on one half is checked on the other. */
+  group: 'dev' | 'holdout';
+  startupDelaySeconds: number;
+  reactiveTrigger: boolean;
+  /** The model the predictive policy was served, per refit (counts). */
+  models: Record<string, number>;
+  policies: Record<string, Figures & { shortfallLoadMinutes: number; scaleEvents: number; underRatio: number | null; replicaHoursRatio: number | null }>;
+  headroomUtilisation: number;
+  versusHeadroom: Versus;
+  /** Every knob setting on the replayed span, fed by the predictive and by the seasonal-naive forecasts. */
+  settings: { knobs: PolicyKnobs; predictive: Figures; snaive: Figures }[];
+  plainHpa: (Figures & { utilisation: number })[];
+  /** The default rule's choice (made on the tuning days), on the replayed span. */
+  rule: {
+    share: number;
+    tuningTargetMinutesPerWeek: number;
+    knobs: PolicyKnobs;
+    metOnTuning: boolean;
+    replayed: Figures;
+    /** Seasonal naive at the same setting. */
+    snaive: Figures;
+    /** The plain HPA spending the rule's replica-hours. */
+    headroom: Figures & { utilisation: number };
+    versusHeadroom: Versus;
+  };
+  budget: {
+    maxUnderProvisionedMinutesPerWeek: number;
+    /** Chosen on the tuning days before the span. */
+    chosen: PolicyKnobs;
+    metOnTuning: boolean;
+    reason: string;
+    /** The chosen setting on the replayed span. */
+    replayed: Figures & { underProvisionedMinutesPerWeek: number };
+    met: boolean;
+    /** Some setting of the grid stayed within the budget on the replayed span. */
+    anyCould: boolean;
+    /** The cheapest setting within the budget on the span, with hindsight (absent when none). */
+    hindsight: (Figures & { knobs: PolicyKnobs }) | null;
+    /** When no setting could: why, in one sentence. */
+    couldNotWhy: string | null;
+  };
+  seconds: number;
+}
+
+export function figures(s: Figures): Figures {
+  return { underProvisionedMinutes: s.underProvisionedMinutes, replicaHours: s.replicaHours };
+}
+
+type Pair = { under: number | null; replicaHours: number | null };
+
+export interface Pooled {
+  runs: number;
+  /** Runs where the default-knob predictive policy was short fewer / as many / more minutes than headroom. */
+  versusHeadroom: Record<Versus, number>;
+  /** Sums over runs as ratios to the reactive HPA's sums. */
+  underRatio: Record<string, number | null>;
+  replicaHoursRatio: Record<string, number | null>;
+  /** Per knob setting: predictive and seasonal naive at that setting, pooled ratios. */
+  settings: { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[];
+  plainHpa: ({ utilisation: number } & Pair)[];
+  /** The default rule's settings, pooled; seasonal naive at the same settings; runs versus headroom at the rule's cost. */
+  rule: { predictive: Pair; snaive: Pair; versusHeadroom: Record<Versus, number>; metOnTuning: number; chosen: Record<string, number> };
+  /** The budget-chosen setting of each run, pooled; and the budget verdicts. */
+  budget: Pair & { met: number; anyCould: number; metWhereAnyCould: number; couldNot: string[] };
+  /**
+   * With hindsight: the fewest pooled minutes any per-run choice among the
+   * grid's settings and the plain HPA's targets could reach at ≤ 1.10×
+   * replica-hours (a lower bound; see hindsight()). No rule choosing on
+   * past data can beat it.
+   */
+  hindsightAt110: Pair;
+}
+
+export function pool(outcomes: readonly RunOutcome[]): Pooled {
+  const base = (key: keyof Figures) => outcomes.reduce((s, o) => s + (o.policies.reactive?.[key] ?? 0), 0);
+  const ratio = (total: number, key: keyof Figures): number | null => (base(key) > 0 ? total / base(key) : null);
+  const sumOf = (pick: (o: RunOutcome) => Figures | undefined, key: keyof Figures) => outcomes.reduce((s, o) => s + (pick(o)?.[key] ?? 0), 0);
+  const pair = (pick: (o: RunOutcome) => Figures | undefined): Pair => ({ under: ratio(sumOf(pick, 'underProvisionedMinutes'), 'underProvisionedMinutes'), replicaHours: ratio(sumOf(pick, 'replicaHours'), 'replicaHours') });
+  const policies = ['predictive', 'snaive', 'oracle', 'headroom'];
+  const tally = (get: (o: RunOutcome) => Versus): Record<Versus, number> => ({
+    fewer: outcomes.filter((o) => get(o) === 'fewer').length,
+    same: outcomes.filter((o) => get(o) === 'same').length,
+    more: outcomes.filter((o) => get(o) === 'more').length,
+  });
+  const grid = outcomes[0]?.settings.map((s) => s.knobs) ?? [];
+  const chosen: Record<string, number> = {};
+  for (const o of outcomes) {
+    const key = `q ${o.rule.knobs.quantile} guard ${o.rule.knobs.scaleInGuardQuantile ?? 'none'} util ${o.rule.knobs.utilisation}`;
+    chosen[key] = (chosen[key] ?? 0) + 1;
+  }
+  return {
+    runs: outcomes.length,
+    versusHeadroom: tally((o) => o.versusHeadroom),
+    underRatio: Object.fromEntries(policies.map((p) => [p, pair((o) => o.policies[p]).under])),
+    replicaHoursRatio: Object.fromEntries(policies.map((p) => [p, pair((o) => o.policies[p]).replicaHours])),
+    settings: grid.map((knobs, k) => ({ knobs, predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) })),
+    plainHpa: (outcomes[0]?.plainHpa ?? []).map((p, k) => ({ utilisation: p.utilisation, ...pair((o) => o.plainHpa[k]) })),
+    rule: {
+      predictive: pair((o) => o.rule.replayed),
+      snaive: pair((o) => o.rule.snaive),
+      versusHeadroom: tally((o) => o.rule.versusHeadroom),
+      metOnTuning: outcomes.filter((o) => o.rule.metOnTuning).length,
+      chosen,
+    },
+    budget: {
+      ...pair((o) => o.budget.replayed),
+      met: outcomes.filter((o) => o.budget.met).length,
+      anyCould: outcomes.filter((o) => o.budget.anyCould).length,
+      metWhereAnyCould: outcomes.filter((o) => o.budget.anyCould && o.budget.met).length,
+      couldNot: outcomes.filter((o) => !o.budget.anyCould).map((o) => `${o.series} ${o.startupDelaySeconds} s`),
+    },
+    hindsightAt110: hindsight(outcomes, 1.1, ratio),
+  };
+}
+
+/**
+ * The fewest pooled minutes any per-run choice among `options` can reach
+ * within `maxReplicaHoursRatio` × the reactive replica-hours, as the
+ * multiple-choice knapsack's linear relaxation (exact, and a lower bound
+ * for every real choice): start each run at its cheapest option, then buy
+ * the steepest minute-savings per replica-hour along each run's lower
+ * convex hull until the replica-hours are spent, the last step in part.
+ */
+function hindsight(outcomes: readonly RunOutcome[], maxReplicaHoursRatio: number, ratio: (total: number, key: keyof Figures) => number | null): Pair {
+  const reactiveHours = outcomes.reduce((s, o) => s + (o.policies.reactive?.replicaHours ?? 0), 0);
+  let under = 0;
+  let hours = 0;
+  const steps: { dHours: number; dUnder: number }[] = [];
+  for (const o of outcomes) {
+    const options: Figures[] = [...o.settings.map((s) => s.predictive), ...o.plainHpa].sort((a, b) => a.replicaHours - b.replicaHours || a.underProvisionedMinutes - b.underProvisionedMinutes);
+    // Lower convex hull, minutes falling as replica-hours rise.
+    const hull: Figures[] = [];
+    for (const p of options) {
+      if (hull.length > 0 && p.underProvisionedMinutes >= (hull[hull.length - 1] as Figures).underProvisionedMinutes) continue;
+      while (hull.length >= 2) {
+        const a = hull[hull.length - 2] as Figures;
+        const b = hull[hull.length - 1] as Figures;
+        const cross = (b.replicaHours - a.replicaHours) * (p.underProvisionedMinutes - a.underProvisionedMinutes) - (b.underProvisionedMinutes - a.underProvisionedMinutes) * (p.replicaHours - a.replicaHours);
+        if (cross <= 0) hull.pop();
+        else break;
+      }
+      hull.push(p);
+    }
+    const first = hull[0] as Figures;
+    under += first.underProvisionedMinutes;
+    hours += first.replicaHours;
+    for (let i = 1; i < hull.length; i++) {
+      const a = hull[i - 1] as Figures;
+      const b = hull[i] as Figures;
+      steps.push({ dHours: b.replicaHours - a.replicaHours, dUnder: b.underProvisionedMinutes - a.underProvisionedMinutes });
+    }
+  }
+  let left = maxReplicaHoursRatio * reactiveHours - hours;
+  if (left < 0) return { under: null, replicaHours: null };
+  // Steepest savings first; along one run's hull the slopes only flatten, so the order respects each run's sequence.
+  steps.sort((x, y) => x.dUnder / x.dHours - y.dUnder / y.dHours);
+  for (const step of steps) {
+    if (left <= 0) break;
+    const share = Math.min(1, left / step.dHours);
+    under += share * step.dUnder;
+    hours += share * step.dHours;
+    left -= share * step.dHours;
+  }
+  return { under: ratio(under, 'underProvisionedMinutes'), replicaHours: ratio(hours, 'replicaHours') };
+}
+
+const r3 = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(3)}×`);
+const knobText = (k: PolicyKnobs): string => `q ${k.quantile} guard ${k.scaleInGuardQuantile ?? 'none'} util ${k.utilisation}`;
+
+type Sides = { besideReactiveTrigger: Pooled; alone: Pooled };
+
+export function printPooled(pooled: Sides, halves: Record<string, Sides>, budgetMinutes: number): void {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  for (const [label, q] of Object.entries(pooled)) {
+    out(
+      `\n${label} (${q.runs} runs): under-provisioned minutes predictive ${r3(q.underRatio.predictive)}, snaive ${r3(q.underRatio.snaive)}, oracle ${r3(q.underRatio.oracle)}, headroom ${r3(q.underRatio.headroom)}; ` +
+        `replica-hours predictive ${r3(q.replicaHoursRatio.predictive)}, snaive ${r3(q.replicaHoursRatio.snaive)}, oracle ${r3(q.replicaHoursRatio.oracle)}, headroom ${r3(q.replicaHoursRatio.headroom)}; ` +
+        `vs headroom per run: fewer ${q.versusHeadroom.fewer}, same ${q.versusHeadroom.same}, more ${q.versusHeadroom.more}`,
+    );
+    out(`  default rule (chosen on the tuning days): ${r3(q.rule.predictive.under)} minutes at ${r3(q.rule.predictive.replicaHours)} replica-h; snaive at the same settings ${r3(q.rule.snaive.under)} / ${r3(q.rule.snaive.replicaHours)}; vs headroom at its cost: fewer ${q.rule.versusHeadroom.fewer}, same ${q.rule.versusHeadroom.same}, more ${q.rule.versusHeadroom.more}; chosen ${JSON.stringify(q.rule.chosen)}`);
+    out(`  hindsight bound: ${r3(q.hindsightAt110.under)} minutes at ${r3(q.hindsightAt110.replicaHours)} replica-h (lower bound for any per-run choice of setting, knowing the span)`);
+    for (const [half, sides] of Object.entries(halves)) {
+      const h = sides[label as keyof Sides];
+      out(`  ${half} (${h.runs} runs): default ${r3(h.underRatio.predictive)} / ${r3(h.replicaHoursRatio.predictive)}; rule ${r3(h.rule.predictive.under)} / ${r3(h.rule.predictive.replicaHours)}; hindsight ${r3(h.hindsightAt110.under)} / ${r3(h.hindsightAt110.replicaHours)}`);
+    }
+    out(`  budget ${budgetMinutes} min/week: met in ${q.budget.met}/${q.runs}; some setting could in ${q.budget.anyCould}; met where one could: ${q.budget.metWhereAnyCould}/${q.budget.anyCould}; pooled ${r3(q.budget.under)} minutes at ${r3(q.budget.replicaHours)} replica-h; no setting could: ${q.budget.couldNot.join(', ') || 'none'}`);
+    for (const s of q.settings) out(`  ${knobText(s.knobs).padEnd(32)} predictive ${r3(s.predictive.under)} / ${r3(s.predictive.replicaHours)}   snaive ${r3(s.snaive.under)} / ${r3(s.snaive.replicaHours)}`);
+    out(`  plain HPA: ${q.plainHpa.map((h) => `${(h.utilisation * 100).toFixed(0)} % ${r3(h.under)} / ${r3(h.replicaHours)}`).join('; ')}`);
+  }
+}
+
+export interface Verdict {
+  goal: string;
+  figure: string;
+  met: boolean;
+}
+
+/** Issue 13's replay goals, for the default knobs and for the default rule, beside the reactive trigger and alone. */
+export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMinutes: number): Verdict[] {
+  const sides = [
+    ['beside the reactive trigger', 'besideReactiveTrigger'],
+    ['alone', 'alone'],
+  ] as const;
+  const f = (x: number | null) => (x === null ? '—' : `${x.toFixed(3)}×`);
+  const halvesText = (pick: (p: Pooled) => Pair, side: keyof Sides) =>
+    Object.entries(halves)
+      .map(([h, s]) => `${h} ${f(pick(s[side]).under)} at ${f(pick(s[side]).replicaHours)}`)
+      .join(', ');
+  const pooledGoal = (p: Pair) => p.under !== null && p.replicaHours !== null && p.under <= 0.15 + 1e-9 && p.replicaHours <= 1.1 + 1e-9;
+  const out: Verdict[] = [];
+  const defaults: { name: string; pick: (p: Pooled) => Pair }[] = [
+    { name: 'default knobs (q 0.9, guard 0.975, sized at 90 %)', pick: (p) => ({ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }) },
+    { name: 'knobs chosen on each target\'s own 3 days before (cheapest within 0.15× the reactive HPA\'s short minutes there)', pick: (p) => p.rule.predictive },
+  ];
+  for (const d of defaults) {
+    for (const [label, side] of sides) {
+      const p = d.pick(pooled[side]);
+      out.push({
+        goal: `pooled ≤ 0.15× the reactive HPA's under-provisioned minutes at ≤ 1.10× its replica-hours, ${d.name}, ${label}`,
+        figure: `${f(p.under)} at ${f(p.replicaHours)} (${halvesText(d.pick, side)}; no per-run choice of setting, even knowing the day, gets below ${f(pooled[side].hindsightAt110.under)} at ${f(pooled[side].hindsightAt110.replicaHours)})`,
+        met: pooledGoal(p),
+      });
+    }
+  }
+  const more = (side: keyof Sides, get: (p: Pooled) => Record<Versus, number>) => get(pooled[side]).more;
+  for (const [name, get] of [
+    ['default knobs', (p: Pooled) => p.versusHeadroom],
+    ['knobs chosen on own history', (p: Pooled) => p.rule.versusHeadroom],
+  ] as const) {
+    const beside = more('besideReactiveTrigger', get);
+    const alone = more('alone', get);
+    out.push({
+      goal: `per run never short more minutes than headroom (the plain HPA spending the same replica-hours), ${name}`,
+      figure: `more in ${beside}/${pooled.besideReactiveTrigger.runs} runs beside the reactive trigger, ${alone}/${pooled.alone.runs} alone`,
+      met: beside === 0 && alone === 0,
+    });
+  }
+  for (const [name, pick] of [
+    ['default knobs', (p: Pooled): [Pair, Pair] => [{ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }, { under: p.underRatio.snaive ?? null, replicaHours: p.replicaHoursRatio.snaive ?? null }]],
+    ['knobs chosen on own history', (p: Pooled): [Pair, Pair] => [p.rule.predictive, p.rule.snaive]],
+  ] as const) {
+    const [pred, snaive] = pick(pooled.besideReactiveTrigger);
+    const beats = (a: number | null, b: number | null) => a !== null && b !== null && a < b;
+    out.push({
+      goal: `pooled better than seasonal naive on both minutes and replica-hours, sized alike (same knobs), ${name}, beside the reactive trigger`,
+      figure: `predictive ${f(pred.under)} at ${f(pred.replicaHours)}, seasonal naive ${f(snaive.under)} at ${f(snaive.replicaHours)}`,
+      met: beats(pred.under, snaive.under) && beats(pred.replicaHours, snaive.replicaHours),
+    });
+  }
+  const b = pooled.besideReactiveTrigger.budget;
+  const a = pooled.alone.budget;
+  out.push({
+    goal: `budget ${budgetMinutes} under-provisioned min/week: the setting chosen on the 3 days before meets it on the replayed day wherever any setting could`,
+    figure: `${b.metWhereAnyCould}/${b.anyCould} beside the reactive trigger, ${a.metWhereAnyCould}/${a.anyCould} alone (no setting could: ${b.couldNot.length} runs beside, ${a.couldNot.length} alone)`,
+    met: b.metWhereAnyCould === b.anyCould && a.metWhereAnyCould === a.anyCould,
+  });
+  return out;
+}
