@@ -54,6 +54,8 @@ export interface RunOutcome {
     /** When no setting could: why, in one sentence. */
     couldNotWhy: string | null;
   };
+  /** With --explore: settings outside the grid on the same refits (see exploreSettings). */
+  explored?: (Figures & { label: string })[];
   seconds: number;
 }
 
@@ -84,6 +86,8 @@ export interface Pooled {
    * past data can beat it.
    */
   hindsightAt110: Pair;
+  /** The same bound with the --explore settings among the choices (absent without them). */
+  hindsightAt110Explored?: Pair;
 }
 
 export function pool(outcomes: readonly RunOutcome[]): Pooled {
@@ -125,6 +129,7 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
       couldNot: outcomes.filter((o) => !o.budget.anyCould).map((o) => `${o.series} ${o.startupDelaySeconds} s`),
     },
     hindsightAt110: hindsight(outcomes, 1.1, ratio),
+    ...(outcomes.some((o) => o.explored) ? { hindsightAt110Explored: hindsight(outcomes, 1.1, ratio, true) } : {}),
   };
 }
 
@@ -136,13 +141,13 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
  * the steepest minute-savings per replica-hour along each run's lower
  * convex hull until the replica-hours are spent, the last step in part.
  */
-function hindsight(outcomes: readonly RunOutcome[], maxReplicaHoursRatio: number, ratio: (total: number, key: keyof Figures) => number | null): Pair {
+function hindsight(outcomes: readonly RunOutcome[], maxReplicaHoursRatio: number, ratio: (total: number, key: keyof Figures) => number | null, withExplored = false): Pair {
   const reactiveHours = outcomes.reduce((s, o) => s + (o.policies.reactive?.replicaHours ?? 0), 0);
   let under = 0;
   let hours = 0;
   const steps: { dHours: number; dUnder: number }[] = [];
   for (const o of outcomes) {
-    const options: Figures[] = [...o.settings.map((s) => s.predictive), ...o.plainHpa].sort((a, b) => a.replicaHours - b.replicaHours || a.underProvisionedMinutes - b.underProvisionedMinutes);
+    const options: Figures[] = [...o.settings.map((s) => s.predictive), ...o.plainHpa, ...(withExplored ? (o.explored ?? []) : [])].sort((a, b) => a.replicaHours - b.replicaHours || a.underProvisionedMinutes - b.underProvisionedMinutes);
     // Lower convex hull, minutes falling as replica-hours rise.
     const hull: Figures[] = [];
     for (const p of options) {
@@ -194,6 +199,7 @@ export function printPooled(pooled: Sides, halves: Record<string, Sides>, budget
     );
     out(`  default rule (chosen on the tuning days): ${r3(q.rule.predictive.under)} minutes at ${r3(q.rule.predictive.replicaHours)} replica-h; snaive at the same settings ${r3(q.rule.snaive.under)} / ${r3(q.rule.snaive.replicaHours)}; vs headroom at its cost: fewer ${q.rule.versusHeadroom.fewer}, same ${q.rule.versusHeadroom.same}, more ${q.rule.versusHeadroom.more}; chosen ${JSON.stringify(q.rule.chosen)}`);
     out(`  hindsight bound: ${r3(q.hindsightAt110.under)} minutes at ${r3(q.hindsightAt110.replicaHours)} replica-h (lower bound for any per-run choice of setting, knowing the span)`);
+    if (q.hindsightAt110Explored) out(`  hindsight bound with the --explore settings: ${r3(q.hindsightAt110Explored.under)} minutes at ${r3(q.hindsightAt110Explored.replicaHours)} replica-h`);
     for (const [half, sides] of Object.entries(halves)) {
       const h = sides[label as keyof Sides];
       out(`  ${half} (${h.runs} runs): default ${r3(h.underRatio.predictive)} / ${r3(h.replicaHoursRatio.predictive)}; rule ${r3(h.rule.predictive.under)} / ${r3(h.rule.predictive.replicaHours)}; hindsight ${r3(h.hindsightAt110.under)} / ${r3(h.hindsightAt110.replicaHours)}`);

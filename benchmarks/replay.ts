@@ -39,7 +39,7 @@
  * benchmarks/out/replay-forecasts/; `npx tsx benchmarks/replay-prepare.ts`
  * makes them ahead).
  *
- *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--days 1] [--budget 5] [--out FILE]
+ *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--days 1] [--budget 5] [--explore] [--out FILE]
  *
  * Writes benchmarks/out/replay.json (goals and pooled figures) and
  * benchmarks/out/detail/replay-runs.json (one summary line per run, then
@@ -50,14 +50,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chooseSetting, computeFrontier, frontierGrid, relativeBudget, type Frontier, type FrontierStats } from '../src/backtest/frontier.js';
-import { replay, type PolicyResult } from '../src/backtest/replay.js';
+import { replay, type PolicyResult, type PrecomputedForecasts, type ReplayResult } from '../src/backtest/replay.js';
 import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from '../src/backtest/replay-world.js';
 import type { PolicyKnobs } from '../src/scaling/policy.js';
 import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
 import { DEFAULT_REPLAY_DAYS, seriesForecasts, type SeriesForecasts } from './replay-forecasts.js';
-import { figures, pool, printPooled, verdicts, type RunOutcome, type Versus } from './replay-pool.js';
+import { figures, pool, printPooled, verdicts, type Figures, type RunOutcome, type Versus } from './replay-pool.js';
 import { REPLAY_SERIES } from './replay-series.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -81,18 +81,18 @@ function versus(under: number, headroomUnder: number): Versus {
   return under < headroomUnder ? 'fewer' : under === headroomUnder ? 'same' : 'more';
 }
 
-/** Day-ahead forecasts of the tuning days as the policy reads them. */
-function tuningForecasts(series: Series, f: SeriesForecasts): ServedForecastLike[] {
-  return f.tuning.origins.map((o) => {
+/** Precomputed forecasts (the tuning days' day-ahead ones, or the span's refits) as the policy reads them. */
+function asServed(series: Series, pre: PrecomputedForecasts): ServedForecastLike[] {
+  return pre.origins.map((o) => {
     const startMs = series.startMs + o.originIndex * series.stepSeconds * 1000;
     const base = { startMs, stepSeconds: series.stepSeconds, lastObserved: { atMs: startMs, value: Number.NaN } };
     return o.forecast
-      ? { ...base, model: o.info?.model ?? f.tuning.model, point: o.forecast.point, intervals: o.forecast.intervals }
-      : { ...base, model: f.tuning.model, point: [], intervals: [], error: o.error?.message ?? 'no forecast' };
+      ? { ...base, model: o.info?.model ?? pre.model, point: o.forecast.point, intervals: o.forecast.intervals }
+      : { ...base, model: pre.model, point: [], intervals: [], error: o.error?.message ?? 'no forecast' };
   });
 }
 
-async function replaySeries(name: string, group: RunOutcome['group'], series: Series, f: SeriesForecasts, budgetMinutes: number): Promise<RunOutcome[]> {
+async function replaySeries(name: string, group: RunOutcome['group'], series: Series, f: SeriesForecasts, budgetMinutes: number, explore: boolean): Promise<RunOutcome[]> {
   const models: Record<string, number> = {};
   for (const o of f.week.origins) {
     const chosen = o.info?.model ?? 'failed';
@@ -136,7 +136,7 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
       const tuning = computeFrontier({
         world: tuningWorld,
         fixed: { capacityPerReplica: r.params.capacityPerReplica, minReplicas: r.params.minReplicas, maxReplicas: r.params.maxReplicas, scaleIn: r.params.scaleIn },
-        track: new ForecastTrack(tuningWorld, servedAt(tuningForecasts(series, f), tuningWorld.startMs, DAY_MS), r.params.leadTimeSeconds),
+        track: new ForecastTrack(tuningWorld, servedAt(asServed(series, f.tuning), tuningWorld.startMs, DAY_MS), r.params.leadTimeSeconds),
         grid: frontierGrid(r.params.leadTimeSeconds),
         model: f.tuning.model,
         budget: { maxUnderProvisionedMinutesPerWeek: budgetMinutes },
@@ -158,6 +158,7 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
       // Headroom at the rule's own cost on the replayed span (the span's world, as replay() builds it).
       const spanWorld = new ReplayWorld({ ...worldOptions, startIndex: f.startIndex, endIndex: series.values.length });
       const ruleHeadroom = spanWorld.sameCostReactive(spanWorld.plainHpa(HPA_UTILISATION), ruleSpan.replicaHours);
+      const explored = explore ? exploreSettings(spanWorld, asServed(series, f.week), f.refitEverySteps * series.stepSeconds * 1000, r.params) : undefined;
 
       outcomes.push({
         series: name,
@@ -202,11 +203,39 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
           hindsight: hindsight ? { knobs: hindsight.knobs, ...figures(hindsight) } : null,
           couldNotWhy: within.length > 0 ? null : whyNone(frontier, budgetMinutes),
         },
+        ...(explored ? { explored } : {}),
         seconds: (performance.now() - t0) / 1000,
       });
     }
   }
   return outcomes;
+}
+
+/**
+ * `--explore`: settings outside the grid, on the same refits, to see whether
+ * the grid is what limits the hindsight bound: guards below 0.975, a longer
+ * scale-in stabilisation (the policy holding its wish longer), a longer lead.
+ */
+function exploreSettings(world: ReplayWorld, forecasts: ServedForecastLike[], refitEveryMs: number, params: ReplayResult['params']): (Figures & { label: string })[] {
+  const fixed = { capacityPerReplica: params.capacityPerReplica, minReplicas: params.minReplicas, maxReplicas: params.maxReplicas, scaleIn: params.scaleIn };
+  const at = servedAt(forecasts, world.startMs, refitEveryMs);
+  const lead = params.leadTimeSeconds;
+  const tracks = new Map<number, ForecastTrack>();
+  const track = (leadTimeSeconds: number) => tracks.get(leadTimeSeconds) ?? tracks.set(leadTimeSeconds, new ForecastTrack(world, at, leadTimeSeconds)).get(leadTimeSeconds) as ForecastTrack;
+  const out: (Figures & { label: string })[] = [];
+  const run = (label: string, knobs: PolicyKnobs, scaleIn = fixed.scaleIn) => out.push({ label, ...figures(world.forecastPolicy({ ...fixed, scaleIn, ...knobs }, track(knobs.leadTimeSeconds)).stats) });
+  for (const utilisation of [0.9, 0.8]) {
+    run(`q 0.8 guard 0.9 util ${utilisation}`, { quantile: 0.8, scaleInGuardQuantile: 0.9, utilisation, leadTimeSeconds: lead });
+    run(`q 0.8 guard 0.95 util ${utilisation}`, { quantile: 0.8, scaleInGuardQuantile: 0.95, utilisation, leadTimeSeconds: lead });
+    run(`q 0.9 guard 0.95 util ${utilisation}`, { quantile: 0.9, scaleInGuardQuantile: 0.95, utilisation, leadTimeSeconds: lead });
+  }
+  for (const quantile of [0.8, 0.9]) {
+    for (const stabilizationWindowSeconds of [600, 1200]) {
+      run(`q ${quantile} guard none util 0.9 stabilisation ${stabilizationWindowSeconds} s`, { quantile, scaleInGuardQuantile: null, utilisation: 0.9, leadTimeSeconds: lead }, { ...fixed.scaleIn, stabilizationWindowSeconds });
+    }
+    run(`q ${quantile} guard none util 0.9 lead +300 s`, { quantile, scaleInGuardQuantile: null, utilisation: 0.9, leadTimeSeconds: lead + 300 });
+  }
+  return out;
 }
 
 /** Why no setting met the budget on the span: the fewest minutes any reached, and the oracle's. */
@@ -226,6 +255,7 @@ async function main(): Promise<void> {
       days: { type: 'string' },
       budget: { type: 'string', default: '5' },
       out: { type: 'string' },
+      explore: { type: 'boolean', default: false },
     },
   });
   const replayDays = values.days === undefined ? DEFAULT_REPLAY_DAYS : Number(values.days);
@@ -239,7 +269,7 @@ async function main(): Promise<void> {
     const series = await load(entry.file, entry.stepSeconds, entry.column);
     const f = await seriesForecasts(entry.name, series, values.model, { replayDays });
     madeWith.add(`${f.commit}/${f.modelsHash}`);
-    const rows = await replaySeries(entry.name, k % 2 === 0 ? 'dev' : 'holdout', series, f, budgetMinutes);
+    const rows = await replaySeries(entry.name, k % 2 === 0 ? 'dev' : 'holdout', series, f, budgetMinutes, values.explore);
     for (const o of rows) {
       const p = o.policies;
       process.stdout.write(
@@ -261,7 +291,7 @@ async function main(): Promise<void> {
   printPooled(pooled, halves, budgetMinutes);
   const goals = verdicts(pooled, halves, budgetMinutes);
   for (const v of goals) process.stdout.write(`${v.met ? 'met    ' : 'NOT met'}  ${v.goal}: ${v.figure}\n`);
-  const args = [values.series ? `--series ${values.series}` : '', values.days ? `--days ${values.days}` : '', values.budget !== '5' ? `--budget ${values.budget}` : ''].filter(Boolean).join(' ');
+  const args = [values.series ? `--series ${values.series}` : '', values.days ? `--days ${values.days}` : '', values.budget !== '5' ? `--budget ${values.budget}` : '', values.explore ? '--explore' : ''].filter(Boolean).join(' ');
   mkdirSync(join(ROOT, 'benchmarks', 'out', 'detail'), { recursive: true });
   const runs = outcomes.map((o) => ({
     series: o.series,
