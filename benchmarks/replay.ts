@@ -57,7 +57,7 @@ import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
 import { DEFAULT_REPLAY_DAYS, seriesForecasts, type SeriesForecasts } from './replay-forecasts.js';
-import { figures, pool, printPooled, verdicts, type Figures, type RunOutcome, type Versus } from './replay-pool.js';
+import { figures, pool, printPooled, verdicts, type Figures, type Pooled, type RunOutcome, type Versus } from './replay-pool.js';
 import { REPLAY_SERIES } from './replay-series.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -244,6 +244,11 @@ function whyNone(frontier: Frontier, budgetMinutes: number): string {
   return `the fewest short minutes of any setting, ${fewest.underProvisionedMinutes.toFixed(2)} in the replayed span (${fewest.underProvisionedMinutesPerWeek.toFixed(1)}/week at q ${fewest.knobs.quantile}, guard ${fewest.knobs.scaleInGuardQuantile ?? 'none'}, util ${fewest.knobs.utilisation}), exceed ${budgetMinutes}/week: load rose faster than every setting's forecast bound`;
 }
 
+/** The halves without their per-setting tables (those are in the pooled figures and the detail file). */
+function brief(halves: Record<string, Record<string, Pooled>>): Record<string, Record<string, Omit<Pooled, 'settings' | 'plainHpa'>>> {
+  return Object.fromEntries(Object.entries(halves).map(([h, sides]) => [h, Object.fromEntries(Object.entries(sides).map(([side, { settings: _s, plainHpa: _p, ...rest }]) => [side, rest]))]));
+}
+
 const r3 = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(3)}×`);
 const knobText = (k: PolicyKnobs): string => `q ${k.quantile} guard ${k.scaleInGuardQuantile ?? 'none'} util ${k.utilisation}`;
 
@@ -306,7 +311,7 @@ async function main(): Promise<void> {
   }));
   writeFileSync(
     values.out ?? join(ROOT, 'benchmarks', 'out', 'replay.json'),
-    `${JSON.stringify({ benchmark: 'replay', command: `npx tsx benchmarks/replay.ts${args ? ` ${args}` : ''}`, verdicts: goals, model: values.model, replayDays, budgetMinutes, seconds: (performance.now() - started) / 1000, forecastsMadeWith: [...madeWith], perRun: 'benchmarks/out/detail/replay-runs.json', pooled, halves }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'replay', command: `npx tsx benchmarks/replay.ts${args ? ` ${args}` : ''}`, verdicts: goals, model: values.model, replayDays, budgetMinutes, seconds: (performance.now() - started) / 1000, forecastsMadeWith: [...madeWith], perRun: 'benchmarks/out/detail/replay-runs.json', pooled, halves: brief(halves) }, null, 2)}\n`,
   );
   writeFileSync(join(ROOT, 'benchmarks', 'out', 'detail', 'replay-runs.json'), `${JSON.stringify({ benchmark: 'replay', runs, outcomes }, null, 2)}\n`);
 }
