@@ -184,6 +184,12 @@ export const errorCatalogue = {
     retryable: false,
     summary: 'The JSON body nests too deep or holds too many values.',
   },
+  PRESCIENT_ERR_BODY_VALUE_TOO_LONG: {
+    httpStatus: 413,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    summary: 'A string or number in the JSON body is longer than the limit.',
+  },
   PRESCIENT_ERR_UNSUPPORTED_MEDIA_TYPE: {
     httpStatus: 415,
     grpcStatus: GrpcStatus.INVALID_ARGUMENT,

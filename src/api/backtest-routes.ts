@@ -24,6 +24,7 @@ import type { Samples } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
+import { seriesBodyLimits } from './json-body.js';
 import { errorBodySchema, REQUEST_BOUNDS, seriesStart, seriesValue, spanDuration, stepDuration } from './schemas.js';
 
 const fraction = z.number().gt(0).lte(1);
@@ -143,11 +144,14 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
     }
   };
 
+  const seriesBody = seriesBodyLimits(config);
   app.post(
     '/api/v1/backtests',
     {
       onRequest: requireToken(config.server.authToken),
-      config: { rateLimit: fitRateLimit(config) },
+      // A body much larger than maxPoints values needs is refused while it arrives, not read to server.bodyLimitBytes.
+      bodyLimit: seriesBody.bodyLimit,
+      config: { rateLimit: fitRateLimit(config), jsonBody: seriesBody.jsonBody },
       schema: {
         summary: 'Start a backtest: rolling-origin accuracy and the autoscaling replay',
         body: backtestBody,

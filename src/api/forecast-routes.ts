@@ -9,6 +9,7 @@ import { detectSeasonalPeriods } from '../series/seasonality.js';
 import { endMs } from '../series/series.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
+import { seriesBodyLimits } from './json-body.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { adHocForecastBody, errorBodySchema, forecastSchema } from './schemas.js';
 
@@ -26,9 +27,12 @@ export interface ForecastRoutesOptions {
  * two values or more always gets a forecast.
  */
 export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = async (app, { config, pool, metrics, now }) => {
+  const seriesBody = seriesBodyLimits(config);
   app.post('/api/v1/forecast', {
     onRequest: requireToken(config.server.authToken),
-    config: { rateLimit: fitRateLimit(config) },
+    // A body much larger than maxPoints values needs is refused while it arrives, not read to server.bodyLimitBytes.
+    bodyLimit: seriesBody.bodyLimit,
+    config: { rateLimit: fitRateLimit(config), jsonBody: seriesBody.jsonBody },
     schema: {
       summary: 'Forecast a series given in the body',
       body: adHocForecastBody,

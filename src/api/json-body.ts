@@ -1,64 +1,240 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { Config } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 
+/** What one JSON body may hold; every limit is checked while the body streams in, before it is parsed. */
 export interface JsonLimits {
+  /** Most bytes in the body. */
+  readonly maxBytes: number;
   /** Deepest nesting of arrays and objects. */
   readonly maxDepth: number;
-  /** Most values (array elements and object members, at any depth). */
+  /** Most values (array elements and object members, at any depth; counted by their commas). */
   readonly maxElements: number;
+  /** Longest string or number, in bytes. */
+  readonly maxValueBytes: number;
 }
 
-/**
- * Checks a JSON text's nesting depth and element count in one pass over its
- * characters, before it is parsed: a body that is too deep or too wide is
- * refused for the cost of reading it (a few ms per MB), never after
- * `JSON.parse` and schema validation have built and walked millions of
- * values on the event loop. The text is not validated as JSON here.
- * @throws PrescientError PRESCIENT_ERR_BODY_TOO_COMPLEX
- */
-export function checkJsonShape(text: string, limits: JsonLimits): void {
-  let depth = 0;
-  let elements = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-      if (++depth > limits.maxDepth) {
-        throw new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body nests deeper than ${limits.maxDepth} levels`, {
-          issues: [{ path: 'body', message: `at most ${limits.maxDepth} levels of nesting (server.maxJsonDepth)` }],
-        });
-      }
-    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
-    else if (c === 0x2c /* , */ && ++elements > limits.maxElements) {
-      throw new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${limits.maxElements} values`, {
-        issues: [{ path: 'body', message: `at most ${limits.maxElements} values in all (server.maxJsonElements)` }],
-      });
-    }
+/** A route's own limits, set in its `config.jsonBody` (fastify route config); the server's apply otherwise. */
+export type RouteJsonLimits = Partial<Pick<JsonLimits, 'maxElements'>>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    jsonBody?: RouteJsonLimits;
   }
 }
 
+/** Bytes a series body may spend on each point: 17 significant digits, a sign, an exponent and pretty-printing. */
+const SERIES_BYTES_PER_POINT = 40;
+/** Room for the other fields of a series body (model, levels, periods, replay…). */
+const SERIES_BODY_SLACK_BYTES = 64 * 1024;
+const SERIES_BODY_SLACK_ELEMENTS = 1_000;
+
 /**
- * Replaces fastify's JSON body parser with one that checks the shape first
- * (checkJsonShape), then parses with fastify's own parser (which also
- * refuses `__proto__` and `constructor` poisoning).
+ * The body limits of a route that takes a series of up to `limits.maxPoints`
+ * values (POST /api/v1/forecast, POST /api/v1/backtests), as fastify route
+ * options: a maximal legitimate body fits, and a body much larger than one
+ * is refused as it arrives (or by its Content-Length) instead of being read
+ * up to `server.bodyLimitBytes`. `server.bodyLimitBytes` stays the ceiling.
  */
-export function installJsonParser(app: FastifyInstance, limits: JsonLimits): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request: FastifyRequest, body: string | Buffer, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    try {
-      checkJsonShape(text, limits);
-    } catch (err) {
-      done(err as PrescientError, undefined);
+export function seriesBodyLimits(config: Readonly<Pick<Config, 'limits' | 'server'>>): { bodyLimit: number; jsonBody: RouteJsonLimits } {
+  const { maxPoints } = config.limits;
+  return {
+    bodyLimit: Math.min(config.server.bodyLimitBytes, maxPoints * SERIES_BYTES_PER_POINT + SERIES_BODY_SLACK_BYTES),
+    jsonBody: { maxElements: maxPoints + SERIES_BODY_SLACK_ELEMENTS },
+  };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Follows a JSON text's structure byte by byte, chunk by chunk, as it
+ * arrives: nesting depth, values (commas) and the length of each string or
+ * number. A body past a limit is refused for the cost of reading it up to
+ * that point (about a millisecond per MB), never after `JSON.parse` and the
+ * schema have built and walked millions of values on the event loop. It
+ * works on bytes: every byte of a multi-byte UTF-8 character is ≥ 0x80, so
+ * none is taken for a quote or a bracket. It does not validate JSON
+ * (`JSON.parse` does, once the body passed).
+ */
+export class JsonShapeScanner {
+  private depth = 0;
+  private elements = 0;
+  private inString = false;
+  private escaped = false;
+  /** Bytes of the string or number being read. */
+  private valueBytes = 0;
+
+  constructor(private readonly limits: Omit<JsonLimits, 'maxBytes'>) {}
+
+  /**
+   * Reads the next bytes of the body.
+   * @returns PRESCIENT_ERR_BODY_TOO_COMPLEX (depth, values) or
+   *   PRESCIENT_ERR_BODY_VALUE_TOO_LONG as soon as a limit is passed; undefined while within them.
+   */
+  scan(chunk: Uint8Array): PrescientError | undefined {
+    const { maxDepth, maxElements, maxValueBytes } = this.limits;
+    let { depth, elements, inString, escaped, valueBytes } = this;
+    const n = chunk.length;
+    // Where this chunk's next quote and backslash are, found once each: a string of many escapes stays linear.
+    let nextQuote = -1;
+    let nextSlash = -1;
+    let i = 0;
+    while (i < n) {
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+          i++;
+          valueBytes++;
+        } else {
+          // Jump to the string's next quote or backslash (a native search): long strings cost little per byte.
+          if (nextQuote < i) nextQuote = indexOrEnd(chunk, QUOTE, i);
+          if (nextSlash < i) nextSlash = indexOrEnd(chunk, BACKSLASH, i);
+          if (nextSlash < nextQuote) {
+            valueBytes += nextSlash - i + 1;
+            escaped = true;
+            i = nextSlash + 1;
+          } else {
+            valueBytes += nextQuote - i;
+            inString = nextQuote === n;
+            i = nextQuote + 1;
+          }
+        }
+        if (valueBytes > maxValueBytes) return this.valueTooLong();
+        continue;
+      }
+      const c = chunk[i] as number;
+      i++;
+      switch (c) {
+        case QUOTE:
+          inString = true;
+          valueBytes = 0;
+          break;
+        case 0x5b /* [ */:
+        case 0x7b /* { */:
+          if (++depth > maxDepth) {
+            return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body nests deeper than ${maxDepth} levels`, {
+              issues: [{ path: 'body', message: `at most ${maxDepth} levels of nesting (server.maxJsonDepth)` }],
+            });
+          }
+          valueBytes = 0;
+          break;
+        case 0x5d /* ] */:
+        case 0x7d /* } */:
+          depth--;
+          valueBytes = 0;
+          break;
+        case 0x2c /* , */:
+          if (++elements > maxElements) {
+            return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${maxElements} values`, {
+              issues: [{ path: 'body', message: `at most ${maxElements} values in all on this route` }],
+            });
+          }
+          valueBytes = 0;
+          break;
+        case 0x3a /* : */:
+        case 0x20 /* space */:
+        case 0x0a /* \n */:
+        case 0x0d /* \r */:
+        case 0x09 /* \t */:
+          valueBytes = 0;
+          break;
+        default:
+          // A number, a literal (true, false, null), or a stray byte JSON.parse will refuse.
+          if (++valueBytes > maxValueBytes) return this.valueTooLong();
+      }
+    }
+    Object.assign(this, { depth, elements, inString, escaped, valueBytes });
+    return undefined;
+  }
+
+  private valueTooLong(): PrescientError {
+    const max = this.limits.maxValueBytes;
+    return new PrescientError('PRESCIENT_ERR_BODY_VALUE_TOO_LONG', `a string or number in the JSON body is longer than ${max} bytes`, {
+      issues: [{ path: 'body', message: `at most ${max} bytes per string or number (server.maxJsonValueBytes)` }],
+    });
+  }
+}
+
+function indexOrEnd(chunk: Uint8Array, byte: number, from: number): number {
+  const at = chunk.indexOf(byte, from);
+  return at < 0 ? chunk.length : at;
+}
+
+function tooLarge(maxBytes: number): PrescientError {
+  return new PrescientError('PRESCIENT_ERR_BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes, this route's limit`, {
+    issues: [{ path: 'body', message: `at most ${maxBytes} bytes (server.bodyLimitBytes; for a series, limits.maxPoints × ${SERIES_BYTES_PER_POINT} B + 64 KiB)` }],
+  });
+}
+
+/**
+ * Reads a JSON body from its stream, scanning each chunk as it arrives
+ * (JsonShapeScanner), and hands the whole text on only when every limit
+ * held. A Content-Length beyond `maxBytes`, or more bytes than that, is
+ * answered at once (the connection then closes, as fastify does). A body
+ * refused by its shape is read to its end without being scanned or kept,
+ * then answered: the client, still sending, then reads the answer instead
+ * of a reset connection.
+ */
+function readJsonBody(request: FastifyRequest, payload: Readable, limits: JsonLimits, done: (error: Error | null, text?: string) => void): void {
+  const contentLength = Number(request.headers['content-length']);
+  if (contentLength > limits.maxBytes) {
+    done(tooLarge(limits.maxBytes));
+    return;
+  }
+  const scanner = new JsonShapeScanner(limits);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let refusal: PrescientError | undefined;
+  const stop = () => {
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', onEnd);
+  };
+  function onData(data: Buffer | string): void {
+    const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+    received += chunk.length;
+    if (received > limits.maxBytes) {
+      stop();
+      done(refusal ?? tooLarge(limits.maxBytes));
       return;
     }
-    parse(request, text, done);
+    if (refusal) return;
+    refusal = scanner.scan(chunk);
+    if (refusal) chunks.length = 0;
+    else chunks.push(chunk);
+  }
+  function onEnd(error?: Error & { statusCode?: number }): void {
+    stop();
+    if (error) {
+      if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
+      done(error);
+    } else if (refusal) done(refusal);
+    else if (!Number.isNaN(contentLength) && received !== contentLength) done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+    else done(null, Buffer.concat(chunks, received).toString('utf8'));
+  }
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', onEnd);
+  payload.resume();
+}
+
+/**
+ * Replaces fastify's JSON body parser with one that refuses a body past its
+ * route's limits while it streams in (readJsonBody), then parses a body that
+ * passed once, with fastify's own parser (which also refuses `__proto__`
+ * and `constructor` poisoning). A route's byte limit is its fastify
+ * `bodyLimit`; its value count may be set in `config.jsonBody`.
+ */
+export function installJsonParser(app: FastifyInstance, server: Omit<JsonLimits, 'maxBytes'>): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', (request: FastifyRequest, payload, done) => {
+    const limits: JsonLimits = { ...server, maxBytes: request.routeOptions.bodyLimit, ...request.routeOptions.config.jsonBody };
+    readJsonBody(request, payload, limits, (error, text) => {
+      if (error) done(error, undefined);
+      else parse(request, text as string, done);
+    });
   });
 }

@@ -252,8 +252,10 @@ export const serverSchema = z
     shutdownGrace: durationSeconds.pipe(z.number().min(1).max(3600)).default(25),
     /** JSON bodies nesting deeper are refused while read (PRESCIENT_ERR_BODY_TOO_COMPLEX). */
     maxJsonDepth: z.number().int().min(2).max(1000).default(16),
-    /** JSON bodies with more values in all are refused while read; keep it above limits.maxPoints. */
+    /** JSON bodies with more values in all are refused while read (routes that take a series allow limits.maxPoints + 1,000). */
     maxJsonElements: z.number().int().min(100).max(100_000_000).default(100_000),
+    /** JSON bodies with a longer string or number are refused while read (PRESCIENT_ERR_BODY_VALUE_TOO_LONG). */
+    maxJsonValueBytes: z.number().int().min(256).max(64 * 1024 * 1024).default(64 * 1024),
     /**
      * Lets the service bind beyond loopback with no authToken. Off by default:
      * an exposed service without a token lets anyone start backtests.

@@ -1,0 +1,129 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JsonShapeScanner, type JsonLimits } from '../../src/api/json-body.js';
+import { buildTestApp, type TestApp } from '../support/app.js';
+
+/**
+ * JSON bodies are checked while they stream in (src/api/json-body.ts): the
+ * scanner on its own across chunk boundaries, then each refusal over real
+ * HTTP on a listening app whose series routes allow 2,000 points.
+ */
+
+const MAX_POINTS = 2_000;
+/** seriesBodyLimits: maxPoints × 40 B + 64 KiB. */
+const SERIES_BODY_BYTES = MAX_POINTS * 40 + 64 * 1024;
+
+let t: TestApp;
+let base: string;
+
+beforeAll(async () => {
+  t = await buildTestApp({ limits: { maxPoints: MAX_POINTS, fitRequests: { max: 1000 } } });
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function post(path: string, body: string, { chunked = false } = {}): Promise<{ status: number; code?: string }> {
+  const bytes = Buffer.from(body);
+  // Without Content-Length (chunked), the server learns the size only as the body arrives.
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.subarray(i, i + 64 * 1024));
+      controller.close();
+    },
+  });
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...(chunked ? { body: stream, duplex: 'half' } : { body: bytes }),
+  } as RequestInit);
+  const text = await res.text();
+  return { status: res.status, code: (JSON.parse(text) as { error?: { code: string } }).error?.code };
+}
+
+/** Values written as long as a number needs (17 significant digits, sign, exponent), one a line, indented: a maximal honest body. */
+function longValues(n: number, indent: string): string {
+  return Array.from({ length: n }, (_, i) => `${indent}-1.${String(12345678901234567 + i).slice(1)}e-7`).join(',\n');
+}
+
+describe('JsonShapeScanner', () => {
+  const text = Buffer.from('{"a\\"[":[1,[2,"\\\\"]],"é,{x":"\\u00e9[[[","long":123456789012}');
+  // This text: depth 3, 4 commas outside strings, longest value 12 bytes (the number).
+  const exact: Omit<JsonLimits, 'maxBytes'> = { maxDepth: 3, maxElements: 4, maxValueBytes: 12 };
+  const scanSplit = (limits: Omit<JsonLimits, 'maxBytes'>, cuts: number[]) => {
+    const scanner = new JsonShapeScanner(limits);
+    const bounds = [0, ...cuts, text.length];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const refusal = scanner.scan(text.subarray(bounds[i], bounds[i + 1]));
+      if (refusal) return refusal.code;
+    }
+    return undefined;
+  };
+
+  it('reads the same shape wherever the chunks are cut (escapes, strings, numbers split across chunks)', () => {
+    for (let cut = 1; cut < text.length; cut++) {
+      expect(scanSplit(exact, [cut]), `cut at ${cut}`).toBeUndefined();
+      expect(scanSplit({ ...exact, maxDepth: 2 }, [cut]), `cut at ${cut}`).toBe('PRESCIENT_ERR_BODY_TOO_COMPLEX');
+      expect(scanSplit({ ...exact, maxElements: 3 }, [cut]), `cut at ${cut}`).toBe('PRESCIENT_ERR_BODY_TOO_COMPLEX');
+      expect(scanSplit({ ...exact, maxValueBytes: 11 }, [cut]), `cut at ${cut}`).toBe('PRESCIENT_ERR_BODY_VALUE_TOO_LONG');
+    }
+    const byteByByte = Array.from({ length: text.length - 1 }, (_, i) => i + 1);
+    expect(scanSplit(exact, byteByByte)).toBeUndefined();
+    expect(scanSplit({ ...exact, maxValueBytes: 11 }, byteByByte)).toBe('PRESCIENT_ERR_BODY_VALUE_TOO_LONG');
+  });
+
+  it('counts a string of escapes by its bytes', () => {
+    const escapes = Buffer.from(JSON.stringify({ s: '\\'.repeat(50_000) }));
+    expect(new JsonShapeScanner({ ...exact, maxValueBytes: 100_000 }).scan(escapes)).toBeUndefined();
+    expect(new JsonShapeScanner({ ...exact, maxValueBytes: 99_999 }).scan(escapes)?.code).toBe('PRESCIENT_ERR_BODY_VALUE_TOO_LONG');
+  });
+});
+
+describe('JSON bodies refused while they stream in (real HTTP)', () => {
+  it('returns 413 PRESCIENT_ERR_BODY_VALUE_TOO_LONG for a string longer than server.maxJsonValueBytes', async () => {
+    const res = await post('/api/v1/forecast', JSON.stringify({ values: [1, 2, 3], step: 60, horizon: 60, model: 'x'.repeat(70_000) }), { chunked: true });
+    expect(res).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_VALUE_TOO_LONG' });
+  });
+
+  it('returns 413 PRESCIENT_ERR_BODY_VALUE_TOO_LONG for a number of 70,000 digits', async () => {
+    const res = await post('/api/v1/forecast', `{"values":[1,2,${'9'.repeat(70_000)}],"step":60,"horizon":60}`);
+    expect(res).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_VALUE_TOO_LONG' });
+  });
+
+  it('returns 413 PRESCIENT_ERR_BODY_TOO_LARGE for a series body beyond maxPoints × 40 B + 64 KiB, by its Content-Length', async () => {
+    // Valid JSON, few values, padded with spaces: only its size is wrong (it is far below server.bodyLimitBytes).
+    const body = `{"values":[1,2,3,4],${' '.repeat(SERIES_BODY_BYTES)}"step":60,"horizon":60,"model":"snaive"}`;
+    expect(await post('/api/v1/forecast', body)).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_LARGE' });
+    expect(await post('/api/v1/backtests', `{"series":{"values":[1,2,3,4,5,6,7,8,9,10],"step":60},${' '.repeat(SERIES_BODY_BYTES)}"origins":1}`)).toEqual({
+      status: 413,
+      code: 'PRESCIENT_ERR_BODY_TOO_LARGE',
+    });
+  });
+
+  it('returns 413 PRESCIENT_ERR_BODY_TOO_LARGE for the same body sent without Content-Length, once it passes the limit', async () => {
+    const body = `{"values":[1,2,3,4],${' '.repeat(SERIES_BODY_BYTES)}"step":60,"horizon":60,"model":"snaive"}`;
+    expect(await post('/api/v1/forecast', body, { chunked: true })).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_LARGE' });
+  });
+
+  it('returns 413 PRESCIENT_ERR_BODY_TOO_COMPLEX for more than maxPoints + 1,000 values on a series route (below server.maxJsonElements)', async () => {
+    const body = `{"values":[${'1,'.repeat(MAX_POINTS + 1_001)}1],"step":60,"horizon":60}`;
+    expect(await post('/api/v1/forecast', body, { chunked: true })).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_COMPLEX' });
+  });
+
+  it('answers a body refused in its first bytes with its 413 after reading the rest (no reset while the client still sends)', async () => {
+    // 3 MB, refused at its 17th byte, on a route with the server's 4 MiB limit; sent in 64 KiB chunks.
+    const body = `${'['.repeat(1_500_000)}${']'.repeat(1_500_000)}`;
+    for (let i = 0; i < 3; i++) expect(await post('/api/v1/events', body, { chunked: true })).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_COMPLEX' });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('accepts a maximal honest body: maxPoints values of 17 significant digits, pretty-printed', async () => {
+    const forecast = `{\n    "values": [\n${longValues(MAX_POINTS, '        ')}\n    ],\n    "step": 60,\n    "horizon": 600,\n    "model": "snaive"\n}`;
+    expect(forecast.length).toBeGreaterThan(MAX_POINTS * 30);
+    expect(await post('/api/v1/forecast', forecast, { chunked: true })).toEqual({ status: 200, code: undefined });
+    const backtest = `{\n    "series": {\n        "values": [\n${longValues(MAX_POINTS, '            ')}\n        ],\n        "step": 60\n    },\n    "horizon": 600,\n    "origins": 1,\n    "models": ["snaive"],\n    "replay": false\n}`;
+    expect((await post('/api/v1/backtests', backtest)).status).toBe(202);
+  });
+});
