@@ -293,7 +293,7 @@ export class Engine {
     // Only the network fetch runs here; parsing, gap filling and season detection run in the pool.
     const fetched = target.source.type === 'prometheus' ? await loadHistory(target, nowMs, prometheus) : undefined;
     const prepared = await pool.prepare(
-      { target, nowMs, maxPoints: config.limits.maxPoints, ...(fetched ? { fetched } : {}) },
+      { name: target.name, seasonalPeriodsSeconds: target.seasonalPeriodsSeconds, maxPoints: config.limits.maxPoints, history: fetched ? { fetched } : { readFile: target, nowMs } },
       { signal: this.abort.signal },
     );
     const { series: pulled, filledGaps, droppedOutsideWindow } = prepared;

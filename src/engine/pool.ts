@@ -234,14 +234,14 @@ export class FitPool {
   }
 
   /**
-   * Prepares a target's history in a worker of the targets' lane
-   * (./prepare-task.ts): parsing and season detection stay off the event loop.
+   * Prepares a history in a worker of the lane (./prepare-task.ts; default
+   * the targets'): parsing, gap filling and season detection stay off the event loop.
    * @throws PrescientError PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT, or the source's own error
    */
-  async prepare(task: PrepareTask, options: Omit<RunOptions, 'lane'> = {}): Promise<Extract<PrepareOutcome, { ok: true }>> {
+  async prepare(task: PrepareTask, options: RunOptions = {}): Promise<Extract<PrepareOutcome, { ok: true }>> {
     const { fitTimeoutMs } = this.options;
-    return this.lanes.targets.withThread((workers) => {
-      const what = `preparing the history of ${task.target.name}`;
+    return this.lanes[options.lane ?? 'targets'].withThread((workers) => {
+      const what = `preparing the history of ${task.name}`;
       return runInPool(workers, { kind: 'prepare', prepare: task }, { timeoutMs: fitTimeoutMs, what, ...(options.signal ? { signal: options.signal } : {}) });
     }, options.signal);
   }
