@@ -2,9 +2,12 @@
  * Client for benchmarks/parse-cost.ts, run as a separate process so that
  * building and sending bodies never costs the server's process CPU or event
  * loop. Builds the bodies itself (parseCostBodies) and, for each IPC message
- * `{ base, index, copies, healthz }`, sends `copies` of body `index`
+ * `{ base, index, copies, healthz, chunked }`, sends `copies` of body `index`
  * concurrently to POST /api/v1/forecast (asking /healthz in a loop meanwhile
  * when `healthz`), then answers `{ statuses, ms, healthzMaxMs, healthzCount }`.
+ * `chunked`: without Content-Length, in 64 KiB chunks, so the server learns
+ * the body's size only as it arrives (what a client that wants to get past a
+ * Content-Length check sends).
  *
  * Usage: spawned by parse-cost.ts with an IPC channel (tsx benchmarks/parse-cost-client.ts).
  */
@@ -15,6 +18,7 @@ interface Ask {
   index: number;
   copies: number;
   healthz: boolean;
+  chunked: boolean;
 }
 
 const bodies = parseCostBodies();
@@ -24,8 +28,15 @@ process.on('message', (ask: Ask) => {
 });
 process.send?.({ ready: true, sizes: bodies.map((b) => Buffer.byteLength(b.body)) });
 
-async function handle({ base, index, copies, healthz }: Ask) {
-  const body = bodies[index]!.body;
+async function handle({ base, index, copies, healthz, chunked }: Ask) {
+  const body = Buffer.from(bodies[index]!.body);
+  const stream = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < body.length; i += 64 * 1024) controller.enqueue(body.subarray(i, i + 64 * 1024));
+        controller.close();
+      },
+    });
   const started = performance.now();
   let done = false;
   let healthzMaxMs = 0;
@@ -40,7 +51,11 @@ async function handle({ base, index, copies, healthz }: Ask) {
   })();
   const statuses = await Promise.all(
     Array.from({ length: copies }, () =>
-      fetch(`${base}/api/v1/forecast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+      fetch(`${base}/api/v1/forecast`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        ...(chunked ? { body: stream(), duplex: 'half' } : { body }),
+      } as RequestInit).then(
         async (r) => `${r.status} ${/"code":"([A-Z_]+)"/.exec(await r.text())?.[1] ?? ''}`.trim(),
         (e: Error) => `error ${e.message}`,
       ),
