@@ -86,7 +86,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   refuseWhileDraining(app);
-  installJsonParser(app, { maxDepth: config.server.maxJsonDepth, maxElements: config.server.maxJsonElements, maxValueBytes: config.server.maxJsonValueBytes });
+  installJsonParser(app, { maxDepth: config.server.maxJsonDepth, maxElements: config.server.maxJsonElements, maxValueBytes: config.server.maxJsonValueBytes, bodyLimitBytes: config.server.bodyLimitBytes });
   // Only routes that ask for it (those that fit or backtest) are limited: reads are served from memory.
   await app.register(fastifyRateLimit, {
     global: false,

@@ -171,22 +171,30 @@ function tooLarge(maxBytes: number): PrescientError {
 /**
  * Reads a JSON body from its stream, scanning each chunk as it arrives
  * (JsonShapeScanner), and hands the whole text on only when every limit
- * held. A Content-Length beyond `maxBytes`, or more bytes than that, is
- * answered at once (the connection then closes, as fastify does). A body
- * refused by its shape is read to its end without being scanned or kept,
- * then answered: the client, still sending, then reads the answer instead
- * of a reset connection.
+ * held. A body refused — by its shape, or by passing `maxBytes` — is read to
+ * its end without being scanned or kept, then answered: a client still
+ * sending then reads the 413 instead of a reset connection (a server that
+ * answers and closes while the body arrives makes the client's kernel
+ * drop the answer). Only past `drainBytes` (server.bodyLimitBytes), by
+ * Content-Length or by bytes received, is it answered at once and the
+ * connection closed, as fastify does.
  */
-function readJsonBody(request: FastifyRequest, payload: Readable, limits: JsonLimits, done: (error: Error | null, text?: string) => void): void {
+function readJsonBody(
+  request: FastifyRequest,
+  payload: Readable,
+  limits: JsonLimits,
+  drainBytes: number,
+  done: (error: Error | null, text?: string) => void,
+): void {
   const contentLength = Number(request.headers['content-length']);
-  if (contentLength > limits.maxBytes) {
+  if (contentLength > drainBytes) {
     done(tooLarge(limits.maxBytes));
     return;
   }
   const scanner = new JsonShapeScanner(limits);
   const chunks: Buffer[] = [];
   let received = 0;
-  let refusal: PrescientError | undefined;
+  let refusal: PrescientError | undefined = contentLength > limits.maxBytes ? tooLarge(limits.maxBytes) : undefined;
   const stop = () => {
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
@@ -195,13 +203,13 @@ function readJsonBody(request: FastifyRequest, payload: Readable, limits: JsonLi
   function onData(data: Buffer | string): void {
     const chunk = typeof data === 'string' ? Buffer.from(data) : data;
     received += chunk.length;
-    if (received > limits.maxBytes) {
+    if (received > drainBytes) {
       stop();
       done(refusal ?? tooLarge(limits.maxBytes));
       return;
     }
     if (refusal) return;
-    refusal = scanner.scan(chunk);
+    refusal = received > limits.maxBytes ? tooLarge(limits.maxBytes) : scanner.scan(chunk);
     if (refusal) chunks.length = 0;
     else chunks.push(chunk);
   }
@@ -227,12 +235,13 @@ function readJsonBody(request: FastifyRequest, payload: Readable, limits: JsonLi
  * and `constructor` poisoning). A route's byte limit is its fastify
  * `bodyLimit`; its value count may be set in `config.jsonBody`.
  */
-export function installJsonParser(app: FastifyInstance, server: Omit<JsonLimits, 'maxBytes'>): void {
+export function installJsonParser(app: FastifyInstance, server: Omit<JsonLimits, 'maxBytes'> & { readonly bodyLimitBytes: number }): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request: FastifyRequest, payload, done) => {
-    const limits: JsonLimits = { ...server, maxBytes: request.routeOptions.bodyLimit, ...request.routeOptions.config.jsonBody };
-    readJsonBody(request, payload, limits, (error, text) => {
+    const { maxDepth, maxElements, maxValueBytes } = server;
+    const limits: JsonLimits = { maxDepth, maxElements, maxValueBytes, maxBytes: request.routeOptions.bodyLimit, ...request.routeOptions.config.jsonBody };
+    readJsonBody(request, payload, limits, Math.max(server.bodyLimitBytes, limits.maxBytes), (error, text) => {
       if (error) done(error, undefined);
       else parse(request, text as string, done);
     });

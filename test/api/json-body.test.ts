@@ -119,6 +119,14 @@ describe('JSON bodies refused while they stream in (real HTTP)', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
+  it('answers a series body beyond its route limit but within server.bodyLimitBytes with its 413, sent either way (no reset)', async () => {
+    const body = `{"values":[${'1,'.repeat(1_000)}1],${' '.repeat(3_000_000)}"step":60,"horizon":60}`;
+    for (let i = 0; i < 3; i++) {
+      expect(await post('/api/v1/forecast', body)).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_LARGE' });
+      expect(await post('/api/v1/forecast', body, { chunked: true })).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_LARGE' });
+    }
+  });
+
   it('accepts a maximal honest body: maxPoints values of 17 significant digits, pretty-printed', async () => {
     const forecast = `{\n    "values": [\n${longValues(MAX_POINTS, '        ')}\n    ],\n    "step": 60,\n    "horizon": 600,\n    "model": "snaive"\n}`;
     expect(forecast.length).toBeGreaterThan(MAX_POINTS * 30);
