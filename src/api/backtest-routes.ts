@@ -25,6 +25,7 @@ import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
 import { seriesBodyLimits } from './json-body.js';
+import { field, refuseManyBadValues } from './series-values.js';
 import { errorBodySchema, REQUEST_BOUNDS, seriesStart, seriesValue, spanDuration, stepDuration } from './schemas.js';
 
 const fraction = z.number().gt(0).lte(1);
@@ -149,6 +150,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
     '/api/v1/backtests',
     {
       onRequest: requireToken(config.server.authToken),
+      preValidation: refuseManyBadValues((body) => field(field(body, 'series'), 'values'), 'body.series.values'),
       // A body much larger than maxPoints values needs is refused while it arrives, not read to server.bodyLimitBytes.
       bodyLimit: seriesBody.bodyLimit,
       config: { rateLimit: fitRateLimit(config), jsonBody: seriesBody.jsonBody },

@@ -8,6 +8,7 @@ import { endMs } from '../series/series.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
 import { seriesBodyLimits } from './json-body.js';
+import { field, refuseManyBadValues } from './series-values.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { adHocForecastBody, errorBodySchema, forecastSchema } from './schemas.js';
 
@@ -28,6 +29,7 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
   const seriesBody = seriesBodyLimits(config);
   app.post('/api/v1/forecast', {
     onRequest: requireToken(config.server.authToken),
+    preValidation: refuseManyBadValues((body) => field(body, 'values'), 'body.values'),
     // A body much larger than maxPoints values needs is refused while it arrives, not read to server.bodyLimitBytes.
     bodyLimit: seriesBody.bodyLimit,
     config: { rateLimit: fitRateLimit(config), jsonBody: seriesBody.jsonBody },
