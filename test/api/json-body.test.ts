@@ -45,7 +45,7 @@ async function post(path: string, body: string, { chunked = false } = {}): Promi
 
 /** Values written as long as a number needs (17 significant digits, sign, exponent), one a line, indented: a maximal honest body. */
 function longValues(n: number, indent: string): string {
-  return Array.from({ length: n }, (_, i) => `${indent}-1.${String(12345678901234567 + i).slice(1)}e-7`).join(',\n');
+  return Array.from({ length: n }, (_, i) => `${indent}-1.${String(i).padStart(16, '7')}e-7`).join(',\n');
 }
 
 describe('JsonShapeScanner', () => {
