@@ -110,9 +110,10 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // With Redis, forecasts and selections live there and BullMQ schedules the fits; without, files and the local scheduler.
   // Loaded only when configured: the embedded default never loads BullMQ or ioredis.
   const cluster = config.cluster.redis ? new (await import('./cluster/cluster.js')).Cluster(config, app.log as FastifyBaseLogger) : undefined;
-  // Events persist beside the forecasts, and are read before the engine starts so the first fits apply them.
-  const events = new EventBook({ file: join(config.modelsDir, 'events.json'), keepSeconds: config.events.keepSeconds, maxEvents: config.events.maxEvents, now });
-  await events.load();
+  // Events persist beside the forecasts (or in Redis, shared), and are read before the engine starts so the first fits apply them.
+  const events = new EventBook({ ...(cluster ? { store: cluster.eventStore } : { file: join(config.modelsDir, 'events.json') }), keepSeconds: config.events.keepSeconds, maxEvents: config.events.maxEvents, now });
+  // With Redis the cluster reads them once connected (Redis may be down at start, like for the forecasts).
+  if (!cluster) await events.load();
   const engine = new Engine({
     config,
     events,
@@ -120,6 +121,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     pool,
     metrics,
     store: cluster?.store ?? new ForecastStore(config.modelsDir),
+    ...(cluster ? { eventRefits: (name: string, event: KnownEvent) => cluster.requestEventRefit(name, event) } : {}),
     ...(prometheus ? { prometheus } : {}),
     log: app.log as FastifyBaseLogger,
     now,
@@ -132,12 +134,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(eventRoutes, { config, events, metrics, apply: (added: readonly KnownEvent[], updated: readonly KnownEvent[]) => engine.applyEvents(added, updated) });
   await app.register(forecastRoutes, { config, pool, metrics, now });
   await app.register(scalingRoutes, { states, config, now });
-  await app.register(backtestRoutes, { config, now, ...(prometheus ? { prometheus } : {}) });
+  await app.register(backtestRoutes, { config, now, ...(prometheus ? { prometheus } : {}), ...(cluster ? { jobs: cluster.backtests } : {}) });
   await app.register(actualsRoutes, { states, now, ...(prometheus ? { prometheus } : {}) });
   await app.register(uiRoutes);
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  if (options.startEngine ?? true) app.addHook('onReady', async () => (cluster ? cluster.start({ engine, states }) : engine.start()));
+  if (options.startEngine ?? true) app.addHook('onReady', async () => (cluster ? cluster.start({ engine, states, events }) : engine.start()));
   app.addHook('onClose', async () => {
     await cluster?.close();
     await engine.stop();

@@ -8,17 +8,16 @@
  * History comes from the body (values on a grid) or from a configured
  * target's source; never from an address given in the request.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import { isModelName, MODEL_NAMES, type Config, type TargetConfig } from '../config/schema.js';
-import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
+import { PrescientError } from '../errors.js';
 import { renderReport } from '../backtest/report.js';
-import { backtestResultSchema, type BacktestResult } from '../backtest/result.js';
+import { backtestResultSchema } from '../backtest/result.js';
 import { targetReplayDefaults } from '../backtest/target-defaults.js';
+import { BACKTEST_STATUSES, LocalBacktestJobs, type BacktestJobs } from '../engine/backtest-jobs.js';
 import type { BacktestJob, BacktestRunner } from '../engine/backtest-runner.js';
-import { createWorkerRunner } from '../engine/backtest-runner.js';
 import { regularize } from '../series/regularize.js';
 import type { Samples } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
@@ -83,7 +82,7 @@ export const backtestBody = z
 
 export type BacktestBody = z.output<typeof backtestBody>;
 
-const statusSchema = z.enum(['running', 'succeeded', 'failed']);
+const statusSchema = z.enum(BACKTEST_STATUSES);
 
 const acceptedSchema = z.object({ id: z.string(), status: statusSchema, location: z.string() });
 
@@ -100,20 +99,11 @@ const listSchema = z.object({
   backtests: z.array(z.object({ id: z.string(), status: statusSchema, source: z.string(), createdAt: z.string(), finishedAt: z.string().optional() })),
 });
 
-interface JobRecord {
-  id: string;
-  /** Where the history came from ("target x" or "request body"). */
-  source: string;
-  status: z.infer<typeof statusSchema>;
-  createdAtMs: number;
-  finishedAtMs?: number;
-  result?: BacktestResult;
-  error?: SerializedError;
-}
-
 export interface BacktestRoutesOptions {
   readonly config: Readonly<Pick<Config, 'server' | 'targets' | 'limits' | 'pool'>>;
-  /** Default: a worker_threads runner with one backtest at a time. Closed with the app when created here. */
+  /** Where backtests run and are kept: with Redis, BullMQ jobs a worker takes (src/cluster). Default: in this process, on `runner`. */
+  readonly jobs?: BacktestJobs;
+  /** For the default jobs: a worker_threads runner with one backtest at a time. Closed with the app when created here. */
   readonly runner?: BacktestRunner;
   /** For targets with a Prometheus source. */
   readonly prometheus?: RangeQuerier;
@@ -131,19 +121,10 @@ export interface BacktestRoutesOptions {
 export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = async (app, options) => {
   const { config } = options;
   const now = options.now ?? Date.now;
-  const runner = options.runner ?? createWorkerRunner();
-  if (!options.runner) app.addHook('onClose', async () => runner.close());
-  const keep = options.keep ?? 50;
-  const jobs = new Map<string, JobRecord>();
+  const jobs = options.jobs ?? new LocalBacktestJobs({ ...(options.runner ? { runner: options.runner } : {}), ...(options.keep === undefined ? {} : { keep: options.keep }), now });
+  if (!options.jobs) app.addHook('onClose', async () => jobs.close());
   /** Requests pulling their history now (before their backtest starts). */
   let pulling = 0;
-
-  const forget = (): void => {
-    for (const [id, job] of jobs) {
-      if (jobs.size <= keep) break;
-      if (job.status !== 'running') jobs.delete(id);
-    }
-  };
 
   const seriesBody = seriesBodyLimits(config);
   app.post(
@@ -157,7 +138,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       schema: {
         summary: 'Start a backtest: rolling-origin accuracy and the autoscaling replay',
         body: backtestBody,
-        response: { 202: acceptedSchema, 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 422: errorBodySchema, 429: errorBodySchema, 503: errorBodySchema },
+        response: { 202: acceptedSchema, 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 422: errorBodySchema, 429: errorBodySchema, 500: errorBodySchema, 503: errorBodySchema },
       },
     },
     async (request, reply) => {
@@ -169,10 +150,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
           });
         }
       }
-      // A history being pulled counts as a backtest running: three requests at once must not pull three windows.
-      if (runner.running + pulling >= runner.maxConcurrent) {
-        throw new PrescientError('PRESCIENT_ERR_POOL_FULL', `${runner.maxConcurrent} backtest(s) already running; try again when one finishes`);
-      }
+      await jobs.assertRoom(pulling);
       checkPointBudget(body, config);
       let job: BacktestJob;
       pulling++;
@@ -185,24 +163,17 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
         pulling--;
       }
 
-      const id = randomUUID();
-      const record: JobRecord = { id, source: job.source, status: 'running', createdAtMs: now() };
-      jobs.set(id, record);
-      forget();
-      runner.run(job).then(
-        (result) => Object.assign(record, { status: 'succeeded', result, finishedAtMs: now() }),
-        (err: unknown) => Object.assign(record, { status: 'failed', error: toPrescientError(err).toJSON(), finishedAtMs: now() }),
-      );
-      const location = `/api/v1/backtests/${id}`;
+      const record = await jobs.start(job, now());
+      const location = `/api/v1/backtests/${record.id}`;
       void reply.status(202).header('location', location);
-      return { id, status: record.status, location };
+      return { id: record.id, status: record.status, location };
     },
   );
 
   app.get('/api/v1/backtests', {
     schema: { summary: 'The backtests kept (running and recently finished), newest first', response: { 200: listSchema } },
   }, async () => ({
-    backtests: [...jobs.values()].reverse().map((job) => ({
+    backtests: (await jobs.list()).map((job) => ({
       id: job.id,
       status: job.status,
       source: job.source,
@@ -218,9 +189,9 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       response: { 404: errorBodySchema },
     },
   }, async (request, reply) => {
-    const job = jobs.get(request.params.id);
+    const job = await jobs.get(request.params.id);
     if (!job?.result) {
-      const why = !job ? 'no backtest with that id is kept' : job.status === 'running' ? 'it is still running' : 'it failed';
+      const why = !job ? 'no backtest with that id is kept' : job.status === 'failed' ? 'it failed' : `it is still ${job.status}`;
       throw new PrescientError('PRESCIENT_ERR_NOT_FOUND', `no report for backtest "${request.params.id}": ${why}`);
     }
     // The schema documents only the error; the page itself is sent as text.
@@ -239,7 +210,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       },
     },
     async (request) => {
-      const job = jobs.get(request.params.id);
+      const job = await jobs.get(request.params.id);
       if (!job) throw new PrescientError('PRESCIENT_ERR_NOT_FOUND', `no backtest with id "${request.params.id}" (finished ones are kept for a while only)`);
       return {
         id: job.id,

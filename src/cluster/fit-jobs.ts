@@ -1,13 +1,19 @@
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { Config, TargetConfig } from '../config/schema.js';
+import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import type { Config, EventsConfig, TargetConfig } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import { stableFraction } from '../engine/scheduler.js';
 import type { TargetStates } from '../engine/target-state.js';
 import { toPrescientError } from '../errors.js';
+import type { KnownEvent } from '../events/event.js';
+import type { EventBook } from '../events/event-book.js';
 
-/** The data of one fit job: which target to refresh. */
+/** The data of one fit job: which target to refresh, and why when not its schedule. */
 export interface FitJobData {
   readonly target: string;
+  /** A deploy or incident asked for this refit: the worker reads the events first and judges from a deploy on. */
+  readonly event?: Pick<KnownEvent, 'id' | 'kind' | 'startMs' | 'note'>;
+  /** Refit even when the forecast is fresh (an event's refit, a deploy's watch window). */
+  readonly force?: boolean;
 }
 
 /** What a fit job did: `fitted`, or `fresh` when another run had already refreshed the target this interval. */
@@ -47,10 +53,32 @@ export async function ensureSchedules(queue: Queue<FitJobData, FitJobResult>, ta
   for (const scheduler of existing) if (scheduler.key && !wanted.has(scheduler.key)) await queue.removeJobScheduler(scheduler.key);
 }
 
+/**
+ * The jobs a new deploy or incident makes for one target: a refit now, and
+ * for a deploy one every events.deployWatchRefresh until events.deployWatch
+ * has passed since it (delayed jobs). Ids are made of the event's and the
+ * target's, so the same event queued twice adds nothing.
+ */
+export function eventRefitJobs(name: string, event: KnownEvent, events: Pick<EventsConfig, 'deployWatchSeconds' | 'deployWatchRefreshSeconds'>): Array<{ data: FitJobData; opts: JobsOptions }> {
+  const base = { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: true, removeOnFail: 100 } as const;
+  const jobs: Array<{ data: FitJobData; opts: JobsOptions }> = [
+    { data: { target: name, event: { id: event.id, kind: event.kind, startMs: event.startMs, note: event.note }, force: true }, opts: { ...base, jobId: `event-${event.id}-${name}` } },
+  ];
+  if (event.kind !== 'deploy') return jobs;
+  const everyMs = events.deployWatchRefreshSeconds * 1000;
+  const untilMs = event.startMs + events.deployWatchSeconds * 1000;
+  for (let k = 1, atMs = Date.now() + everyMs; atMs < untilMs; k++, atMs += everyMs) {
+    jobs.push({ data: { target: name, force: true }, opts: { ...base, jobId: `watch-${event.id}-${name}-${k}`, delay: atMs - Date.now() } });
+  }
+  return jobs;
+}
+
 export interface FitWorkerDeps {
   readonly config: Readonly<Config>;
   readonly engine: Engine;
   readonly states: TargetStates;
+  /** Read again before an event's refit, so the fit sees the event however fast the job was taken. */
+  readonly events: EventBook;
   readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   readonly now?: () => number;
 }
@@ -72,9 +100,12 @@ export function startFitWorker(deps: FitWorkerDeps, url: string, prefix: string)
   const fit = async (job: Job<FitJobData, FitJobResult>): Promise<FitJobResult> => {
     const target = targets.get(job.data.target);
     if (!target) return 'unknown-target';
+    const { event, force } = job.data;
+    if (event) await deps.events.reload().catch((err: unknown) => log.warn({ err: toPrescientError(err).toJSON() }, 'cannot read the events before an event refit'));
     await engine.reload(target.name);
     const generatedAtMs = states.get(target.name)?.forecast?.generatedAtMs;
-    if (generatedAtMs !== undefined && now() - generatedAtMs < (target.refreshIntervalSeconds * 1000) / 2) return 'fresh';
+    if (!force && generatedAtMs !== undefined && now() - generatedAtMs < (target.refreshIntervalSeconds * 1000) / 2) return 'fresh';
+    if (event) engine.noteEventRefit(target.name, event);
     log.info({ target: target.name, job: job.id, pid: process.pid }, 'fit job started');
     const outcome = await engine.refresh(target.name);
     log.info({ target: target.name, job: job.id, outcome, generatedAtMs: states.get(target.name)?.forecast?.generatedAtMs }, 'fit job done');

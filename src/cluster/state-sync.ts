@@ -2,12 +2,14 @@ import type { Redis } from 'ioredis';
 import type { Config, TargetConfig } from '../config/schema.js';
 import type { TargetError, TargetStates } from '../engine/target-state.js';
 import { toPrescientError } from '../errors.js';
-import { parsePersisted } from '../store/forecast-store.js';
+import { parsePersisted, type Persisted } from '../store/forecast-store.js';
 import type { RedisForecastStore, TargetUpdate } from './redis-store.js';
 
 export interface StateSyncDeps {
   readonly config: Readonly<Config>;
   readonly states: TargetStates;
+  /** Serves a document a worker wrote (the engine's adopt: events shape it, its accuracy and health come with it). */
+  readonly adopt: (target: TargetConfig, persisted: Persisted) => void;
   readonly store: RedisForecastStore;
   /** A connection of its own: a subscribed connection can do nothing else. */
   readonly subscriber: Redis;
@@ -97,7 +99,7 @@ export class StateSync {
       const persisted = forecastText === null ? undefined : parsePersisted(forecastText, target, `Redis forecast of ${name}`);
       const held = states.get(name);
       if (persisted && persisted.forecast.generatedAtMs > (held?.forecast?.generatedAtMs ?? Number.NEGATIVE_INFINITY)) {
-        states.setForecast(name, persisted.forecast, persisted.scores ? { scores: persisted.scores } : {});
+        this.deps.adopt(target, persisted);
       }
       if (errorText !== null) {
         const error = JSON.parse(errorText) as TargetError;

@@ -8,29 +8,21 @@ import type { EventBook } from '../events/event-book.js';
 import type { ModelSelection } from '../models/forecaster.js';
 import { endMs } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
-import type { ForecastPersistence } from '../store/forecast-store.js';
+import type { ForecastPersistence, Persisted } from '../store/forecast-store.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { fitDownLadder, ladderFor } from './ladder.js';
 import type { Series } from '../series/series.js';
 import { shadowStep } from './shadow-step.js';
 import { FeedbackLoop } from './feedback-loop.js';
 import type { FitPool } from './pool.js';
-import { RefreshScheduler, stableFraction, type RefreshKind, type RefreshOutcome, type TargetStanding } from './scheduler.js';
+import { RefreshScheduler, type RefreshKind, type RefreshOutcome, type TargetStanding } from './scheduler.js';
 import type { TargetForecast, TargetStates } from './target-state.js';
+import { fromChangepoint, isReplayed, levelsFor, reselectAfterSecondsFor } from './target-settings.js';
+
+export { levelsFor, reselectAfterSecondsFor } from './target-settings.js';
 
 /** First retry after a failed refresh; doubles per failure up to the refresh interval. */
 const FIRST_RETRY_MS = 5_000;
-const DAY_SECONDS = 86_400;
-
-/**
- * How old `auto`'s selection of this target may grow before it chooses
- * again: between half a day and a day, fixed per target by a hash of its
- * name, so the re-selections of targets first selected together spread out
- * instead of falling due in the same minute every day.
- */
-export function reselectAfterSecondsFor(name: string): number {
-  return Math.round(DAY_SECONDS * (0.5 + 0.5 * stableFraction(name, 1)));
-}
 
 export interface EngineDeps {
   readonly config: Readonly<Config>;
@@ -45,26 +37,12 @@ export interface EngineDeps {
   readonly feedback?: FeedbackLoop;
   /** Known events (src/events): incidents leave training and scoring, campaigns shape forecasts, deploys refit. */
   readonly events?: EventBook;
-}
-
-/**
- * The interval levels a target forecasts: its own plus the scaling
- * quantile's and the scale-in guard's (2q − 1), and with a risk budget every
- * level a knob setting of the frontier may read.
- */
-export function levelsFor(target: TargetConfig): number[] {
-  const levels = new Set(target.levels.map((l) => round6(l)));
-  const scaling = target.scaling;
-  if (scaling) {
-    levels.add(round6(2 * scaling.quantile - 1));
-    if (scaling.scaleInGuardQuantile !== null) levels.add(round6(2 * scaling.scaleInGuardQuantile - 1));
-    if (scaling.budget) for (const level of FRONTIER_LEVELS) levels.add(round6(level));
-  }
-  return [...levels].sort((a, b) => a - b);
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
+  /**
+   * With Redis, the refit a deploy or an incident asks for is a fit job a
+   * worker takes, with the deploy's watch window (src/cluster); without,
+   * this engine refits.
+   */
+  readonly eventRefits?: (name: string, event: KnownEvent) => void;
 }
 
 /**
@@ -147,23 +125,37 @@ export class Engine {
    */
   applyEvents(added: readonly KnownEvent[], updated: readonly KnownEvent[]): void {
     if (this.stopped) return;
-    const { metrics, log } = this.deps;
-    for (const event of [...added, ...updated]) {
-      const isNew = added.includes(event);
+    this.reshapeFor([...added, ...updated]);
+    for (const event of added) {
+      if (event.kind !== 'deploy' && event.kind !== 'incident') continue;
       for (const name of event.targets) {
         if (!this.targets.has(name)) continue;
-        if (event.kind === 'campaign' || event.kind === 'maintenance') this.reshape(name);
-        else if (isNew && (event.kind === 'deploy' || event.kind === 'incident')) {
-          if (event.kind === 'deploy') {
-            this.feedback.restartJudging(name, event.startMs, `deploy at ${new Date(event.startMs).toISOString()}: ${event.note}`);
-            this.watch(name, event.startMs + this.deps.config.events.deployWatchSeconds * 1000);
-          }
-          metrics.earlyRefits.inc({ target: name, reason: event.kind });
-          log.info({ target: name, event: event.id, kind: event.kind }, `${event.kind} event: refitting now`);
-          void this.refresh(name);
+        if (this.deps.eventRefits) {
+          this.deps.eventRefits(name, event);
+          continue;
         }
+        this.noteEventRefit(name, event);
+        if (event.kind === 'deploy') this.watch(name, event.startMs + this.deps.config.events.deployWatchSeconds * 1000);
+        void this.refresh(name);
       }
     }
+  }
+
+  /** Reshapes the served forecasts of the targets these campaign or maintenance events name (they came, changed or went). */
+  reshapeFor(events: readonly KnownEvent[]): void {
+    const names = new Set(events.filter((e) => e.kind === 'campaign' || e.kind === 'maintenance').flatMap((e) => e.targets));
+    for (const name of names) if (this.targets.has(name)) this.reshape(name);
+  }
+
+  /**
+   * What a deploy or incident does before its refit: a deploy restarts the
+   * watchdog's judgement at the deploy; both count as an early refit. Run by
+   * the replica that refits (this one, or the worker that takes the job).
+   */
+  noteEventRefit(name: string, event: Pick<KnownEvent, 'id' | 'kind' | 'startMs' | 'note'>): void {
+    if (event.kind === 'deploy') this.feedback.restartJudging(name, event.startMs, `deploy at ${new Date(event.startMs).toISOString()}: ${event.note}`);
+    this.deps.metrics.earlyRefits.inc({ target: name, reason: event.kind });
+    this.deps.log.info({ target: name, event: event.id, kind: event.kind }, `${event.kind} event: refitting now`);
   }
 
   /** The served forecast reshaped by the target's events now (campaign, maintenance), without a refit. */
@@ -231,15 +223,26 @@ export class Engine {
     try {
       const persisted = await this.deps.store.load(target);
       if (persisted) {
-        const feedback = this.feedback.restore(target, persisted.forecast, levelsFor(target), persisted, this.now());
-        this.raw.set(target.name, persisted.forecast);
-        this.deps.states.setForecast(target.name, shapeForecast(persisted.forecast, this.eventsOf(target.name)), { ...(persisted.scores ? { scores: persisted.scores } : {}), ...feedback });
-        if (persisted.selection) this.selections.set(target.name, persisted.selection);
+        this.adopt(target, persisted);
         this.deps.log.info({ target: target.name, generatedAt: new Date(persisted.forecast.generatedAtMs).toISOString() }, 'restored persisted forecast');
       }
     } catch (err) {
       this.deps.log.warn({ target: target.name, err: toPrescientError(err).toJSON() }, 'ignoring persisted forecast');
     }
+  }
+
+  /**
+   * Serves a persisted forecast document as this replica's own: the
+   * forecast shaped by the target's events, its scores, the live accuracy
+   * and health computed when it was made, the shadow record and `auto`'s
+   * selection. At start, before a worker's job, and on an api replica each
+   * time a worker writes one (src/cluster/state-sync.ts).
+   */
+  adopt(target: TargetConfig, persisted: Persisted): void {
+    const feedback = this.feedback.restore(target, persisted.forecast, levelsFor(target), persisted, this.now());
+    this.raw.set(target.name, persisted.forecast);
+    this.deps.states.setForecast(target.name, shapeForecast(persisted.forecast, this.eventsOf(target.name)), { ...(persisted.scores ? { scores: persisted.scores } : {}), ...feedback });
+    if (persisted.selection) this.selections.set(target.name, persisted.selection);
   }
 
   private async refreshTarget(target: TargetConfig, scheduled: boolean, early = false): Promise<RefreshOutcome> {
@@ -261,7 +264,7 @@ export class Engine {
       }
       const record = this.feedback.book.get(target.name)?.toJSON();
       const shadow = this.feedback.shadowSnapshot(target.name);
-      const feedback = { ...(record ? { record } : {}), ...(outcome ? { health: outcome.health } : {}), ...(shadow ? { shadow } : {}) };
+      const feedback = { ...(record ? { record } : {}), ...(outcome ? { health: outcome.health, accuracy: outcome.accuracy } : {}), ...(shadow ? { shadow } : {}) };
       await store.save(target, raw, scores, this.selections.get(target.name), feedback).catch((err: unknown) => {
         log.warn({ target: target.name, err: toPrescientError(err).toJSON() }, 'could not persist forecast');
       });
@@ -386,17 +389,4 @@ export class Engine {
       series: pulled,
     };
   }
-}
-
-/** The series from `startMs` on (a changepoint the watchdog found), or the whole of it. */
-function fromChangepoint(series: Series, startMs: number | undefined): Series {
-  if (startMs === undefined) return series;
-  const skip = Math.ceil((startMs - series.startMs) / (series.stepSeconds * 1000));
-  if (skip <= 0 || skip >= series.values.length - 1) return series;
-  return { startMs: series.startMs + skip * series.stepSeconds * 1000, stepSeconds: series.stepSeconds, values: series.values.slice(skip) };
-}
-
-/** A file replayed as if it ended now: it never grows, so what follows a forecast there is the same file re-timed. */
-function isReplayed(target: TargetConfig): boolean {
-  return target.source.type === 'file' && target.source.shiftToNow;
 }

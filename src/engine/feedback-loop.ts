@@ -56,8 +56,8 @@ export class FeedbackLoop {
     };
   }
 
-  /** Puts back a persisted record and health; returns the live accuracy to show. */
-  restore(target: TargetConfig, forecast: TargetForecast, levels: readonly number[], persisted: { feedback?: ServedRecordSnapshot; health?: TargetHealth; shadow?: ShadowSnapshot }, nowMs: number): { accuracy?: LiveAccuracyView; health?: TargetHealth } {
+  /** Puts back a persisted record and health; returns the live accuracy to show (the persisted one when there is). */
+  restore(target: TargetConfig, forecast: TargetForecast, levels: readonly number[], persisted: { feedback?: ServedRecordSnapshot; health?: TargetHealth; accuracy?: LiveAccuracyView; shadow?: ShadowSnapshot }, nowMs: number): { accuracy?: LiveAccuracyView; health?: TargetHealth } {
     const settings = this.settings(target, forecast.stepSeconds, levels);
     if (persisted.shadow && target.scaling?.mode === 'shadow') {
       const record = ShadowRecord.fromJSON(persisted.shadow, forecast.stepSeconds);
@@ -69,7 +69,9 @@ export class FeedbackLoop {
       this.health.set(target.name, persisted.health);
       this.exportState(target.name, persisted.health);
     }
-    const accuracy = this.book.view(target.name, settings, nowMs);
+    // As the refresh that scored it computed it, so every replica reading the document answers the same.
+    const accuracy = persisted.accuracy ?? this.book.view(target.name, settings, nowMs);
+    if (accuracy) this.exportAccuracy(target.name, accuracy);
     return { ...(accuracy ? { accuracy } : {}), ...(persisted.health ? { health: persisted.health } : {}) };
   }
 

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
-import { z } from 'zod';
-import { removeStrayTemporaries, writeFileAtomic } from '../atomic-file.js';
-import { PrescientError } from '../errors.js';
-import { EVENT_KINDS, type KnownEvent } from './event.js';
+import type { KnownEvent } from './event.js';
+import { FileEventStore, MemoryEventStore, type EventStore } from './event-store.js';
 
 /** An event before the book stamps it (`id` given by Alertmanager drafts, made up for the API's). */
 export type EventDraft = Omit<KnownEvent, 'id' | 'receivedAtMs'> & { readonly id?: string };
 
 export interface EventBookOptions {
-  /** Where events persist (JSON, written atomically); undefined keeps them in memory (tests of pure effects). */
+  /** Where events persist; default a file when `file` is given, else memory (tests of pure effects). */
+  readonly store?: EventStore;
+  /** The events file (JSON, written atomically) when no store is given. */
   readonly file?: string;
   /** Events that ended longer ago than this are forgotten (seconds). */
   readonly keepSeconds: number;
@@ -26,62 +24,45 @@ export interface AddOutcome {
   readonly updated: KnownEvent[];
 }
 
-const FILE_VERSION = 1;
-const fileSchema = z.object({
-  version: z.literal(FILE_VERSION),
-  kind: z.literal('prescient-events'),
-  events: z.array(
-    z.object({
-      id: z.string(),
-      kind: z.enum(EVENT_KINDS),
-      targets: z.array(z.string()),
-      target: z.string().optional(),
-      selector: z.string().optional(),
-      startMs: z.number(),
-      endMs: z.number().optional(),
-      note: z.string(),
-      multiplier: z.number().optional(),
-      floor: z.number().optional(),
-      source: z.enum(['api', 'alertmanager']),
-      fingerprint: z.string().optional(),
-      receivedAtMs: z.number(),
-    }),
-  ),
-});
-
 /**
- * Every known event, in memory and on disk: an event is written (atomically:
- * temporary file, then rename) before the request that brought it is
- * answered, so a restart loses nothing that was acknowledged. Adds are
- * serialised, so two requests never lose each other's events.
+ * Every known event, in memory and in its store (a file, or Redis shared by
+ * every replica): an event is persisted before the request that brought it
+ * is answered, so a restart loses nothing that was acknowledged. Adds are
+ * serialised here and atomic in the store, so neither two requests nor two
+ * replicas lose each other's events.
  */
 export class EventBook {
   private events: KnownEvent[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly store: EventStore;
 
-  constructor(private readonly options: EventBookOptions) {}
+  constructor(private readonly options: EventBookOptions) {
+    this.store = options.store ?? (options.file ? new FileEventStore(options.file) : new MemoryEventStore());
+  }
 
   /**
-   * Reads the persisted events (none when the file does not exist).
-   * @throws PrescientError PRESCIENT_ERR_PERSISTENCE when the file is unreadable or corrupt: refusing to start beats forgetting incidents
+   * Reads the persisted events (none when nothing was persisted yet).
+   * @throws PrescientError PRESCIENT_ERR_PERSISTENCE when unreadable or corrupt: refusing to start beats forgetting incidents
    */
   async load(): Promise<void> {
-    const { file } = this.options;
-    if (!file) return;
-    // A write killed half-way leaves its temporary: remove it, the file itself is whole.
-    await removeStrayTemporaries(dirname(file), (name) => name === basename(file)).catch(() => undefined);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `cannot read ${file}: ${(cause as Error).message}`, { cause });
-    }
-    try {
-      this.events = fileSchema.parse(JSON.parse(text)).events as KnownEvent[];
-    } catch (cause) {
-      throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `${file} is corrupt or not a Prescient events file; move it away to start without its events`, { cause });
-    }
+    this.events = await this.store.read();
+  }
+
+  /**
+   * Reads the events again (another replica added some) and returns those
+   * that are new, changed or gone, so their targets can be reshaped.
+   * @throws PrescientError PRESCIENT_ERR_PERSISTENCE
+   */
+  async reload(): Promise<KnownEvent[]> {
+    const read = this.queue.then(() => this.store.read());
+    this.queue = read.catch(() => undefined);
+    const next = await read;
+    const before = new Map(this.events.map((e) => [e.id, JSON.stringify(e)]));
+    const changed = next.filter((e) => before.get(e.id) !== JSON.stringify(e));
+    const ids = new Set(next.map((e) => e.id));
+    const gone = this.events.filter((e) => !ids.has(e.id));
+    this.events = next;
+    return [...changed, ...gone];
   }
 
   /**
@@ -97,29 +78,15 @@ export class EventBook {
 
   private async addNow(drafts: readonly EventDraft[]): Promise<AddOutcome> {
     const nowMs = this.options.now();
-    const next = [...this.events];
-    const added: KnownEvent[] = [];
-    const updated: KnownEvent[] = [];
-    for (const draft of drafts) {
-      const index = draft.id === undefined ? -1 : next.findIndex((e) => e.id === draft.id);
-      if (index >= 0) {
-        const known = next[index] as KnownEvent;
-        if (draft.endMs !== undefined && known.endMs !== draft.endMs) {
-          const changed = { ...known, endMs: draft.endMs };
-          next[index] = changed;
-          updated.push(changed);
-        }
-        continue;
-      }
-      const event: KnownEvent = { ...draft, id: draft.id ?? `ev-${randomUUID()}`, receivedAtMs: nowMs };
-      next.push(event);
-      added.push(event);
-    }
-    if (added.length === 0 && updated.length === 0) return { added, updated };
-    const kept = this.prune(next, nowMs);
-    await this.persist(kept);
-    this.events = kept;
-    return { added, updated };
+    // Stamped once: the store may run the merge again on newer events, and the ids must not change.
+    const stamped = drafts.map((d) => ({ ...d, id: d.id ?? `ev-${randomUUID()}`, receivedAtMs: nowMs }) as KnownEvent);
+    const { events, result } = await this.store.update((current) => {
+      const merged = merge(current, stamped);
+      if (merged.added.length === 0 && merged.updated.length === 0) return { result: merged };
+      return { events: this.prune(merged.next, nowMs), result: merged };
+    });
+    this.events = events;
+    return { added: result.added, updated: result.updated };
   }
 
   /** Events, oldest start first; filtered by target name and kind, and to those overlapping [fromMs, toMs]. */
@@ -146,16 +113,26 @@ export class EventBook {
     const drop = new Set(byAge.slice(0, kept.length - this.options.maxEvents).map((e) => e.id));
     return kept.filter((e) => !drop.has(e.id));
   }
+}
 
-  private async persist(events: readonly KnownEvent[]): Promise<void> {
-    const { file } = this.options;
-    if (!file) return;
-    const body = JSON.stringify({ version: FILE_VERSION, kind: 'prescient-events', events });
-    try {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFileAtomic(file, body);
-    } catch (cause) {
-      throw new PrescientError('PRESCIENT_ERR_PERSISTENCE', `cannot write ${file}: ${(cause as Error).message}`, { cause });
+/** The known events with the new ones added and known ones given their later end. */
+function merge(current: readonly KnownEvent[], stamped: readonly KnownEvent[]): { next: KnownEvent[]; added: KnownEvent[]; updated: KnownEvent[] } {
+  const next = [...current];
+  const added: KnownEvent[] = [];
+  const updated: KnownEvent[] = [];
+  for (const event of stamped) {
+    const index = next.findIndex((e) => e.id === event.id);
+    if (index < 0) {
+      next.push(event);
+      added.push(event);
+      continue;
+    }
+    const known = next[index] as KnownEvent;
+    if (event.endMs !== undefined && known.endMs !== event.endMs) {
+      const changed = { ...known, endMs: event.endMs };
+      next[index] = changed;
+      updated.push(changed);
     }
   }
+  return { next, added, updated };
 }

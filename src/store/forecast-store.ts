@@ -7,6 +7,7 @@ import type { TargetError, TargetForecast, TargetState } from '../engine/target-
 import { removeStrayTemporaries, writeFileAtomic } from '../atomic-file.js';
 import { PrescientError } from '../errors.js';
 import type { ConformalCalibration } from '../models/conformal.js';
+import type { LiveAccuracyView } from '../feedback/live-accuracy.js';
 import type { ServedRecordSnapshot } from '../feedback/served-record.js';
 import type { ShadowSnapshot } from '../feedback/shadow.js';
 import type { TargetHealth } from '../feedback/watchdog.js';
@@ -81,6 +82,24 @@ const shadowSchema: z.ZodType<ShadowSnapshot> = z.object({
   plans: z.array(z.object({ generatedAtMs: z.number(), atMs: numbers, replicas: numbers })),
   scored: z.object({ atMs: numbers, load: numbers, ran: numbers, recommended: numbers }),
 });
+/** Live accuracy as the refresh that scored it computed it (src/feedback/live-accuracy.ts): every number finite or absent. */
+const accuracySchema: z.ZodType<LiveAccuracyView> = z.object({
+  atMs: z.number(),
+  leadTimeSeconds: z.number(),
+  scalingLevel: z.number().optional(),
+  windows: z.array(
+    z.object({
+      window: z.string(),
+      fromMs: z.number().optional(),
+      toMs: z.number().optional(),
+      count: z.number().int(),
+      mase: z.number().optional(),
+      bias: z.number().optional(),
+      relativeBias: z.number().optional(),
+      coverage: z.array(z.object({ level: z.number(), coverage: z.number(), count: z.number().int() })),
+    }),
+  ),
+});
 const persistedSchema = z.object({
   version: z.literal(FORECAST_FILE_VERSION),
   kind: z.literal('prescient-forecast'),
@@ -110,6 +129,8 @@ const persistedSchema = z.object({
   /** The served forecasts and their scores (live accuracy), and the watchdog's verdict. */
   feedback: feedbackSchema.optional(),
   health: healthSchema.optional(),
+  /** What GET …/accuracy answers: the same on every replica that reads this document. */
+  accuracy: accuracySchema.optional(),
   shadow: shadowSchema.optional(),
 });
 
@@ -146,6 +167,7 @@ export function toPersisted(target: TargetConfig, forecast: TargetForecast, scor
     ...(selection ? { selection } : {}),
     ...(feedback?.record ? { feedback: feedback.record } : {}),
     ...(feedback?.health ? { health: feedback.health } : {}),
+    ...(feedback?.accuracy ? { accuracy: feedback.accuracy } : {}),
     ...(feedback?.shadow ? { shadow: feedback.shadow } : {}),
   };
 }
@@ -154,6 +176,8 @@ export function toPersisted(target: TargetConfig, forecast: TargetForecast, scor
 export interface PersistedFeedback {
   readonly record?: ServedRecordSnapshot;
   readonly health?: TargetHealth;
+  /** The live accuracy computed after the refresh that made the forecast. */
+  readonly accuracy?: LiveAccuracyView;
   /** Shadow mode's record (a target with scaling.mode: shadow). */
   readonly shadow?: ShadowSnapshot;
 }

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisServer } from '../support/redis.js';
+import { kill9, requestJson, ROOT, startReplica as start, until, type Replica } from '../support/replicas.js';
 
 /**
  * Scale-out on a real redis-server: two api processes and two worker
@@ -12,16 +11,8 @@ import { freePort, RedisServer } from '../support/redis.js';
  * deployment runs them. Bounded: three targets refreshing every 40 s.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DATA = join(ROOT, 'data');
 const INTERVAL_MS = 40_000;
-
-interface Replica {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly lines: Array<Record<string, unknown>>;
-  readonly base?: string;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'prescient-cluster-'));
 const replicas: Replica[] = [];
@@ -43,60 +34,12 @@ function target(name: string, file: string, models: string[]): Record<string, un
 }
 
 async function startReplica(name: string, role: 'api' | 'worker'): Promise<Replica> {
-  const port = await freePort();
-  const grpcPort = await freePort();
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['src/server.ts', '--config', configPath], {
-    cwd: ROOT,
-    env: { ...process.env, PRESCIENT_ROLE: role, PRESCIENT_REDIS_URL: redis.url, PORT: String(port), GRPC_PORT: String(grpcPort), LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so kill -9 reaches tsx's node child too.
-    detached: true,
-  });
-  const replica: Replica = { name, child, lines: [], ...(role === 'api' ? { base: `http://127.0.0.1:${port}` } : {}) };
-  let partial = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    const text = partial + chunk.toString();
-    const parts = text.split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      try {
-        replica.lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not a log line
-      }
-    }
-  });
+  const replica = await start(name, role, configPath, redis.url);
   replicas.push(replica);
   return replica;
 }
 
-function kill9(replica: Replica): void {
-  if (!replica.child.pid || replica.child.exitCode !== null) return;
-  try {
-    process.kill(-replica.child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  } catch {
-    return undefined;
-  }
-}
+const getJson = (url: string) => requestJson(url);
 
 async function generatedAt(api: Replica, name: string): Promise<number | undefined> {
   const got = await getJson(`${api.base}/api/v1/targets/${name}/forecast?horizon=1h`);
