@@ -158,7 +158,7 @@ async function refreshBacktests() {
   const { backtests } = await getJson('/api/v1/backtests');
   const jobs = await Promise.all(
     backtests.map(async (job) => {
-      if (job.status === 'running') return job;
+      if (job.status === 'running' || job.status === 'queued') return job;
       const known = tracked.find((j) => j.id === job.id && j.status === job.status);
       if (known) return known;
       const full = await getJson(`/api/v1/backtests/${enc(job.id)}`);
@@ -195,7 +195,7 @@ function wireForms() {
     $('bt-status').textContent = `Starting a backtest of ${body.target}…`;
     try {
       const accepted = await postJson('/api/v1/backtests', body);
-      $('bt-status').textContent = `Backtest ${accepted.id} is running.`;
+      $('bt-status').textContent = `Backtest ${accepted.id} is ${accepted.status}.`;
       await refreshBacktests();
     } catch (err) {
       $('bt-status').textContent = err instanceof ApiError && err.status === 401 ? 'The service needs a token for backtests: enter it above.' : `Could not start: ${err.message}`;
