@@ -80,6 +80,19 @@ export function slotAtOrAfter(atMs: number, phaseMs: number, intervalMs: number)
   return phaseMs + Math.ceil((atMs - phaseMs) / intervalMs) * intervalMs;
 }
 
+/**
+ * When to refresh next after a forecast made (or a refresh started) at
+ * `fromMs`: the target's last slot no later than one interval on, so a
+ * forecast never outlives its interval, but never sooner than half an
+ * interval on, so drifting back onto the slot costs at most one shorter
+ * step (interval/2 ≤ step ≤ interval) and never a refit right after a refit.
+ * On its slot, that is exactly one interval on.
+ */
+export function nextSlotDue(fromMs: number, phaseMs: number, intervalMs: number): number {
+  const lastSlotWithinInterval = phaseMs + Math.floor((fromMs + intervalMs - phaseMs) / intervalMs) * intervalMs;
+  return Math.max(lastSlotWithinInterval, fromMs + intervalMs / 2);
+}
+
 export class RefreshScheduler {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
@@ -105,15 +118,15 @@ export class RefreshScheduler {
 
   /**
    * Starts scheduling `targets`. A target without a forecast is due at
-   * once; one restored with a forecast is due at its first slot half an
-   * interval after that forecast (at once when that slot has passed).
+   * once; one restored with a forecast is due as if that forecast had just
+   * been made ({@link nextSlotDue}; at once when that time has passed).
    */
   start(targets: readonly SchedulerTarget[]): void {
     const nowMs = this.now();
     for (const target of targets) {
       const phaseMs = Math.floor(stableFraction(target.name) * target.intervalMs);
       const generatedAtMs = this.hooks.standing(target.name).generatedAtMs;
-      const dueMs = generatedAtMs === undefined ? nowMs : slotAtOrAfter(generatedAtMs + target.intervalMs / 2, phaseMs, target.intervalMs);
+      const dueMs = generatedAtMs === undefined ? nowMs : nextSlotDue(generatedAtMs, phaseMs, target.intervalMs);
       this.entries.set(target.name, { target, phaseMs, dueMs, failures: 0, running: false });
     }
     this.stopped = false;
@@ -201,9 +214,9 @@ export class RefreshScheduler {
       return this.now() + Math.min(intervalMs, this.firstRetryMs * 2 ** (entry.failures - 1));
     }
     entry.failures = 0;
-    // The next slot at least half an interval on: one interval after an on-time start, and a late
-    // start (first pass, overload) drifts back onto the target's own slot.
-    return slotAtOrAfter(startedMs + intervalMs / 2, entry.phaseMs, intervalMs);
+    // One interval after an on-time start; a start off the slot (first pass, overload) drifts back
+    // onto the target's own slot without its forecast outliving the interval.
+    return nextSlotDue(startedMs, entry.phaseMs, intervalMs);
   }
 
   private arm(nowMs: number): void {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RefreshScheduler, slotAtOrAfter, stableFraction, type RefreshKind, type RefreshOutcome, type SchedulerHooks } from '../../src/engine/scheduler.js';
+import { nextSlotDue, RefreshScheduler, stableFraction, type RefreshKind, type RefreshOutcome, type SchedulerHooks } from '../../src/engine/scheduler.js';
 
 const MINUTE = 60_000;
 const INTERVAL = 15 * MINUTE;
@@ -157,7 +157,7 @@ describe('RefreshScheduler', () => {
     expect(fleet.maxSelecting).toBe(2);
   });
 
-  it('schedules a restored forecast at its slot half an interval on, not at once', () => {
+  it('schedules a restored forecast no later than one interval after it was made, not at once', () => {
     const fleet = new Fleet();
     const nowMs = Date.now();
     fleet.generatedAt.set('restored', nowMs - MINUTE);
@@ -165,7 +165,57 @@ describe('RefreshScheduler', () => {
     scheduler.start(targets(['restored']));
     const phase = Math.floor(stableFraction('restored') * INTERVAL);
     expect(fleet.starts).toHaveLength(0);
-    expect(scheduler.dueAt('restored')).toBe(slotAtOrAfter(nowMs - MINUTE + INTERVAL / 2, phase, INTERVAL));
+    expect(scheduler.dueAt('restored')).toBe(nextSlotDue(nowMs - MINUTE, phase, INTERVAL));
+    expect(scheduler.dueAt('restored')).toBeGreaterThanOrEqual(nowMs - MINUTE + INTERVAL / 2);
+    expect(scheduler.dueAt('restored')).toBeLessThanOrEqual(nowMs - MINUTE + INTERVAL);
+  });
+
+  it('never lets a forecast outlive its interval, first pass included, and is on every slot from the third refresh', async () => {
+    // 1,000 targets at 0.5 s a fit through 2 slots (the pool a quarter busy in steady state): the first
+    // pass takes ~250 s of a 900 s interval, so most first fits land far from their slot (the old
+    // rule, "first slot half an interval on", then left forecasts up to 1.5 intervals old).
+    const fleet = new Fleet(() => 500);
+    const list = names(1000);
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 2 });
+    scheduler.start(targets(list));
+    await vi.advanceTimersByTimeAsync(4 * INTERVAL);
+    let worstGapMs = 0;
+    let shortSteps = 0;
+    for (const name of list) {
+      const starts = fleet.startsOf(name);
+      expect(starts.length).toBeGreaterThanOrEqual(4);
+      const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
+      worstGapMs = Math.max(worstGapMs, ...gaps);
+      // At most two steps shorter than the interval (the drift back onto the slot), none shorter than half.
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 2 - 5_000);
+      shortSteps += gaps.filter((g) => g < INTERVAL - 5_000).length > 2 ? 1 : 0;
+      const phase = Math.floor(stableFraction(name) * INTERVAL);
+      for (const at of starts.slice(2)) expect((at - phase) % INTERVAL).toBeLessThan(5_000);
+    }
+    // A start can wait seconds for a place in the pool (2 at a time), never a whole extra half interval.
+    expect(worstGapMs).toBeLessThanOrEqual(INTERVAL + 5_000);
+    expect(shortSteps).toBe(0);
+  });
+});
+
+describe('nextSlotDue', () => {
+  const phase = 123_456;
+  it('is exactly one interval on from the slot itself', () => {
+    const slot = phase + 7 * INTERVAL;
+    expect(nextSlotDue(slot, phase, INTERVAL)).toBe(slot + INTERVAL);
+  });
+
+  it('from anywhere, steps between half an interval and one interval, and reaches the slot in at most two steps', () => {
+    for (let offset = 0; offset < INTERVAL; offset += 7_919) {
+      const from = phase + 3 * INTERVAL + offset;
+      const first = nextSlotDue(from, phase, INTERVAL);
+      expect(first - from).toBeGreaterThanOrEqual(INTERVAL / 2);
+      expect(first - from).toBeLessThanOrEqual(INTERVAL);
+      const second = nextSlotDue(first, phase, INTERVAL);
+      expect(second - first).toBeGreaterThanOrEqual(INTERVAL / 2);
+      expect(second - first).toBeLessThanOrEqual(INTERVAL);
+      expect((second - phase) % INTERVAL).toBe(0);
+    }
   });
 });
 
