@@ -1,0 +1,46 @@
+/**
+ * The replay benchmark's hindsight bound (benchmarks/replay-pool.ts): the
+ * fewest pooled minutes any per-run choice of setting could reach within
+ * 1.10× the reactive replica-hours, as the multiple-choice knapsack's linear
+ * relaxation. Checked against a case worked by hand.
+ */
+import { describe, expect, it } from 'vitest';
+import { pool, type Figures, type RunOutcome } from '../../benchmarks/replay-pool.js';
+
+const knobs = { quantile: 0.9, scaleInGuardQuantile: null, utilisation: 0.9, leadTimeSeconds: 180 };
+const fig = (replicaHours: number, underProvisionedMinutes: number): Figures => ({ replicaHours, underProvisionedMinutes });
+
+function run(options: Figures[]): RunOutcome {
+  const reactive = { ...fig(10, 10), shortfallLoadMinutes: 0, scaleEvents: 0, underRatio: 1, replicaHoursRatio: 1 };
+  return {
+    series: 's',
+    group: 'dev',
+    startupDelaySeconds: 120,
+    reactiveTrigger: true,
+    models: {},
+    policies: { reactive },
+    headroomUtilisation: 0.7,
+    versusHeadroom: 'same',
+    settings: options.map((o) => ({ knobs, predictive: o, snaive: o })),
+    plainHpa: [],
+    rule: { share: 0.15, tuningTargetMinutesPerWeek: 0, knobs, metOnTuning: true, replayed: fig(10, 10), snaive: fig(10, 10), headroom: { ...fig(10, 10), utilisation: 0.7 }, versusHeadroom: 'same' },
+    budget: { maxUnderProvisionedMinutesPerWeek: 5, chosen: knobs, metOnTuning: true, reason: '', replayed: { ...fig(10, 10), underProvisionedMinutesPerWeek: 70 }, met: false, anyCould: false, hindsight: null, couldNotWhy: null },
+    seconds: 0,
+  };
+}
+
+describe('replay benchmark hindsight bound', () => {
+  it('buys the steepest minute savings per replica-hour along each run\'s lower hull until 1.10x the reactive replica-hours are spent', () => {
+    // Run 1: (10, 10) lies above the line from (9, 12) to (12, 2), so its hull is one step of slope −10/3.
+    // Run 2: steps of slope −4 then −4/3. Start at 18 h / 24 min with 22 h to spend:
+    // all of run 2's first step (−8 min for 2 h), then 2 of run 1's 3 h (−20/3 min): 28/3 min of the reactive 20.
+    const pooled = pool([run([fig(9, 12), fig(10, 10), fig(12, 2)]), run([fig(9, 12), fig(11, 4), fig(14, 0)])]);
+    expect(pooled.hindsightAt110.replicaHours).toBeCloseTo(1.1, 9);
+    expect(pooled.hindsightAt110.under).toBeCloseTo(28 / 3 / 20, 9);
+  });
+
+  it('is absent when even the cheapest choices cost more than 1.10x', () => {
+    const pooled = pool([run([fig(12, 0), fig(13, 0)])]);
+    expect(pooled.hindsightAt110).toEqual({ under: null, replicaHours: null });
+  });
+});
