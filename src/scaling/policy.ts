@@ -1,8 +1,9 @@
 /**
  * The scaling policy of DESIGN.md §4, as pure functions: no I/O, no clock.
  *
- * How to call it (the service, the KEDA scaler and the backtest replay all use
- * exactly this code):
+ * How to call it (the service and the KEDA scaler use exactly this code; the
+ * backtest replay runs the same rules, src/scaling/rules.ts, through
+ * `tracker.decide()` on window loads it reads once for many knob settings):
  *
  * ```ts
  * const tracker = new RecommendationTracker();          // one per target (and quantile/lead pair)
