@@ -13,10 +13,12 @@ export interface JsonLimits {
   readonly maxElements: number;
   /** Longest string or number, in bytes. */
   readonly maxValueBytes: number;
+  /** Most strings (object keys included); unbounded when absent (maxElements bounds them). */
+  readonly maxStrings?: number;
 }
 
 /** A route's own limits, set in its `config.jsonBody` (fastify route config); the server's apply otherwise. */
-export type RouteJsonLimits = Partial<Pick<JsonLimits, 'maxElements'>>;
+export type RouteJsonLimits = Partial<Pick<JsonLimits, 'maxElements' | 'maxStrings'>>;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -29,19 +31,22 @@ const SERIES_BYTES_PER_POINT = 40;
 /** Room for the other fields of a series body (model, levels, periods, replay…). */
 const SERIES_BODY_SLACK_BYTES = 64 * 1024;
 const SERIES_BODY_SLACK_ELEMENTS = 1_000;
+/** A series body's strings are its keys and a few fields (model, step, start, periods…); its values are numbers or null. */
+const SERIES_BODY_MAX_STRINGS = 1_000;
 
 /**
  * The body limits of a route that takes a series of up to `limits.maxPoints`
  * values (POST /api/v1/forecast, POST /api/v1/backtests), as fastify route
  * options: a maximal legitimate body fits, and a body much larger than one
- * is refused as it arrives (or by its Content-Length) instead of being read
- * up to `server.bodyLimitBytes`. `server.bodyLimitBytes` stays the ceiling.
+ * is refused as it arrives (or by its Content-Length) instead of being
+ * parsed; so is a body of thousands of strings (values must be numbers), which
+ * would otherwise pass every other limit. `server.bodyLimitBytes` stays the ceiling.
  */
 export function seriesBodyLimits(config: Readonly<Pick<Config, 'limits' | 'server'>>): { bodyLimit: number; jsonBody: RouteJsonLimits } {
   const { maxPoints } = config.limits;
   return {
     bodyLimit: Math.min(config.server.bodyLimitBytes, maxPoints * SERIES_BYTES_PER_POINT + SERIES_BODY_SLACK_BYTES),
-    jsonBody: { maxElements: maxPoints + SERIES_BODY_SLACK_ELEMENTS },
+    jsonBody: { maxElements: maxPoints + SERIES_BODY_SLACK_ELEMENTS, maxStrings: SERIES_BODY_MAX_STRINGS },
   };
 }
 
@@ -61,6 +66,7 @@ const BACKSLASH = 0x5c;
 export class JsonShapeScanner {
   private depth = 0;
   private elements = 0;
+  private strings = 0;
   private inString = false;
   private escaped = false;
   /** Bytes of the string or number being read. */
@@ -75,7 +81,8 @@ export class JsonShapeScanner {
    */
   scan(chunk: Uint8Array): PrescientError | undefined {
     const { maxDepth, maxElements, maxValueBytes } = this.limits;
-    let { depth, elements, inString, escaped, valueBytes } = this;
+    const maxStrings = this.limits.maxStrings ?? Infinity;
+    let { depth, elements, strings, inString, escaped, valueBytes } = this;
     const n = chunk.length;
     // Where this chunk's next quote and backslash are, found once each: a string of many escapes stays linear.
     let nextQuote = -1;
@@ -108,6 +115,11 @@ export class JsonShapeScanner {
       i++;
       switch (c) {
         case QUOTE:
+          if (++strings > maxStrings) {
+            return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${maxStrings} strings`, {
+              issues: [{ path: 'body', message: `at most ${maxStrings} strings (keys included) on this route: a series' values are numbers or null` }],
+            });
+          }
           inString = true;
           valueBytes = 0;
           break;
@@ -145,7 +157,7 @@ export class JsonShapeScanner {
           if (++valueBytes > maxValueBytes) return this.valueTooLong();
       }
     }
-    Object.assign(this, { depth, elements, inString, escaped, valueBytes });
+    Object.assign(this, { depth, elements, strings, inString, escaped, valueBytes });
     return undefined;
   }
 

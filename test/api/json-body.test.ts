@@ -74,6 +74,11 @@ describe('JsonShapeScanner', () => {
     expect(scanSplit({ ...exact, maxValueBytes: 11 }, byteByByte)).toBe('PRESCIENT_ERR_BODY_VALUE_TOO_LONG');
   });
 
+  it('counts strings, keys included, when told to', () => {
+    expect(scanSplit({ ...exact, maxStrings: 5 }, [7])).toBeUndefined();
+    expect(scanSplit({ ...exact, maxStrings: 4 }, [7])).toBe('PRESCIENT_ERR_BODY_TOO_COMPLEX');
+  });
+
   it('counts a string of escapes by its bytes', () => {
     const escapes = Buffer.from(JSON.stringify({ s: '\\'.repeat(50_000) }));
     expect(new JsonShapeScanner({ ...exact, maxValueBytes: 100_000 }).scan(escapes)).toBeUndefined();
@@ -110,6 +115,15 @@ describe('JSON bodies refused while they stream in (real HTTP)', () => {
   it('returns 413 PRESCIENT_ERR_BODY_TOO_COMPLEX for more than maxPoints + 1,000 values on a series route (below server.maxJsonElements)', async () => {
     const body = `{"values":[${'1,'.repeat(MAX_POINTS + 1_001)}1],"step":60,"horizon":60}`;
     expect(await post('/api/v1/forecast', body, { chunked: true })).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_COMPLEX' });
+  });
+
+  it('returns 413 PRESCIENT_ERR_BODY_TOO_COMPLEX for a series of strings (more than 1,000 strings on a series route)', async () => {
+    const body = JSON.stringify({ values: Array.from({ length: 1_500 }, (_, i) => String(i)), step: 60, horizon: 60 });
+    expect(await post('/api/v1/forecast', body, { chunked: true })).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_COMPLEX' });
+    expect(await post('/api/v1/backtests', JSON.stringify({ series: { values: Array.from({ length: 1_500 }, () => 'x'), step: 60 } }))).toEqual({
+      status: 413,
+      code: 'PRESCIENT_ERR_BODY_TOO_COMPLEX',
+    });
   });
 
   it('answers a body refused in its first bytes with its 413 after reading the rest (no reset while the client still sends)', async () => {
