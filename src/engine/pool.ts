@@ -91,7 +91,7 @@ export interface LaneOptions {
 }
 
 export interface PoolOptions {
-  /** The targets' lane: threads start with the pool. */
+  /** The targets' lane: its threads start on the first refresh. */
   readonly targets: LaneOptions;
   /** The ad-hoc requests' lane: its threads start on the first request. */
   readonly requests: LaneOptions;
@@ -122,15 +122,16 @@ class PoolLane {
   /** False when the threads are new or were just restarted (a stopped task's thread is terminated). */
   private warm = false;
   private running = 0;
+  /** Set by close(): a lane whose threads start lazily must not start them after the pool closed. */
+  private closed = false;
   private readonly waiting: Array<{ start: () => void; fail: (err: PrescientError) => void }> = [];
 
+  // Threads start on the lane's first task, not with the pool: a replica that never refreshes targets
+  // (an api-role replica, or an app built with the engine stopped) keeps no idle thread with WASM and TF.js loaded.
   constructor(
     readonly name: Lane,
     private readonly options: LaneOptions,
-    eager: boolean,
-  ) {
-    if (eager) this.workers = this.start();
-  }
+  ) {}
 
   stats(): LaneStats {
     return { threads: this.options.threads, running: this.running, queued: this.waiting.length, maxQueue: this.options.maxQueue };
@@ -139,6 +140,7 @@ class PoolLane {
   /** Waits for a free thread of this lane, then runs `work` on it; the slot frees when `work` settles. */
   async withThread<T>(work: (workers: Workers) => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', 'the fit was cancelled before it started');
+    if (this.closed) throw new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', 'the pool closed before the fit started');
     if (this.running >= this.options.threads) await this.enqueue(signal);
     else this.running++;
     try {
@@ -159,6 +161,7 @@ class PoolLane {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const waiter of this.waiting.splice(0)) waiter.fail(new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', 'the pool closed before the fit started'));
     await this.workers?.destroy();
   }
@@ -211,7 +214,7 @@ export class FitPool {
   private readonly lanes: Record<Lane, PoolLane>;
 
   constructor(private readonly options: PoolOptions) {
-    this.lanes = { targets: new PoolLane('targets', options.targets, true), requests: new PoolLane('requests', options.requests, false) };
+    this.lanes = { targets: new PoolLane('targets', options.targets), requests: new PoolLane('requests', options.requests) };
   }
 
   /** Threads, fits running and fits waiting, per lane. */
