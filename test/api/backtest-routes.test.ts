@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSynthetic, toCsv } from '../../data/generate.js';
 import { buildApp } from '../../src/app.js';
 import { backtestResultSchema } from '../../src/backtest/result.js';
@@ -16,14 +16,10 @@ let app: FastifyInstance;
 const synthetic = generateSynthetic({ days: 8, stepSeconds: 300, seed: 11, gapShare: 0 });
 const inlineSeries = { values: synthetic.values, step: '5m', start: synthetic.timestampsMs[0] };
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'prescient-backtest-api-'));
-  writeFileSync(join(dir, 'web.csv'), toCsv(synthetic));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-// The real app (compilers, error handler, auth, its one-at-a-time backtest lane), engine stopped.
-beforeEach(async () => {
+// The real app (compilers, error handler, auth, its one-at-a-time backtest lane), engine stopped. One app
+// serves the file's tests in turn (its backtest thread starts once, not once a test): every test waits for
+// the backtests it starts, so each finds the lane free; the listing test has an app of its own.
+async function startApp(): Promise<FastifyInstance> {
   const config = configSchema.parse({
     server: { authToken: TOKEN },
     targets: [
@@ -36,12 +32,19 @@ beforeEach(async () => {
       },
     ],
   });
-  app = await buildApp({ config, logger: false, startEngine: false });
-  await app.ready();
-});
+  const built = await buildApp({ config, logger: false, startEngine: false });
+  await built.ready();
+  return built;
+}
 
-afterEach(async () => {
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'prescient-backtest-api-'));
+  writeFileSync(join(dir, 'web.csv'), toCsv(synthetic));
+  app = await startApp();
+});
+afterAll(async () => {
   await app.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 async function waitFor(id: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
@@ -144,8 +147,9 @@ describe('POST /api/v1/backtests', () => {
     expect(target.statusCode).toBe(404);
     expect(target.json()).toMatchObject({ error: { code: 'PRESCIENT_ERR_TARGET_NOT_FOUND' } });
     // Nothing was started: the one backtest lane is still free for a valid request.
-    const valid = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { series: inlineSeries, models: ['snaive'] } });
+    const valid = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { series: inlineSeries, origins: 1, models: ['snaive'], replay: false } });
     expect(valid.statusCode).toBe(202);
+    expect((await waitFor((valid.json() as { id: string }).id)).status).toBe('succeeded');
   });
 
   it('records a failing backtest as failed with its code', { timeout: 60_000 }, async () => {
@@ -172,6 +176,17 @@ describe('GET /api/v1/backtests/:id', () => {
 });
 
 describe('GET /api/v1/backtests and /api/v1/backtests/:id/report', () => {
+  // An app of its own, so the list starts empty whatever ran before.
+  let shared: FastifyInstance;
+  beforeAll(async () => {
+    shared = app;
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app.close();
+    app = shared;
+  });
+
   it('lists the backtests kept, newest first, and serves a finished one as the HTML report', { timeout: 90_000 }, async () => {
     expect((await app.inject({ url: '/api/v1/backtests' })).json()).toEqual({ backtests: [] });
     const res = await app.inject({ method: 'POST', url: '/api/v1/backtests', headers: auth, payload: { target: 'web', origins: 1, models: ['snaive'], replay: false } });
