@@ -53,6 +53,11 @@ function flatForecaster(name: string, level: (values: readonly number[]) => numb
   };
 }
 
+// The replay of the clean series at the options above, read by several tests: replays are deterministic, and
+// none of those tests changes the result, so one run serves them all (an MSTL replay costs seconds).
+let cleanRun: Promise<ReplayResult> | undefined;
+const cleanReplay = (): Promise<ReplayResult> => (cleanRun ??= replay(options(dailySeries())));
+
 function policy(result: ReplayResult, name: string) {
   const found = result.policies.find((p) => p.policy === name);
   if (!found) throw new Error(`no policy ${name}`);
@@ -72,7 +77,7 @@ describe('replay', () => {
   it('uses only the past: a spike no model could know of changes nothing served before it', { timeout: 60_000 }, async () => {
     const clean = dailySeries();
     const spiked = withSpike(clean, spikeIndex, 3, 6);
-    const [a, b] = [await replay(options(clean)), await replay(options(spiked))];
+    const [a, b] = [await cleanReplay(), await replay(options(spiked))];
     const spikeMs = clean.startMs + spikeIndex * STEP * 1000;
 
     // Every forecast made at or before the spike is identical with and without it, and none foresaw it.
@@ -127,7 +132,7 @@ describe('replay', () => {
   });
 
   it('reports every policy with its ratios to the reactive HPA', { timeout: 60_000 }, async () => {
-    const result = await replay(options(dailySeries()));
+    const result = await cleanReplay();
     expect(result.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle', 'headroom']);
     const reactive = policy(result, 'reactive');
     expect(reactive.ratiosToReactive.replicaHours).toBe(1);
@@ -221,7 +226,7 @@ describe('replay', () => {
   });
 
   it('returns the forecasts each policy was fed: issue time, target times, values at the quantiles used', { timeout: 60_000 }, async () => {
-    const result = await replay(options(dailySeries()));
+    const result = await cleanReplay();
     const fed = result.fedForecasts.filter((f) => f.policy === 'predictive');
     expect(fed).toHaveLength(8);
     expect(result.fedForecasts.filter((f) => f.policy === 'snaive')).toHaveLength(8);
