@@ -39,7 +39,7 @@ async function waitReady(base: string, timeoutMs: number): Promise<void> {
 
 async function fitsCompleted(base: string, target: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const match = new RegExp(`prescient_fit_duration_seconds_count\\{target="${target}",model="[^"]+"\\} (\\d+)`).exec(text);
+  const match = new RegExp(`prescient_fits_total\\{target="${target}",model="[^"]+"\\} (\\d+)`).exec(text);
   return Number(match?.[1] ?? 0);
 }
 

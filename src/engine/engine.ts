@@ -358,7 +358,8 @@ export class Engine {
       }),
       { metrics, target: target.name, lane: 'targets', signal: this.abort.signal },
     );
-    metrics.fitDurationSeconds.observe({ target: target.name, model: result.info.model }, result.fitMs / 1000);
+    metrics.fitDurationSeconds.observe({ model: result.info.model }, result.fitMs / 1000);
+    metrics.fits.inc({ target: target.name, model: result.info.model });
     if (result.info.selection) this.selections.set(target.name, { model, selection: result.info.selection });
     else this.selections.delete(target.name);
     const preferred = ladder[0] as string;

@@ -214,7 +214,8 @@ describe('observability', () => {
     const res = await t.app.inject('/metrics');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
-    expect(res.body).toMatch(/prescient_fit_duration_seconds_count\{target="rds",model="mstl"\} 1/);
+    expect(res.body).toMatch(/prescient_fits_total\{target="rds",model="mstl"\} 1/);
+    expect(res.body).toMatch(/prescient_fit_duration_seconds_count\{model="mstl"\} 1/);
     expect(res.body).toMatch(/prescient_history_filled_gaps\{target="rds"\} \d+/);
   });
 

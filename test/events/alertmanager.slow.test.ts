@@ -60,7 +60,7 @@ describe('a real Alertmanager posting to the webhook', () => {
       targets: ['taxi'],
     });
     expect(await metric('prescient_early_refits_total', 'target="taxi",reason="deploy"')).toBe(1);
-    await expect.poll(() => metric('prescient_fit_duration_seconds_count', 'target="taxi"'), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => metric('prescient_fits_total', 'target="taxi"'), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
   });
 
   it('an incident alert is an open incident while firing, and is closed by the resolved notification', async () => {

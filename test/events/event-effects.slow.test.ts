@@ -107,7 +107,7 @@ describe('what each kind of event does', () => {
   it('a deploy refits at once: the refit shows on /metrics', async () => {
     await start(spiked);
     await t?.app.prescient.engine.refresh('taxi');
-    const fits = () => metric('prescient_fit_duration_seconds_count', 'target="taxi"');
+    const fits = () => metric('prescient_fits_total', 'target="taxi"');
     expect(await fits()).toBe(1);
     const res = await post('/api/v1/events', { target: 'taxi', kind: 'deploy', start: iso(NOW), note: 'checkout v2.3.1' });
     expect(res.status).toBe(201);
