@@ -86,6 +86,12 @@ export interface Pooled {
    * past data can beat it.
    */
   hindsightAt110: Pair;
+  /**
+   * Along the frontier rather than knob for knob: how many seasonal-naive
+   * settings some predictive setting beats (or ties) on both minutes and
+   * replica-hours, and the cheapest of those no predictive setting beats.
+   */
+  snaiveDominated: { dominated: number; of: number; cheapestUndominatedReplicaHours: number | null; costliestPredictiveReplicaHours: number | null };
   /** The same bound with the --explore settings among the choices (absent without them). */
   hindsightAt110Explored?: Pair;
 }
@@ -129,7 +135,20 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
       couldNot: outcomes.filter((o) => !o.budget.anyCould).map((o) => `${o.series} ${o.startupDelaySeconds} s`),
     },
     hindsightAt110: hindsight(outcomes, 1.1, ratio),
+    snaiveDominated: dominance(grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) }))),
     ...(outcomes.some((o) => o.explored) ? { hindsightAt110Explored: hindsight(outcomes, 1.1, ratio, true) } : {}),
+  };
+}
+
+function dominance(settings: readonly { predictive: Pair; snaive: Pair }[]): Pooled['snaiveDominated'] {
+  const beats = (a: Pair, b: Pair) => a.under !== null && a.replicaHours !== null && b.under !== null && b.replicaHours !== null && a.under <= b.under && a.replicaHours <= b.replicaHours;
+  const undominated = settings.filter((s) => !settings.some((p) => beats(p.predictive, s.snaive))).map((s) => s.snaive.replicaHours ?? Number.POSITIVE_INFINITY);
+  const predictiveHours = settings.map((s) => s.predictive.replicaHours ?? Number.NEGATIVE_INFINITY);
+  return {
+    dominated: settings.length - undominated.length,
+    of: settings.length,
+    cheapestUndominatedReplicaHours: undominated.length > 0 ? Math.min(...undominated) : null,
+    costliestPredictiveReplicaHours: predictiveHours.length > 0 ? Math.max(...predictiveHours) : null,
   };
 }
 
@@ -199,6 +218,7 @@ export function printPooled(pooled: Sides, halves: Record<string, Sides>, budget
     );
     out(`  default rule (chosen on the tuning days): ${r3(q.rule.predictive.under)} minutes at ${r3(q.rule.predictive.replicaHours)} replica-h; snaive at the same settings ${r3(q.rule.snaive.under)} / ${r3(q.rule.snaive.replicaHours)}; vs headroom at its cost: fewer ${q.rule.versusHeadroom.fewer}, same ${q.rule.versusHeadroom.same}, more ${q.rule.versusHeadroom.more}; chosen ${JSON.stringify(q.rule.chosen)}`);
     out(`  hindsight bound: ${r3(q.hindsightAt110.under)} minutes at ${r3(q.hindsightAt110.replicaHours)} replica-h (lower bound for any per-run choice of setting, knowing the span)`);
+    out(`  along the frontier: ${q.snaiveDominated.dominated}/${q.snaiveDominated.of} seasonal-naive settings are beaten on both by some predictive setting; the others cost ≥ ${r3(q.snaiveDominated.cheapestUndominatedReplicaHours)} replica-h (the costliest predictive setting: ${r3(q.snaiveDominated.costliestPredictiveReplicaHours)})`);
     if (q.hindsightAt110Explored) out(`  hindsight bound with the --explore settings: ${r3(q.hindsightAt110Explored.under)} minutes at ${r3(q.hindsightAt110Explored.replicaHours)} replica-h`);
     for (const [half, sides] of Object.entries(halves)) {
       const h = sides[label as keyof Sides];
@@ -261,10 +281,11 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
     ['knobs chosen on own history', (p: Pooled): [Pair, Pair] => [p.rule.predictive, p.rule.snaive]],
   ] as const) {
     const [pred, snaive] = pick(pooled.besideReactiveTrigger);
+    const dom = pooled.besideReactiveTrigger.snaiveDominated;
     const beats = (a: number | null, b: number | null) => a !== null && b !== null && a < b;
     out.push({
       goal: `pooled better than seasonal naive on both minutes and replica-hours, sized alike (same knobs), ${name}, beside the reactive trigger`,
-      figure: `predictive ${f(pred.under)} at ${f(pred.replicaHours)}, seasonal naive ${f(snaive.under)} at ${f(snaive.replicaHours)}`,
+      figure: `predictive ${f(pred.under)} at ${f(pred.replicaHours)}, seasonal naive ${f(snaive.under)} at ${f(snaive.replicaHours)} (along the frontier instead: ${dom.dominated}/${dom.of} seasonal-naive settings beaten on both by some predictive setting, the others cost ≥ ${f(dom.cheapestUndominatedReplicaHours)}, more than any predictive setting)`,
       met: beats(pred.under, snaive.under) && beats(pred.replicaHours, snaive.replicaHours),
     });
   }
