@@ -2,6 +2,10 @@ import { Gauge, type Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.js';
 import { forecastAgeMs, isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
 import { sharedRecommender, type Recommender } from '../engine/recommender.js';
+import type { Recommendation } from '../scaling/policy.js';
+
+/** Targets whose recommendations a scrape computes before it lets the event loop serve others. */
+export const RECOMMENDATIONS_PER_SLICE = 50;
 
 /** Horizons the forecast gauges are exported at, seconds ahead of now. */
 export const GAUGE_HORIZONS_SECONDS = [300, 900, 3600] as const;
@@ -89,17 +93,41 @@ export function registerForecastGauges(
     });
   }
 
-  /** Recommendations for scaled targets at this scrape; a target that cannot be recommended is left out. */
-  const recommendations = () => {
+  /**
+   * Recommendations for scaled targets at this scrape; a target that cannot
+   * be recommended is left out. One computation serves both gauges of a
+   * scrape (prom-client collects every metric at once), and it runs in
+   * slices with the event loop free between them: a recommendation costs
+   * ~0.2 ms, so 1,000 targets done in one go held KEDA's calls for ~0.2 s
+   * per gauge at every scrape.
+   */
+  const computeRecommendations = async (): Promise<{ target: string; rec: Recommendation }[]> => {
     const nowMs = now();
-    return states.list().flatMap((state) => {
-      if (!state.config.scaling || !state.forecast) return [];
-      try {
-        return [{ target: state.config.name, rec: recommender.recommend(state.config.name, nowMs) }];
-      } catch {
-        return [];
+    const scaled = states.list().filter((state) => state.config.scaling && state.forecast);
+    const out: { target: string; rec: Recommendation }[] = [];
+    for (let from = 0; from < scaled.length; from += RECOMMENDATIONS_PER_SLICE) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const state of scaled.slice(from, from + RECOMMENDATIONS_PER_SLICE)) {
+        try {
+          out.push({ target: state.config.name, rec: recommender.recommend(state.config.name, nowMs) });
+        } catch {
+          // Not recommendable now (e.g. stale): left out, never a fake value.
+        }
       }
-    });
+    }
+    return out;
+  };
+  let pending: Promise<{ target: string; rec: Recommendation }[]> | undefined;
+  const recommendations = (): Promise<{ target: string; rec: Recommendation }[]> => {
+    if (!pending) {
+      const computing = computeRecommendations();
+      pending = computing;
+      // Both gauges ask in the same tick; the next scrape computes afresh.
+      void computing.finally(() => {
+        if (pending === computing) pending = undefined;
+      });
+    }
+    return pending;
   };
 
   new Gauge({
@@ -107,9 +135,10 @@ export function registerForecastGauges(
     help: 'Replicas the scaling policy recommends now.',
     labelNames: ['target'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const list = await recommendations();
       this.reset();
-      for (const { target, rec } of recommendations()) this.set({ target }, rec.replicas);
+      for (const { target, rec } of list) this.set({ target }, rec.replicas);
     },
   });
 
@@ -118,9 +147,10 @@ export function registerForecastGauges(
     help: 'Highest forecast load at the scaling quantile over the lead window: what the recommended replicas are sized for.',
     labelNames: ['target'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const list = await recommendations();
       this.reset();
-      for (const { target, rec } of recommendations()) this.set({ target }, rec.basis.windowMaxLoad);
+      for (const { target, rec } of list) this.set({ target }, rec.basis.windowMaxLoad);
     },
   });
 

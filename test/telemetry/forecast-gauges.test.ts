@@ -1,6 +1,9 @@
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
-import { registerForecastGauges } from '../../src/telemetry/forecast-gauges.js';
+import { describe, expect, it, vi } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { sharedRecommender } from '../../src/engine/recommender.js';
+import { TargetStates } from '../../src/engine/target-state.js';
+import { RECOMMENDATIONS_PER_SLICE, registerForecastGauges } from '../../src/telemetry/forecast-gauges.js';
 import { forecastAt, statesWith, testConfig } from '../keda/helpers.js';
 
 const T0 = Date.parse('2026-03-02T08:00:00Z');
@@ -61,5 +64,35 @@ describe('registerForecastGauges', () => {
     expect(s.has('prescient_forecast_yhat{target="web",horizon="5m"}')).toBe(true);
     expect(s.has('prescient_forecast_yhat{target="web",horizon="1h"}')).toBe(false);
     expect(s.get('prescient_forecast_stale{target="web"}')).toBe(1);
+  });
+
+  it("computes a scrape's recommendations once for both gauges, in slices that leave the event loop to others", async () => {
+    const names = Array.from({ length: 120 }, (_, i) => `web-${i}`);
+    const config = configSchema.parse({
+      targets: names.map((name) => ({
+        name,
+        source: { type: 'file', path: 'data/web.csv' },
+        scaling: { capacityPerReplica: 100, quantile: 0.9, leadTime: '5m', minReplicas: 1, maxReplicas: 50 },
+      })),
+    });
+    const states = new TargetStates(config.targets);
+    for (const name of names) states.setForecast(name, { ...forecastAt(T0, 150), target: name });
+    const recommender = sharedRecommender(states);
+    const calls = vi.spyOn(recommender, 'recommend');
+    const registry = new Registry();
+    registerForecastGauges(registry, states, () => T0 + 30_000, recommender);
+
+    const scrape = registry.metrics();
+    let callsWhenOthersRan = Number.NaN;
+    setImmediate(() => (callsWhenOthersRan = calls.mock.calls.length));
+    const s = samples(await scrape);
+    // Once per target for both gauges (not once per gauge), and other work ran before the last slice.
+    expect(calls).toHaveBeenCalledTimes(120);
+    expect(callsWhenOthersRan).toBeGreaterThanOrEqual(RECOMMENDATIONS_PER_SLICE);
+    expect(callsWhenOthersRan).toBeLessThan(120);
+    expect(s.get('prescient_scaling_window_load{target="web-0"}')).toBe(150);
+    expect(s.get('prescient_scaling_window_load{target="web-119"}')).toBe(150);
+    expect(s.get('prescient_recommended_replicas{target="web-119"}')).toBe(recommender.recommend('web-119', T0 + 30_000).replicas);
+    expect(s.get('prescient_recommended_replicas{target="web-119"}')).toBeGreaterThanOrEqual(2);
   });
 });
