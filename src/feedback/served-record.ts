@@ -87,6 +87,22 @@ const emptyColumns = (levels: number): ScoredColumns => ({
   upper: Array.from({ length: levels }, () => []),
 });
 
+/** Numbers one kept slice of a served forecast holds (point, both bounds per level, three times). */
+const sliceNumbers = (options: Pick<ServedRecordOptions, 'levels' | 'keepSteps'>): number => (1 + 2 * options.levels.length) * options.keepSteps + 3;
+/** Numbers one scored step holds (time, actual, point, made-at, both bounds per level). */
+const scoredStepNumbers = (options: Pick<ServedRecordOptions, 'levels'>): number => 4 + 2 * options.levels.length;
+
+/**
+ * Numbers a full record holds at most: a forecast served every
+ * `refreshIntervalSeconds` kept for `keepServedSeconds`, and every step of
+ * `keepScoredSeconds` scored. What the memory limit counts (src/engine/capacity.ts).
+ */
+export function fullRecordNumbers(options: ServedRecordOptions, refreshIntervalSeconds: number): number {
+  const slices = Math.ceil(options.keepServedSeconds / refreshIntervalSeconds) + 1;
+  const steps = Math.ceil(options.keepScoredSeconds / options.stepSeconds);
+  return slices * sliceNumbers(options) + steps * scoredStepNumbers(options);
+}
+
 /** Levels equal to 6 decimals are the same level (2q − 1 is not exact in floating point). */
 const sameLevel = (a: number, b: number): boolean => Math.abs(a - b) < 1e-6;
 
@@ -213,8 +229,7 @@ export class ServedRecord {
 
   /** Numbers held: a size measure for the memory budget. */
   size(): number {
-    const perSlice = (1 + 2 * this.options.levels.length) * this.options.keepSteps + 3;
-    return this.served.length * perSlice + this.scored.atMs.length * (4 + 2 * this.options.levels.length);
+    return this.served.length * sliceNumbers(this.options) + this.scored.atMs.length * scoredStepNumbers(this.options);
   }
 
   private push(tMs: number, actual: number, served: ServedSlice, k: number): void {
