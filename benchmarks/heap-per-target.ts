@@ -108,10 +108,16 @@ function fillLiveRecords(): void {
 }
 let afterLive: number | undefined;
 let recordNumbers = 0;
+let recordJsonBytes = 0;
 if (!args['forecasts-only']) {
   fillLiveRecords();
   afterLive = heapAfterGc();
-  for (const target of config.targets) recordNumbers += engine.feedback.book.get(target.name)?.size() ?? 0;
+  for (const target of config.targets) {
+    const record = engine.feedback.book.get(target.name);
+    recordNumbers += record?.size() ?? 0;
+    // The record as persisted in the forecast document (a file, or the Redis value every replica reads).
+    recordJsonBytes += record ? JSON.stringify(record.toJSON()).length : 0;
+  }
 }
 const errors = config.targets.filter((t) => !states.get(t.name)?.forecast).map((t) => `${t.name}: ${states.get(t.name)?.lastError?.code ?? 'no forecast'}`);
 await app.close();
@@ -134,7 +140,7 @@ const result = {
   heapPerTargetKB: perTargetKB,
   ...(afterLive === undefined
     ? {}
-    : { heapAfterLiveWeekMB: Math.round((afterLive / 2 ** 20) * 10) / 10, liveRecordPerTargetKB: Math.round((afterLive - after) / fitted / 1024), recordNumbersPerTarget: Math.round(recordNumbers / fitted), heapBytesPerRecordNumber: Math.round(((afterLive - after) / recordNumbers) * 100) / 100, withLiveRecordPerTargetKB: Math.round((afterLive - before) / fitted / 1024) }),
+    : { heapAfterLiveWeekMB: Math.round((afterLive / 2 ** 20) * 10) / 10, liveRecordPerTargetKB: Math.round((afterLive - after) / fitted / 1024), recordNumbersPerTarget: Math.round(recordNumbers / fitted), recordJsonKBPerTarget: Math.round(recordJsonBytes / fitted / 1024), heapBytesPerRecordNumber: Math.round(((afterLive - after) / recordNumbers) * 100) / 100, withLiveRecordPerTargetKB: Math.round((afterLive - before) / fitted / 1024) }),
   capacityRuleKB: Math.round(targetHeapBytes(counted) / 1024),
   capacityRuleLiveRecordKB: Math.round(liveRecordBytes(counted) / 1024),
 };
