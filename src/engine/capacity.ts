@@ -15,7 +15,7 @@ import { isReplayed, levelsFor } from './target-settings.js';
  * Measured with `nice -n 19 npx tsx benchmarks/heap-per-target.ts --targets
  * 60 --model auto` (and `--model mstl`): heap after a full GC, before the
  * first fit and once all 60 file-sourced targets of 5-minute series held a
- * forecast: 246 KB per `auto` target (forecast, selection with its
+ * forecast: 246–252 KB per `auto` target (forecast, selection with its
  * calibration and served forecasts, scores), 44–47 KB per `mstl` target
  * (benchmarks/scale.ts saw 81 KB without a GC). Counted: 300 KB and 100 KB.
  */
@@ -23,7 +23,7 @@ export const HEAP_BYTES_PER_TARGET = { auto: 300_000, other: 100_000 } as const;
 /**
  * Heap per number a live-accuracy record holds (src/feedback/served-record.ts):
  * the same benchmark filled each target's record with a week of 15-minute
- * refreshes: 227 KB for 22,724 numbers, 10.2 bytes each; counted 12.
+ * refreshes: 221–227 KB for 22,724 numbers, 9.9–10.2 bytes each; counted 12.
  */
 export const HEAP_BYTES_PER_RECORD_NUMBER = 12;
 /** Heap the service uses with no target (modules, fastify, gRPC, metrics), plus headroom for requests. */
