@@ -10,7 +10,7 @@ export function parseCostBodies(): Array<{ name: string; body: string }> {
     { name: 'accepted: 60 000 values (limits.maxPoints), snaive', body: JSON.stringify({ values: series(60_000), step: 60, horizon: 3600, model: 'snaive' }) },
     { name: 'accepted: 60 000 values of 17 digits, snaive', body: `{"values":[${longDigits(60_000).join(',')}],"step":60,"horizon":3600,"model":"snaive"}` },
     { name: '60 000 values as strings of 17 digits', body: JSON.stringify({ values: longDigits(60_000), step: 60, horizon: 3600 }) },
-    // Passes every limit checked while the body streams in: refused only once parsed (src/api/series-values.ts).
+    // Passes every limit checked while the body streams in: refused only once parsed (src/api/early-refusals.ts).
     { name: '60 000 values out of range (passes the shape limits)', body: `{"values":[${series(60_000).map((v) => (v * 1e14).toPrecision(17)).join(',')}],"step":60,"horizon":3600}` },
     { name: '99 000 values (beyond limits.maxPoints)', body: JSON.stringify({ values: series(99_000), step: 60, horizon: 3600, model: 'snaive' }) },
     { name: 'one 3.9 MB string', body: JSON.stringify({ values: 'x'.repeat(3_900_000), step: 60, horizon: 60 }) },

@@ -24,7 +24,7 @@ import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
 import { seriesBodyLimits } from './json-body.js';
-import { field, refuseManyBadValues } from './series-values.js';
+import { field, refuseManyBadValues } from './early-refusals.js';
 import { errorBodySchema, REQUEST_BOUNDS, seriesStart, seriesValue, spanDuration, stepDuration } from './schemas.js';
 
 const fraction = z.number().gt(0).lte(1);

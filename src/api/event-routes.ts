@@ -3,10 +3,11 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import { draftsFromAlertmanager } from '../events/alertmanager.js';
-import { alertmanagerPayloadSchema, EVENT_KINDS, eventBodySchema, eventFields, eventJson, eventJsonSchema, matchTargets, type KnownEvent } from '../events/event.js';
+import { alertmanagerPayloadSchema, EVENT_KINDS, eventBodySchema, eventFields, eventJson, eventJsonSchema, matchTargets, MAX_WEBHOOK_ALERTS, type KnownEvent } from '../events/event.js';
 import type { EventBook } from '../events/event-book.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { requireToken } from './auth.js';
+import { field, refuseLongArray } from './early-refusals.js';
 import { errorBodySchema } from './schemas.js';
 
 export interface EventRoutesOptions {
@@ -36,6 +37,9 @@ const webhookAnswer = z.object({
 
 const writeErrors = { 400: errorBodySchema, 401: errorBodySchema, 413: errorBodySchema, 415: errorBodySchema, 500: errorBodySchema };
 
+/** One event's body: its note (≤ 2,000 characters) written with every character escaped is 12 KB; the rest is small. */
+const EVENT_BODY_BYTES = 64 * 1024;
+
 /**
  * Known events (docs/events.md): POST /api/v1/events (one generic event),
  * POST /api/v1/webhooks/alertmanager (Alertmanager's webhook, version 4),
@@ -47,6 +51,9 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
 
   app.post('/api/v1/events', {
     onRequest: requireToken(config.server.authToken),
+    // One event (a note of at most 2,000 characters): a larger body is refused while it arrives, never parsed.
+    bodyLimit: EVENT_BODY_BYTES,
+    config: { jsonBody: { maxElements: 100 } },
     schema: {
       summary: 'Record a known event (deploy, incident, campaign, maintenance) for a target or a selector of targets',
       body: eventBodySchema,
@@ -72,6 +79,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
 
   app.post('/api/v1/webhooks/alertmanager', {
     onRequest: requireToken(config.server.authToken),
+    preValidation: refuseLongArray((body) => field(body, 'alerts'), 'body.alerts', MAX_WEBHOOK_ALERTS),
     schema: {
       summary: "Alertmanager's webhook (payload version 4): alerts labelled prescient_target become events",
       body: alertmanagerPayloadSchema,

@@ -8,7 +8,7 @@ import { endMs } from '../series/series.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
 import { seriesBodyLimits } from './json-body.js';
-import { field, refuseManyBadValues } from './series-values.js';
+import { field, refuseManyBadValues } from './early-refusals.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { adHocForecastBody, errorBodySchema, forecastSchema } from './schemas.js';
 

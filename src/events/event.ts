@@ -114,6 +114,9 @@ export const alertmanagerAlertSchema = z.object({
   generatorURL: z.string().optional(),
   fingerprint: z.string().max(64).optional(),
 });
+/** Alerts one webhook payload may carry (Alertmanager's `max_alerts` should be at most this). */
+export const MAX_WEBHOOK_ALERTS = 1000;
+
 export const alertmanagerPayloadSchema = z.object({
   version: z.string(),
   groupKey: z.string(),
@@ -124,7 +127,7 @@ export const alertmanagerPayloadSchema = z.object({
   commonLabels: labelSet.default({}),
   commonAnnotations: labelSet.default({}),
   externalURL: z.string().default(''),
-  alerts: z.array(alertmanagerAlertSchema).max(1000),
+  alerts: z.array(alertmanagerAlertSchema).max(MAX_WEBHOOK_ALERTS),
 });
 export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
 export type AlertmanagerAlert = z.infer<typeof alertmanagerAlertSchema>;
