@@ -8,25 +8,6 @@ export function field(body: unknown, key: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
 }
 
-/**
- * A preValidation hook that refuses an array longer than its schema's
- * `max` before zod walks it: zod parses every element first, so 99,000
- * empty alerts (3.7 MB, within the server's limits) cost it ~300,000 issues
- * and a quarter of a second of CPU before the length check could refuse them.
- * @param list where the array is in the parsed body
- * @param path its path in issues (`body.alerts`)
- * @throws PrescientError PRESCIENT_ERR_VALIDATION
- */
-export function refuseLongArray(list: (body: unknown) => unknown, path: string, max: number): preValidationHookHandler {
-  return async (request: FastifyRequest) => {
-    const items = list(request.body);
-    if (!Array.isArray(items) || items.length <= max) return;
-    throw new PrescientError('PRESCIENT_ERR_VALIDATION', `${path} holds ${items.length} items, more than ${max}`, {
-      issues: [{ path, message: `at most ${max} items` }],
-    });
-  };
-}
-
 /** The rule of `seriesValue` (schemas.ts) as a test: a number within ±maxAbsValue, or null. */
 export function isSeriesValue(value: unknown): boolean {
   return value === null || (typeof value === 'number' && value >= -REQUEST_BOUNDS.maxAbsValue && value <= REQUEST_BOUNDS.maxAbsValue);

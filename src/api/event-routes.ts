@@ -3,11 +3,10 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import { draftsFromAlertmanager } from '../events/alertmanager.js';
-import { alertmanagerPayloadSchema, EVENT_KINDS, eventBodySchema, eventFields, eventJson, eventJsonSchema, matchTargets, MAX_WEBHOOK_ALERTS, type KnownEvent } from '../events/event.js';
+import { alertmanagerPayloadSchema, EVENT_KINDS, eventBodySchema, eventFields, eventJson, eventJsonSchema, matchTargets, type KnownEvent } from '../events/event.js';
 import type { EventBook } from '../events/event-book.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { requireToken } from './auth.js';
-import { field, refuseLongArray } from './early-refusals.js';
 import { errorBodySchema } from './schemas.js';
 
 export interface EventRoutesOptions {
@@ -79,7 +78,6 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
 
   app.post('/api/v1/webhooks/alertmanager', {
     onRequest: requireToken(config.server.authToken),
-    preValidation: refuseLongArray((body) => field(body, 'alerts'), 'body.alerts', MAX_WEBHOOK_ALERTS),
     schema: {
       summary: "Alertmanager's webhook (payload version 4): alerts labelled prescient_target become events",
       body: alertmanagerPayloadSchema,

@@ -114,9 +114,6 @@ export const alertmanagerAlertSchema = z.object({
   generatorURL: z.string().optional(),
   fingerprint: z.string().max(64).optional(),
 });
-/** Alerts one webhook payload may carry (Alertmanager's `max_alerts` should be at most this). */
-export const MAX_WEBHOOK_ALERTS = 1000;
-
 export const alertmanagerPayloadSchema = z.object({
   version: z.string(),
   groupKey: z.string(),
@@ -127,7 +124,7 @@ export const alertmanagerPayloadSchema = z.object({
   commonLabels: labelSet.default({}),
   commonAnnotations: labelSet.default({}),
   externalURL: z.string().default(''),
-  alerts: z.array(alertmanagerAlertSchema).max(MAX_WEBHOOK_ALERTS),
+  alerts: z.array(alertmanagerAlertSchema).max(1000),
 });
 export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
 export type AlertmanagerAlert = z.infer<typeof alertmanagerAlertSchema>;
