@@ -115,3 +115,84 @@ describe('reviewForecast', () => {
     expect(resolveBounds({ lower: 5, upper: 10 }, [-3])).toEqual({ lower: 5, upper: 10 });
   });
 });
+
+// Edges found by mutation testing (test/mutation/REPORT.md): each test below fails with a small bug put into validate.ts.
+describe('reviewForecast at its edges', () => {
+  const message = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('judges the forecast by the finite values of the history only, and refuses a history with none', () => {
+    // Without the infinite value the range is 10 (10…20), so 60 is beyond 20 + 3 × 10.
+    rejects({ point: [60], intervals: [] }, 'PRESCIENT_ERR_MODEL_OUTPUT_IMPLAUSIBLE', [...history, Number.POSITIVE_INFINITY]);
+    rejects({ point: [-25], intervals: [] }, 'PRESCIENT_ERR_MODEL_OUTPUT_IMPLAUSIBLE', [...history, Number.NEGATIVE_INFINITY]);
+    expect(reviewForecast({ point: [15], intervals: [] }, [Number.NaN, ...history, Number.NaN], { lower: null }).adjustments).toEqual([]);
+    expect(message(() => reviewForecast({ point: [1], intervals: [] }, [Number.NaN, Number.POSITIVE_INFINITY]))).toBe(
+      'invalid forecast: the history has no finite value to judge the forecast against',
+    );
+    rejects({ point: [1], intervals: [] }, 'PRESCIENT_ERR_MODEL_OUTPUT_INVALID', []);
+  });
+
+  it('refuses a point far below the history as implausible, and names the range it left', () => {
+    rejects({ point: [11, -20.5], intervals: [] }, 'PRESCIENT_ERR_MODEL_OUTPUT_IMPLAUSIBLE');
+    expect(reviewForecast({ point: [11, -20], intervals: [] }, history, { lower: null }).adjustments).toEqual([]);
+    expect(message(() => reviewForecast({ point: [11, 50.5], intervals: [] }, history))).toBe(
+      'implausible forecast: point at step 1 is 50.5, outside the plausible range [-20, 50] (history 10…20, ±3× range)',
+    );
+  });
+
+  it('judges a constant history by the larger of its level and 1', () => {
+    // Level 0.2: the range counts as 1, so 3.2 is the limit (0.2 + 3 × 1), not 0.8 (0.2 + 3 × 0.2).
+    expect(reviewForecast({ point: [3.1], intervals: [] }, [0.2, 0.2, 0.2]).adjustments).toEqual([]);
+    rejects({ point: [3.3], intervals: [] }, 'PRESCIENT_ERR_MODEL_OUTPUT_IMPLAUSIBLE', [0.2, 0.2, 0.2]);
+    // Level −50: the range is 50, so −200 (−50 − 3 × 50) is the limit.
+    expect(reviewForecast({ point: [-199], intervals: [] }, [-50, -50]).adjustments).toEqual([]);
+    rejects({ point: [-201], intervals: [] }, 'PRESCIENT_ERR_MODEL_OUTPUT_IMPLAUSIBLE', [-50, -50]);
+  });
+
+  it('refuses a missing upper bound and an infinite lower bound, naming the interval and the step', () => {
+    const short = good();
+    upper(short, 1).pop();
+    expect(message(() => reviewForecast(short, history))).toBe('invalid forecast: 95 % interval has 3/2 bounds for 3 points');
+    const inf = good();
+    lower(inf, 0)[1] = Number.NEGATIVE_INFINITY;
+    expect(message(() => reviewForecast(inf, history))).toBe('invalid forecast: 80 % interval at step 1 is [-Infinity, 16]');
+    const out = good();
+    lower(out, 0)[2] = 17;
+    expect(message(() => reviewForecast(out, history))).toBe('invalid forecast: 80 % interval at step 2 is [17, 20], which does not contain the point 16');
+  });
+
+  it('scales the rounding slack with the magnitude of the values, not only with their range', () => {
+    // Between 1e9 and 2e9 the slack is 1e-9 × 2e9 = 2 (the range or the smaller magnitude would give 1):
+    // a bound 1.5 on the wrong side of the point passes as rounding, 2.5 does not.
+    const big = [1e9, 2e9];
+    const point = 1.5e9;
+    expect(reviewForecast({ point: [point], intervals: [{ level: 0.8, lower: [point + 1.5], upper: [point + 10] }] }, big).adjustments).toEqual([]);
+    expect(reviewForecast({ point: [point], intervals: [{ level: 0.8, lower: [point - 10], upper: [point - 1.5] }] }, big).adjustments).toEqual([]);
+    rejects({ point: [point], intervals: [{ level: 0.8, lower: [point + 2.5], upper: [point + 10] }] }, 'PRESCIENT_ERR_MODEL_OUTPUT_INVALID', big);
+    rejects({ point: [point], intervals: [{ level: 0.8, lower: [point - 10], upper: [point - 2.5] }] }, 'PRESCIENT_ERR_MODEL_OUTPUT_INVALID', big);
+    // Below zero, by the magnitude of the most negative value.
+    const negative = [-2e9, -1e9];
+    expect(reviewForecast({ point: [-point], intervals: [{ level: 0.8, lower: [-point + 1.5], upper: [-point + 10] }] }, negative).adjustments).toEqual([]);
+    rejects({ point: [-point], intervals: [{ level: 0.8, lower: [-point + 2.5], upper: [-point + 10] }] }, 'PRESCIENT_ERR_MODEL_OUTPUT_INVALID', negative);
+  });
+
+  it('names the bounds it clipped to, and says the history is never negative only for the default lower bound', () => {
+    const f: Forecast = { point: [98, 101], intervals: [{ level: 0.95, lower: [-1, 92], upper: [104, 109] }] };
+    expect(reviewForecast(f, [60, 80, 95], { upper: 100 }).notes).toEqual(["4 values clipped to the target's bounds (lower 0, upper 100: the history is never negative)"]);
+    expect(reviewForecast(f, [60, 80, 95], { lower: 0, upper: 100 }).notes).toEqual(["4 values clipped to the target's bounds (lower 0, upper 100)"]);
+    expect(reviewForecast(f, [60, 80, 95], { lower: null, upper: 100 }).notes).toEqual(["3 values clipped to the target's bounds (upper 100)"]);
+    expect(reviewForecast(f, [60, 80, 95], { lower: null, upper: 100 }).forecast.intervals[0]?.lower).toEqual([-1, 92]);
+  });
+
+  it('counts a history with NaN as never negative when its numbers are', () => {
+    expect(resolveBounds(undefined, [Number.NaN, 1, 2])).toEqual({ lower: 0 });
+    expect(resolveBounds({ lower: null }, [1, 2])).toEqual({});
+    expect(resolveBounds({ upper: 7 }, [-1])).toEqual({ upper: 7 });
+  });
+});
