@@ -82,7 +82,8 @@ export class Cluster {
     // A subscribed connection waits for Redis instead of failing (ioredis re-subscribes after a reconnection).
     this.subscriber = connectRedis(redis.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
-    this.followEvents(deps.engine, deps.events, this.subscriber);
+    // Events first: a worker's first fits leave incident windows out, an api's first answers are shaped.
+    await this.followEvents(deps.engine, deps.events, this.subscriber);
     if (this.role !== 'worker') {
       this.sync = new StateSync({ config, states: deps.states, adopt: (target, persisted) => deps.engine.adopt(target, persisted), store: this.store, subscriber: this.subscriber, data: this.data, log });
       await this.sync.start();
@@ -117,23 +118,40 @@ export class Cluster {
    * change another replica announces, after each reconnection and every
    * `cluster.resync`; the served forecasts of the targets whose campaign or
    * maintenance windows came, changed or went are reshaped at once.
+   * Resolves after the first read (or 5 s without Redis).
    */
-  private followEvents(engine: Engine, events: EventBook, subscriber: Redis): void {
-    const sync = (): void => {
-      if (this.closed || this.eventsConnection.status !== 'ready') return;
-      events.reload().then(
+  private async followEvents(engine: Engine, events: EventBook, subscriber: Redis): Promise<void> {
+    const sync = (): Promise<void> => {
+      if (this.closed || this.eventsConnection.status !== 'ready') return Promise.resolve();
+      return events.reload().then(
         (changed) => engine.reshapeFor(changed),
         (err: unknown) => this.log.warn({ err: toPrescientError(err).toJSON() }, 'cannot read the events from Redis; keeping those held'),
       );
     };
     subscriber.on('message', (channel: string) => {
-      if (channel === this.eventStore.channel) sync();
+      if (channel === this.eventStore.channel) void sync();
     });
     void subscriber.subscribe(this.eventStore.channel).catch((err: unknown) => this.log.warn({ err: toPrescientError(err).toJSON() }, 'cannot subscribe to event changes yet'));
-    this.eventsConnection.on('ready', sync);
-    this.eventsTimer = setInterval(sync, this.config.cluster.resyncMs);
+    this.eventsConnection.on('ready', () => void sync());
+    this.eventsTimer = setInterval(() => void sync(), this.config.cluster.resyncMs);
     this.eventsTimer.unref();
-    sync();
+    // The first read waits a little for Redis to be reachable; a Redis still away leaves it to the 'ready' above.
+    await this.connected(this.eventsConnection, 5_000);
+    await sync();
+  }
+
+  /** Resolves once `connection` is ready, or after `timeoutMs` (then the caller goes on without it). */
+  private async connected(connection: Redis, timeoutMs: number): Promise<void> {
+    if (connection.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        connection.off('ready', done);
+        resolve();
+      }
+      connection.once('ready', done);
+    });
   }
 
   /** Schedules every target; which have a forecast is read from Redis (a worker-only replica holds none). */
