@@ -190,9 +190,39 @@ describe('reviewForecast at its edges', () => {
     expect(reviewForecast(f, [60, 80, 95], { lower: null, upper: 100 }).forecast.intervals[0]?.lower).toEqual([-1, 92]);
   });
 
+  it('names the empty forecast, the bad point and the short lower bound in its messages', () => {
+    expect(message(() => reviewForecast({ point: [], intervals: [] }, history))).toBe('invalid forecast: the forecast has no points');
+    const nan = good();
+    nan.point[1] = Number.NaN;
+    expect(message(() => reviewForecast(nan, history))).toBe('invalid forecast: point at step 1 is NaN');
+    const short = good();
+    lower(short, 0).pop();
+    expect(message(() => reviewForecast(short, history))).toBe('invalid forecast: 80 % interval has 2/3 bounds for 3 points');
+  });
+
+  it('takes the limits themselves as inside: a point at the plausible edge, bounds at the slack, values at the target bounds', () => {
+    expect(reviewForecast({ point: [11, 50], intervals: [] }, history).adjustments).toEqual([]);
+    // With a history of 0…1 the slack is exactly 1e-9.
+    const at = 0.5 + 1e-9;
+    expect(reviewForecast({ point: [0.5], intervals: [{ level: 0.8, lower: [at], upper: [1] }] }, [0, 1]).adjustments).toEqual([]);
+    expect(reviewForecast({ point: [0.5], intervals: [{ level: 0.8, lower: [0], upper: [0.5 - 1e-9] }] }, [0, 1]).adjustments).toEqual([]);
+    const edges: Forecast = { point: [0, 100], intervals: [{ level: 0.8, lower: [0, 100], upper: [0, 100] }] };
+    expect(reviewForecast(edges, [0, 100], { upper: 100 })).toEqual({ forecast: edges, notes: [], adjustments: [] });
+  });
+
+  it('counts every value beyond the target bounds in its note: points, lower and upper bounds', () => {
+    const above: Forecast = { point: [103], intervals: [{ level: 0.8, lower: [102], upper: [104] }] };
+    expect(reviewForecast(above, [60, 99], { upper: 100 }).notes).toEqual(["3 values clipped to the target's bounds (lower 0, upper 100: the history is never negative)"]);
+    const below: Forecast = { point: [-2], intervals: [{ level: 0.8, lower: [-3], upper: [-1] }] };
+    expect(reviewForecast(below, [0, 10]).notes).toEqual(["3 values clipped to the target's bounds (lower 0: the history is never negative)"]);
+    // A history with a negative value has no default lower bound, and the note does not claim it is never negative.
+    expect(reviewForecast(above, [-5, 99], { upper: 100 }).notes).toEqual(["3 values clipped to the target's bounds (upper 100)"]);
+  });
+
   it('counts a history with NaN as never negative when its numbers are', () => {
     expect(resolveBounds(undefined, [Number.NaN, 1, 2])).toEqual({ lower: 0 });
-    expect(resolveBounds({ lower: null }, [1, 2])).toEqual({});
+    expect(resolveBounds({ lower: null }, [1, 2])).toStrictEqual({});
+    expect(resolveBounds(undefined, [3, -1, 2])).toStrictEqual({});
     expect(resolveBounds({ upper: 7 }, [-1])).toEqual({ upper: 7 });
   });
 });
