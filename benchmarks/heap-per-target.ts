@@ -18,7 +18,7 @@
  * book, and measures the heap again: what a target with a live source
  * holds at most.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import { liveRecordBytes, targetHeapBytes } from '../src/engine/capacity.js';
 import { levelsFor } from '../src/engine/engine.js';
+import { copyFleetSeries } from './fleet.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,23 +43,12 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const root = new URL('..', import.meta.url).pathname;
 const count = Number(args.targets);
-const SERIES = [
-  'nab/rds_cpu_utilization_cc0c53.csv',
-  'nab/rds_cpu_utilization_e47b3b.csv',
-  'nab/ec2_cpu_utilization_24ae8d.csv',
-  'nab/ec2_cpu_utilization_53ea38.csv',
-  'nab/ec2_cpu_utilization_825cc2.csv',
-  'nab/ec2_network_in_257a54.csv',
-  'nab/grok_asg_anomaly.csv',
-];
-
 const dir = mkdtempSync(join(tmpdir(), 'prescient-heap-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-mkdirSync(join(dir, 'series'));
-const targets = Array.from({ length: count }, (_, i) => {
-  const name = `t${String(i).padStart(4, '0')}`;
-  const path = join(dir, 'series', `${name}.csv`);
-  copyFileSync(join(root, 'data', SERIES[i % SERIES.length] as string), path);
+const names = Array.from({ length: count }, (_, i) => `t${String(i).padStart(4, '0')}`);
+const paths = copyFleetSeries(dir, names);
+const targets = names.map((name, i) => {
+  const path = paths[i] as string;
   return { name, source: { type: 'file', path, shiftToNow: true }, history: '14d', horizon: '1d', models: [args.model], refreshInterval: '1h', scaling: { capacityPerReplica: 10, maxReplicas: 100 } };
 });
 const configPath = join(dir, 'prescient.json');

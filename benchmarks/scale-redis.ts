@@ -15,11 +15,12 @@
  *   npx tsx benchmarks/scale-redis.ts [--targets 3000] [--minutes 1.5]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { copyFleetSeries, FLEET_SERIES } from './fleet.js';
 import { freePort } from './free-port.js';
 import { loadAtStart, loadNote } from './machine-load.js';
 
@@ -28,14 +29,6 @@ const root = new URL('..', import.meta.url).pathname;
 const count = Number(args.targets);
 const windowMs = Number(args.minutes) * 60_000;
 const WARMUP_MS = 30_000;
-const SERIES = [
-  'nab/rds_cpu_utilization_cc0c53.csv',
-  'nab/rds_cpu_utilization_e47b3b.csv',
-  'nab/ec2_cpu_utilization_24ae8d.csv',
-  'nab/ec2_cpu_utilization_53ea38.csv',
-  'nab/ec2_cpu_utilization_825cc2.csv',
-];
-
 const startLoad = loadAtStart();
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const children: ChildProcess[] = [];
@@ -65,13 +58,13 @@ const url = `redis://127.0.0.1:${redisPort}`;
 const admin = new Redis(url, { maxRetriesPerRequest: null });
 await admin.ping();
 
-mkdirSync(join(dir, 'series'));
-const targets = Array.from({ length: count }, (_, i) => {
-  const path = join(dir, 'series', `t${i}.csv`);
-  copyFileSync(join(root, 'data', SERIES[i % SERIES.length] as string), path);
+const names = Array.from({ length: count }, (_, i) => `t${String(i).padStart(5, '0')}`);
+// The five CPU series only: the throughput figures in RESULTS.md were measured on them.
+const paths = copyFleetSeries(dir, names, FLEET_SERIES.slice(0, 5));
+const targets = names.map((name, i) => {
   return {
-    name: `t${String(i).padStart(5, '0')}`,
-    source: { type: 'file', path, shiftToNow: true },
+    name,
+    source: { type: 'file', path: paths[i] as string, shiftToNow: true },
     history: '14d',
     horizon: '1d',
     models: ['mstl'],

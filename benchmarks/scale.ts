@@ -20,11 +20,12 @@
  * extrapolated into a "met").
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDurationSeconds } from '../src/config/duration.js';
+import { copyFleetSeries } from './fleet.js';
 import { freePort } from './free-port.js';
 import { loadAtStart, loadNote } from './machine-load.js';
 
@@ -43,17 +44,6 @@ const intervalSeconds = parseDurationSeconds(args.interval) ?? Number.NaN;
 if (!(intervalSeconds > 0)) throw new Error(`--interval ${args.interval}: not a duration`);
 const capMs = Number(args.minutes) * 60_000;
 const outName = args.out ?? `scale-${args.model}-${count}`;
-/** Real 5-minute series of two weeks; each target reads its own copy. */
-const SERIES = [
-  'nab/rds_cpu_utilization_cc0c53.csv',
-  'nab/rds_cpu_utilization_e47b3b.csv',
-  'nab/ec2_cpu_utilization_24ae8d.csv',
-  'nab/ec2_cpu_utilization_53ea38.csv',
-  'nab/ec2_cpu_utilization_825cc2.csv',
-  'nab/ec2_network_in_257a54.csv',
-  'nab/grok_asg_anomaly.csv',
-];
-
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
@@ -63,16 +53,12 @@ const startLoad = loadAtStart();
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 const dir = mkdtempSync(join(tmpdir(), 'prescient-scale-'));
-mkdirSync(join(dir, 'series'));
-const names: string[] = [];
-const targets = Array.from({ length: count }, (_, i) => {
-  const name = `t${String(i).padStart(5, '0')}`;
-  names.push(name);
-  const path = join(dir, 'series', `${name}.csv`);
-  copyFileSync(join(root, 'data', SERIES[i % SERIES.length] as string), path);
+const names = Array.from({ length: count }, (_, i) => `t${String(i).padStart(5, '0')}`);
+const paths = copyFleetSeries(dir, names);
+const targets = names.map((name, i) => {
   return {
     name,
-    source: { type: 'file', path, shiftToNow: true },
+    source: { type: 'file', path: paths[i] as string, shiftToNow: true },
     history: '14d',
     horizon: '1d',
     models: [args.model],
