@@ -9,9 +9,11 @@
  * the stalest. A failed refresh retries with a backoff capped at the
  * interval; a refresh the pool could not take (POOL_FULL from ad-hoc load)
  * is retried shortly without counting as a failure, so backoff never
- * starves a target. Full model selections (expensive) are held to a share of
- * the slots while cheap refits wait, so a day's re-selections cannot crowd
- * out the refits that keep forecasts fresh.
+ * starves a target. Re-selections of targets that already serve a forecast
+ * (expensive) are held to a share of the slots while cheap refits wait, so a
+ * day's re-selections cannot crowd out the refits that keep forecasts fresh;
+ * a target's first selection is never held back, since until it ends the
+ * autoscaler gets nothing for that target.
  */
 
 /** What one refresh cost: a cheap refit of an existing choice, or a full model selection. */
@@ -35,7 +37,7 @@ export interface SchedulerTarget {
 export interface SchedulerOptions {
   /** Refreshes running at once (each holds at most one fit in the pool). */
   readonly concurrency: number;
-  /** Full selections running at once while refits wait (default half the slots, at least one). */
+  /** Re-selections running at once while refits wait (default half the slots, at least one). */
   readonly maxSelections?: number;
   /** First retry after a failure, ms; doubles per failure up to the interval. */
   readonly firstRetryMs?: number;
@@ -169,8 +171,9 @@ export class RefreshScheduler {
 
   /**
    * The due target that matters most: no forecast first, then the oldest
-   * forecast, then the earliest due. A selection is passed over while the
-   * selection share is used up and a refit is waiting.
+   * forecast, then the earliest due. A re-selection (the target has a
+   * forecast) is passed over while the selection share is used up and a
+   * refit is waiting; a first selection never is.
    */
   private pick(nowMs: number): { entry: Entry; kind: RefreshKind } | undefined {
     let best: { entry: Entry; kind: RefreshKind; age: number } | undefined;
@@ -183,7 +186,8 @@ export class RefreshScheduler {
       if (!best || outranks(candidate, best)) best = candidate;
       if (standing.kind === 'refit' && (!bestRefit || outranks(candidate, bestRefit))) bestRefit = candidate;
     }
-    if (best?.kind === 'select' && this.selecting >= this.maxSelections && bestRefit) return bestRefit;
+    const heldBack = best?.kind === 'select' && best.age !== Number.POSITIVE_INFINITY && this.selecting >= this.maxSelections;
+    if (heldBack && bestRefit) return bestRefit;
     return best;
   }
 

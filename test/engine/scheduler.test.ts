@@ -143,18 +143,39 @@ describe('RefreshScheduler', () => {
     expect(fleet.startsOf('fine').length).toBeGreaterThanOrEqual(9);
   });
 
-  it('holds full selections to their share of the slots while refits wait', async () => {
+  it('holds re-selections to their share of the slots while refits wait', async () => {
     const fleet = new Fleet((name) => (name.startsWith('sel') ? 10_000 : 500));
-    for (const name of names(10, 'sel')) fleet.kinds.set(name, 'select');
+    // Every target serves a forecast; the 'sel' ones (the stalest) are due for a full re-selection.
+    for (const name of names(10, 'sel')) {
+      fleet.kinds.set(name, 'select');
+      fleet.generatedAt.set(name, Date.now() - 2 * INTERVAL);
+    }
+    for (const name of names(10, 'fit')) fleet.generatedAt.set(name, Date.now() - INTERVAL);
     scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 2, maxSelections: 1 });
     scheduler.start(targets([...names(10, 'sel'), ...names(10, 'fit')]));
     await vi.advanceTimersByTimeAsync(4_900);
     // While one selection ran, the other slot served the refits.
     expect(fleet.maxSelecting).toBe(1);
-    expect(names(10, 'fit').filter((n) => fleet.generatedAt.has(n))).toHaveLength(9);
+    expect(names(10, 'fit').filter((n) => fleet.generatedAt.get(n)! > Date.now() - MINUTE)).toHaveLength(9);
     // With no refit waiting, selections take every slot.
     await vi.advanceTimersByTimeAsync(20_000);
     expect(fleet.maxSelecting).toBe(2);
+  });
+
+  it('never holds back a first selection: a target with no forecast goes before every refit', async () => {
+    const fleet = new Fleet((name) => (name.startsWith('new') ? 10_000 : 500));
+    for (const name of names(4, 'new')) fleet.kinds.set(name, 'select');
+    for (const name of names(10, 'old')) fleet.generatedAt.set(name, Date.now() - 2 * INTERVAL);
+    scheduler = new RefreshScheduler(fleet.hooks(), { concurrency: 2, maxSelections: 1 });
+    scheduler.start(targets([...names(10, 'old'), ...names(4, 'new')]));
+    await vi.advanceTimersByTimeAsync(19_900);
+    // Both slots selected the four new targets, two at a time, while the stale refits waited.
+    expect(fleet.maxSelecting).toBe(2);
+    expect(names(4, 'new').filter((n) => fleet.generatedAt.get(n)! >= Date.now() - 20_000)).toHaveLength(2);
+    expect(fleet.starts.filter((s) => s.name.startsWith('old'))).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(20_100);
+    expect(names(4, 'new').every((n) => fleet.kinds.get(n) === 'refit')).toBe(true);
+    expect(fleet.starts.slice(0, 4).map((s) => s.name).sort()).toEqual(names(4, 'new'));
   });
 
   it('schedules a restored forecast no later than one interval after it was made, not at once', () => {
