@@ -134,7 +134,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(eventRoutes, { config, events, metrics, apply: (added: readonly KnownEvent[], updated: readonly KnownEvent[]) => engine.applyEvents(added, updated) });
   await app.register(forecastRoutes, { config, pool, metrics, now });
   await app.register(scalingRoutes, { states, config, now });
-  await app.register(backtestRoutes, { config, now, ...(prometheus ? { prometheus } : {}), ...(cluster ? { jobs: cluster.backtests } : {}) });
+  await app.register(backtestRoutes, { config, pool, now, ...(prometheus ? { prometheus } : {}), ...(cluster ? { jobs: cluster.backtests } : {}) });
   await app.register(actualsRoutes, { states, now, ...(prometheus ? { prometheus } : {}) });
   await app.register(uiRoutes);
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());

@@ -11,76 +11,29 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
-import { isModelName, MODEL_NAMES, type Config, type TargetConfig } from '../config/schema.js';
+import { backtestBody } from '../bodies/series-bodies.js';
+import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
 import { renderReport } from '../backtest/report.js';
 import { backtestResultSchema } from '../backtest/result.js';
 import { targetReplayDefaults } from '../backtest/target-defaults.js';
 import { BACKTEST_STATUSES, LocalBacktestJobs, type BacktestJobs } from '../engine/backtest-jobs.js';
 import type { BacktestJob, BacktestRunner } from '../engine/backtest-runner.js';
+import type { BacktestBodyRead } from '../engine/body-task.js';
+import type { FitPool } from '../engine/pool.js';
 import { regularize } from '../series/regularize.js';
 import type { Samples } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
-import { seriesBodyLimits } from './json-body.js';
-import { field, refuseManyBadValues } from './early-refusals.js';
-import { errorBodySchema, REQUEST_BOUNDS, seriesStart, seriesValue, spanDuration, stepDuration } from './schemas.js';
-
-const fraction = z.number().gt(0).lte(1);
+import { bodyBytes, seriesBodyOptions } from './json-body.js';
+import { errorBodySchema } from './schemas.js';
 
 /** History pulled for a target when the request gives no window. */
 const DEFAULT_WINDOW_SECONDS = 28 * 86_400;
 
-export const backtestBody = z
-  .object({
-    /** A configured target: its source gives the history (`history` caps nothing here; `window` does). */
-    target: z.string().min(1).max(63).optional(),
-    /** Or the history inline: values on a regular grid, null for a gap. */
-    series: z
-      .object({
-        values: z.array(seriesValue).min(10).max(REQUEST_BOUNDS.maxValues),
-        step: stepDuration,
-        /** Time of values[0]: ISO-8601 or ms since epoch (default: the last value is now). */
-        start: seriesStart.optional(),
-      })
-      .strict()
-      .optional(),
-    /** History pulled for a target (default 28d). */
-    window: spanDuration.optional(),
-    origins: z.number().int().min(1).max(30).default(7),
-    spacing: spanDuration.optional(),
-    horizon: spanDuration.default(86_400),
-    history: spanDuration.default(28 * 86_400),
-    models: z.array(z.string().min(1).max(32)).min(1).max(6).optional(),
-    levels: z.array(z.number().gt(0).lt(1)).min(1).max(5).default([0.8, 0.95]),
-    quantile: z.number().gt(0.5).lt(1).optional(),
-    seasonalPeriods: z.array(spanDuration).max(3).optional(),
-    replay: z
-      .union([
-        z.literal(false),
-        z
-          .object({
-            model: z.string().min(1).max(32).optional(),
-            refitEvery: spanDuration.optional(),
-            capacityPerReplica: z.number().positive().max(REQUEST_BOUNDS.maxAbsValue).optional(),
-            hpaUtilisation: fraction.optional(),
-            policyUtilisation: fraction.optional(),
-            reactiveTrigger: z.boolean().optional(),
-            startupDelay: spanDuration.optional(),
-            metricLag: spanDuration.optional(),
-            leadTime: spanDuration.optional(),
-            minReplicas: z.number().int().min(1).max(10_000).optional(),
-            maxReplicas: z.number().int().min(1).max(10_000).optional(),
-          })
-          .strict(),
-      ])
-      .default({}),
-  })
-  .strict()
-  .refine((b) => (b.target === undefined) !== (b.series === undefined), { message: 'give exactly one of "target" and "series"', path: ['target'] });
-
-export type BacktestBody = z.output<typeof backtestBody>;
+/** A backtest body as the requests lane's worker read it (without an inline series' values). */
+type ReadBody = BacktestBodyRead['body'];
 
 const statusSchema = z.enum(BACKTEST_STATUSES);
 
@@ -101,6 +54,8 @@ const listSchema = z.object({
 
 export interface BacktestRoutesOptions {
   readonly config: Readonly<Pick<Config, 'server' | 'targets' | 'limits' | 'pool'>>;
+  /** Its requests lane reads the bodies (parsing and validation off the event loop). */
+  readonly pool: FitPool;
   /** Where backtests run and are kept: with Redis, BullMQ jobs a worker takes (src/cluster). Default: in this process, on `runner`. */
   readonly jobs?: BacktestJobs;
   /** For the default jobs: a worker_threads runner with one backtest at a time. Closed with the app when created here. */
@@ -126,14 +81,15 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
   /** Requests pulling their history now (before their backtest starts). */
   let pulling = 0;
 
-  const seriesBody = seriesBodyLimits(config);
+  const seriesBody = seriesBodyOptions(config);
   app.post(
     '/api/v1/backtests',
     {
       onRequest: requireToken(config.server.authToken),
-      preValidation: refuseManyBadValues((body) => field(field(body, 'series'), 'values'), 'body.series.values'),
       // A body much larger than maxPoints values needs is refused while it arrives, not read to server.bodyLimitBytes.
       bodyLimit: seriesBody.bodyLimit,
+      // The body arrives as bytes: the requests lane's worker parses and validates it against backtestBody.
+      validatorCompiler: seriesBody.validatorCompiler,
       config: { rateLimit: fitRateLimit(config), jsonBody: seriesBody.jsonBody },
       schema: {
         summary: 'Start a backtest: rolling-origin accuracy and the autoscaling replay',
@@ -142,25 +98,24 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      for (const [i, model] of [...(body.models ?? []), ...(body.replay && body.replay.model ? [body.replay.model] : [])].entries()) {
-        if (!isModelName(model)) {
-          throw new PrescientError('PRESCIENT_ERR_MODEL_UNKNOWN', `unknown model "${model}"`, {
-            issues: [{ path: `body.models.${i}`, message: `one of ${MODEL_NAMES.join(', ')}` }],
-          });
-        }
-      }
+      // Parsing, validation, the models' names and an inline series' gap filling: in the requests lane's worker.
+      const { body, series: inline } = await options.pool.readBody({ route: 'backtest', bytes: bodyBytes(request), nowMs: now(), limits: config.limits });
       await jobs.assertRoom(pulling);
       checkPointBudget(body, config);
       let job: BacktestJob;
-      pulling++;
-      try {
-        const { samples, stepSeconds, source, target } = await historyFor(body, config, options.prometheus, now());
-        const { series, filledGaps } = regularize(samples, { stepSeconds, maxPoints: config.limits.maxPoints });
-        // Fits inside get the service's own fit limit, so `auto` weighs the candidates it would serve.
-        job = { ...toJob(body, series, filledGaps, source, target), fitTimeoutMs: config.pool.fitTimeoutMs };
-      } finally {
-        pulling--;
+      if (inline) {
+        const series = { startMs: inline.grid.startMs, stepSeconds: inline.grid.stepSeconds, values: Array.from(inline.grid.values) };
+        job = { ...toJob(body, series, inline.filledGaps, 'request body'), fitTimeoutMs: config.pool.fitTimeoutMs };
+      } else {
+        pulling++;
+        try {
+          const { samples, stepSeconds, source, target } = await targetHistory(body, config, options.prometheus, now());
+          const { series, filledGaps } = regularize(samples, { stepSeconds, maxPoints: config.limits.maxPoints });
+          // Fits inside get the service's own fit limit, so `auto` weighs the candidates it would serve.
+          job = { ...toJob(body, series, filledGaps, source, target), fitTimeoutMs: config.pool.fitTimeoutMs };
+        } finally {
+          pulling--;
+        }
       }
 
       const record = await jobs.start(job, now());
@@ -230,7 +185,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
  * pull anyway, having cost Prometheus every request).
  * @throws PrescientError PRESCIENT_ERR_VALIDATION naming body.window
  */
-function checkPointBudget(body: BacktestBody, config: BacktestRoutesOptions['config']): void {
+function checkPointBudget(body: ReadBody, config: BacktestRoutesOptions['config']): void {
   const target = body.target === undefined ? undefined : config.targets.find((t) => t.name === body.target);
   if (target?.source.type !== 'prometheus') return;
   const windowSeconds = body.window ?? DEFAULT_WINDOW_SECONDS;
@@ -243,26 +198,13 @@ function checkPointBudget(body: BacktestBody, config: BacktestRoutesOptions['con
   }
 }
 
-async function historyFor(
-  body: BacktestBody,
+/** A configured target's history over the body's window (default 28 days), pulled from its source. */
+async function targetHistory(
+  body: ReadBody,
   config: BacktestRoutesOptions['config'],
   prometheus: RangeQuerier | undefined,
   nowMs: number,
 ): Promise<{ samples: Samples; stepSeconds: number; source: string; target?: TargetConfig }> {
-  if (body.series) {
-    const { values, step } = body.series;
-    const startMs =
-      body.series.start === undefined
-        ? nowMs - (values.length - 1) * step * 1000
-        : typeof body.series.start === 'number'
-          ? body.series.start
-          : Date.parse(body.series.start);
-    return {
-      samples: { timestampsMs: values.map((_, i) => startMs + i * step * 1000), values: values.map((v) => (v === null ? Number.NaN : v)) },
-      stepSeconds: step,
-      source: 'request body',
-    };
-  }
   const target = config.targets.find((t) => t.name === body.target);
   if (!target) throw new PrescientError('PRESCIENT_ERR_TARGET_NOT_FOUND', `no target "${body.target}" is configured`);
   const history = await loadHistory({ ...target, historySeconds: body.window ?? DEFAULT_WINDOW_SECONDS }, nowMs, prometheus);
@@ -270,7 +212,7 @@ async function historyFor(
 }
 
 /** The job a request asks for; a configured target's own refresh and scaling fill what the request leaves out. */
-function toJob(body: BacktestBody, series: BacktestJob['series'], filledGaps: number, source: string, target?: TargetConfig): BacktestJob {
+function toJob(body: ReadBody, series: BacktestJob['series'], filledGaps: number, source: string, target?: TargetConfig): BacktestJob {
   const r = body.replay;
   const defaults = target ? targetReplayDefaults(target) : undefined;
   const quantile = body.quantile ?? defaults?.quantile;

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { unreadableBodyError, validationError } from '../bodies/issues.js';
 import { PrescientError, toPrescientError, type FieldIssue } from '../errors.js';
 
 /** The one shape of every HTTP error body. */
@@ -16,21 +17,8 @@ function errorBody(error: PrescientError): ErrorBody {
 /** `querystring` → `query`: the path a client recognises. */
 const CONTEXT_NAMES: Record<string, string> = { querystring: 'query', body: 'body', params: 'params', headers: 'headers' };
 
-/** Field issues answered for one invalid request; the rest are counted in one more issue. */
-export const MAX_ISSUES = 20;
-
 function fromFastify(error: FastifyError): PrescientError {
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const context = CONTEXT_NAMES[error.validationContext ?? 'body'] ?? 'body';
-    // A body of 60,000 wrong values has 60,000 issues: answering each would cost a 9 MB body and a second of CPU.
-    const issues: FieldIssue[] = error.validation.slice(0, MAX_ISSUES).map((v) => ({
-      path: [context, ...v.instancePath.split('/').filter(Boolean)].join('.'),
-      message: v.message ?? 'invalid',
-    }));
-    const more = error.validation.length - issues.length;
-    if (more > 0) issues.push({ path: context, message: `and ${more} more problems like these` });
-    return new PrescientError('PRESCIENT_ERR_VALIDATION', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
-  }
+  if (hasZodFastifySchemaValidationErrors(error)) return validationError(CONTEXT_NAMES[error.validationContext ?? 'body'] ?? 'body', error.validation);
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new PrescientError('PRESCIENT_ERR_BODY_TOO_LARGE', 'the request body is larger than server.bodyLimitBytes', { cause: error });
   }
@@ -42,7 +30,7 @@ function fromFastify(error: FastifyError): PrescientError {
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     // Malformed JSON, wrong content type, empty body…: the client's to fix.
-    return new PrescientError('PRESCIENT_ERR_VALIDATION', error.message, { cause: error, issues: [{ path: 'body', message: error.message }] });
+    return unreadableBodyError(error.message, error);
   }
   return toPrescientError(error);
 }

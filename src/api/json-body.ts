@@ -1,4 +1,5 @@
-import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest, type FastifySchemaCompiler } from 'fastify';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
@@ -17,12 +18,17 @@ export interface JsonLimits {
   readonly maxStrings?: number;
 }
 
-/** A route's own limits, set in its `config.jsonBody` (fastify route config); the server's apply otherwise. */
-export type RouteJsonLimits = Partial<Pick<JsonLimits, 'maxElements' | 'maxStrings'>>;
+/**
+ * A route's own body options, set in its `config.jsonBody` (fastify route
+ * config): its limits (the server's apply otherwise), and `unparsed`: the
+ * route gets the body's bytes, checked against every limit but not parsed,
+ * and reads them off the event loop itself (the series routes, src/engine/body-task.ts).
+ */
+export type RouteJsonBody = Partial<Pick<JsonLimits, 'maxElements' | 'maxStrings'>> & { readonly unparsed?: boolean };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    jsonBody?: RouteJsonLimits;
+    jsonBody?: RouteJsonBody;
   }
 }
 
@@ -35,19 +41,41 @@ const SERIES_BODY_SLACK_ELEMENTS = 1_000;
 const SERIES_BODY_MAX_STRINGS = 1_000;
 
 /**
- * The body limits of a route that takes a series of up to `limits.maxPoints`
+ * The body options of a route that takes a series of up to `limits.maxPoints`
  * values (POST /api/v1/forecast, POST /api/v1/backtests), as fastify route
- * options: a maximal legitimate body fits, and a body much larger than one
- * is refused as it arrives (or by its Content-Length) instead of being
- * parsed; so is a body of thousands of strings (values must be numbers), which
- * would otherwise pass every other limit. `server.bodyLimitBytes` stays the ceiling.
+ * options. Limits: a maximal legitimate body fits, and a body much larger
+ * than one is refused as it arrives (or by its Content-Length) instead of
+ * being parsed; so is a body of thousands of strings (values must be
+ * numbers), which would otherwise pass every other limit.
+ * `server.bodyLimitBytes` stays the ceiling. A body within them reaches the
+ * handler as its bytes, unparsed and unvalidated (`bodyBytes`): the handler
+ * has the requests lane's worker parse and validate it against the route's
+ * schema (FitPool.readBody), which stays in the route for OpenAPI.
  */
-export function seriesBodyLimits(config: Readonly<Pick<Config, 'limits' | 'server'>>): { bodyLimit: number; jsonBody: RouteJsonLimits } {
+export function seriesBodyOptions(config: Readonly<Pick<Config, 'limits' | 'server'>>): { bodyLimit: number; jsonBody: RouteJsonBody; validatorCompiler: FastifySchemaCompiler<unknown> } {
   const { maxPoints } = config.limits;
   return {
     bodyLimit: Math.min(config.server.bodyLimitBytes, maxPoints * SERIES_BYTES_PER_POINT + SERIES_BODY_SLACK_BYTES),
-    jsonBody: { maxElements: maxPoints + SERIES_BODY_SLACK_ELEMENTS, maxStrings: SERIES_BODY_MAX_STRINGS },
+    jsonBody: { maxElements: maxPoints + SERIES_BODY_SLACK_ELEMENTS, maxStrings: SERIES_BODY_MAX_STRINGS, unparsed: true },
+    validatorCompiler: validatedOffThread,
   };
+}
+
+/** The route's body is validated in the worker that parses it; its other parts (none yet) as everywhere. */
+const validatedOffThread: FastifySchemaCompiler<unknown> = (route) =>
+  route.httpPart === 'body' ? (bytes: unknown) => ({ value: bytes }) : validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
+
+/**
+ * The bytes of a body read `unparsed` (seriesBodyOptions), in a buffer of
+ * their own (so they can move to a worker thread); null when the request
+ * has no body.
+ * @throws PrescientError PRESCIENT_ERR_INTERNAL on a route whose body was parsed
+ */
+export function bodyBytes(request: FastifyRequest): Uint8Array | null {
+  const body: unknown = request.body;
+  if (body === null || body === undefined) return null;
+  if (body instanceof Uint8Array) return body;
+  throw new PrescientError('PRESCIENT_ERR_INTERNAL', `the body of ${request.method} ${request.routeOptions.url ?? ''} was parsed on the event loop, not left unparsed`);
 }
 
 const QUOTE = 0x22;
@@ -174,6 +202,14 @@ function indexOrEnd(chunk: Uint8Array, byte: number, from: number): number {
   return at < 0 ? chunk.length : at;
 }
 
+/** The chunks in one buffer that owns its memory (never a slice of Node's shared pool): it may move to a worker thread. */
+function joined(chunks: readonly Buffer[], length: number): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const chunk of chunks) at += chunk.copy(bytes, at);
+  return bytes;
+}
+
 function tooLarge(maxBytes: number): PrescientError {
   return new PrescientError('PRESCIENT_ERR_BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes, this route's limit`, {
     issues: [{ path: 'body', message: `at most ${maxBytes} bytes (server.bodyLimitBytes; for a series, limits.maxPoints × ${SERIES_BYTES_PER_POINT} B + 64 KiB)` }],
@@ -196,7 +232,7 @@ function readJsonBody(
   payload: Readable,
   limits: JsonLimits,
   drainBytes: number,
-  done: (error: Error | null, text?: string) => void,
+  done: (error: Error | null, bytes?: Buffer) => void,
 ): void {
   const contentLength = Number(request.headers['content-length']);
   if (contentLength > drainBytes) {
@@ -232,7 +268,7 @@ function readJsonBody(
       done(error);
     } else if (refusal) done(refusal);
     else if (!Number.isNaN(contentLength) && received !== contentLength) done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-    else done(null, Buffer.concat(chunks, received).toString('utf8'));
+    else done(null, joined(chunks, received));
   }
   payload.on('data', onData);
   payload.on('end', onEnd);
@@ -244,7 +280,8 @@ function readJsonBody(
  * Replaces fastify's JSON body parser with one that refuses a body past its
  * route's limits while it streams in (readJsonBody), then parses a body that
  * passed once, with fastify's own parser (which also refuses `__proto__`
- * and `constructor` poisoning). A route's byte limit is its fastify
+ * and `constructor` poisoning) — or, on a route whose `config.jsonBody`
+ * says `unparsed`, hands it on as bytes. A route's byte limit is its fastify
  * `bodyLimit`; its value count may be set in `config.jsonBody`.
  */
 export function installJsonParser(app: FastifyInstance, server: Omit<JsonLimits, 'maxBytes'> & { readonly bodyLimitBytes: number }): void {
@@ -252,10 +289,12 @@ export function installJsonParser(app: FastifyInstance, server: Omit<JsonLimits,
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request: FastifyRequest, payload, done) => {
     const { maxDepth, maxElements, maxValueBytes } = server;
-    const limits: JsonLimits = { maxDepth, maxElements, maxValueBytes, maxBytes: request.routeOptions.bodyLimit, ...request.routeOptions.config.jsonBody };
-    readJsonBody(request, payload, limits, Math.max(server.bodyLimitBytes, limits.maxBytes), (error, text) => {
+    const { unparsed, ...routeLimits } = request.routeOptions.config.jsonBody ?? {};
+    const limits: JsonLimits = { maxDepth, maxElements, maxValueBytes, maxBytes: request.routeOptions.bodyLimit, ...routeLimits };
+    readJsonBody(request, payload, limits, Math.max(server.bodyLimitBytes, limits.maxBytes), (error, bytes) => {
       if (error) done(error, undefined);
-      else parse(request, text as string, done);
+      else if (unparsed) done(null, bytes);
+      else parse(request, (bytes as Buffer).toString('utf8'), done);
     });
   });
 }

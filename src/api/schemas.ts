@@ -1,46 +1,7 @@
 import { z } from 'zod';
-import { boundedDuration } from '../config/duration.js';
-import { boundsSchema } from '../config/schema.js';
+import { spanDuration } from '../bodies/fields.js';
 
 /** Shared REST schemas: one per resource, driving validation, serialisation, OpenAPI and types. */
-
-/**
- * The range of every number a request may carry, enforced by the schemas
- * below so an out-of-range number is a 400 naming its field (never a
- * RangeError from a date far out of range, or identical timestamps from a
- * sub-second step).
- */
-export const REQUEST_BOUNDS = Object.freeze({
-  /** Steps: whole timestamps apart (Prometheus's resolution is 1 s) up to a week. */
-  minStepSeconds: 1,
-  maxStepSeconds: 7 * 86_400,
-  /** Horizons, windows, histories, periods, delays: up to a year. */
-  maxSpanSeconds: 366 * 86_400,
-  /** Series values: far beyond any load, far below where float arithmetic loses its digits. */
-  maxAbsValue: 1e15,
-  /** Series starts: the epoch to 2100-01-01, ms. */
-  maxStartMs: Date.UTC(2100, 0, 1),
-  /** Values in one body, whatever limits.maxPoints says (the handler checks that one). */
-  maxValues: 1_000_000,
-});
-
-/** A grid step: 1 s to 7 d. */
-export const stepDuration = boundedDuration(REQUEST_BOUNDS.minStepSeconds, REQUEST_BOUNDS.maxStepSeconds);
-
-/** A horizon, window, history, period or delay: 1 s to 366 d. */
-export const spanDuration = boundedDuration(1, REQUEST_BOUNDS.maxSpanSeconds);
-
-/** One value of a series; null marks a gap. */
-export const seriesValue = z.number().min(-REQUEST_BOUNDS.maxAbsValue).max(REQUEST_BOUNDS.maxAbsValue).nullable();
-
-/** Time of a series' first value: ISO-8601 with an offset, or ms since epoch, between 1970 and 2100. */
-export const seriesStart = z.union([
-  z.iso.datetime({ offset: true }).refine((text) => {
-    const ms = Date.parse(text);
-    return ms >= 0 && ms <= REQUEST_BOUNDS.maxStartMs;
-  }, 'must be between 1970 and 2100'),
-  z.number().int().min(0).max(REQUEST_BOUNDS.maxStartMs, 'must be between 1970 and 2100 (ms since epoch)'),
-]);
 
 export const errorBodySchema = z.object({
   error: z.object({
@@ -108,20 +69,3 @@ export const targetSummarySchema = z.object({
   health: z.object({ state: z.enum(['trusted', 'degraded', 'reactive']), reason: z.string(), since: z.string(), changepointAt: z.string().optional() }).optional(),
   notes: z.array(z.string()),
 });
-
-export const adHocForecastBody = z
-  .object({
-    /** Values on a regular grid; null marks a gap (filled before fitting). */
-    values: z.array(seriesValue).min(2).max(REQUEST_BOUNDS.maxValues),
-    step: stepDuration,
-    /** Time of values[0]: ISO-8601 or ms since epoch. Defaults so the last value is now. */
-    start: seriesStart.optional(),
-    horizon: spanDuration,
-    model: z.string().min(1).max(32).default('auto'),
-    levels: z.array(z.number().gt(0).lt(1)).min(1).max(5).default([0.8, 0.95]),
-    /** Seasonal periods as durations; detected when absent. */
-    seasonalPeriods: z.array(spanDuration).max(3).optional(),
-    /** Values the series cannot leave, as a target's `bounds`; default: ≥ 0 when no value is negative. */
-    bounds: boundsSchema.optional(),
-  })
-  .strict();

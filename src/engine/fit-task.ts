@@ -8,7 +8,8 @@ import { reviewForecast, type AdjustmentKind, type ForecastBounds } from '../mod
 /** One fit-and-forecast job: plain data, so it can cross into a worker thread. */
 export interface FitTask {
   readonly model: string;
-  readonly values: readonly number[];
+  /** A request's series crosses as a Float64Array (one copy of bytes, not a clone per number). */
+  readonly values: readonly number[] | Float64Array;
   readonly ctx: FitContext;
   /** Steps to forecast. */
   readonly horizon: number;
@@ -42,16 +43,17 @@ export type FitOutcome =
  */
 export async function runFitTask(task: FitTask): Promise<FitOutcome> {
   const started = performance.now();
+  const values = Array.isArray(task.values) ? task.values : Array.from(task.values);
   let fitted;
   try {
-    fitted = await getForecaster(task.model).fit(task.values, task.ctx);
+    fitted = await getForecaster(task.model).fit(values, task.ctx);
     const forecast = fitted.predict(task.horizon, task.levels);
     // Every model's output is reviewed before anyone is served it: a refused one falls down the ladder,
     // a band wider than the history supports or outside the target's bounds is clipped, with a note.
-    const reviewed = reviewForecast(forecast, task.values, task.bounds);
+    const reviewed = reviewForecast(forecast, values, task.bounds);
     const { backtest, ...fittedInfo } = fitted.info;
     const info = reviewed.notes.length === 0 ? fittedInfo : { ...fittedInfo, notes: [...fittedInfo.notes, ...reviewed.notes] };
-    const frontier = task.frontier && backtest ? selectionFrontier(task.frontier, task.values, backtest, info.model) : undefined;
+    const frontier = task.frontier && backtest ? selectionFrontier(task.frontier, values, backtest, info.model) : undefined;
     return {
       ok: true,
       forecast: reviewed.forecast,

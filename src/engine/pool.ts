@@ -4,18 +4,20 @@ import type { BacktestResult } from '../backtest/result.js';
 import type { BacktestJob } from '../backtest/run.js';
 import { PrescientError, type SerializedError } from '../errors.js';
 import type { FitContext } from '../models/forecaster.js';
+import type { BodyOutcome, BodyRead, BodyTask } from './body-task.js';
 import type { FitOutcome, FitTask } from './fit-task.js';
 import type { PrepareOutcome, PrepareTask } from './prepare-task.js';
 
 /**
  * Everything that runs in a worker thread: fits for targets and requests,
- * a target's history preparation, whole backtests, and `ready`, which
+ * a target's history preparation, a request's series body, whole backtests, and `ready`, which
  * answers once the thread has finished its set-up (a lane waits for it so
  * start-up never counts as a fit's time).
  */
 export type PoolTask =
   | { readonly kind: 'fit'; readonly fit: FitTask }
   | { readonly kind: 'prepare'; readonly prepare: PrepareTask }
+  | { readonly kind: 'body'; readonly body: BodyTask }
   | { readonly kind: 'backtest'; readonly job: BacktestJob }
   | { readonly kind: 'ready' };
 
@@ -23,9 +25,15 @@ export type BacktestOutcome = { readonly ok: true; readonly result: BacktestResu
 
 export type ReadyOutcome = { readonly ok: true; readonly ready: true };
 
-export type TaskOutcome = FitOutcome | PrepareOutcome | BacktestOutcome | ReadyOutcome;
+export type TaskOutcome = FitOutcome | PrepareOutcome | BodyOutcome | BacktestOutcome | ReadyOutcome;
 
 type Workers = Piscina<PoolTask, TaskOutcome>;
+/**
+ * Buffers moved to the worker with a task instead of copied. (piscina's own
+ * type for it resolves to postMessage's options object with this @types/node;
+ * at run time piscina hands the array to postMessage, which takes either.)
+ */
+type TransferList = NonNullable<NonNullable<Parameters<Workers['run']>[1]>['transferList']>;
 
 /** The worker entry: compiled JS, or from TypeScript source a bootstrap that registers tsx in the thread. */
 function workerEntry(): string {
@@ -56,12 +64,16 @@ export function startWorkers(threads: number, maxQueue: number): Workers {
  * @throws PrescientError PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT, PRESCIENT_ERR_INTERNAL;
  *   the task's own error (carried as data out of the worker) with its code
  */
-export async function runInPool<T>(piscina: Workers, task: PoolTask, options: { timeoutMs: number; signal?: AbortSignal; what: string }): Promise<T> {
+export async function runInPool<T>(
+  piscina: Workers,
+  task: PoolTask,
+  options: { timeoutMs: number; signal?: AbortSignal; what: string; transferList?: TransferList },
+): Promise<T> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   let outcome: TaskOutcome;
   try {
-    outcome = await piscina.run(task, { signal });
+    outcome = await piscina.run(task, { signal, ...(options.transferList ? { transferList: options.transferList } : {}) });
   } catch (cause) {
     if (timeout.aborted) throw new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', `${options.what} took longer than ${options.timeoutMs} ms and was stopped`, { cause });
     if (options.signal?.aborted) throw new PrescientError('PRESCIENT_ERR_FIT_TIMEOUT', `${options.what} was cancelled`, { cause });
@@ -246,6 +258,25 @@ export class FitPool {
     return this.lanes[options.lane ?? 'targets'].withThread((workers) => {
       const what = `preparing the history of ${task.name}`;
       return runInPool(workers, { kind: 'prepare', prepare: task }, { timeoutMs: fitTimeoutMs, what, ...(options.signal ? { signal: options.signal } : {}) });
+    }, options.signal);
+  }
+
+  /**
+   * Reads a request's series body in a worker of the requests lane
+   * (./body-task.ts): parsing, validation and gap filling stay off the
+   * event loop. The bytes are moved to the worker, not copied: `task.bytes`
+   * is empty once this is called, when its buffer is its own.
+   * @throws PrescientError PRESCIENT_ERR_VALIDATION and the route's other refusals (as the
+   *   main thread's validation answered them), PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT
+   */
+  async readBody<T extends BodyTask>(task: T, options: Pick<RunOptions, 'signal'> = {}): Promise<BodyRead<T>> {
+    const { fitTimeoutMs } = this.options;
+    const { bytes } = task;
+    // Only a buffer of its own may move: moving a slice of Node's shared pool would empty it for every other user.
+    const movable = bytes !== null && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    return this.lanes.requests.withThread((workers) => {
+      const what = `reading a ${task.route} request's body`;
+      return runInPool(workers, { kind: 'body', body: task }, { timeoutMs: fitTimeoutMs, what, ...(movable ? { transferList: [bytes.buffer] as unknown as TransferList } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     }, options.signal);
   }
 

@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriesValue } from '../../src/api/schemas.js';
-import { isSeriesValue } from '../../src/api/early-refusals.js';
+import { isSeriesValue, seriesValue } from '../../src/bodies/fields.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 
 /**
  * A body of many invalid values is refused for the cost of one loop
- * (src/api/early-refusals.ts), and any invalid request answers at most 20
+ * (src/bodies/issues.ts, in the requests lane's worker), and any invalid request answers at most 20
  * issues and a count (src/api/error-handler.ts), never one issue per value.
  */
 

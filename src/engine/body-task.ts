@@ -1,0 +1,114 @@
+/**
+ * A series body read in the requests lane's worker, not on the event loop
+ * (issue 11, item 3): the main thread only streams and scans the bytes
+ * (src/api/json-body.ts) and hands them over as one transferred buffer.
+ * Here they are decoded, parsed, validated against the route's own schema,
+ * checked against the service's limits and put on their grid; what goes
+ * back is the body's small fields and the series as one Float64Array (a
+ * copy of bytes, where 60,000 cloned numbers and their garbage cost the
+ * loop tens of milliseconds).
+ */
+import { checkBacktestModels, checkForecastBody, adHocForecastBody, backtestBody, type AdHocForecastBody, type BacktestBody } from '../bodies/series-bodies.js';
+import { field, parseBody } from '../bodies/parse-body.js';
+import type { Config } from '../config/schema.js';
+import { toPrescientError, type SerializedError } from '../errors.js';
+import { regularize } from '../series/regularize.js';
+import type { Series } from '../series/series.js';
+import { runPrepareTask } from './prepare-task.js';
+
+interface BodyBytes {
+  /** The body as received (UTF-8), or null for a request without one. */
+  readonly bytes: Uint8Array | null;
+  /** The request's time, ms since epoch: a series without `start` ends then. */
+  readonly nowMs: number;
+  readonly limits: Pick<Config['limits'], 'maxPoints' | 'maxHorizonSteps'>;
+}
+
+export type ForecastBodyTask = BodyBytes & { readonly route: 'forecast' };
+export type BacktestBodyTask = BodyBytes & { readonly route: 'backtest' };
+export type BodyTask = ForecastBodyTask | BacktestBodyTask;
+
+/** A series on its grid as it crosses threads. */
+export interface GridSeries {
+  readonly startMs: number;
+  readonly stepSeconds: number;
+  readonly values: Float64Array;
+}
+
+/** A forecast body, valid and within limits: its fields but the values, its series gap-filled, its seasons. */
+export interface ForecastBodyRead {
+  readonly ok: true;
+  readonly body: Omit<AdHocForecastBody, 'values'>;
+  /** Steps to forecast. */
+  readonly horizon: number;
+  readonly series: GridSeries;
+  readonly filledGaps: number;
+  readonly seasonalPeriods: number[];
+}
+
+/** A backtest body, valid: its fields but the series' values, and that series on its grid when it has one. */
+export interface BacktestBodyRead {
+  readonly ok: true;
+  readonly body: Omit<BacktestBody, 'series'> & { readonly series?: Omit<NonNullable<BacktestBody['series']>, 'values'> };
+  readonly series?: { readonly grid: GridSeries; readonly filledGaps: number };
+}
+
+export type BodyRead<T extends BodyTask> = T extends ForecastBodyTask ? ForecastBodyRead : BacktestBodyRead;
+
+export type BodyOutcome = ForecastBodyRead | BacktestBodyRead | { readonly ok: false; readonly error: SerializedError };
+
+/** Reads the body of the task's route. Never throws: errors (validation and the rest) come back as data. */
+export async function runBodyTask(task: BodyTask): Promise<BodyOutcome> {
+  try {
+    return task.route === 'forecast' ? await readForecastBody(task) : readBacktestBody(task);
+  } catch (err) {
+    return { ok: false, error: toPrescientError(err).toJSON() };
+  }
+}
+
+/** Validation, then the limits (model, points, horizon), then gap filling and season detection, as the route answered before. */
+async function readForecastBody(task: ForecastBodyTask): Promise<BodyOutcome> {
+  const { values, ...body } = parseBody(task.bytes, adHocForecastBody, { get: (b) => field(b, 'values'), path: 'body.values' });
+  const horizon = checkForecastBody({ ...body, values }, task.limits);
+  const stepMs = body.step * 1000;
+  // Without a start, the last value is at the latest whole step before now.
+  const startMs = body.start === undefined
+    ? Math.floor(task.nowMs / stepMs) * stepMs - (values.length - 1) * stepMs
+    : typeof body.start === 'number' ? body.start : Date.parse(body.start);
+  const prepared = await runPrepareTask({
+    name: 'ad-hoc',
+    seasonalPeriodsSeconds: body.seasonalPeriods,
+    maxPoints: task.limits.maxPoints,
+    history: { fetched: { samples: onGrid(values, startMs, stepMs), stepSeconds: body.step, droppedOutsideWindow: 0 } },
+  });
+  if (!prepared.ok) return prepared;
+  return { ok: true, body, horizon, series: toGrid(prepared.series), filledGaps: prepared.filledGaps, seasonalPeriods: prepared.seasonalPeriods };
+}
+
+/** Validation, then the models named; a series given inline is put on its grid (a target's history is pulled by the route). */
+function readBacktestBody(task: BacktestBodyTask): BodyOutcome {
+  const body = parseBody(task.bytes, backtestBody, { get: (b) => field(field(b, 'series'), 'values'), path: 'body.series.values' });
+  checkBacktestModels(body);
+  if (!body.series) return { ok: true, body: { ...body, series: undefined } };
+  const { values, ...series } = body.series;
+  const stepMs = series.step * 1000;
+  // Without a start, the last value is now.
+  const startMs = series.start === undefined ? task.nowMs - (values.length - 1) * stepMs : typeof series.start === 'number' ? series.start : Date.parse(series.start);
+  const regular = regularize(onGrid(values, startMs, stepMs), { stepSeconds: series.step, maxPoints: task.limits.maxPoints });
+  return { ok: true, body: { ...body, series }, series: { grid: toGrid(regular.series), filledGaps: regular.filledGaps } };
+}
+
+/** Samples of values given on a grid (null is a gap, NaN). */
+function onGrid(values: readonly (number | null)[], startMs: number, stepMs: number): { timestampsMs: number[]; values: number[] } {
+  const timestampsMs = new Array<number>(values.length);
+  const numbers = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    timestampsMs[i] = startMs + i * stepMs;
+    numbers[i] = values[i] ?? Number.NaN;
+  }
+  return { timestampsMs, values: numbers };
+}
+
+function toGrid(series: Series): GridSeries {
+  return { startMs: series.startMs, stepSeconds: series.stepSeconds, values: Float64Array.from(series.values) };
+}
