@@ -15,7 +15,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { aggregateOrigins, evaluate, scoreForecast, type EvaluationResult, type OriginResult } from '../src/evaluation/rolling-origin.js';
+import { aggregateOrigins, evaluate, scoreForecast, type EvaluationResult, type OriginResult } from '../src/models/evaluation/rolling-origin.js';
 import { createAutoForecaster, type AutoOptions } from '../src/models/auto.js';
 import type { Forecaster } from '../src/models/forecaster.js';
 import { forecasters, getForecaster } from '../src/models/registry.js';

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
-import { originIndicesFor } from '../src/evaluation/rolling-origin.js';
+import { originIndicesFor } from '../src/models/evaluation/rolling-origin.js';
 import { PLAUSIBLE_RANGE_MULTIPLE } from '../src/models/validate.js';
 import { regularize } from '../src/series/regularize.js';
 import { readSamplesFile } from '../src/sources/file.js';

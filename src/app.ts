@@ -25,7 +25,7 @@ import { EventBook } from './events/event-book.js';
 import { CIRCUIT_STATES, CircuitBreaker } from './sources/circuit-breaker.js';
 import { createPrometheusClient, type PrometheusClient } from './sources/prometheus.js';
 import { ForecastStore } from './store/forecast-store.js';
-import { registerForecastGauges } from './telemetry/forecast-gauges.js';
+import { registerForecastGauges } from './engine/forecast-gauges.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { uiRoutes } from './ui/routes.js';
 

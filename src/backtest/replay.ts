@@ -8,7 +8,7 @@
  * - `predictive`: Prescient's policy (src/scaling/policy.ts, the code the
  *   service runs) fed by the forecast that would have been served at each
  *   moment: forecasts made at refit times from the history before them only
- *   (src/evaluation/rolling-origin.ts `evaluate` with explicit origins), the
+ *   (src/models/evaluation/rolling-origin.ts `evaluate` with explicit origins), the
  *   latest one served until the next refit;
  * - `snaive`: the same policy fed by the seasonal naive model at the daily
  *   period (yesterday's load as the forecast), refitted on the same cadence;
@@ -41,7 +41,7 @@ import type { Forecaster, Interval } from '../models/forecaster.js';
 import type { ForecastLike, PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
 import type { Series } from '../series/series.js';
 import { timeAt } from '../series/series.js';
-import { evaluate } from '../evaluation/rolling-origin.js';
+import { evaluate } from '../models/evaluation/rolling-origin.js';
 import { computeFrontier, FRONTIER_LEVELS, frontierGrid, type Frontier, type FrontierStats, type RiskBudget } from './frontier.js';
 import { defaultHpaParams, type HpaTimeline } from './hpa-model.js';
 import { ratiosTo, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
@@ -261,7 +261,7 @@ export function defaultCapacityPerReplica(history: readonly number[], hpaUtilisa
   return Math.max(p95, 1e-9) / 20 / hpaUtilisation;
 }
 
-/** Forecasts from src/evaluation/rolling-origin.ts `evaluate`, one per refit index in order. */
+/** Forecasts from src/models/evaluation/rolling-origin.ts `evaluate`, one per refit index in order. */
 export interface PrecomputedForecasts {
   readonly model: string;
   readonly origins: readonly {

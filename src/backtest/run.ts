@@ -1,6 +1,6 @@
 /**
  * One backtest, as the CLI, REST and benchmarks run it: the rolling-origin
- * accuracy evaluation of every requested model (src/evaluation/rolling-origin.ts)
+ * accuracy evaluation of every requested model (src/models/evaluation/rolling-origin.ts)
  * and the autoscaling replay (src/backtest/replay.ts) over the same span,
  * returned as one plain, JSON-safe {@link BacktestResult}
  * (schema: src/backtest/result.ts).
@@ -11,7 +11,7 @@ import { withoutIncidents } from '../events/effects.js';
 import type { KnownEvent } from '../events/event.js';
 import type { Series } from '../series/series.js';
 import { detectSeasonalPeriods } from '../series/seasonality.js';
-import { evaluate, originIndicesFor } from '../evaluation/rolling-origin.js';
+import { evaluate, originIndicesFor } from '../models/evaluation/rolling-origin.js';
 import { FRONTIER_LEVELS } from './frontier.js';
 import { POLICY_NAMES, replay, type PolicyName } from './replay.js';
 import type { BacktestResult, ModelSummary } from './result.js';

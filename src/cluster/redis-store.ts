@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { TargetConfig } from '../config/schema.js';
 import type { TargetError, TargetForecast, TargetState } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
-import { parsePersisted, toPersisted, type ForecastPersistence, type Persisted, type PersistedFeedback, type PersistedSelection } from '../store/forecast-store.js';
+import { parsePersisted, toPersisted, type ForecastPersistence, type Persisted, type PersistedFeedback, type PersistedSelection } from '../engine/persisted.js';
 
 /** What changed, as published on the updates channel: api replicas reload that target. */
 export interface TargetUpdate {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config, TargetConfig } from '../config/schema.js';
 import type { TargetError, TargetStates } from '../engine/target-state.js';
 import { toPrescientError } from '../errors.js';
-import { parsePersisted, type Persisted } from '../store/forecast-store.js';
+import { parsePersisted, type Persisted } from '../engine/persisted.js';
 import type { RedisForecastStore, TargetUpdate } from './redis-store.js';
 
 export interface StateSyncDeps {

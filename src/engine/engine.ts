@@ -8,7 +8,7 @@ import type { EventBook } from '../events/event-book.js';
 import type { ModelSelection } from '../models/forecaster.js';
 import { endMs } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
-import type { ForecastPersistence, Persisted } from '../store/forecast-store.js';
+import type { ForecastPersistence, Persisted } from './persisted.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { fitDownLadder, ladderFor } from './ladder.js';
 import type { Series } from '../series/series.js';

@@ -28,8 +28,8 @@
  * richer models compete only when their own minimum history is met and win
  * only when the backtest says so.
  */
-import { aggregateOrigins, evaluate } from '../evaluation/rolling-origin.js';
-import { levelForQuantile } from '../evaluation/metrics.js';
+import { aggregateOrigins, evaluate } from './evaluation/rolling-origin.js';
+import { levelForQuantile } from './evaluation/metrics.js';
 import { applyCalibration, tailReference } from './conformal.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import { decideCalibration, nearStepsFor, servedNear, servedStart, withNear } from './auto/calibration.js';

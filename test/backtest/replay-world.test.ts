@@ -11,7 +11,7 @@ import { FRONTIER_LEVELS, frontierGrid } from '../../src/backtest/frontier.js';
 import { defaultHpaParams, simulateHpa, type HpaMetric } from '../../src/backtest/hpa-model.js';
 import { defaultCapacityPerReplica } from '../../src/backtest/replay.js';
 import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from '../../src/backtest/replay-world.js';
-import { evaluate } from '../../src/evaluation/rolling-origin.js';
+import { evaluate } from '../../src/models/evaluation/rolling-origin.js';
 import { seasonalNaive } from '../../src/models/seasonal-naive.js';
 import { RecommendationTracker, type ForecastLike, type ScalingPolicy } from '../../src/scaling/policy.js';
 import { regularize } from '../../src/series/regularize.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSynthetic } from '../../data/generate.js';
 import { loadInterpolator, replay, type ReplayOptions, type ReplayResult } from '../../src/backtest/replay.js';
-import { evaluate } from '../../src/evaluation/rolling-origin.js';
+import { evaluate } from '../../src/models/evaluation/rolling-origin.js';
 import type { Forecaster } from '../../src/models/forecaster.js';
 import { seasonalNaive } from '../../src/models/seasonal-naive.js';
 import type { Series } from '../../src/series/series.js';

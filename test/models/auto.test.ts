@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coverage } from '../../src/evaluation/metrics.js';
+import { coverage } from '../../src/models/evaluation/metrics.js';
 import { auto, createAutoForecaster } from '../../src/models/auto.js';
 import type { FitContext, Fitted, Forecaster, ModelSelection } from '../../src/models/forecaster.js';
 import { forecasters } from '../../src/models/registry.js';

@@ -2,7 +2,7 @@
  * `auto`'s candidates: the models (or median ensembles) it scores by
  * backtest, how they are ranked, and how their scores are recorded.
  */
-import { aggregateOrigins, type OriginResult } from '../../evaluation/rolling-origin.js';
+import { aggregateOrigins, type OriginResult } from '../evaluation/rolling-origin.js';
 import type { FitContext, Forecaster, ModelSelection } from '../forecaster.js';
 import { TIE_TOLERANCE } from './options.js';
 

@@ -12,7 +12,7 @@
  * model really is better at every origin by a margin noise does not
  * produce, half the weight moves to it.
  */
-import { scoreForecast, type OriginResult } from '../../evaluation/rolling-origin.js';
+import { scoreForecast, type OriginResult } from '../evaluation/rolling-origin.js';
 import { PrescientError } from '../../errors.js';
 import type { Fitted, Forecast, Forecaster, Interval } from '../forecaster.js';
 

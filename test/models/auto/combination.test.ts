@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OriginResult } from '../../../src/evaluation/rolling-origin.js';
+import type { OriginResult } from '../../../src/models/evaluation/rolling-origin.js';
 import { blendForecasts, blendFromName, chooseBlend, type ScoredCandidate } from '../../../src/models/auto/combination.js';
 import type { Forecast } from '../../../src/models/forecaster.js';
 

@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.js';
-import { forecastAgeMs, isStale, type TargetState, type TargetStates } from '../engine/target-state.js';
-import { sharedRecommender, type Recommender } from '../engine/recommender.js';
+import { forecastAgeMs, isStale, type TargetState, type TargetStates } from './target-state.js';
+import { sharedRecommender, type Recommender } from './recommender.js';
 import type { Recommendation } from '../scaling/policy.js';
 
 /** Targets whose recommendations a scrape computes before it lets the event loop serve others. */

@@ -8,8 +8,8 @@ import {
   pinballLoss,
   quantileFromForecast,
   smape,
-} from '../../src/evaluation/metrics.js';
-import { thrownBy } from '../support/errors.js';
+} from '../../../src/models/evaluation/metrics.js';
+import { thrownBy } from '../../support/errors.js';
 
 describe('maseScale', () => {
   it('is the in-sample MAE of the seasonal naive at the period', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { sharedRecommender } from '../../src/engine/recommender.js';
 import { TargetStates } from '../../src/engine/target-state.js';
-import { RECOMMENDATIONS_PER_SLICE, registerForecastGauges } from '../../src/telemetry/forecast-gauges.js';
+import { RECOMMENDATIONS_PER_SLICE, registerForecastGauges } from '../../src/engine/forecast-gauges.js';
 import { forecastAt, statesWith, testConfig } from '../keda/helpers.js';
 
 const T0 = Date.parse('2026-03-02T08:00:00Z');

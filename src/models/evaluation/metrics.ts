@@ -3,8 +3,8 @@
  * same length; the caller aligns actuals and forecasts. Non-finite actuals are
  * not expected here (series are regularised before they reach a model).
  */
-import { PrescientError } from '../errors.js';
-import type { Forecast } from '../models/forecaster.js';
+import { PrescientError } from '../../errors.js';
+import type { Forecast } from '../forecaster.js';
 
 function requireSameLength(a: readonly number[], b: readonly number[], what: string): void {
   if (a.length !== b.length) {

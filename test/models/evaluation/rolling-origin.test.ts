@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, originIndicesFor } from '../../src/evaluation/rolling-origin.js';
-import { PrescientError } from '../../src/errors.js';
-import type { Forecaster } from '../../src/models/forecaster.js';
-import { mstl } from '../../src/models/mstl.js';
-import { seasonalNaive } from '../../src/models/seasonal-naive.js';
-import type { Series } from '../../src/series/series.js';
+import { evaluate, originIndicesFor } from '../../../src/models/evaluation/rolling-origin.js';
+import { PrescientError } from '../../../src/errors.js';
+import type { Forecaster } from '../../../src/models/forecaster.js';
+import { mstl } from '../../../src/models/mstl.js';
+import { seasonalNaive } from '../../../src/models/seasonal-naive.js';
+import type { Series } from '../../../src/series/series.js';
 
 const STEP = 3600;
 const DAY = 24;

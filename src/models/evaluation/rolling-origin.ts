@@ -9,10 +9,10 @@
  * (src/models/forecaster.ts), never the registry (which lists `auto`, which
  * evaluates), so callers resolve model names themselves.
  */
-import { PrescientError, toPrescientError, type SerializedError } from '../errors.js';
-import type { FitInfo, Forecast, Forecaster, ModelSelection } from '../models/forecaster.js';
-import type { Series } from '../series/series.js';
-import { timeAt } from '../series/series.js';
+import { PrescientError, toPrescientError, type SerializedError } from '../../errors.js';
+import type { FitInfo, Forecast, Forecaster, ModelSelection } from '../forecaster.js';
+import type { Series } from '../../series/series.js';
+import { timeAt } from '../../series/series.js';
 import { coverage, mase, maseScale, pinballLoss, quantileFromForecast, levelForQuantile, smape } from './metrics.js';
 
 const SECONDS_PER_DAY = 86_400;
