@@ -17,7 +17,10 @@
  *
  * `--minutes` caps the run: when the first pass has not finished by then,
  * the result says how far it got and at what rate (no figure is
- * extrapolated into a "met").
+ * extrapolated into a "met"). The steady state is watched from one interval
+ * after the first pass for `--steady-minutes` (default one interval, so
+ * every target's slot falls in the window), then the run ends; the result
+ * says how long the window was.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +38,7 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'mstl' },
     interval: { type: 'string', default: '15m' },
     minutes: { type: 'string', default: '30' },
+    'steady-minutes': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -43,6 +47,7 @@ const count = Number(args.targets);
 const intervalSeconds = parseDurationSeconds(args.interval) ?? Number.NaN;
 if (!(intervalSeconds > 0)) throw new Error(`--interval ${args.interval}: not a duration`);
 const capMs = Number(args.minutes) * 60_000;
+const steadyWindowMs = args['steady-minutes'] === undefined ? intervalSeconds * 1000 : Number(args['steady-minutes']) * 60_000;
 const outName = args.out ?? `scale-${args.model}-${count}`;
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -163,7 +168,8 @@ let rssAfterFirstPass = Number.NaN;
 const progress: Array<{ atSeconds: number; fitted: number }> = [];
 let steadyFromMs: number | undefined;
 const intervalMs = intervalSeconds * 1000;
-while (Date.now() - upMs < capMs) {
+let steadyEndMs = Number.POSITIVE_INFINITY;
+while (Date.now() - upMs < capMs && Date.now() < steadyEndMs) {
   await new Promise((r) => setTimeout(r, 5_000));
   const list = await listTargets();
   maxRss = Math.max(maxRss, (await rssBytes()) || 0);
@@ -184,6 +190,7 @@ while (Date.now() - upMs < capMs) {
     rssAfterFirstPass = await rssBytes();
     // Steady state: from one interval after the first pass ended, every forecast must be younger than an interval (+ the 5 s poll).
     steadyFromMs = nowMs + intervalMs;
+    steadyEndMs = steadyFromMs + steadyWindowMs;
     process.stdout.write(`first pass: ${round(firstPassMs / 1000)} s\n`);
   }
   if (steadyFromMs !== undefined && nowMs >= steadyFromMs) {
@@ -209,7 +216,7 @@ const firstPassRate = firstPassMs !== undefined ? count / (firstPassMs / 60_000)
 const result = {
   benchmark: 'scale (one replica)',
   machine: loadNote(startLoad),
-  command: `npx tsx benchmarks/scale.ts --targets ${count} --model ${args.model} --interval ${args.interval} --minutes ${args.minutes}`,
+  command: `npx tsx benchmarks/scale.ts --targets ${count} --model ${args.model} --interval ${args.interval} --minutes ${args.minutes}${args['steady-minutes'] === undefined ? '' : ` --steady-minutes ${args['steady-minutes']}`}`,
   targets: count,
   model: args.model,
   refreshIntervalSeconds: intervalSeconds,
@@ -220,6 +227,7 @@ const result = {
   steadyState: steadyObserved
     ? {
         targetsObserved: worstAgeMs.size,
+        windowSeconds: round((Math.min(Date.now(), steadyEndMs) - (steadyFromMs as number)) / 1000),
         refreshedWithinInterval: round(100 * (steadyFraction as number)),
         worstAgeSeconds: round(Math.max(...worstAgeMs.values()) / 1000),
       }
