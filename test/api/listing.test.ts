@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { targetSummarySchema } from '../../src/api/schemas.js';
 import { scoreRecord } from '../../src/models/auto/candidates.js';
 import { forecastAt, testConfig } from '../keda/helpers.js';
 
@@ -37,5 +38,17 @@ describe('GET /api/v1/targets never fails because of one entry', () => {
     const one = await app.inject('/api/v1/targets/web');
     expect(one.statusCode).toBe(200);
     expect(one.json().notes[0]).toMatch(/details withheld/);
+  });
+
+  it('answers JSON that its documented schema accepts as it is, entry for entry', async () => {
+    app.prescient.states.setForecast('web', forecastAt(T0, 400), { scores: { mstl: { mase: 0.8, smape: 0.1 } } });
+    const res = await app.inject('/api/v1/targets');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const { targets } = res.json() as { targets: unknown[] };
+    expect(targets.length).toBeGreaterThanOrEqual(2);
+    // strict(): the listing carries no field the schema does not document.
+    for (const entry of targets) expect(targetSummarySchema.strict().parse(entry)).toEqual(entry);
+    expect(targets[0]).toMatchObject({ name: 'web', state: 'fitted', scores: { mstl: { mase: 0.8, smape: 0.1 } } });
   });
 });
