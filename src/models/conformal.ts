@@ -89,6 +89,12 @@ export interface CalibrateOptions {
   readonly tail?: TailReference;
   /** Check each level out of sample, one origin left out at a time, and raise it where it fell short (default false). */
   readonly crossCheck?: boolean;
+  /**
+   * How far the held-out coverage may fall short of a level before the
+   * cross-check raises it, in binomial standard errors of a coverage
+   * measured on that many residuals (default 0: any shortfall raises it).
+   */
+  readonly crossCheckSlack?: number;
 }
 
 /** Levels the cross-check adjusts; others interpolate between them. */
@@ -232,7 +238,7 @@ export function calibrate(samples: readonly CalibrationSample[], options: Calibr
   const buckets = bucketScores(perOrigin, bucketSteps, bucketCount);
   const calibrateAt =
     options.crossCheck && perOrigin.length >= 2 && perOrigin.length <= CROSS_CHECK_MAX_ORIGINS
-      ? crossCheckedLevels(perOrigin, bucketSteps, bucketCount, (level) => (options.tail ? tailFactor(options.tail, level) : 1))
+      ? crossCheckedLevels(perOrigin, bucketSteps, bucketCount, (level) => (options.tail ? tailFactor(options.tail, level) : 1), options.crossCheckSlack ?? 0)
       : undefined;
   return {
     mode: scaled ? 'scaled' : 'absolute',
@@ -261,8 +267,10 @@ function bucketScores(rows: readonly (readonly number[])[], bucketSteps: number,
  * and the bands fell 3–4 points short on days after (issue 16). So each
  * level is checked the way it will be used, out of sample: calibrate on
  * all origins but one, score the one left out, in turn. Where that
- * coverage falls short of the level, the level is raised by tenths of its
- * miss rate until it does not (at most nine tenths). The bands checked
+ * coverage falls short of the level by more than sampling noise explains
+ * (`slack` binomial standard errors of a coverage over that many
+ * residuals), the level is raised by tenths of its miss rate until it does
+ * not (at most nine tenths). The bands checked
  * are the served ones, tail widening included, so a level the widening
  * already fixed is not raised again. Nothing is fitted again: only the
  * residuals are regrouped.
@@ -272,6 +280,7 @@ function crossCheckedLevels(
   bucketSteps: number,
   bucketCount: number,
   widening: (level: number) => number,
+  slack: number,
 ): { level: number; at: number }[] {
   const others = rows.map((_, i) => bucketScores(rows.filter((_, j) => j !== i), bucketSteps, bucketCount));
   const heldOutCoverage = (at: number, factor: number): number => {
@@ -290,11 +299,13 @@ function crossCheckedLevels(
     });
     return total === 0 ? 1 : inside / total;
   };
+  const count = rows.reduce((sum, row) => sum + row.length, 0);
   return CROSS_CHECK_LEVELS.map((level) => {
     const factor = widening(level);
+    const noise = slack * Math.sqrt((level * (1 - level)) / Math.max(1, count));
     for (let tenth = 0; tenth < 9; tenth++) {
       const at = level + ((1 - level) * tenth) / 10;
-      if (heldOutCoverage(at, factor) >= level) return { level, at };
+      if (heldOutCoverage(at, factor) >= level - noise) return { level, at };
     }
     return { level, at: level + (1 - level) * 0.9 };
   });

@@ -14,7 +14,7 @@ import {
 } from '../conformal.js';
 import type { FitContext, Fitted, Forecast, ServedStart } from '../forecaster.js';
 import { medianForecast } from './ensemble.js';
-import { BACKTEST_LEVELS, MIN_SERVED_RESIDUALS, REFERENCE_LEVEL, SECONDS_PER_DAY, type AutoOptions } from './options.js';
+import { BACKTEST_LEVELS, CROSS_CHECK_SLACK, MIN_SERVED_RESIDUALS, REFERENCE_LEVEL, SECONDS_PER_DAY, type AutoOptions } from './options.js';
 
 /** The day-ahead calibration with the first hour's from the served forecasts, when there is one. */
 export function withNear(calibration: ConformalCalibration | undefined, near: ConformalCalibration | undefined): ConformalCalibration | undefined {
@@ -112,6 +112,7 @@ export function decideCalibration(
   const calibration = calibrate(samples, {
     referenceLevel: REFERENCE_LEVEL,
     crossCheck: opts.crossCheck ?? true,
+    crossCheckSlack: opts.crossCheckSlack ?? CROSS_CHECK_SLACK,
     ...(opts.minPerBucket === undefined ? {} : { minPerBucket: opts.minPerBucket }),
     ...(tail === undefined ? {} : { tail }),
   });

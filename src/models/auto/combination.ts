@@ -18,8 +18,16 @@ import type { Fitted, Forecast, Forecaster, Interval } from '../forecaster.js';
 
 /** Most members of the combination (the best by backtest MASE). */
 export const COMBINATION_SIZE = 3;
-/** A member whose backtest MASE is above this multiple of the best member's stays out. */
+/** A member whose backtest MASE is above this multiple of the best member's stays out… */
 export const MEMBER_MASE_RATIO = 1.5;
+/**
+ * …unless that would leave fewer members than this: then the next best
+ * join. One model alone is served only through the evidence rule below
+ * (as the shrunk weight), never for being the only one within the ratio:
+ * three origins' mean MASE that far apart is still mostly one origin's
+ * luck (M4 dev series: serving such a model alone cost 1.1 % mean MASE).
+ */
+export const MIN_MEMBERS = 2;
 /** A single model counts as better only with at least this many scored origins… */
 export const MIN_EVIDENCE_ORIGINS = 3;
 /** …better than the combination at every one of them, and on average by at least this share of the combination's MASE. */
@@ -91,11 +99,13 @@ function meanMase(origins: readonly OriginResult[]): number {
 export function chooseBlend(
   candidates: readonly ScoredCandidate[],
   scalingQuantile: number,
+  minMembers = MIN_MEMBERS,
 ): { blend: Blend; origins: OriginResult[]; mase: number } | undefined {
   const ranked = [...candidates].filter((c) => Number.isFinite(c.mase)).sort((a, b) => a.mase - b.mase);
   const best = ranked[0];
   if (!best) return undefined;
-  const members = ranked.filter((c) => c.mase <= best.mase * MEMBER_MASE_RATIO).slice(0, COMBINATION_SIZE);
+  const within = ranked.filter((c) => c.mase <= best.mase * MEMBER_MASE_RATIO);
+  const members = (within.length >= minMembers ? within : ranked.slice(0, minMembers)).slice(0, COMBINATION_SIZE);
   if (members.length === 1) {
     return { blend: { name: best.name, members: [best.name], weights: [1], reason: 'the only candidate within reach of the best' }, origins: [...best.origins], mase: best.mase };
   }
