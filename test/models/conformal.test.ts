@@ -247,6 +247,21 @@ describe('conformal calibration', () => {
       for (const c of checked.calibrateAt!) expect(c.at).toBeLessThanOrEqual(c.level + (1 - c.level) * 0.2 + 1e-12);
     });
 
+    it('lets a held-out shortfall that sampling noise explains pass, and still raises a level for a larger one', () => {
+      // Three alike origins of 48 residuals (M4's backtest): any shortfall of the held-out coverage is noise.
+      const alike = origins([1, 1, 1], 48, 5);
+      const raisedAny = (slack: number, samples: ReturnType<typeof origins>) =>
+        calibrate(samples, { minPerBucket: 1000, crossCheck: true, crossCheckSlack: slack })!.calibrateAt!.filter((c) => c.at > c.level + 1e-12);
+      // Without slack the noise of three origins raises levels…
+      expect(raisedAny(0, alike).length).toBeGreaterThan(0);
+      // …three binomial standard errors of 144 residuals let it pass.
+      expect(raisedAny(3, alike)).toEqual([]);
+      // A calm, a normal and a wild day fall short by more than noise: 0.8 and 0.95 are still raised.
+      const raised = new Map(raisedAny(3, origins([0.5, 1, 2], 300, 1)).map((c) => [c.level, c.at]));
+      expect(raised.get(0.8)).toBeGreaterThan(0.8);
+      expect(raised.get(0.95)).toBeGreaterThan(0.95);
+    });
+
     it('does not cross-check a single origin, and interpolates levels between the checked ones', () => {
       expect(calibrate(origins([1], 300, 3), { crossCheck: true })!.calibrateAt).toBeUndefined();
       const samples = origins([0.5, 1, 2], 300, 4);

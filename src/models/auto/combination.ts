@@ -91,7 +91,8 @@ function meanMase(origins: readonly OriginResult[]): number {
 /**
  * Decides what `auto` serves from the scored candidates (each scored at the
  * same origins, none failed): the equal-weight combination of the best
- * COMBINATION_SIZE within MEMBER_MASE_RATIO of the best; the best single
+ * COMBINATION_SIZE within MEMBER_MASE_RATIO of the best (at least
+ * `minMembers` of them, default MIN_MEMBERS, whatever the ratio); the best single
  * model shrunk halfway toward it only when it beat the combination at every
  * origin (≥ MIN_EVIDENCE_ORIGINS) and by EVIDENCE_MARGIN on average.
  * Returns the blend and its backtest origins (for calibration).
@@ -107,7 +108,7 @@ export function chooseBlend(
   const within = ranked.filter((c) => c.mase <= best.mase * MEMBER_MASE_RATIO);
   const members = (within.length >= minMembers ? within : ranked.slice(0, minMembers)).slice(0, COMBINATION_SIZE);
   if (members.length === 1) {
-    return { blend: { name: best.name, members: [best.name], weights: [1], reason: 'the only candidate within reach of the best' }, origins: [...best.origins], mase: best.mase };
+    return { blend: { name: best.name, members: [best.name], weights: [1], reason: 'the only candidate' }, origins: [...best.origins], mase: best.mase };
   }
   const equal = members.map(() => 1 / members.length);
   const combined = blendOrigins(members, equal, scalingQuantile);

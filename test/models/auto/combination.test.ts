@@ -52,6 +52,19 @@ describe('auto combination', () => {
     expect(chosen?.blend.members).toEqual(['a', 'b']);
   });
 
+  it('joins the next best when only the best is within the ratio: one model alone is served only through the evidence rule', () => {
+    // b is far worse on average (ratio 5), but a alone would rest on three origins' mean: the pair is weighed by the evidence rule.
+    const strong = chooseBlend([candidate('a', [10.2, 9.8, 10.1]), candidate('b', [11, 9, 10.5])], 0.9);
+    expect(strong?.blend.name).toBe('shrunk:a|a+b');
+    expect(strong?.blend.weights).toEqual([0.75, 0.25]);
+    // Where a does not beat the pair at every origin, the pair is served equally.
+    const weak = chooseBlend([candidate('a', [10.5, 10.5, 10]), candidate('b', [9, 9.5, 11.5])], 0.9);
+    expect(weak?.blend.name).toBe('combination:a+b');
+    expect(weak?.blend.weights).toEqual([0.5, 0.5]);
+    // With one member allowed (as before), a alone.
+    expect(chooseBlend([candidate('a', [10.2, 9.8, 10.1]), candidate('b', [11, 9, 10.5])], 0.9, 1)?.blend.name).toBe('a');
+  });
+
   it('shrinks a single model halfway toward the combination only when it wins every origin by the margin', () => {
     // Everyone over-forecasts; good least, by a margin at every origin.
     const strong = chooseBlend([candidate('good', [11, 11, 11]), candidate('b', [11.5, 11.5, 11.5]), candidate('c', [11.4, 11.4, 11.4])], 0.9);
