@@ -15,7 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { evaluate } from '../src/evaluation/rolling-origin.js';
+import { evaluate } from '../src/models/evaluation/rolling-origin.js';
 import type { Forecast, Forecaster } from '../src/models/forecaster.js';
 import { withSeason } from '../src/models/auto/candidates.js';
 import { forecasters } from '../src/models/registry.js';
