@@ -4,9 +4,9 @@
  * (src/api/json-body.ts) and hands them over as one transferred buffer.
  * Here they are decoded, parsed, validated against the route's own schema,
  * checked against the service's limits and put on their grid; what goes
- * back is the body's small fields and the series as one Float64Array (a
- * copy of bytes, where 60,000 cloned numbers and their garbage cost the
- * loop tens of milliseconds).
+ * back is the body's small fields and the series as one Float64Array in
+ * shared memory (a handle, where 60,000 cloned numbers and their garbage
+ * cost the loop tens of milliseconds).
  */
 import { checkBacktestModels, checkForecastBody, adHocForecastBody, backtestBody, type AdHocForecastBody, type BacktestBody } from '../bodies/series-bodies.js';
 import { field, parseBody } from '../bodies/parse-body.js';
@@ -28,7 +28,7 @@ export type ForecastBodyTask = BodyBytes & { readonly route: 'forecast' };
 export type BacktestBodyTask = BodyBytes & { readonly route: 'backtest' };
 export type BodyTask = ForecastBodyTask | BacktestBodyTask;
 
-/** A series on its grid as it crosses threads. */
+/** A series on its grid as it crosses threads: its values in shared memory, which nobody writes once made. */
 export interface GridSeries {
   readonly startMs: number;
   readonly stepSeconds: number;
@@ -109,6 +109,12 @@ function onGrid(values: readonly (number | null)[], startMs: number, stepMs: num
   return { timestampsMs, values: numbers };
 }
 
+/**
+ * The series in shared memory: it crosses to the event loop, and from there
+ * to each fit, as a handle, never copied (nobody writes to it once made).
+ */
 function toGrid(series: Series): GridSeries {
-  return { startMs: series.startMs, stepSeconds: series.stepSeconds, values: Float64Array.from(series.values) };
+  const values = new Float64Array(new SharedArrayBuffer(series.values.length * Float64Array.BYTES_PER_ELEMENT));
+  values.set(series.values);
+  return { startMs: series.startMs, stepSeconds: series.stepSeconds, values };
 }

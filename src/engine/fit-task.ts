@@ -8,7 +8,7 @@ import { reviewForecast, type AdjustmentKind, type ForecastBounds } from '../mod
 /** One fit-and-forecast job: plain data, so it can cross into a worker thread. */
 export interface FitTask {
   readonly model: string;
-  /** A request's series crosses as a Float64Array (one copy of bytes, not a clone per number). */
+  /** A request's series crosses as a Float64Array in shared memory (a handle, not a clone per number). */
   readonly values: readonly number[] | Float64Array;
   readonly ctx: FitContext;
   /** Steps to forecast. */

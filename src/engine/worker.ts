@@ -4,12 +4,11 @@
  * handler is exported as a promise (piscina awaits it) rather than behind a
  * top-level await, which tsx cannot load into a worker thread.
  */
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { runBacktest } from '../backtest/run.js';
 import { toPrescientError } from '../errors.js';
 import { initAugurs } from '../models/augurs.js';
 import { initTensorflow } from '../models/tf/backend.js';
-import { runBodyTask, type BodyOutcome } from './body-task.js';
+import { runBodyTask } from './body-task.js';
 import { runFitTask } from './fit-task.js';
 import type { PoolTask, TaskOutcome } from './pool.js';
 import { runPrepareTask } from './prepare-task.js';
@@ -18,23 +17,12 @@ async function handle(task: PoolTask): Promise<TaskOutcome> {
   if (task.kind === 'ready') return { ok: true, ready: true };
   if (task.kind === 'fit') return runFitTask(task.fit);
   if (task.kind === 'prepare') return runPrepareTask(task.prepare);
-  if (task.kind === 'body') return movingSeries(await runBodyTask(task.body));
+  if (task.kind === 'body') return runBodyTask(task.body);
   // Errors travel as data: a thrown error loses its code when cloned out of the thread.
   return runBacktest(task.job).then(
     (result) => ({ ok: true, result }),
     (err: unknown) => ({ ok: false, error: toPrescientError(err).toJSON() }),
   );
-}
-
-/**
- * A body's series goes back moved, not copied: the event loop receives its
- * 60,000 values without copying (or faulting in) another 480 KB. piscina
- * unwraps the movable and hands the main thread the outcome itself.
- */
-function movingSeries(outcome: BodyOutcome): TaskOutcome {
-  const values = !outcome.ok ? undefined : 'horizon' in outcome ? outcome.series.values : outcome.series?.grid.values;
-  if (!values) return outcome;
-  return move({ [transferableSymbol]: values.buffer, [valueSymbol]: outcome }) as unknown as TaskOutcome;
 }
 
 async function ready(): Promise<typeof handle> {

@@ -6,7 +6,7 @@ import { FitPool } from '../../src/engine/pool.js';
  * A series body is read in the requests lane's worker (FitPool.readBody,
  * src/engine/body-task.ts): its bytes move to the thread instead of being
  * copied, and what comes back is the body's small fields and the series as
- * one Float64Array, or the coded refusal.
+ * one Float64Array in shared memory, or the coded refusal.
  */
 
 let pool: FitPool;
@@ -34,6 +34,8 @@ describe('FitPool.readBody', () => {
     const read = await pool.readBody({ route: 'forecast', bytes, nowMs: NOW_MS, limits });
     expect(bytes.byteLength).toBe(0);
     expect(read.series.values).toBeInstanceOf(Float64Array);
+    // Shared, so it reaches the event loop and each fit without a copy.
+    expect(read.series.values.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect([...read.series.values]).toEqual([1, 2, 3, 4, 5, 6]);
     // Without a start, the last value is at the last whole step before now.
     expect(read.series.startMs).toBe(NOW_MS - 5 * 60_000);
