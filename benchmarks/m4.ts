@@ -232,7 +232,7 @@ async function main(): Promise<void> {
     sample:
       (args.sample ? `seeded sample of ${sampled.length} (seed ${args['sample-seed']})` : 'all 414') +
       (Object.keys(perSeries).length < sampled.length ? `, of which ${Object.keys(perSeries).length} scored before the time budget ran out` : ''),
-    split: `dev/holdout by seeded shuffle (seed ${splitSeed}): ${dev.length} dev, ${all.length - dev.length} holdout; tuning looked at dev only`,
+    split: `dev/holdout by seeded shuffle (seed ${splitSeed}): ${dev.length} dev, ${all.length - dev.length} holdout (earlier tuning looked at its dev half only); the --sample 150 --sample-seed 1 evaluation sample's choices were tuned on series outside it (benchmarks/m4-dump.ts --set dev, benchmarks/m4-offline.ts)`,
     wallSeconds,
     loadNote: args.merge ? `shards: ${shards.map((p) => p.loadNote ?? '?').join(' | ')}` : loadNote(startLoad),
     summary: whole,
