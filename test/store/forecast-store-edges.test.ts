@@ -115,12 +115,15 @@ describe('ForecastStore: the whole document', () => {
   });
 
   it('copies the forecast it saves: later changes to the caller\'s arrays do not reach the document', () => {
-    const mine = structuredClone(forecast);
-    const doc = toPersisted(target, mine, undefined);
-    mine.point[0] = 99;
-    mine.intervals[0]!.level = 0.5;
-    mine.seasonalPeriods[0] = 1;
-    mine.notes.push('later');
+    const point = [10, 11];
+    const interval = { level: 0.8, lower: [9, 10], upper: [11, 12] };
+    const seasonalPeriods = [288];
+    const notes = ['a note'];
+    const doc = toPersisted(target, { ...forecast, point, intervals: [interval], seasonalPeriods, notes }, undefined);
+    point[0] = 99;
+    interval.level = 0.5;
+    seasonalPeriods[0] = 1;
+    notes.push('later');
     expect(doc.forecast).toEqual(forecast);
   });
 });
