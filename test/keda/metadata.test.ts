@@ -75,6 +75,10 @@ describe('parseScalerMetadata', () => {
     expect(threshold('1.5E-1')).toBe(0.15);
     expect(parseScalerMetadata({ target: 'web', quantile: '9.75e-1' }).quantile).toBe(0.975);
     expect(threshold('0')).toBe(0);
+    // Several digits in each part: before the dot, after a leading dot, in the exponent.
+    expect(threshold('12.5')).toBe(12.5);
+    expect(threshold('.25')).toBe(0.25);
+    expect(threshold('1e10')).toBe(1e10);
   });
 
   it('refuses what is not a whole number: words, hex, Infinity, trailing text, a bare sign or dot', () => {
