@@ -48,7 +48,7 @@ const SERIES_BODY_MAX_STRINGS = 1_000;
  * being parsed; so is a body of thousands of strings (values must be
  * numbers), which would otherwise pass every other limit.
  * `server.bodyLimitBytes` stays the ceiling. A body within them reaches the
- * handler as its bytes, unparsed and unvalidated (`bodyBytes`): the handler
+ * handler as its bytes, unparsed and unvalidated (`rawBody`): the handler
  * has the requests lane's worker parse and validate it against the route's
  * schema (FitPool.readBody), which stays in the route for OpenAPI.
  */
@@ -66,15 +66,16 @@ const validatedOffThread: FastifySchemaCompiler<unknown> = (route) =>
   route.httpPart === 'body' ? (bytes: unknown) => ({ value: bytes }) : validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
 
 /**
- * The bytes of a body read `unparsed` (seriesBodyOptions), in a buffer of
- * their own (so they can move to a worker thread); null when the request
- * has no body.
- * @throws PrescientError PRESCIENT_ERR_INTERNAL on a route whose body was parsed
+ * The body of a route whose JSON is read `unparsed` (seriesBodyOptions): its
+ * bytes, in a buffer of their own (so they can move to a worker thread); or
+ * the text fastify's text/plain parser made of a body sent as such (the
+ * schema refuses it, as on every route); null when the request has no body.
+ * @throws PrescientError PRESCIENT_ERR_INTERNAL on a route whose JSON body was parsed
  */
-export function bodyBytes(request: FastifyRequest): Uint8Array | null {
+export function rawBody(request: FastifyRequest): Uint8Array | string | null {
   const body: unknown = request.body;
   if (body === null || body === undefined) return null;
-  if (body instanceof Uint8Array) return body;
+  if (body instanceof Uint8Array || typeof body === 'string') return body;
   throw new PrescientError('PRESCIENT_ERR_INTERNAL', `the body of ${request.method} ${request.routeOptions.url ?? ''} was parsed on the event loop, not left unparsed`);
 }
 

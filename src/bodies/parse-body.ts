@@ -27,18 +27,19 @@ export function field(body: unknown, key: string): unknown {
 }
 
 /**
- * The body a route's schema accepts, from the bytes received.
- * @param bytes the body as received (UTF-8), or null for a request without one
+ * The body a route's schema accepts, from what was received.
+ * @param raw the body's bytes (JSON, UTF-8); or a text fastify's text/plain parser read, which
+ *   is validated as it is (a string, not an object), as on every route; or null for a request without one
  * @param schema the route's body schema (the one its OpenAPI shows)
  * @throws PrescientError PRESCIENT_ERR_VALIDATION: empty or malformed JSON, `__proto__` or
  *   `constructor.prototype` keys (as fastify refuses them), more than 20 bad series values, or the schema's issues
  */
-export function parseBody<S extends z.ZodType>(bytes: Uint8Array | null, schema: S, values: SeriesValuesAt): z.output<S> {
-  let body: unknown = null;
-  if (bytes !== null) {
-    if (bytes.length === 0) throw unreadableBodyError(EMPTY_JSON_BODY);
+export function parseBody<S extends z.ZodType>(raw: Uint8Array | string | null, schema: S, values: SeriesValuesAt): z.output<S> {
+  let body: unknown = raw;
+  if (raw instanceof Uint8Array) {
+    if (raw.length === 0) throw unreadableBodyError(EMPTY_JSON_BODY);
     // Buffer's decoding, as fastify's parser reads a body: bad UTF-8 becomes U+FFFD, a BOM stays for the parser to skip.
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+    const text = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('utf8');
     try {
       body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (cause) {

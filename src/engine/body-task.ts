@@ -17,8 +17,8 @@ import type { Series } from '../series/series.js';
 import { runPrepareTask } from './prepare-task.js';
 
 interface BodyBytes {
-  /** The body as received (UTF-8), or null for a request without one. */
-  readonly bytes: Uint8Array | null;
+  /** The body as received: its bytes (JSON), the text fastify's text/plain parser made of it, or null for a request without one. */
+  readonly raw: Uint8Array | string | null;
   /** The request's time, ms since epoch: a series without `start` ends then. */
   readonly nowMs: number;
   readonly limits: Pick<Config['limits'], 'maxPoints' | 'maxHorizonSteps'>;
@@ -68,7 +68,7 @@ export async function runBodyTask(task: BodyTask): Promise<BodyOutcome> {
 
 /** Validation, then the limits (model, points, horizon), then gap filling and season detection, as the route answered before. */
 async function readForecastBody(task: ForecastBodyTask): Promise<BodyOutcome> {
-  const { values, ...body } = parseBody(task.bytes, adHocForecastBody, { get: (b) => field(b, 'values'), path: 'body.values' });
+  const { values, ...body } = parseBody(task.raw, adHocForecastBody, { get: (b) => field(b, 'values'), path: 'body.values' });
   const horizon = checkForecastBody({ ...body, values }, task.limits);
   const stepMs = body.step * 1000;
   // Without a start, the last value is at the latest whole step before now.
@@ -87,7 +87,7 @@ async function readForecastBody(task: ForecastBodyTask): Promise<BodyOutcome> {
 
 /** Validation, then the models named; a series given inline is put on its grid (a target's history is pulled by the route). */
 function readBacktestBody(task: BacktestBodyTask): BodyOutcome {
-  const body = parseBody(task.bytes, backtestBody, { get: (b) => field(field(b, 'series'), 'values'), path: 'body.series.values' });
+  const body = parseBody(task.raw, backtestBody, { get: (b) => field(field(b, 'series'), 'values'), path: 'body.series.values' });
   checkBacktestModels(body);
   if (!body.series) return { ok: true, body: { ...body, series: undefined } };
   const { values, ...series } = body.series;

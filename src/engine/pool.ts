@@ -264,19 +264,19 @@ export class FitPool {
   /**
    * Reads a request's series body in a worker of the requests lane
    * (./body-task.ts): parsing, validation and gap filling stay off the
-   * event loop. The bytes are moved to the worker, not copied: `task.bytes`
+   * event loop. The bytes are moved to the worker, not copied: `task.raw`
    * is empty once this is called, when its buffer is its own.
    * @throws PrescientError PRESCIENT_ERR_VALIDATION and the route's other refusals (as the
    *   main thread's validation answered them), PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT
    */
   async readBody<T extends BodyTask>(task: T, options: Pick<RunOptions, 'signal'> = {}): Promise<BodyRead<T>> {
     const { fitTimeoutMs } = this.options;
-    const { bytes } = task;
+    const { raw } = task;
     // Only a buffer of its own may move: moving a slice of Node's shared pool would empty it for every other user.
-    const movable = bytes !== null && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const movable = raw instanceof Uint8Array && raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
     return this.lanes.requests.withThread((workers) => {
       const what = `reading a ${task.route} request's body`;
-      return runInPool(workers, { kind: 'body', body: task }, { timeoutMs: fitTimeoutMs, what, ...(movable ? { transferList: [bytes.buffer] as unknown as TransferList } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      return runInPool(workers, { kind: 'body', body: task }, { timeoutMs: fitTimeoutMs, what, ...(movable ? { transferList: [raw.buffer] as unknown as TransferList } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     }, options.signal);
   }
 

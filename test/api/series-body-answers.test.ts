@@ -25,10 +25,10 @@ afterAll(async () => {
   await t.close();
 });
 
-async function post(path: string, body: string | undefined, { token = TOKEN, json = true } = {}): Promise<{ status: number; body: unknown }> {
+async function post(path: string, body: string | undefined, { token = TOKEN, json = true, type = json ? 'application/json' : undefined } = {}): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { ...(type ? { 'content-type': type } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     ...(body === undefined ? {} : { body }),
   });
   return { status: res.status, body: await res.json() };
@@ -133,6 +133,48 @@ describe('POST /api/v1/forecast refuses', () => {
           },
         },
         "status": 400,
+      }
+    `);
+  });
+
+  it('a JSON body sent as text/plain (fastify reads it as text; the schema refuses a string)', async () => {
+    expect(await post('/api/v1/forecast', JSON.stringify({ values: [1, 2], step: 60, horizon: 60 }), { type: 'text/plain' })).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": "PRESCIENT_ERR_VALIDATION",
+            "issues": [
+              {
+                "message": "Invalid input: expected object, received string",
+                "path": "body",
+              },
+            ],
+            "message": "body: Invalid input: expected object, received string",
+            "retryable": false,
+          },
+        },
+        "status": 400,
+      }
+    `);
+  });
+
+  it('a body of a type no parser reads', async () => {
+    expect(await post('/api/v1/forecast', 'values=1', { type: 'application/x-www-form-urlencoded' })).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": "PRESCIENT_ERR_UNSUPPORTED_MEDIA_TYPE",
+            "issues": [
+              {
+                "message": "expected application/json",
+                "path": "headers.content-type",
+              },
+            ],
+            "message": "the body must be JSON (Content-Type: application/json)",
+            "retryable": false,
+          },
+        },
+        "status": 415,
       }
     `);
   });
@@ -555,6 +597,27 @@ describe('POST /api/v1/backtests refuses', () => {
               },
             ],
             "message": "unknown model "nope"",
+            "retryable": false,
+          },
+        },
+        "status": 400,
+      }
+    `);
+  });
+
+  it('a body sent as text/plain', async () => {
+    expect(await post('/api/v1/backtests', '{"target":"web"}', { type: 'text/plain; charset=utf-8' })).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": "PRESCIENT_ERR_VALIDATION",
+            "issues": [
+              {
+                "message": "Invalid input: expected object, received string",
+                "path": "body",
+              },
+            ],
+            "message": "body: Invalid input: expected object, received string",
             "retryable": false,
           },
         },

@@ -31,7 +31,7 @@ function ownBuffer(text: string): Buffer {
 describe('FitPool.readBody', () => {
   it('moves the bytes of a forecast body to the worker and gets back its fields and its gap-filled series as a Float64Array', async () => {
     const bytes = ownBuffer(JSON.stringify({ values: [1, 2, null, 4, 5, 6], step: 60, horizon: 180, model: 'snaive', seasonalPeriods: [120] }));
-    const read = await pool.readBody({ route: 'forecast', bytes, nowMs: NOW_MS, limits });
+    const read = await pool.readBody({ route: 'forecast', raw: bytes, nowMs: NOW_MS, limits });
     expect(bytes.byteLength).toBe(0);
     expect(read.series.values).toBeInstanceOf(Float64Array);
     // Shared, so it reaches the event loop and each fit without a copy.
@@ -46,14 +46,14 @@ describe('FitPool.readBody', () => {
   it("copies, never moves, bytes that share their memory (a slice of Node's buffer pool stays usable)", async () => {
     const bytes = Buffer.from(JSON.stringify({ values: [1, 2, 3], step: 60, horizon: 60 }));
     expect(bytes.byteLength).toBeLessThan(bytes.buffer.byteLength);
-    const read = await pool.readBody({ route: 'forecast', bytes, nowMs: NOW_MS, limits });
+    const read = await pool.readBody({ route: 'forecast', raw: bytes, nowMs: NOW_MS, limits });
     expect([...read.series.values]).toEqual([1, 2, 3]);
     expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({ values: [1, 2, 3] });
   });
 
   it('reads a backtest body with an inline series onto its grid, leaving its values out of the fields', async () => {
     const values = Array.from({ length: 12 }, (_, i) => (i === 4 ? null : i));
-    const read = await pool.readBody({ route: 'backtest', bytes: ownBuffer(JSON.stringify({ series: { values, step: 3600, start: 0 }, models: ['snaive'] })), nowMs: NOW_MS, limits });
+    const read = await pool.readBody({ route: 'backtest', raw: ownBuffer(JSON.stringify({ series: { values, step: 3600, start: 0 }, models: ['snaive'] })), nowMs: NOW_MS, limits });
     expect(read.series?.filledGaps).toBe(1);
     expect(read.series?.grid).toMatchObject({ startMs: 0, stepSeconds: 3600 });
     expect([...(read.series?.grid.values ?? [])]).toEqual(Array.from({ length: 12 }, (_, i) => i));
@@ -61,13 +61,13 @@ describe('FitPool.readBody', () => {
   });
 
   it('reads a backtest body naming a target as its fields alone', async () => {
-    const read = await pool.readBody({ route: 'backtest', bytes: ownBuffer('{"target":"web","window":"7d"}'), nowMs: NOW_MS, limits });
+    const read = await pool.readBody({ route: 'backtest', raw: ownBuffer('{"target":"web","window":"7d"}'), nowMs: NOW_MS, limits });
     expect(read.series).toBeUndefined();
     expect(read.body).toMatchObject({ target: 'web', window: 7 * 86_400, origins: 7 });
   });
 
   it('throws the coded refusal, with its issues, for a body the schema or the limits refuse', async () => {
-    const refusal = (text: string) => pool.readBody({ route: 'forecast', bytes: ownBuffer(text), nowMs: NOW_MS, limits }).then(() => undefined, (err: unknown) => err);
+    const refusal = (text: string) => pool.readBody({ route: 'forecast', raw: ownBuffer(text), nowMs: NOW_MS, limits }).then(() => undefined, (err: unknown) => err);
     const invalid = await refusal('{"values":[1,"x"],"step":60,"horizon":60}');
     expect(invalid).toBeInstanceOf(PrescientError);
     expect(invalid).toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION', issues: [{ path: 'body.values.1', message: 'Invalid input: expected number, received string' }] });
