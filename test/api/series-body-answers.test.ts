@@ -25,7 +25,11 @@ afterAll(async () => {
   await t.close();
 });
 
-async function post(path: string, body: string | undefined, { token = TOKEN, json = true, type = json ? 'application/json' : undefined } = {}): Promise<{ status: number; body: unknown }> {
+async function post(
+  path: string,
+  body: string | undefined,
+  { token = TOKEN, json = true, type = json ? 'application/json' : undefined }: { token?: string; json?: boolean; type?: string | undefined } = {},
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
     headers: { ...(type ? { 'content-type': type } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
