@@ -110,6 +110,23 @@ describe('parseScalerMetadata', () => {
     expect(err.message.split('; ')).toHaveLength(4);
   });
 
+  it('leaves out the overrides not given, and keeps each problem\'s own message when the target is missing', () => {
+    const parsed = parseScalerMetadata({ target: 'web' });
+    expect(parsed).not.toHaveProperty('quantile');
+    expect(parsed).not.toHaveProperty('leadTimeSeconds');
+    const issues = errorOf({ mode: 'cpu' }).issues;
+    expect(issues).toHaveLength(2);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { path: 'scalerMetadata.target', message: 'required: a configured target name' },
+        { path: 'scalerMetadata.mode', message: 'expected "replicas" or "load"' },
+      ]),
+    );
+    // A bare number of seconds is the whole value, not its last digits.
+    expect(errorOf({ target: 'web', leadTime: '0x10' }).issues.map((i) => i.path)).toEqual(['scalerMetadata.leadTime']);
+    expect(parseScalerMetadata({ target: 'web', leadTime: '1.25' }).leadTimeSeconds).toBe(1.25);
+  });
+
   it('reads a lead time as a duration or as seconds, with decimals, and trims a target name', () => {
     expect(parseScalerMetadata({ target: ' web ', leadTime: ' 1.5 ' })).toEqual({ target: 'web', mode: 'replicas', activationThreshold: 0, leadTimeSeconds: 1.5 });
     expect(parseScalerMetadata({ target: 'web', leadTime: '1h' }).leadTimeSeconds).toBe(3600);
