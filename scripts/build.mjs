@@ -11,8 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 const dist = join(root, 'dist');
 
-// Source-only files: the tsx bootstrap for worker threads is never needed by compiled code.
-const SOURCE_ONLY = new Set(['engine/worker-source.mjs']);
+// Source-only files: the tsx bootstraps for worker threads are never needed by compiled code.
+const SOURCE_ONLY = new Set(['engine/worker-source.mjs', 'engine/body-worker-source.mjs']);
 
 function* assets(dir) {
   for (const name of readdirSync(dir)) {

@@ -32,7 +32,7 @@ import { errorBodySchema } from './schemas.js';
 /** History pulled for a target when the request gives no window. */
 const DEFAULT_WINDOW_SECONDS = 28 * 86_400;
 
-/** A backtest body as the requests lane's worker read it (without an inline series' values). */
+/** A backtest body as the bodies lane's thread read it (without an inline series' values). */
 type ReadBody = BacktestBodyRead['body'];
 
 const statusSchema = z.enum(BACKTEST_STATUSES);
@@ -54,7 +54,7 @@ const listSchema = z.object({
 
 export interface BacktestRoutesOptions {
   readonly config: Readonly<Pick<Config, 'server' | 'targets' | 'limits' | 'pool'>>;
-  /** Its requests lane reads the bodies (parsing and validation off the event loop). */
+  /** Its bodies lane reads the bodies (parsing and validation off the event loop). */
   readonly pool: FitPool;
   /** Where backtests run and are kept: with Redis, BullMQ jobs a worker takes (src/cluster). Default: in this process, on `runner`. */
   readonly jobs?: BacktestJobs;
@@ -88,7 +88,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       onRequest: requireToken(config.server.authToken),
       // A body much larger than maxPoints values needs is refused while it arrives, not read to server.bodyLimitBytes.
       bodyLimit: seriesBody.bodyLimit,
-      // The body arrives as bytes: the requests lane's worker parses and validates it against backtestBody.
+      // The body arrives as bytes: the bodies lane's thread parses and validates it against backtestBody.
       validatorCompiler: seriesBody.validatorCompiler,
       config: { rateLimit: fitRateLimit(config), jsonBody: seriesBody.jsonBody },
       schema: {
@@ -98,7 +98,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      // Parsing, validation, the models' names and an inline series' gap filling: in the requests lane's worker.
+      // Parsing, validation, the models' names and an inline series' gap filling: in the bodies lane's thread.
       const { body, series: inline } = await options.pool.readBody({ route: 'backtest', raw: rawBody(request), nowMs: now(), limits: config.limits });
       await jobs.assertRoom(pulling);
       checkPointBudget(body, config);

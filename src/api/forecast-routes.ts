@@ -30,7 +30,7 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
     onRequest: requireToken(config.server.authToken),
     // A body much larger than maxPoints values needs is refused while it arrives, not read to server.bodyLimitBytes.
     bodyLimit: seriesBody.bodyLimit,
-    // The body arrives as bytes: the requests lane's worker parses and validates it against adHocForecastBody.
+    // The body arrives as bytes: the bodies lane's thread parses and validates it against adHocForecastBody.
     validatorCompiler: seriesBody.validatorCompiler,
     config: { rateLimit: fitRateLimit(config), jsonBody: seriesBody.jsonBody },
     schema: {

@@ -49,7 +49,7 @@ const SERIES_BODY_MAX_STRINGS = 1_000;
  * numbers), which would otherwise pass every other limit.
  * `server.bodyLimitBytes` stays the ceiling. A body within them reaches the
  * handler as its bytes, unparsed and unvalidated (`rawBody`): the handler
- * has the requests lane's worker parse and validate it against the route's
+ * has the bodies lane's thread parse and validate it against the route's
  * schema (FitPool.readBody), which stays in the route for OpenAPI.
  */
 export function seriesBodyOptions(config: Readonly<Pick<Config, 'limits' | 'server'>>): { bodyLimit: number; jsonBody: RouteJsonBody; validatorCompiler: FastifySchemaCompiler<unknown> } {

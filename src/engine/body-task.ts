@@ -1,5 +1,5 @@
 /**
- * A series body read in the requests lane's worker, not on the event loop
+ * A series body read in the bodies lane's thread (./body-worker.ts), not on the event loop
  * (issue 11, item 3): the main thread only streams and scans the bytes
  * (src/api/json-body.ts) and hands them over as one transferred buffer.
  * Here they are decoded, parsed, validated against the route's own schema,

@@ -35,19 +35,23 @@ type Workers = Piscina<PoolTask, TaskOutcome>;
  */
 type TransferList = NonNullable<NonNullable<Parameters<Workers['run']>[1]>['transferList']>;
 
+/** Which thread a lane runs: the full worker (models loaded) or the light one that only reads request bodies. */
+type WorkerKind = 'worker' | 'body-worker';
+
 /** The worker entry: compiled JS, or from TypeScript source a bootstrap that registers tsx in the thread. */
-function workerEntry(): string {
+function workerEntry(kind: WorkerKind): string {
   const source = import.meta.url.endsWith('.ts');
-  return fileURLToPath(new URL(source ? './worker-source.mjs' : './worker.js', import.meta.url));
+  return fileURLToPath(new URL(source ? `./${kind}-source.mjs` : `./${kind}.js`, import.meta.url));
 }
 
 /**
- * A piscina pool of Prescient workers (src/engine/worker.ts). Tasks beyond
- * `maxQueue` waiting are refused, not queued without bound.
+ * A piscina pool of Prescient workers (src/engine/worker.ts, or
+ * src/engine/body-worker.ts for the bodies lane). Tasks beyond `maxQueue`
+ * waiting are refused, not queued without bound.
  */
-export function startWorkers(threads: number, maxQueue: number): Workers {
+export function startWorkers(threads: number, maxQueue: number, kind: WorkerKind = 'worker'): Workers {
   return new Piscina({
-    filename: workerEntry(),
+    filename: workerEntry(kind),
     minThreads: threads,
     maxThreads: threads,
     maxQueue,
@@ -91,6 +95,13 @@ export async function runInPool<T>(
  */
 export type Lane = 'targets' | 'requests';
 export const LANES: readonly Lane[] = ['targets', 'requests'];
+
+/**
+ * Request bodies waiting for the bodies lane's thread beyond this are refused
+ * (POOL_FULL): each holds its bytes (at most a series route's byte limit,
+ * 2.5 MB by default) while it waits.
+ */
+const BODIES_MAX_QUEUE = 32;
 
 /** A thread that has not finished its set-up after this long is broken, not slow. */
 const THREAD_START_LIMIT_MS = 120_000;
@@ -141,8 +152,9 @@ class PoolLane {
   // Threads start on the lane's first task, not with the pool: a replica that never refreshes targets
   // (an api-role replica, or an app built with the engine stopped) keeps no idle thread with WASM and TF.js loaded.
   constructor(
-    readonly name: Lane,
+    readonly name: Lane | 'bodies',
     private readonly options: LaneOptions,
+    private readonly kind: WorkerKind = 'worker',
   ) {}
 
   stats(): LaneStats {
@@ -180,7 +192,7 @@ class PoolLane {
 
   private start(): Workers {
     // A small piscina queue only absorbs the instant between a thread finishing and piscina marking it free.
-    return startWorkers(this.options.threads, this.options.threads);
+    return startWorkers(this.options.threads, this.options.threads, this.kind);
   }
 
   private enqueue(signal: AbortSignal | undefined): Promise<void> {
@@ -224,9 +236,12 @@ class PoolLane {
  */
 export class FitPool {
   private readonly lanes: Record<Lane, PoolLane>;
+  private readonly bodies: PoolLane;
 
   constructor(private readonly options: PoolOptions) {
     this.lanes = { targets: new PoolLane('targets', options.targets), requests: new PoolLane('requests', options.requests) };
+    // One light thread reads request bodies: a body takes milliseconds, so one thread serves them in turn.
+    this.bodies = new PoolLane('bodies', { threads: 1, maxQueue: BODIES_MAX_QUEUE }, 'body-worker');
   }
 
   /** Threads, fits running and fits waiting, per lane. */
@@ -262,9 +277,9 @@ export class FitPool {
   }
 
   /**
-   * Reads a request's series body in a worker of the requests lane
-   * (./body-task.ts): parsing, validation and gap filling stay off the
-   * event loop. The bytes are moved to the worker, not copied: `task.raw`
+   * Reads a request's series body in the bodies lane's thread
+   * (./body-task.ts, ./body-worker.ts): parsing, validation and gap filling
+   * stay off the event loop, and a body never waits for a fit. The bytes are moved to the worker, not copied: `task.raw`
    * is empty once this is called, when its buffer is its own.
    * @throws PrescientError PRESCIENT_ERR_VALIDATION and the route's other refusals (as the
    *   main thread's validation answered them), PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT
@@ -274,13 +289,13 @@ export class FitPool {
     const { raw } = task;
     // Only a buffer of its own may move: moving a slice of Node's shared pool would empty it for every other user.
     const movable = raw instanceof Uint8Array && raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
-    return this.lanes.requests.withThread((workers) => {
+    return this.bodies.withThread((workers) => {
       const what = `reading a ${task.route} request's body`;
       return runInPool(workers, { kind: 'body', body: task }, { timeoutMs: fitTimeoutMs, what, ...(movable ? { transferList: [raw.buffer] as unknown as TransferList } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     }, options.signal);
   }
 
   async close(): Promise<void> {
-    await Promise.all(LANES.map((lane) => this.lanes[lane].close()));
+    await Promise.all([...LANES.map((lane) => this.lanes[lane].close()), this.bodies.close()]);
   }
 }

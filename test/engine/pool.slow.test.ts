@@ -26,6 +26,22 @@ afterEach(async () => {
 });
 
 describe('FitPool lanes', () => {
+  it('reads a request body while the requests lane is full and its thread restarts after a timed-out fit', async () => {
+    pool = new FitPool({ targets: { threads: 1, maxQueue: 1 }, requests: { threads: 1, maxQueue: 1 }, fitTimeoutMs: 3_000 });
+    const p = pool;
+    // Two LSTM fits hold the requests lane's only thread until the limit (the second waits, then runs on a restarted thread).
+    const fits = [p.run(fitOf('lstm'), { lane: 'requests' }), p.run(fitOf('lstm'), { lane: 'requests' })].map((run) => run.then(() => 'fit', () => 'fit'));
+    const bad = Buffer.from(JSON.stringify({ values: [1, 2, 3], step: 60, horizon: 'soon' }));
+    const body = p.readBody({ route: 'forecast', raw: bad, nowMs: Date.now(), limits: { maxPoints: 1_000, maxHorizonSteps: 100 } }).then(
+      () => 'accepted',
+      (err: { code: string }) => err.code,
+    );
+    // The body's coded refusal comes first: it never waits for a fit.
+    expect(await Promise.race([body, ...fits])).toBe('PRESCIENT_ERR_VALIDATION');
+    expect(p.stats().requests.running).toBe(1);
+    await Promise.all(fits);
+  });
+
   it('refreshes a target at once while the requests lane is saturated and refusing', async () => {
     pool = new FitPool({ targets: { threads: 1, maxQueue: 2 }, requests: { threads: 1, maxQueue: 1 }, fitTimeoutMs: 4_000 });
     const p = pool;
