@@ -16,14 +16,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { evaluate } from '../src/models/evaluation/rolling-origin.js';
-import type { Forecast, Forecaster } from '../src/models/forecaster.js';
+import type { Forecaster } from '../src/models/forecaster.js';
 import { withSeason } from '../src/models/auto/candidates.js';
 import { forecasters } from '../src/models/registry.js';
 import { regularize } from '../src/series/regularize.js';
 import { detectSeasonalPeriods } from '../src/series/seasonality.js';
 import { readSamplesFile } from '../src/sources/file.js';
 import { ACCURACY_SERIES } from './accuracy.js';
-import type { DumpCandidate, DumpSeries } from './m4-dump.js';
+import { dumpCandidates } from './dump-candidates.js';
+import type { DumpSeries } from './m4-dump.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DAY_SECONDS = 86_400;
@@ -65,25 +66,7 @@ async function main(): Promise<void> {
         scalingQuantile: 0.9,
         seed: 1,
       });
-      const candidates: DumpCandidate[] = [];
-      for (const m of evaluation.models) {
-        const model = models.find((f) => f.name === m.model) as Forecaster;
-        let test: Forecast | undefined;
-        let error: string | undefined;
-        try {
-          const fitted = await model.fit(history, ctx);
-          test = fitted.predict(day, LEVELS);
-          fitted.dispose();
-        } catch (err) {
-          error = err instanceof Error ? err.message : String(err);
-        }
-        candidates.push({
-          name: m.model,
-          origins: m.origins.map((o) => ({ originIndex: o.originIndex, actual: o.actual, scale: o.scale, ...(o.forecast ? { forecast: o.forecast } : {}) })),
-          ...(test ? { test } : {}),
-          ...(error ? { error } : {}),
-        });
-      }
+      const candidates = await dumpCandidates(evaluation, models, history, ctx, day, LEVELS);
       out.push({ id: `${spec.name}#${k}`, periods, candidates, day, history, actual });
       await writeFile(join(HERE, 'out', 'dump', `${args.out}.json`), JSON.stringify(out));
       console.error(`${spec.name} origin ${k + 1}/${ORIGINS}`);

@@ -18,11 +18,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { evaluate } from '../src/models/evaluation/rolling-origin.js';
-import type { FitContext, Forecast, Forecaster } from '../src/models/forecaster.js';
+import type { FitContext, Forecaster } from '../src/models/forecaster.js';
 import { withSeason } from '../src/models/auto/candidates.js';
 import { forecasters } from '../src/models/registry.js';
 import { detectSeasonalPeriods } from '../src/series/seasonality.js';
 import { readM4Hourly } from './m4.js';
+import { dumpCandidates, type DumpCandidate } from './dump-candidates.js';
 import { seededSample } from './split.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -30,21 +31,6 @@ const HORIZON = 48;
 const STEP_SECONDS = 3600;
 const LEVELS = [0.8, 0.95];
 const START_MS = Date.UTC(2020, 0, 1);
-
-export interface DumpOrigin {
-  readonly originIndex: number;
-  readonly actual: readonly number[];
-  readonly scale: number;
-  readonly forecast?: Forecast;
-}
-
-export interface DumpCandidate {
-  readonly name: string;
-  readonly origins: readonly DumpOrigin[];
-  /** Forecast of the test hours fitted on the whole train row; absent when that fit failed. */
-  readonly test?: Forecast;
-  readonly error?: string;
-}
 
 export interface DumpSeries {
   readonly id: string;
@@ -87,25 +73,7 @@ async function dumpOne(id: string, train: readonly number[]): Promise<DumpSeries
     deadlineMs: ctx.deadlineMs,
     seed: 42,
   });
-  const candidates: DumpCandidate[] = [];
-  for (const m of evaluation.models) {
-    const model = models.find((f) => f.name === m.model) as Forecaster;
-    let test: Forecast | undefined;
-    let error: string | undefined;
-    try {
-      const fitted = await model.fit(train, ctx);
-      test = fitted.predict(HORIZON, LEVELS);
-      fitted.dispose();
-    } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
-    }
-    candidates.push({
-      name: m.model,
-      origins: m.origins.map((o) => ({ originIndex: o.originIndex, actual: o.actual, scale: o.scale, ...(o.forecast ? { forecast: o.forecast } : {}) })),
-      ...(test ? { test } : {}),
-      ...(error ? { error } : {}),
-    });
-  }
+  const candidates = await dumpCandidates(evaluation, models, train, ctx, HORIZON, LEVELS);
   return { id, periods, candidates };
 }
 
