@@ -7,7 +7,9 @@
  * choice and calibration variants on it, so a variant tuned on M4 is
  * checked on data/ + realTweets without refitting.
  *
- *   npx tsx benchmarks/accuracy-dump.ts [--series a,b] --out <name>
+ *   npx tsx benchmarks/accuracy-dump.ts [--series a,b] [--models a,b] --out <name>
+ *
+ * --models: only these candidates (and their @1d variants), as m4-dump.ts.
  *
  * Writes benchmarks/out/dump/<name>.json (one entry per series and origin).
  */
@@ -18,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { evaluate } from '../src/models/evaluation/rolling-origin.js';
 import type { Forecaster } from '../src/models/forecaster.js';
 import { withSeason } from '../src/models/auto/candidates.js';
+import { OPT_IN } from '../src/models/auto/options.js';
 import { forecasters } from '../src/models/registry.js';
 import { regularize } from '../src/series/regularize.js';
 import { detectSeasonalPeriods } from '../src/series/seasonality.js';
@@ -32,8 +35,9 @@ const ORIGINS = 7;
 const LEVELS = [0.8, 0.95];
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({ options: { series: { type: 'string' }, out: { type: 'string', default: 'acc' } } });
+  const { values: args } = parseArgs({ options: { series: { type: 'string' }, models: { type: 'string' }, out: { type: 'string', default: 'acc' } } });
   const wanted = args.series?.split(',');
+  const only = args.models?.split(',');
   const out: DumpSeries[] = [];
   await mkdir(join(HERE, 'out', 'dump'), { recursive: true });
   for (const spec of ACCURACY_SERIES.filter((s) => !wanted || wanted.includes(s.name))) {
@@ -51,7 +55,7 @@ async function main(): Promise<void> {
       const periods = history.length * spec.stepSeconds < 14 * DAY_SECONDS ? detected.filter((p) => p * spec.stepSeconds < 7 * DAY_SECONDS) : detected;
       const startMs = series.startMs + (origin - history.length) * spec.stepSeconds * 1000;
       const ctx = { stepSeconds: spec.stepSeconds, startMs, seasonalPeriods: periods, deadlineMs: Date.now() + 600_000, seed: 1 };
-      const named: Forecaster[] = [...forecasters.values()].filter((f) => f.name !== 'lstm' && f.name !== 'auto');
+      const named: Forecaster[] = [...forecasters.values()].filter((f) => f.name !== 'auto' && (only ? only.includes(f.name) : !OPT_IN.has(f.name)));
       if (!periods.includes(day)) named.push(...named.map((f) => withSeason(f, day, '@1d')));
       const inner = Math.min(3, Math.floor((history.length - day - 1) / day));
       const models = named.filter((f) => f.minLength(ctx) <= history.length - inner * day);

@@ -7,7 +7,11 @@
  * can be compared without refitting (issue 16: fitting 150 series takes
  * half an hour on 2 cores).
  *
- *   npx tsx benchmarks/m4-dump.ts --set dev|sample [--limit N] [--shard k/n] --out <name>
+ *   npx tsx benchmarks/m4-dump.ts --set dev|sample [--limit N] [--shard k/n] [--models a,b] --out <name>
+ *
+ * --models: dump only these candidates (and their @1d variants), e.g. a
+ * new member, to add to an earlier dump of the others (m4-offline.ts
+ * merges the entries of one series across dumps).
  *
  * --set sample: the seeded evaluation sample (--sample 150 --sample-seed 1,
  * as in m4.ts); --set dev: the other series, in a seeded order (seed 16),
@@ -20,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { evaluate } from '../src/models/evaluation/rolling-origin.js';
 import type { FitContext, Forecaster } from '../src/models/forecaster.js';
 import { withSeason } from '../src/models/auto/candidates.js';
+import { OPT_IN } from '../src/models/auto/options.js';
 import { forecasters } from '../src/models/registry.js';
 import { detectSeasonalPeriods } from '../src/series/seasonality.js';
 import { readM4Hourly } from './m4.js';
@@ -52,12 +57,12 @@ export async function seriesOf(set: 'dev' | 'sample', limit?: number): Promise<A
   return seededSample(rest, limit ?? rest.length, 16);
 }
 
-async function dumpOne(id: string, train: readonly number[]): Promise<DumpSeries> {
+async function dumpOne(id: string, train: readonly number[], only?: readonly string[]): Promise<DumpSeries> {
   const periods = detectSeasonalPeriods(train, STEP_SECONDS);
   const ctx: FitContext = { stepSeconds: STEP_SECONDS, startMs: START_MS, seasonalPeriods: periods, deadlineMs: Date.now() + 600_000, seed: 42, horizonSteps: HORIZON };
-  // auto's candidates on this protocol (auto.ts): every registered model but lstm and auto, and with a
+  // auto's candidates on this protocol (auto.ts): every registered model but auto and the opt-in ones, and with a
   // daily season added when the detector gave none.
-  const named: Forecaster[] = [...forecasters.values()].filter((f) => f.name !== 'lstm' && f.name !== 'auto');
+  const named: Forecaster[] = [...forecasters.values()].filter((f) => f.name !== 'auto' && (only ? only.includes(f.name) : !OPT_IN.has(f.name)));
   if (!periods.includes(24)) named.push(...named.map((f) => withSeason(f, 24, '@1d')));
   const shortestTrain = train.length - 3 * HORIZON;
   const models = named.filter((f) => f.minLength(ctx) <= shortestTrain);
@@ -79,7 +84,7 @@ async function dumpOne(id: string, train: readonly number[]): Promise<DumpSeries
 
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
-    options: { set: { type: 'string', default: 'dev' }, limit: { type: 'string' }, shard: { type: 'string', default: '0/1' }, out: { type: 'string' } },
+    options: { set: { type: 'string', default: 'dev' }, limit: { type: 'string' }, shard: { type: 'string', default: '0/1' }, models: { type: 'string' }, out: { type: 'string' } },
   });
   const set = args.set === 'sample' ? 'sample' : 'dev';
   const out = args.out ?? `${set}-${args.shard?.replace('/', 'of')}`;
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
   const dumped: DumpSeries[] = [];
   const started = performance.now();
   for (const [i, s] of series.entries()) {
-    dumped.push(await dumpOne(s.id, s.train));
+    dumped.push(await dumpOne(s.id, s.train, args.models?.split(',')));
     await writeFile(join(HERE, 'out', 'dump', `${out}.json`), JSON.stringify(dumped));
     console.error(`${i + 1}/${series.length} ${s.id} ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }

@@ -5,7 +5,12 @@
  * called); the others change one thing each. Tuning looks at the dev dump
  * only (series outside m4.ts's evaluation sample).
  *
- *   npx tsx benchmarks/m4-offline.ts --dumps dev-0,dev-1 [--variants a,b] [--per-series]
+ *   npx tsx benchmarks/m4-offline.ts --dumps dev-0,dev-1 [--variants a,b] [--without m] [--require m] [--per-series]
+ *
+ * Dumps of the same series (a later dump of one new member) are merged;
+ * --without drops candidates (and their @1d variants), to compare auto
+ * with and without a member; --require keeps only the series whose dumps
+ * hold that member, so both compare the same series.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -175,6 +180,10 @@ const VARIANTS: Record<string, Variant> = {
   'slack-1': { serve: currentServe, calibration: { crossCheckSlack: 1 } },
   'slack-1.5': { serve: currentServe, calibration: { crossCheckSlack: 1.5 } },
   'slack-2': { serve: currentServe, calibration: { crossCheckSlack: 2 } },
+  'eff-1.645': { serve: currentServe, calibration: { crossCheckSlack: 1.645, crossCheckEffectiveSize: true } },
+  'eff-1': { serve: currentServe, calibration: { crossCheckSlack: 1, crossCheckEffectiveSize: true } },
+  'eff-2': { serve: currentServe, calibration: { crossCheckSlack: 2, crossCheckEffectiveSize: true } },
+  'eff-3': { serve: currentServe, calibration: { crossCheckSlack: 3, crossCheckEffectiveSize: true } },
   'no-tail': { serve: currentServe, calibration: { tailWidening: false } },
   'tail-ratio': { serve: currentServe, calibration: { tailMethod: 'ratio' } },
   median: { serve: medianServe, calibration: {} },
@@ -203,10 +212,22 @@ const VARIANTS: Record<string, Variant> = {
 };
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({ options: { dumps: { type: 'string', default: 'dev-0,dev-1' }, variants: { type: 'string' }, 'per-series': { type: 'boolean' } } });
+  const { values: args } = parseArgs({ options: { dumps: { type: 'string', default: 'dev-0,dev-1' }, variants: { type: 'string' }, without: { type: 'string' }, require: { type: 'string' }, 'per-series': { type: 'boolean' } } });
   const all = new Map((await readM4Hourly()).map((s) => [s.id, s]));
-  const dumps: DumpSeries[] = [];
-  for (const name of (args.dumps as string).split(',')) dumps.push(...(JSON.parse(await readFile(join(HERE, 'out', 'dump', `${name}.json`), 'utf8')) as DumpSeries[]));
+  const byId = new Map<string, DumpSeries>();
+  for (const name of (args.dumps as string).split(',')) {
+    for (const d of JSON.parse(await readFile(join(HERE, 'out', 'dump', `${name}.json`), 'utf8')) as DumpSeries[]) {
+      const earlier = byId.get(d.id);
+      byId.set(d.id, earlier ? { ...earlier, candidates: [...earlier.candidates, ...d.candidates] } : d);
+    }
+  }
+  const without = new Set(args.without?.split(',') ?? []);
+  const family = (name: string): string => name.replace(/@.*$/, '');
+  // --require: only the series whose dumps hold that model (a new member dumped for fewer series than the others).
+  const required = args.require?.split(',') ?? [];
+  const dumps = [...byId.values()]
+    .filter((d) => required.every((r) => d.candidates.some((c) => family(c.name) === r)))
+    .map((d) => ({ ...d, candidates: d.candidates.filter((c) => !without.has(family(c.name))) }));
   const names = args.variants ? args.variants.split(',') : Object.keys(VARIANTS);
   // Scores per variant and series (an accuracy-benchmark series has one entry per origin, averaged as the benchmark does).
   const rows: Record<string, Record<string, { mase: number[]; c80: number[]; c95: number[] }>> = {};

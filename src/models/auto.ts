@@ -40,6 +40,7 @@ import { coldStart, FittedAuto } from './auto/fitted.js';
 import {
   BACKTEST_LEVELS,
   dayInSteps,
+  OPT_IN,
   REFERENCE_LEVEL,
   SECONDS_PER_DAY,
   SECONDS_PER_WEEK,
@@ -52,8 +53,6 @@ import { seasonalNaive } from './seasonal-naive.js';
 
 export type { AutoOptions } from './auto/options.js';
 
-/** Registered models `auto` leaves out unless its candidates name them. */
-const OPT_IN = new Set(['lstm']);
 
 /**
  * Creates an `auto` forecaster with its own options (the registry holds one

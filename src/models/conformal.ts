@@ -95,6 +95,12 @@ export interface CalibrateOptions {
    * measured on that many residuals (default 0: any shortfall raises it).
    */
   readonly crossCheckSlack?: number;
+  /**
+   * Count the residuals as an AR(1) sample: the standard error of a coverage
+   * is taken over n·(1 − ρ)/(1 + ρ) effective residuals, ρ the lag-1
+   * autocorrelation of the scores within origins (default false: n).
+   */
+  readonly crossCheckEffectiveSize?: boolean;
 }
 
 /** Levels the cross-check adjusts; others interpolate between them. */
@@ -238,7 +244,14 @@ export function calibrate(samples: readonly CalibrationSample[], options: Calibr
   const buckets = bucketScores(perOrigin, bucketSteps, bucketCount);
   const calibrateAt =
     options.crossCheck && perOrigin.length >= 2 && perOrigin.length <= CROSS_CHECK_MAX_ORIGINS
-      ? crossCheckedLevels(perOrigin, bucketSteps, bucketCount, (level) => (options.tail ? tailFactor(options.tail, level) : 1), options.crossCheckSlack ?? 0)
+      ? crossCheckedLevels(
+          perOrigin,
+          bucketSteps,
+          bucketCount,
+          (level) => (options.tail ? tailFactor(options.tail, level) : 1),
+          options.crossCheckSlack ?? 0,
+          options.crossCheckEffectiveSize === true,
+        )
       : undefined;
   return {
     mode: scaled ? 'scaled' : 'absolute',
@@ -281,6 +294,7 @@ function crossCheckedLevels(
   bucketCount: number,
   widening: (level: number) => number,
   slack: number,
+  effectiveSize: boolean,
 ): { level: number; at: number }[] {
   const others = rows.map((_, i) => bucketScores(rows.filter((_, j) => j !== i), bucketSteps, bucketCount));
   const heldOutCoverage = (at: number, factor: number): number => {
@@ -299,7 +313,9 @@ function crossCheckedLevels(
     });
     return total === 0 ? 1 : inside / total;
   };
-  const count = rows.reduce((sum, row) => sum + row.length, 0);
+  const residuals = rows.reduce((sum, row) => sum + row.length, 0);
+  const rho = effectiveSize ? Math.min(0.99, Math.max(0, lagOneAutocorrelation(rows))) : 0;
+  const count = (residuals * (1 - rho)) / (1 + rho);
   return CROSS_CHECK_LEVELS.map((level) => {
     const factor = widening(level);
     const noise = slack * Math.sqrt((level * (1 - level)) / Math.max(1, count));
@@ -309,6 +325,20 @@ function crossCheckedLevels(
     }
     return { level, at: level + (1 - level) * 0.9 };
   });
+}
+
+/** Lag-1 autocorrelation of the scores, pooled over the rows (each row's own mean taken out; pairs within a row only). */
+function lagOneAutocorrelation(rows: readonly (readonly number[])[]): number {
+  let products = 0;
+  let squares = 0;
+  for (const row of rows) {
+    const mean = row.reduce((s, x) => s + x, 0) / Math.max(1, row.length);
+    row.forEach((x, h) => {
+      squares += (x - mean) * (x - mean);
+      if (h > 0) products += (x - mean) * ((row[h - 1] as number) - mean);
+    });
+  }
+  return squares > 0 ? products / squares : 0;
 }
 
 /**

@@ -6,6 +6,7 @@ import { mstl } from './mstl.js';
 import { sarima } from './sarima.js';
 import { seasonalMean } from './seasonal-mean.js';
 import { seasonalNaive } from './seasonal-naive.js';
+import { theta } from './theta.js';
 
 /**
  * Every model Prescient can fit, by the name users give. The model contract
@@ -13,7 +14,7 @@ import { seasonalNaive } from './seasonal-naive.js';
  * is added here and nowhere else.
  */
 export const forecasters: ReadonlyMap<string, Forecaster> = new Map(
-  [seasonalNaive, seasonalMean, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
+  [seasonalNaive, seasonalMean, theta, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
 );
 
 /** @throws PrescientError PRESCIENT_ERR_MODEL_UNKNOWN */

@@ -262,6 +262,32 @@ describe('conformal calibration', () => {
       expect(raised.get(0.95)).toBeGreaterThan(0.95);
     });
 
+    it('counts autocorrelated residuals as fewer: a smooth wander of three alike days is noise, a wild day still is not', () => {
+      // Three alike origins of 48 residuals, each an AR(1) wander (φ = 0.7) as hourly load errors are: the
+      // residuals of one day move together, so 144 of them hold far less than 144 residuals' evidence.
+      const wander = (seed: number, phi = 0.7) => {
+        const random = seededRandom(seed);
+        return [0, 1, 2].map(() => {
+          let x = 0;
+          return { actual: Array.from({ length: 48 }, () => (x = phi * x + (2 * random() - 1))), forecast: flat(48) };
+        });
+      };
+      const raised = (samples: { actual: number[]; forecast: ReturnType<typeof flat> }[], effective: boolean) =>
+        calibrate(samples, { minPerBucket: 1000, crossCheck: true, crossCheckSlack: 1.645, crossCheckEffectiveSize: effective })!.calibrateAt!.filter(
+          (c) => c.at > c.level + 1e-12,
+        );
+      const seeds = Array.from({ length: 20 }, (_, i) => 11 + i);
+      const binomial = seeds.filter((seed) => raised(wander(seed), false).length > 0).length;
+      const effective = seeds.filter((seed) => raised(wander(seed), true).length > 0).length;
+      // Of 20 seeded triples of alike days, counted as independent residuals 14 had a level raised; as an
+      // AR(1) sample, 8 (a wander can still leave one day far outside the other two's band).
+      expect(binomial - effective).toBeGreaterThanOrEqual(4);
+      // Independent residuals (ρ ≈ 0) count in full: a calm, a normal and a wild day still raise 0.8 and 0.95.
+      const levels = new Map(raised(origins([0.5, 1, 2], 300, 1), true).map((c) => [c.level, c.at]));
+      expect(levels.get(0.8)).toBeGreaterThan(0.8);
+      expect(levels.get(0.95)).toBeGreaterThan(0.95);
+    });
+
     it('does not cross-check a single origin, and interpolates levels between the checked ones', () => {
       expect(calibrate(origins([1], 300, 3), { crossCheck: true })!.calibrateAt).toBeUndefined();
       const samples = origins([0.5, 1, 2], 300, 4);

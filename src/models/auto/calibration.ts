@@ -113,6 +113,7 @@ export function decideCalibration(
     referenceLevel: REFERENCE_LEVEL,
     crossCheck: opts.crossCheck ?? true,
     crossCheckSlack: opts.crossCheckSlack ?? CROSS_CHECK_SLACK,
+    crossCheckEffectiveSize: opts.crossCheckEffectiveSize ?? true,
     ...(opts.minPerBucket === undefined ? {} : { minPerBucket: opts.minPerBucket }),
     ...(tail === undefined ? {} : { tail }),
   });
