@@ -26,7 +26,7 @@ import type { Samples } from '../series/series.js';
 import { loadHistory, type RangeQuerier } from '../sources/history.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
-import { rawBody, seriesBodyOptions } from './json-body.js';
+import { seriesBodyOptions, withRawBody } from './json-body.js';
 import { errorBodySchema } from './schemas.js';
 
 /** History pulled for a target when the request gives no window. */
@@ -99,7 +99,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
     },
     async (request, reply) => {
       // Parsing, validation, the models' names and an inline series' gap filling: in the bodies lane's thread.
-      const { body, series: inline } = await options.pool.readBody({ route: 'backtest', raw: rawBody(request), nowMs: now(), limits: config.limits });
+      const { body, series: inline } = await withRawBody(request, (raw) => options.pool.readBody({ route: 'backtest', raw, nowMs: now(), limits: config.limits }));
       await jobs.assertRoom(pulling);
       checkPointBudget(body, config);
       let job: BacktestJob;

@@ -7,7 +7,7 @@ import type { FitPool } from '../engine/pool.js';
 import { timeAt } from '../series/series.js';
 import { requireToken } from './auth.js';
 import { fitRateLimit } from './rate-limit.js';
-import { rawBody, seriesBodyOptions } from './json-body.js';
+import { seriesBodyOptions, withRawBody } from './json-body.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { errorBodySchema, forecastSchema } from './schemas.js';
 
@@ -40,7 +40,7 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
     },
   }, async (request) => {
     // Parsing, validation, the limits, gap filling and season detection cost tens of ms on 60,000 values: in the worker.
-    const { body, horizon, series, filledGaps, seasonalPeriods } = await pool.readBody({ route: 'forecast', raw: rawBody(request), nowMs: now(), limits: config.limits });
+    const { body, horizon, series, filledGaps, seasonalPeriods } = await withRawBody(request, (raw) => pool.readBody({ route: 'forecast', raw, nowMs: now(), limits: config.limits }));
     const levels = [...body.levels].sort((a, b) => a - b);
     const { model, result, failures } = await fitDownLadder(
       pool,

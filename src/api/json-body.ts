@@ -3,6 +3,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import { PrescientError } from '../errors.js';
+import { lendArena, type BodyArena } from './body-arenas.js';
 
 /** What one JSON body may hold; every limit is checked while the body streams in, before it is parsed. */
 export interface JsonLimits {
@@ -48,7 +49,7 @@ const SERIES_BODY_MAX_STRINGS = 1_000;
  * being parsed; so is a body of thousands of strings (values must be
  * numbers), which would otherwise pass every other limit.
  * `server.bodyLimitBytes` stays the ceiling. A body within them reaches the
- * handler as its bytes, unparsed and unvalidated (`rawBody`): the handler
+ * handler as its bytes, unparsed and unvalidated (`withRawBody`): the handler
  * has the bodies lane's thread parse and validate it against the route's
  * schema (FitPool.readBody), which stays in the route for OpenAPI.
  */
@@ -65,18 +66,31 @@ export function seriesBodyOptions(config: Readonly<Pick<Config, 'limits' | 'serv
 const validatedOffThread: FastifySchemaCompiler<unknown> = (route) =>
   route.httpPart === 'body' ? (bytes: unknown) => ({ value: bytes }) : validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
 
+/** The release of each unparsed body's shared buffer (./body-arenas.ts), by the bytes handed to the route. */
+const arenaOf = new WeakMap<Uint8Array, BodyArena>();
+
 /**
- * The body of a route whose JSON is read `unparsed` (seriesBodyOptions): its
- * bytes, in a buffer of their own (so they can move to a worker thread); or
- * the text fastify's text/plain parser made of a body sent as such (the
- * schema refuses it, as on every route); null when the request has no body.
- * @throws PrescientError PRESCIENT_ERR_INTERNAL on a route whose JSON body was parsed
+ * Runs `read` on the body of a route whose JSON is read `unparsed`
+ * (seriesBodyOptions): its bytes, in a shared buffer the bodies lane's thread
+ * reads where it is; or the text fastify's text/plain parser made of a body
+ * sent as such (the schema refuses it, as on every route); null when the
+ * request has no body. Once `read` settles the buffer goes back for the next
+ * body: `read` must not keep the bytes (the worker decodes them at once; a
+ * task stopped while it runs has its thread terminated, and its answer is dropped).
+ * @throws PrescientError PRESCIENT_ERR_INTERNAL on a route whose JSON body was parsed; what `read` throws
  */
-export function rawBody(request: FastifyRequest): Uint8Array | string | null {
+export async function withRawBody<T>(request: FastifyRequest, read: (raw: Uint8Array | string | null) => Promise<T>): Promise<T> {
   const body: unknown = request.body;
-  if (body === null || body === undefined) return null;
-  if (body instanceof Uint8Array || typeof body === 'string') return body;
-  throw new PrescientError('PRESCIENT_ERR_INTERNAL', `the body of ${request.method} ${request.routeOptions.url ?? ''} was parsed on the event loop, not left unparsed`);
+  if (body === null || body === undefined) return read(null);
+  if (typeof body === 'string') return read(body);
+  if (!(body instanceof Uint8Array)) {
+    throw new PrescientError('PRESCIENT_ERR_INTERNAL', `the body of ${request.method} ${request.routeOptions.url ?? ''} was parsed on the event loop, not left unparsed`);
+  }
+  try {
+    return await read(body);
+  } finally {
+    arenaOf.get(body)?.release();
+  }
 }
 
 const QUOTE = 0x22;
@@ -203,14 +217,6 @@ function indexOrEnd(chunk: Uint8Array, byte: number, from: number): number {
   return at < 0 ? chunk.length : at;
 }
 
-/** The chunks in one buffer that owns its memory (never a slice of Node's shared pool): it may move to a worker thread. */
-function joined(chunks: readonly Buffer[], length: number): Buffer {
-  const bytes = Buffer.allocUnsafeSlow(length);
-  let at = 0;
-  for (const chunk of chunks) at += chunk.copy(bytes, at);
-  return bytes;
-}
-
 function tooLarge(maxBytes: number): PrescientError {
   return new PrescientError('PRESCIENT_ERR_BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes, this route's limit`, {
     issues: [{ path: 'body', message: `at most ${maxBytes} bytes (server.bodyLimitBytes; for a series, limits.maxPoints × ${SERIES_BYTES_PER_POINT} B + 64 KiB)` }],
@@ -227,13 +233,17 @@ function tooLarge(maxBytes: number): PrescientError {
  * drop the answer). Only past `drainBytes` (server.bodyLimitBytes), by
  * Content-Length or by bytes received, is it answered at once and the
  * connection closed, as fastify does.
+ * `unparsed`: the bytes are written, chunk by chunk once scanned, into a
+ * shared buffer lent for the body (./body-arenas.ts) and handed on as a
+ * view of it; otherwise they are handed on as one Buffer.
  */
 function readJsonBody(
   request: FastifyRequest,
   payload: Readable,
   limits: JsonLimits,
   drainBytes: number,
-  done: (error: Error | null, bytes?: Buffer) => void,
+  unparsed: boolean,
+  done: (error: Error | null, bytes?: Uint8Array) => void,
 ): void {
   const contentLength = Number(request.headers['content-length']);
   if (contentLength > drainBytes) {
@@ -242,12 +252,14 @@ function readJsonBody(
   }
   const scanner = new JsonShapeScanner(limits);
   const chunks: Buffer[] = [];
+  let arena: BodyArena | undefined;
   let received = 0;
   let refusal: PrescientError | undefined = contentLength > limits.maxBytes ? tooLarge(limits.maxBytes) : undefined;
   const stop = () => {
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
     payload.removeListener('error', onEnd);
+    arena?.release();
   };
   function onData(data: Buffer | string): void {
     const chunk = typeof data === 'string' ? Buffer.from(data) : data;
@@ -259,17 +271,35 @@ function readJsonBody(
     }
     if (refusal) return;
     refusal = received > limits.maxBytes ? tooLarge(limits.maxBytes) : scanner.scan(chunk);
-    if (refusal) chunks.length = 0;
-    else chunks.push(chunk);
+    if (refusal) {
+      chunks.length = 0;
+      arena?.release();
+    } else if (unparsed) {
+      // received ≤ limits.maxBytes here, the buffer's capacity.
+      arena ??= lendArena(limits.maxBytes);
+      arena.bytes.set(chunk, received - chunk.length);
+    } else chunks.push(chunk);
   }
   function onEnd(error?: Error & { statusCode?: number }): void {
-    stop();
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', onEnd);
     if (error) {
       if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
+      arena?.release();
       done(error);
     } else if (refusal) done(refusal);
-    else if (!Number.isNaN(contentLength) && received !== contentLength) done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-    else done(null, joined(chunks, received));
+    else if (!Number.isNaN(contentLength) && received !== contentLength) {
+      arena?.release();
+      done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+    } else if (!unparsed) done(null, Buffer.concat(chunks, received));
+    else if (!arena) done(null, new Uint8Array(0));
+    else {
+      // The route's reader (withRawBody) releases the buffer once the worker has read it.
+      const bytes = arena.bytes.subarray(0, received);
+      arenaOf.set(bytes, arena);
+      done(null, bytes);
+    }
   }
   payload.on('data', onData);
   payload.on('end', onEnd);
@@ -292,7 +322,7 @@ export function installJsonParser(app: FastifyInstance, server: Omit<JsonLimits,
     const { maxDepth, maxElements, maxValueBytes } = server;
     const { unparsed, ...routeLimits } = request.routeOptions.config.jsonBody ?? {};
     const limits: JsonLimits = { maxDepth, maxElements, maxValueBytes, maxBytes: request.routeOptions.bodyLimit, ...routeLimits };
-    readJsonBody(request, payload, limits, Math.max(server.bodyLimitBytes, limits.maxBytes), (error, bytes) => {
+    readJsonBody(request, payload, limits, Math.max(server.bodyLimitBytes, limits.maxBytes), unparsed === true, (error, bytes) => {
       if (error) done(error, undefined);
       else if (unparsed) done(null, bytes);
       else parse(request, (bytes as Buffer).toString('utf8'), done);

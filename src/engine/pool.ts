@@ -279,8 +279,9 @@ export class FitPool {
   /**
    * Reads a request's series body in the bodies lane's thread
    * (./body-task.ts, ./body-worker.ts): parsing, validation and gap filling
-   * stay off the event loop, and a body never waits for a fit. The bytes are moved to the worker, not copied: `task.raw`
-   * is empty once this is called, when its buffer is its own.
+   * stay off the event loop, and a body never waits for a fit. The bytes are never copied: bytes in shared
+   * memory (src/api/body-arenas.ts) are read where they are, and a buffer of its own is moved (`task.raw`
+   * is empty once this is called).
    * @throws PrescientError PRESCIENT_ERR_VALIDATION and the route's other refusals (as the
    *   main thread's validation answered them), PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT
    */
