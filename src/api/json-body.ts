@@ -96,6 +96,26 @@ export async function withRawBody<T>(request: FastifyRequest, read: (raw: Uint8A
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** What each byte is to JsonShapeScanner outside a string. */
+const VALUE = 0;
+const STRING = 1;
+const OPEN = 2;
+const CLOSE = 3;
+const COMMA = 4;
+const SEPARATOR = 5;
+/**
+ * Every byte's kind, looked up once per byte: a table and one comparison cost
+ * the event loop a third of the per-byte switch it replaces (parse-cost's
+ * accepted 1.09 MB body). VALUE: a number's or literal's byte (true, false,
+ * null), or a stray byte JSON.parse will refuse.
+ */
+const BYTE_KIND = new Uint8Array(256);
+BYTE_KIND[QUOTE] = STRING;
+for (const c of '[{') BYTE_KIND[c.charCodeAt(0)] = OPEN;
+for (const c of ']}') BYTE_KIND[c.charCodeAt(0)] = CLOSE;
+BYTE_KIND[0x2c] = COMMA;
+for (const c of ': \n\r\t') BYTE_KIND[c.charCodeAt(0)] = SEPARATOR;
+
 /**
  * Follows a JSON text's structure byte by byte, chunk by chunk, as it
  * arrives: nesting depth, values (commas) and the length of each string or
@@ -130,6 +150,7 @@ export class JsonShapeScanner {
     // Where this chunk's next quote and backslash are, found once each: a string of many escapes stays linear.
     let nextQuote = -1;
     let nextSlash = -1;
+    const kinds = BYTE_KIND;
     let i = 0;
     while (i < n) {
       if (inString) {
@@ -154,51 +175,47 @@ export class JsonShapeScanner {
         if (valueBytes > maxValueBytes) return this.valueTooLong();
         continue;
       }
-      const c = chunk[i] as number;
+      const kind = kinds[chunk[i] as number] as number;
+      if (kind === VALUE) {
+        // A number or literal: skip to its end in one tight loop (most of a series body is digits).
+        let end = i + 1;
+        while (end < n && kinds[chunk[end] as number] === VALUE) end++;
+        valueBytes += end - i;
+        i = end;
+        if (valueBytes > maxValueBytes) return this.valueTooLong();
+        continue;
+      }
       i++;
-      switch (c) {
-        case QUOTE:
+      switch (kind) {
+        case STRING:
           if (++strings > maxStrings) {
             return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${maxStrings} strings`, {
               issues: [{ path: 'body', message: `at most ${maxStrings} strings (keys included) on this route: a series' values are numbers or null` }],
             });
           }
           inString = true;
-          valueBytes = 0;
           break;
-        case 0x5b /* [ */:
-        case 0x7b /* { */:
+        case OPEN:
           if (++depth > maxDepth) {
             return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body nests deeper than ${maxDepth} levels`, {
               issues: [{ path: 'body', message: `at most ${maxDepth} levels of nesting (server.maxJsonDepth)` }],
             });
           }
-          valueBytes = 0;
           break;
-        case 0x5d /* ] */:
-        case 0x7d /* } */:
+        case CLOSE:
           depth--;
-          valueBytes = 0;
           break;
-        case 0x2c /* , */:
+        case COMMA:
           if (++elements > maxElements) {
             return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${maxElements} values`, {
               issues: [{ path: 'body', message: `at most ${maxElements} values in all on this route` }],
             });
           }
-          valueBytes = 0;
-          break;
-        case 0x3a /* : */:
-        case 0x20 /* space */:
-        case 0x0a /* \n */:
-        case 0x0d /* \r */:
-        case 0x09 /* \t */:
-          valueBytes = 0;
           break;
         default:
-          // A number, a literal (true, false, null), or a stray byte JSON.parse will refuse.
-          if (++valueBytes > maxValueBytes) return this.valueTooLong();
+        // SEPARATOR (a colon or whitespace): it only ends a value.
       }
+      valueBytes = 0;
     }
     Object.assign(this, { depth, elements, strings, inString, escaped, valueBytes });
     return undefined;
