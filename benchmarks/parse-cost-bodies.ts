@@ -16,6 +16,8 @@ export function parseCostBodies(): Array<{ name: string; body: string }> {
     { name: 'one 3.9 MB string', body: JSON.stringify({ values: 'x'.repeat(3_900_000), step: 60, horizon: 60 }) },
     { name: 'flat 1.9 M-element array (3.8 MB)', body: `{"values":[${'1,'.repeat(1_900_000)}1],"step":60,"horizon":60}` },
     { name: '4 MB of nesting', body: `${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}` },
+    // Not a goal's body (far below 1 MB): what any accepted request costs the loop, whatever its size.
+    { name: 'accepted: 1 000 values (the per-request floor), snaive', body: JSON.stringify({ values: series(1_000), step: 60, horizon: 3600, model: 'snaive' }) },
   ];
 }
 

@@ -3,7 +3,7 @@
  * app listens on loopback in this process; another process
  * (parse-cost-client.ts) sends the bodies over real HTTP; `monitorEventLoopDelay` records the
  * longest stall of this process's event loop while each request is handled.
- * Figures per body: the longest stall (ms) and that stall per MB of body,
+ * Figures per body (MB = 2^20 bytes of the body as sent): the longest stall (ms) and that stall per MB of body,
  * the time the loop was busy running callbacks during the request
  * (eventLoopUtilization's `active`), and the CPU time the server process
  * used (which waiting for a core does not inflate; it includes the pool's
@@ -11,6 +11,13 @@
  * /proc/self/task/<pid>/schedstat, in ns): what the request cost the loop,
  * which neither waiting for a core nor the pool's threads inflate — the
  * figure that stays meaningful on a loaded machine. Sending costs this process nothing.
+ * The stall is measured in repeats of its own: the delay histogram's timer
+ * wakes the loop every millisecond, which costs the loop about 20 µs each
+ * (measured) and would bill a request for its wall time (the worker's parse
+ * and fit), not for its body. The loop's CPU does include receiving the
+ * client's IPC message that ends each request (a fraction of a millisecond).
+ * A 1,000-value body shows the per-request floor: what any accepted request
+ * costs the loop whatever its size (fastify, two pool calls, the response).
  * Every body is sent twice: with its Content-Length, and chunked without one.
  * The series route's byte limit (limits.maxPoints × 40 B + 64 KiB) refuses a
  * 4 MB body by its Content-Length before reading it, so only the chunked
