@@ -119,7 +119,8 @@ export function judge(previous: TargetHealth | undefined, input: WatchdogInput, 
     ? { changepointAtMs: input.changepointAtMs as number, historyFromMs: health.historyFromMs ?? (input.changepointAtMs as number) }
     : { ...(health.changepointAtMs === undefined ? {} : { changepointAtMs: health.changepointAtMs }), ...(health.historyFromMs === undefined ? {} : { historyFromMs: health.historyFromMs }) };
   const to = (state: HealthState, reason: string, refitNow: boolean, extra: Partial<TargetHealth> = {}): Verdict => {
-    const { historyFromMs: _cut, goodSinceMs: _good, ...kept } = health;
+    // historyFromMs is kept through `changepoint`; only recovery drops it (below).
+    const { goodSinceMs: _good, ...kept } = health;
     const next: TargetHealth = { ...kept, state, reason, sinceMs: nowMs, judgeFromMs: refitNow || state !== health.state ? nowMs : health.judgeFromMs, ...changepoint, ...extra };
     return {
       health: next,
@@ -143,8 +144,9 @@ export function judge(previous: TargetHealth | undefined, input: WatchdogInput, 
       if (newChange) return to('degraded', changeReason(), true, { sinceMs: health.sinceMs });
       if (quality.kind === 'good') {
         // The full-history refit recovered: no new regime to cut the history at.
-        const { historyFromMs: _dropped, ...recovered } = to('trusted', `recovered after the refit: ${quality.why}`, false).health;
-        return { ...to('trusted', `recovered after the refit: ${quality.why}`, false), health: recovered };
+        const verdict = to('trusted', `recovered after the refit: ${quality.why}`, false);
+        const { historyFromMs: _dropped, ...recovered } = verdict.health;
+        return { ...verdict, health: recovered };
       }
       if (nowMs - health.sinceMs >= config.demoteAfterSeconds * 1000) {
         return to('reactive', `the refit did not recover within ${config.demoteAfterSeconds} s: ${quality.why}`, false);
