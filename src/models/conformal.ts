@@ -12,6 +12,7 @@
  * errors grow with the horizon but a few origins give too few residuals per
  * single step.
  */
+import { PrescientError } from '../errors.js';
 import type { Forecast, Interval } from './forecaster.js';
 
 export interface CalibrationSample {
@@ -377,9 +378,17 @@ function conformalQuantile(sorted: readonly number[], p: number, side: 'upper' |
  * √(horizons ahead); in 'scaled' mode the model's own width grows). The
  * first `near.horizonSteps` steps use the near part when there is one.
  * Bounds are clamped so that lower ≤ point ≤ upper.
+ * @throws PrescientError PRESCIENT_ERR_MODEL_OUTPUT_INVALID when a scaled calibration meets a forecast without its
+ *   reference level (the scores are in units of that width: without it every band would have zero width)
  */
 export function applyCalibration(forecast: Forecast, calibration: ConformalCalibration, levels: readonly number[]): Forecast {
   const reference = findInterval(forecast, calibration.referenceLevel);
+  if (!reference && (calibration.mode === 'scaled' || calibration.near?.mode === 'scaled')) {
+    throw new PrescientError(
+      'PRESCIENT_ERR_MODEL_OUTPUT_INVALID',
+      `the forecast has no interval at level ${calibration.referenceLevel}, the width its calibration is scaled by`,
+    );
+  }
   // No usable own width at a step: fall back to the median width of the forecast.
   const fallbackWidth = reference ? medianHalfWidth(forecast, reference) : 0;
   const near = calibration.near;

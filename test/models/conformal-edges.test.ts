@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyCalibration, calibrate, empiricalCoverage, tailFactor, tailReference, type ConformalCalibration, type TailReference } from '../../src/models/conformal.js';
 import type { Forecast } from '../../src/models/forecaster.js';
+import { thrownBy } from '../support/errors.js';
 
 // The edges of conformal calibration that conformal.test.ts does not reach:
 // the tail reference's arithmetic and limits, each fallback of the widening,
@@ -210,19 +211,25 @@ describe('applyCalibration: levels, fallbacks and limits', () => {
     expect(narrow.lower).toEqual([-2]);
   });
 
-  it('uses the median width where the forecast has none at a step, and no width without the reference interval', () => {
+  it('uses the median width where the forecast has none at a step, and refuses a forecast without the reference interval', () => {
     const scores = calibrate([{ actual: [2, -2], forecast: flat(2) }])!;
     // Half-widths 1, 3, 0, 5, 2: the median of the sorted 0, 1, 2, 3, 5 is 2.
     const forecast: Forecast = { point: [0, 0, 0, 0, 0], intervals: [{ level: 0.8, lower: [-1, -3, 0, -5, -2], upper: [1, 3, 0, 5, 2] }] };
     const band = applyCalibration(forecast, scores, [0.8]).intervals[0]!;
     expect(band.upper).toEqual([2, 6, 4, 10, 4]);
     expect(band.lower).toEqual([-2, -6, -4, -10, -4]);
-    // A forecast without the reference level in 'scaled' mode: nothing to scale by, the band is the point.
-    const other = applyCalibration(flat(2, 1, 0.95), scores, [0.8]).intervals[0]!;
-    expect(other).toEqual({ level: 0.8, lower: [0, 0], upper: [0, 0] });
-    // 'absolute' mode needs no reference width.
+    // A forecast without the reference level in 'scaled' mode: nothing to scale by. It used to get zero-width
+    // bands (the point), which the policy would have scaled on as if certain; now a coded error, on which auto's
+    // fitted model serves its seasonal-naive backup where it has one (src/models/auto/fitted.ts).
+    const missing = thrownBy(() => applyCalibration(flat(2, 1, 0.95), scores, [0.8]));
+    expect(missing.code).toBe('PRESCIENT_ERR_MODEL_OUTPUT_INVALID');
+    expect(missing.message).toBe('the forecast has no interval at level 0.8, the width its calibration is scaled by');
+    // 'absolute' mode needs no reference width, unless its near part is scaled.
     const raw = calibrate([{ actual: [2, -2], forecast: flat(2, 0) }])!;
+    expect(raw.mode).toBe('absolute');
     expect(applyCalibration(flat(2, 1, 0.95), raw, [0.8]).intervals[0]!.upper).toEqual([2, 2]);
+    expect(thrownBy(() => applyCalibration(flat(2, 1, 0.95), { ...raw, near: scores }, [0.8])).code).toBe('PRESCIENT_ERR_MODEL_OUTPUT_INVALID');
+    expect(applyCalibration(flat(2, 1, 0.95), { ...raw, near: raw }, [0.8]).intervals[0]!.upper).toEqual([2, 2]);
   });
 
   it('serves the point as given and one interval per level asked, in that order', () => {
