@@ -42,6 +42,7 @@ import type { ForecastLike, PolicyKnobs, ScalingPolicy } from '../scaling/policy
 import type { Series } from '../series/series.js';
 import { timeAt } from '../series/series.js';
 import { evaluate } from '../models/evaluation/rolling-origin.js';
+import { seasonalNaive } from '../models/seasonal-naive.js';
 import { computeFrontier, FRONTIER_LEVELS, frontierGrid, type Frontier, type FrontierStats, type RiskBudget } from './frontier.js';
 import { defaultHpaParams, type HpaTimeline } from './hpa-model.js';
 import { ratiosTo, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
@@ -298,11 +299,12 @@ async function refitForecasts(
     if (!same) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'precomputed forecasts do not match the refit indices');
     return { name: pre.model, forecasts: toRefitForecasts(options.series, pre) };
   }
-  // Loaded when a replay refits, as in run.ts: the registry brings TF.js and the WASM models.
-  const { getForecaster } = await import('../models/registry.js');
+  // The registry is loaded only for a model given by name, as in run.ts: it brings TF.js and the WASM
+  // models (seconds to import), which a replay on a Forecaster and the seasonal-naive reference never use.
+  const forecaster = typeof model === 'string' ? (await import('../models/registry.js')).getForecaster(model) : model;
   const result = await evaluate({
     series: options.trainingSeries ?? options.series,
-    models: [typeof model === 'string' ? getForecaster(model) : model],
+    models: [forecaster],
     origins: refitIndices,
     horizonSteps,
     ...(options.historyCapSteps === undefined ? {} : { historyCapSteps: options.historyCapSteps }),
@@ -379,7 +381,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const predictive = shaped(await refitForecasts(options, options.precomputed, options.model, options.seasonalPeriods, refitIndices, horizonSteps, quantile, levels, progress));
   // "Yesterday's load": seasonal naive at one day; without a whole day in steps, its first period.
   const snaivePeriods = daySteps !== undefined ? [daySteps] : options.seasonalPeriods.slice(0, 1);
-  const snaive = shaped(await refitForecasts(options, undefined, 'snaive', snaivePeriods, refitIndices, horizonSteps, quantile, levels, progress));
+  const snaive = shaped(await refitForecasts(options, undefined, seasonalNaive, snaivePeriods, refitIndices, horizonSteps, quantile, levels, progress));
 
   const world = new ReplayWorld({
     series,
