@@ -479,7 +479,7 @@ describe('replay: parameters and sizing', () => {
   });
 
   it('shapes every fed forecast by a campaign, while replaying the real load', async () => {
-    const campaign: KnownEvent = { id: 'c1', kind: 'campaign', targets: ['t'], startMs: T0 + 45 * MIN, endMs: T0 + 50 * MIN, note: 'sale', multiplier: 2, source: 'api' };
+    const campaign: KnownEvent = { id: 'c1', kind: 'campaign', targets: ['t'], startMs: T0 + 45 * MIN, endMs: T0 + 50 * MIN, note: 'sale', multiplier: 2, source: 'api', receivedAtMs: T0 };
     const s = series(Array.from({ length: 60 }, () => 100));
     const result = await replay(base(s, stub(last).forecaster, { events: [campaign] }));
     // The forecast made at 40 covers 40–53 (10 + 3 lead + 1 steps): doubled over [45, 50).
