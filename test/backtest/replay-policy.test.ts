@@ -503,6 +503,25 @@ describe('replay: parameters and sizing', () => {
   });
 });
 
+describe('replay: the watchdog', () => {
+  it('demotes a forecast that misses every step; once reactive, the policy is fed the last observed load, flat', async () => {
+    // 100 and 300 in turns of 5 minutes; refits every 10 minutes see 300 last. The stub forecasts 0 (coverage 0).
+    const s = series(Array.from({ length: 240 }, (_, i) => (Math.floor(i / 5) % 2 === 0 ? 100 : 300)));
+    const watchdog = watchdogSchema.parse({ window: '1h', minScoredSteps: 5, demoteAfter: '20m', changepoints: false });
+    const result = await replay(base(s, stub(() => 0).forecaster, { watchdog, reactiveTrigger: false }));
+    const states = result.watchdog?.states ?? [];
+    expect(states.map((x) => x.atMs)).toEqual(Array.from({ length: 21 }, (_, k) => T0 + (30 + 10 * k) * MIN));
+    expect(states[0]?.state).toBe('trusted');
+    const reactiveFrom = states.findIndex((x) => x.state === 'reactive');
+    expect(reactiveFrom).toBeGreaterThan(1);
+    expect(states.slice(reactiveFrom).every((x) => x.state === 'reactive')).toBe(true);
+    // Alone, the forecast of 0 leaves the policy its floor (the observed load); fed 300 flat it holds 4 pods.
+    const predictive = policy(result, 'predictive').stats;
+    expect(result.watchdog?.stats.replicaHours).toBeGreaterThan(predictive.replicaHours);
+    expect(result.watchdog?.stats.underProvisionedMinutes).toBeLessThan(predictive.underProvisionedMinutes);
+  });
+});
+
 describe('replay: bad input', () => {
   const s = jumpSeries(50);
   const model = stub(last).forecaster;
