@@ -261,5 +261,6 @@ describe('replay', () => {
     await expect(replay({ ...options(dailySeries()), refitEverySteps: 0 })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
     await expect(replay({ ...options(dailySeries()), quantile: 0.3 })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
     await expect(replay({ ...options(dailySeries()), scaleInGuardQuantile: 1 })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_VALIDATION' });
+    await expect(replay({ ...options(dailySeries()), model: 'no-such-model' })).rejects.toMatchObject({ code: 'PRESCIENT_ERR_MODEL_UNKNOWN' });
   });
 });
