@@ -99,6 +99,73 @@ async function rejection(options: ReplayOptions): Promise<{ code: string; messag
   throw new Error('replay accepted options it should refuse');
 }
 
+// Bad input first: Stryker stops a run at the first failing test, and most mutants of the checks fail these.
+describe('replay: bad input', () => {
+  const s = jumpSeries(50);
+  const model = stub(last).forecaster;
+  const cases: Array<[Partial<ReplayOptions>, string]> = [
+    [{ startIndex: 1 }, 'startIndex must be an integer ≥ 2'],
+    [{ startIndex: 2.5 }, 'startIndex must be an integer ≥ 2'],
+    [{ endIndex: 51 }, 'endIndex must be in (startIndex, 50]'],
+    [{ endIndex: 30 }, 'endIndex must be in (startIndex, 50]'],
+    [{ endIndex: 40.5 }, 'endIndex must be in (startIndex, 50]'],
+    [{ refitEverySteps: 0 }, 'refitEverySteps must be a positive integer'],
+    [{ refitEverySteps: 1.5 }, 'refitEverySteps must be a positive integer'],
+    [{ capacityPerReplica: 0 }, 'capacityPerReplica must be > 0'],
+    [{ capacityPerReplica: Number.NaN }, 'capacityPerReplica must be > 0'],
+    [{ hpaUtilisation: 0 }, 'hpaUtilisation must be in (0, 1]'],
+    [{ hpaUtilisation: 1.01 }, 'hpaUtilisation must be in (0, 1]'],
+    [{ policyUtilisation: 0 }, 'policyUtilisation must be in (0, 1]'],
+    [{ policyUtilisation: 1.01 }, 'policyUtilisation must be in (0, 1]'],
+    [{ quantile: 0.5 }, 'quantile must be in (0.5, 1)'],
+    [{ quantile: 1 }, 'quantile must be in (0.5, 1)'],
+    [{ scaleInGuardQuantile: 0.5 }, 'scaleInGuardQuantile must be in (0.5, 1) or null'],
+    [{ scaleInGuardQuantile: 1 }, 'scaleInGuardQuantile must be in (0.5, 1) or null'],
+    [{ startupDelaySeconds: -1 }, 'startupDelaySeconds must be ≥ 0'],
+    [{ metricLagSeconds: Number.POSITIVE_INFINITY }, 'metricLagSeconds must be ≥ 0'],
+    [{ leadTimeSeconds: Number.NaN }, 'leadTimeSeconds must be ≥ 0'],
+    [{ minReplicas: 0 }, 'minReplicas must be an integer ≥ 1'],
+    [{ minReplicas: 1.5, maxReplicas: 3 }, 'minReplicas must be an integer ≥ 1'],
+    [{ minReplicas: 3, maxReplicas: 2 }, 'maxReplicas must be an integer ≥ minReplicas'],
+    [{ maxReplicas: 2.5 }, 'maxReplicas must be an integer ≥ minReplicas'],
+  ];
+  it.each(cases)('refuses %o with PRESCIENT_ERR_VALIDATION: %s', async (bad, message) => {
+    expect(await rejection({ ...base(s, model), ...bad })).toEqual({
+      code: 'PRESCIENT_ERR_VALIDATION',
+      message: `invalid replay: ${message}`,
+      issues: [{ path: 'replay', message }],
+    });
+  });
+
+  it('names every problem at once', async () => {
+    const all = await rejection({ ...base(s, model), startIndex: 0, endIndex: 99, refitEverySteps: 0, quantile: 2, minReplicas: 0 });
+    expect(all.message).toBe(
+      'invalid replay: startIndex must be an integer ≥ 2; endIndex must be in (startIndex, 50]; refitEverySteps must be a positive integer; quantile must be in (0.5, 1); minReplicas must be an integer ≥ 1',
+    );
+    expect(all.issues).toHaveLength(5);
+  });
+
+  it('accepts every option at the edge of its range', async () => {
+    const edge = await replay({
+      ...base(series([100, 100, 100, 100, 100, 100]), model),
+      startIndex: 2,
+      endIndex: 6,
+      refitEverySteps: 1,
+      hpaUtilisation: 1,
+      policyUtilisation: 1,
+      quantile: 0.51,
+      scaleInGuardQuantile: 0.99,
+      startupDelaySeconds: 0,
+      metricLagSeconds: 0,
+      leadTimeSeconds: 0,
+      minReplicas: 3,
+      maxReplicas: 3,
+    });
+    expect(policy(edge, 'predictive').refits).toBe(4);
+    expect(edge.timeline.readyReplicas.reactive).toEqual([3, 3, 3, 3]);
+  });
+});
+
 describe('defaultCapacityPerReplica', () => {
   it('is the 95th percentile of the finite history over 20 replicas at the HPA target', () => {
     // 40 values 1..40, shuffled, with non-finite ones: the 95th percentile is sorted[38] = 39.
@@ -517,71 +584,5 @@ describe('replay: the watchdog', () => {
     const predictive = policy(result, 'predictive').stats;
     expect(result.watchdog?.stats.replicaHours).toBeGreaterThan(predictive.replicaHours);
     expect(result.watchdog?.stats.underProvisionedMinutes).toBeLessThan(predictive.underProvisionedMinutes);
-  });
-});
-
-describe('replay: bad input', () => {
-  const s = jumpSeries(50);
-  const model = stub(last).forecaster;
-  const cases: Array<[Partial<ReplayOptions>, string]> = [
-    [{ startIndex: 1 }, 'startIndex must be an integer ≥ 2'],
-    [{ startIndex: 2.5 }, 'startIndex must be an integer ≥ 2'],
-    [{ endIndex: 51 }, 'endIndex must be in (startIndex, 50]'],
-    [{ endIndex: 30 }, 'endIndex must be in (startIndex, 50]'],
-    [{ endIndex: 40.5 }, 'endIndex must be in (startIndex, 50]'],
-    [{ refitEverySteps: 0 }, 'refitEverySteps must be a positive integer'],
-    [{ refitEverySteps: 1.5 }, 'refitEverySteps must be a positive integer'],
-    [{ capacityPerReplica: 0 }, 'capacityPerReplica must be > 0'],
-    [{ capacityPerReplica: Number.NaN }, 'capacityPerReplica must be > 0'],
-    [{ hpaUtilisation: 0 }, 'hpaUtilisation must be in (0, 1]'],
-    [{ hpaUtilisation: 1.01 }, 'hpaUtilisation must be in (0, 1]'],
-    [{ policyUtilisation: 0 }, 'policyUtilisation must be in (0, 1]'],
-    [{ policyUtilisation: 1.01 }, 'policyUtilisation must be in (0, 1]'],
-    [{ quantile: 0.5 }, 'quantile must be in (0.5, 1)'],
-    [{ quantile: 1 }, 'quantile must be in (0.5, 1)'],
-    [{ scaleInGuardQuantile: 0.5 }, 'scaleInGuardQuantile must be in (0.5, 1) or null'],
-    [{ scaleInGuardQuantile: 1 }, 'scaleInGuardQuantile must be in (0.5, 1) or null'],
-    [{ startupDelaySeconds: -1 }, 'startupDelaySeconds must be ≥ 0'],
-    [{ metricLagSeconds: Number.POSITIVE_INFINITY }, 'metricLagSeconds must be ≥ 0'],
-    [{ leadTimeSeconds: Number.NaN }, 'leadTimeSeconds must be ≥ 0'],
-    [{ minReplicas: 0 }, 'minReplicas must be an integer ≥ 1'],
-    [{ minReplicas: 1.5, maxReplicas: 3 }, 'minReplicas must be an integer ≥ 1'],
-    [{ minReplicas: 3, maxReplicas: 2 }, 'maxReplicas must be an integer ≥ minReplicas'],
-    [{ maxReplicas: 2.5 }, 'maxReplicas must be an integer ≥ minReplicas'],
-  ];
-  it.each(cases)('refuses %o with PRESCIENT_ERR_VALIDATION: %s', async (bad, message) => {
-    expect(await rejection({ ...base(s, model), ...bad })).toEqual({
-      code: 'PRESCIENT_ERR_VALIDATION',
-      message: `invalid replay: ${message}`,
-      issues: [{ path: 'replay', message }],
-    });
-  });
-
-  it('names every problem at once', async () => {
-    const all = await rejection({ ...base(s, model), startIndex: 0, endIndex: 99, refitEverySteps: 0, quantile: 2, minReplicas: 0 });
-    expect(all.message).toBe(
-      'invalid replay: startIndex must be an integer ≥ 2; endIndex must be in (startIndex, 50]; refitEverySteps must be a positive integer; quantile must be in (0.5, 1); minReplicas must be an integer ≥ 1',
-    );
-    expect(all.issues).toHaveLength(5);
-  });
-
-  it('accepts every option at the edge of its range', async () => {
-    const edge = await replay({
-      ...base(series([100, 100, 100, 100, 100, 100]), model),
-      startIndex: 2,
-      endIndex: 6,
-      refitEverySteps: 1,
-      hpaUtilisation: 1,
-      policyUtilisation: 1,
-      quantile: 0.51,
-      scaleInGuardQuantile: 0.99,
-      startupDelaySeconds: 0,
-      metricLagSeconds: 0,
-      leadTimeSeconds: 0,
-      minReplicas: 3,
-      maxReplicas: 3,
-    });
-    expect(policy(edge, 'predictive').refits).toBe(4);
-    expect(edge.timeline.readyReplicas.reactive).toEqual([3, 3, 3, 3]);
   });
 });
