@@ -25,7 +25,9 @@ const definition = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, {
 const ExternalScaler = (definition.externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
-const RECHECK_MS = 100;
+// The shared server re-checks streams only every minute, so a push seen within a test came from a
+// forecast event; the re-check test starts a server of its own with a short interval.
+const RECHECK_MS = 60_000;
 const ref = (scalerMetadata: Record<string, string>) => ({ name: 'web-app', namespace: 'shop', scalerMetadata });
 
 function config(server: Record<string, unknown> = {}): Config {
@@ -335,15 +337,26 @@ describe('KEDA external scaler contract (one server)', () => {
   });
 
   it('StreamIsActive re-checks on its timer without a new forecast: the lead window slides onto a peak', async () => {
+    const c = config();
+    const localStates = new TargetStates(c.targets);
     // A peak 30 minutes ahead, outside the 5-minute lead window at first.
     const load = Array.from({ length: 120 }, (_, i) => (i >= 30 && i < 40 ? 900 : 200));
-    states.setForecast('web', forecastAt(nowMs, load));
-    const stream = openStream<{ result: boolean }>('StreamIsActive', ref({ target: 'web', activationThreshold: '4' }));
-    expect(await stream.next()).toEqual({ result: false });
-    nowMs += 27 * 60_000; // time passes, no forecast event: only the re-check can notice
-    expect(await stream.next(20 * RECHECK_MS)).toEqual({ result: true });
-    stream.call.cancel();
-    await stream.ended;
+    localStates.setForecast('web', forecastAt(nowMs, load));
+    const local = await startKedaServer({ states: localStates, config: c, host: '127.0.0.1', port: 0, now: () => nowMs, streamRecheckMs: 50 });
+    const shared = client;
+    client = new ExternalScaler(`127.0.0.1:${local.port}`, grpc.credentials.createInsecure()) as Client;
+    try {
+      const stream = openStream<{ result: boolean }>('StreamIsActive', ref({ target: 'web', activationThreshold: '4' }));
+      expect(await stream.next()).toEqual({ result: false });
+      nowMs += 27 * 60_000; // time passes, no forecast event: only the re-check can notice
+      expect(await stream.next(2_000)).toEqual({ result: true });
+      stream.call.cancel();
+      await stream.ended;
+    } finally {
+      client.close();
+      client = shared;
+      await local.close();
+    }
   });
 
   it('shares scale-in memory with the other faces (one recommender by default)', async () => {
