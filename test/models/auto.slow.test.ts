@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auto } from '../../src/models/auto.js';
 import { blendFromName } from '../../src/models/auto/combination.js';
+import { OPT_IN } from '../../src/models/auto/options.js';
 import { forecasters } from '../../src/models/registry.js';
 import { regularize } from '../../src/series/regularize.js';
 import { detectSeasonalPeriods } from '../../src/series/seasonality.js';
@@ -27,7 +28,8 @@ describe('auto on 28 days of real 5-minute data', () => {
     // Reported, not asserted (speed goals live in benchmarks/).
     console.log(`auto fit on 28 days at 5 min: ${((performance.now() - started) / 1000).toFixed(1)} s, chose ${fitted.info.model}`);
     const scores = fitted.info.scores ?? {};
-    const candidates = [...forecasters.keys()].filter((name) => name !== 'auto' && name !== 'lstm');
+    const candidates = [...forecasters.keys()].filter((name) => name !== 'auto' && !OPT_IN.has(name));
+    expect(Object.keys(scores)).not.toContain('theta');
     for (const name of candidates) expect(Object.keys(scores)).toContain(name);
     const served = fitted.info.model;
     const blend = blendFromName(served);
