@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonShapeScanner, type JsonLimits } from '../../src/api/json-body.js';
+import { PassThrough } from 'node:stream';
+import { JsonShapeScanner, readJsonBody, type JsonLimits } from '../../src/api/json-body.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 
 /**
@@ -135,6 +136,33 @@ describe('JsonShapeScanner', () => {
     const escapes = Buffer.from(JSON.stringify({ s: '\\'.repeat(50_000) }));
     expect(new JsonShapeScanner({ ...exact, maxValueBytes: 100_000 }).scan(escapes)).toBeUndefined();
     expect(new JsonShapeScanner({ ...exact, maxValueBytes: 99_999 }).scan(escapes)?.code).toBe('PRESCIENT_ERR_BODY_VALUE_TOO_LONG');
+  });
+});
+
+describe('readJsonBody', () => {
+  it('reads a body already waiting in full over several turns of the event loop, not in one', async () => {
+    // 1 MB of values in 64 KiB chunks, all buffered before reading starts (as in a socket a fast client filled).
+    const body = Buffer.from(`[${Array.from({ length: 120_000 }, (_, i) => String(1_000_000 + i)).join(',')}]`);
+    const payload = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+    for (let i = 0; i < body.length; i += 64 * 1024) payload.write(body.subarray(i, i + 64 * 1024));
+    payload.end();
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turns = new Set<number>();
+    payload.on('data', () => turns.add(turn));
+    const read = await new Promise<Uint8Array | undefined>((resolve, reject) => {
+      const limits = { maxBytes: 2 * body.length, maxDepth: 4, maxElements: 200_000, maxValueBytes: 64 };
+      readJsonBody({ headers: {} }, payload, limits, 2 * body.length, false, (error, bytes) => (error ? reject(error) : resolve(bytes)));
+    });
+    ticking = false;
+    expect(Buffer.compare(Buffer.from(read!), body)).toBe(0);
+    // 1 MB at 256 KiB a turn: at least 4 turns (without the pauses every chunk arrives in the first).
+    expect(turns.size).toBeGreaterThanOrEqual(4);
   });
 });
 
