@@ -7,8 +7,10 @@
  * can be compared without refitting (issue 16: fitting 150 series takes
  * half an hour on 2 cores).
  *
- *   npx tsx benchmarks/m4-dump.ts --set dev|sample [--limit N] [--shard k/n] [--models a,b] --out <name>
+ *   npx tsx benchmarks/m4-dump.ts --set dev|sample [--limit N] [--shard k/n] [--models a,b] [--skip a,b] --out <name>
  *
+ * --skip a,b: leave out the series already in these dumps (to continue a
+ * dump a time limit cut short).
  * --models: dump only these candidates (and their @1d variants), e.g. a
  * new member, to add to an earlier dump of the others (m4-offline.ts
  * merges the entries of one series across dumps).
@@ -17,7 +19,7 @@
  * as in m4.ts); --set dev: the other series, in a seeded order (seed 16),
  * never part of that sample. Writes benchmarks/out/dump/<name>.json.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -84,12 +86,16 @@ async function dumpOne(id: string, train: readonly number[], only?: readonly str
 
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
-    options: { set: { type: 'string', default: 'dev' }, limit: { type: 'string' }, shard: { type: 'string', default: '0/1' }, models: { type: 'string' }, out: { type: 'string' } },
+    options: { set: { type: 'string', default: 'dev' }, limit: { type: 'string' }, shard: { type: 'string', default: '0/1' }, models: { type: 'string' }, skip: { type: 'string' }, out: { type: 'string' } },
   });
   const set = args.set === 'sample' ? 'sample' : 'dev';
   const out = args.out ?? `${set}-${args.shard?.replace('/', 'of')}`;
   const [k, n] = (args.shard as string).split('/').map(Number) as [number, number];
-  const series = (await seriesOf(set, args.limit ? Number(args.limit) : undefined)).filter((_, i) => i % n === k);
+  const done = new Set<string>();
+  for (const name of args.skip?.split(',') ?? []) {
+    for (const d of JSON.parse(await readFile(join(HERE, 'out', 'dump', `${name}.json`), 'utf8')) as DumpSeries[]) done.add(d.id);
+  }
+  const series = (await seriesOf(set, args.limit ? Number(args.limit) : undefined)).filter((s, i) => i % n === k && !done.has(s.id));
   await mkdir(join(HERE, 'out', 'dump'), { recursive: true });
   const dumped: DumpSeries[] = [];
   const started = performance.now();
