@@ -180,6 +180,7 @@ const VARIANTS: Record<string, Variant> = {
   'slack-1': { serve: currentServe, calibration: { crossCheckSlack: 1 } },
   'slack-1.5': { serve: currentServe, calibration: { crossCheckSlack: 1.5 } },
   'slack-2': { serve: currentServe, calibration: { crossCheckSlack: 2 } },
+  'binomial-3': { serve: currentServe, calibration: { crossCheckSlack: 3, crossCheckEffectiveSize: false } },
   'eff-1.645': { serve: currentServe, calibration: { crossCheckSlack: 1.645, crossCheckEffectiveSize: true } },
   'eff-1': { serve: currentServe, calibration: { crossCheckSlack: 1, crossCheckEffectiveSize: true } },
   'eff-2': { serve: currentServe, calibration: { crossCheckSlack: 2, crossCheckEffectiveSize: true } },
