@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema, type TargetConfig } from '../../src/config/schema.js';
 import type { TargetForecast } from '../../src/engine/target-state.js';
-import { parsePersisted, toPersisted, type PersistedFeedback } from '../../src/engine/persisted.js';
+import { configHash, parsePersisted, toPersisted, type PersistedFeedback } from '../../src/engine/persisted.js';
 import { ForecastStore } from '../../src/store/forecast-store.js';
 import { rejectionOf, thrownBy } from '../support/errors.js';
 
@@ -129,6 +129,15 @@ describe('ForecastStore: the whole document', () => {
 });
 
 describe('ForecastStore: which file is foreign', () => {
+  it('names the settings by 16 hex digits of their hash, as earlier versions wrote it (a longer one would make every file foreign)', () => {
+    expect(configHash(target)).toMatch(/^[0-9a-f]{16}$/);
+    expect(configHash(targetOf())).toBe(configHash(target));
+    expect(configHash(targetOf({ levels: [0.5, 0.8, 0.95] }))).toMatch(/^[0-9a-f]{16}$/);
+    expect(configHash(targetOf({ levels: [0.5, 0.8, 0.95] }))).not.toBe(configHash(target));
+    expect(toPersisted(target, forecast, undefined).configHash).toBe(configHash(target));
+  });
+
+
   it('keeps a forecast across a change of refresh interval or staleness limit, not across other settings', async () => {
     const store = new ForecastStore(tempDir());
     await store.save(target, forecast, undefined);
@@ -172,6 +181,7 @@ describe('ForecastStore: coded errors say which file', () => {
     const err = await rejectionOf(new ForecastStore(dir).load(target));
     expect(err.code).toBe('PRESCIENT_ERR_PERSISTENCE');
     expect(err.message).toMatch(new RegExp(`^cannot read ${join(dir, 'web.forecast.json')}: EISDIR`));
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('EISDIR');
   });
 
   it('a file it cannot write is PRESCIENT_ERR_PERSISTENCE naming the path', async () => {
@@ -180,6 +190,8 @@ describe('ForecastStore: coded errors say which file', () => {
     const err = await rejectionOf(new ForecastStore(file).save(target, forecast, undefined));
     expect(err.code).toBe('PRESCIENT_ERR_PERSISTENCE');
     expect(err.message).toMatch(new RegExp(`^cannot write ${join(file, 'web.forecast.json')}: `));
+    // mkdir of the store's directory meets the file in its place.
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('EEXIST');
   });
 
   it('a corrupt file is refused naming its path', async () => {
@@ -187,5 +199,7 @@ describe('ForecastStore: coded errors say which file', () => {
     writeFileSync(join(dir, 'web.forecast.json'), '{');
     const err = await rejectionOf(new ForecastStore(dir).load(target));
     expect(err.message).toBe(`${join(dir, 'web.forecast.json')} is corrupt or not a Prescient forecast; it will be refitted`);
+    // The parser's own error is kept for the log: here JSON's.
+    expect(err.cause).toBeInstanceOf(SyntaxError);
   });
 });
