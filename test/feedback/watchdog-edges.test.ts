@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { watchdogSchema } from '../../src/config/schema.js';
 import type { WindowAccuracy } from '../../src/feedback/accuracy.js';
 import type { ScoredColumns } from '../../src/feedback/served-record.js';
-import { historyStartMs, initialHealth, judge, rate, type TargetHealth } from '../../src/feedback/watchdog.js';
+import { HEALTH_STATES, historyStartMs, initialHealth, judge, rate, type TargetHealth } from '../../src/feedback/watchdog.js';
 
 // The edges of the watchdog that watchdog.test.ts does not reach: each
 // threshold at its limit, which band and which MASE limit are judged, the
@@ -263,6 +263,29 @@ describe('judge: each transition, what it keeps and resets', () => {
     expect(v.health).toEqual(trusted);
     expect(v.refitNow).toBe(false);
     expect(v.transition).toBeUndefined();
+  });
+});
+
+describe('judge: the health it hands on', () => {
+  it('leaves a field out rather than setting it to undefined, in every state and transition', () => {
+    const cut: TargetHealth = { state: 'degraded', reason: 'x', sinceMs: T0, judgeFromMs: T0, historyFromMs: T0 };
+    const verdicts = [
+      judgeAt(undefined, T0 + HOUR_MS, good),
+      judgeAt({ state: 'trusted', reason: 'x', sinceMs: T0, judgeFromMs: T0 }, T0 + HOUR_MS, good),
+      judgeAt({ state: 'trusted', reason: 'x', sinceMs: T0, judgeFromMs: T0 }, T0 + HOUR_MS, bad),
+      judgeAt({ state: 'degraded', reason: 'x', sinceMs: T0, judgeFromMs: T0 }, T0 + HOUR_MS / 2, bad),
+      judgeAt({ state: 'degraded', reason: 'x', sinceMs: T0, judgeFromMs: T0 }, T0 + HOUR_MS, good),
+      judgeAt(cut, T0 + HOUR_MS / 2, bad),
+      judgeAt({ state: 'reactive', reason: 'x', sinceMs: T0, judgeFromMs: T0 }, T0 + HOUR_MS, bad),
+      judgeAt({ state: 'reactive', reason: 'x', sinceMs: T0, judgeFromMs: T0 }, T0 + HOUR_MS, good),
+    ];
+    for (const v of verdicts) expect(Object.entries(v.health).filter(([, value]) => value === undefined)).toEqual([]);
+    // The health is persisted and served as JSON: the same fields either way.
+    for (const v of verdicts) expect(JSON.parse(JSON.stringify(v.health))).toStrictEqual(v.health);
+  });
+
+  it('lists the three states in the order they degrade', () => {
+    expect(HEALTH_STATES).toEqual(['trusted', 'degraded', 'reactive']);
   });
 });
 
