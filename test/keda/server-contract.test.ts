@@ -255,6 +255,19 @@ describe('KEDA external scaler contract (one server)', () => {
     expect(await stream.ended).toMatchObject(expected);
   });
 
+  it('never hands KEDA a negative metric: a forecast and observed load below 0 is an INTERNAL error, 0 is served', async () => {
+    // The recommender passes negative loads through (a metric that can go negative); KEDA would read one as 0.
+    states.setForecast('web', forecastAt(nowMs, -50, { observed: -10 }));
+    expect(await statusOf('GetMetrics', { scaledObjectRef: ref({ target: 'web', mode: 'load' }), metricName: 'm' })).toEqual({
+      code: grpc.status.INTERNAL,
+      details: 'PRESCIENT_ERR_INTERNAL: internal error',
+    });
+    states.setForecast('web', forecastAt(nowMs, 0, { observed: 0 }));
+    expect(await unary('GetMetrics', { scaledObjectRef: ref({ target: 'web', mode: 'load' }), metricName: 'm' })).toEqual({
+      metricValues: [{ metricName: 'm', metricValue: '0', metricValueFloat: 0 }],
+    });
+  });
+
   it('cuts a long status message to MAX_STATUS_DETAILS characters, saying how many were cut', async () => {
     const metadata: Record<string, string> = { target: 'web' };
     for (let k = 0; k < 120; k++) metadata[`unknownKeyNumber${k}`] = '1';
