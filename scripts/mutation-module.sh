@@ -10,6 +10,8 @@
 # re-scoring it after a new test re-runs only the mutants that test may kill,
 # and its JSON report: reports/mutation/<module path with / as ->.{incremental,report}.json
 # (git-ignored). The scores are recorded in test/mutation/REPORT.md.
+# A line range scores part of a module (Stryker's mutate range), with its own
+# report: bash scripts/mutation-module.sh src/backtest/replay.ts:341-400 test/backtest/replay-policy.test.ts
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: bash scripts/mutation-module.sh <src file> <test file>..." >&2

@@ -250,7 +250,7 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
     GetMetrics: unary<GetMetricsRequest, GetMetricsResponse>((request) => {
       const { meta, value } = evaluate(request.scaledObjectRef ?? { name: '', namespace: '', scalerMetadata: {} });
       if (!Number.isFinite(value) || value < 0) {
-        // recommend() guards this already; never let NaN or a negative reach KEDA (it would read 0).
+        // recommend() refuses non-finite loads but passes negative ones through; never let either reach KEDA (it would read 0).
         throw new Error(`non-finite metric value ${value}`);
       }
       const metricName = request.metricName || metricNameOf(meta.target, meta.mode);

@@ -449,7 +449,7 @@ describe('replay: references and accounting', () => {
 describe('replay: parameters and sizing', () => {
   it('states its defaults', async () => {
     const s = jumpSeries();
-    const result = await replay({ series: s, startIndex: 30, model: stub(last).forecaster, seasonalPeriods: [], refitEverySteps: 10, capacityPerReplica: 100, frontier: false });
+    const result = await replay({ series: s, startIndex: 30, model: stub(last).forecaster, seasonalPeriods: [], refitEverySteps: 10, capacityPerReplica: 100 });
     expect(result.params).toEqual({
       capacityPerReplica: 100,
       hpaTargetPerReplica: 70,
@@ -475,7 +475,8 @@ describe('replay: parameters and sizing', () => {
       model: 'stub',
       loadInterpolation: 'hold',
     });
-    expect(result.frontier).toBeNull();
+    // The frontier is replayed unless asked not to.
+    expect(result.frontier?.points).toHaveLength(21);
     expect(result.watchdog).toBeUndefined();
     expect(result.policies.map((p) => p.policy)).toEqual(['reactive', 'predictive', 'snaive', 'oracle', 'headroom']);
     for (const name of ['reactive', 'oracle', 'headroom']) expect(policy(result, name)).not.toHaveProperty('refits');
@@ -498,6 +499,7 @@ describe('replay: parameters and sizing', () => {
         scaleIn,
       }),
     );
+    expect(result.frontier).toBeNull();
     expect(result.params).toMatchObject({
       hpaTargetPerReplica: 60,
       policyCapacityPerReplica: 75,
