@@ -114,14 +114,16 @@ export function judge(previous: TargetHealth | undefined, input: WatchdogInput, 
   });
   const quality = rate(judged, input, config);
   const newChange = input.changepointAtMs !== undefined && (health.changepointAtMs === undefined || input.changepointAtMs > health.changepointAtMs);
+  // Without a new changepoint, the health's own changepointAtMs and historyFromMs carry over with the rest of it.
   // The episode's first changepoint stays the history start: later ones are the fits adapting, not a new regime.
   const changepoint: Partial<TargetHealth> = newChange
     ? { changepointAtMs: input.changepointAtMs as number, historyFromMs: health.historyFromMs ?? (input.changepointAtMs as number) }
-    : { ...(health.changepointAtMs === undefined ? {} : { changepointAtMs: health.changepointAtMs }), ...(health.historyFromMs === undefined ? {} : { historyFromMs: health.historyFromMs }) };
+    : {};
+  // Every call below refits or changes the state: from now on, only forecasts made after it are judged.
   const to = (state: HealthState, reason: string, refitNow: boolean, extra: Partial<TargetHealth> = {}): Verdict => {
-    // historyFromMs is kept through `changepoint`; only recovery drops it (below).
+    // historyFromMs is kept; only recovery drops it (below).
     const { goodSinceMs: _good, ...kept } = health;
-    const next: TargetHealth = { ...kept, state, reason, sinceMs: nowMs, judgeFromMs: refitNow || state !== health.state ? nowMs : health.judgeFromMs, ...changepoint, ...extra };
+    const next: TargetHealth = { ...kept, state, reason, sinceMs: nowMs, judgeFromMs: nowMs, ...changepoint, ...extra };
     return {
       health: next,
       ...(state === health.state ? {} : { transition: { from: health.state, to: state, reason } }),
@@ -158,7 +160,7 @@ export function judge(previous: TargetHealth | undefined, input: WatchdogInput, 
       if (quality.kind !== 'good') return { ...stay(), refitNow };
       const goodSinceMs = health.goodSinceMs ?? nowMs;
       if (nowMs - goodSinceMs >= config.promoteAfterSeconds * 1000) {
-        return { ...to('trusted', `shadow forecasts held for ${Math.round((nowMs - goodSinceMs) / 1000)} s: ${quality.why}`, false), refitNow };
+        return to('trusted', `shadow forecasts held for ${Math.round((nowMs - goodSinceMs) / 1000)} s: ${quality.why}`, refitNow);
       }
       return { ...stay({ goodSinceMs }), refitNow };
     }
