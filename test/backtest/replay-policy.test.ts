@@ -438,6 +438,8 @@ describe('replay: references and accounting', () => {
     // The served forecasts carry every level the replay asked for, as copies.
     expect(result.servedForecasts[0]?.intervals.map((i) => i.level)).toEqual([0.6, 0.8, 0.9, 0.95]);
     expect(result.servedForecasts[0]?.intervals[1]?.upper[0]).toBe(180);
+    expect(result.servedForecasts[0]?.intervals[1]?.lower[0]).toBe(20);
+    expect(result.servedForecasts[0]).not.toHaveProperty('error');
 
     const unguarded = await replay(base(jumpSeries(), stub(last, { widen: 100 }).forecaster, { scaleInGuardQuantile: null }));
     expect(unguarded.fedForecasts[0]?.guardQuantile).toBeNull();
