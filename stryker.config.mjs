@@ -15,7 +15,9 @@ const config = {
   // The suites that cover these modules, without the model-training and browser ones (vitest.mutation.config.ts).
   vitest: { configFile: 'vitest.mutation.config.ts', related: true },
   checkers: ['typescript'],
-  tsconfigFile: 'tsconfig.json',
+  // scripts/mutation-module.sh may point the checker at a program of the module and its tests only
+  // (MUTATION_CHECKER=module): a schema's mutant otherwise re-checks every file that imports it.
+  tsconfigFile: process.env.MUTATION_TSCONFIG ?? 'tsconfig.json',
   // Mutants that do not compile are discarded by the checker instead of run.
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: [
