@@ -328,8 +328,11 @@ function crossCheckedLevels(
   });
 }
 
-/** Lag-1 autocorrelation of the scores, pooled over the rows (each row's own mean taken out; pairs within a row only). */
-function lagOneAutocorrelation(rows: readonly (readonly number[])[]): number {
+/**
+ * Lag-1 autocorrelation of the scores, pooled over the rows (each row's own mean taken out; pairs within a row only);
+ * 0 when every row is constant. Exported for its tests: the cross-check's effective size depends on it.
+ */
+export function lagOneAutocorrelation(rows: readonly (readonly number[])[]): number {
   let products = 0;
   let squares = 0;
   for (const row of rows) {

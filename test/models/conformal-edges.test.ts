@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { applyCalibration, calibrate, empiricalCoverage, tailFactor, tailReference, type ConformalCalibration, type TailReference } from '../../src/models/conformal.js';
+import {
+  applyCalibration,
+  calibrate,
+  empiricalCoverage,
+  lagOneAutocorrelation,
+  tailFactor,
+  tailReference,
+  type ConformalCalibration,
+  type TailReference,
+} from '../../src/models/conformal.js';
 import type { Forecast } from '../../src/models/forecaster.js';
 import { thrownBy } from '../support/errors.js';
 
@@ -257,5 +266,72 @@ describe('empiricalCoverage', () => {
     expect(empiricalCoverage([{ actual: [0], forecast: flat(1) }], 0.95)).toBeNaN();
     expect(empiricalCoverage([{ actual: [], forecast: flat(1) }], 0.8)).toBeNaN();
     expect(empiricalCoverage([], 0.8)).toBeNaN();
+  });
+});
+
+describe('lagOneAutocorrelation (the cross-check counts residuals as an AR(1) sample)', () => {
+  it('pools products and squares over the rows, each about its own mean', () => {
+    // Row 1..4: mean 2.5, deviations ±1.5 ±0.5: squares 5, lag products 0.75 − 0.25 + 0.75 = 1.25.
+    expect(lagOneAutocorrelation([[1, 2, 3, 4]])).toBeCloseTo(0.25, 12);
+    // An alternating row is negatively correlated: deviations ±1, three products of −1 over four squares.
+    expect(lagOneAutocorrelation([[1, -1, 1, -1]])).toBeCloseTo(-0.75, 12);
+    // Shifting one row by a constant changes nothing (its own mean is taken out); no pair spans two rows.
+    expect(lagOneAutocorrelation([[101, 102, 103, 104], [1, -1, 1, -1]])).toBeCloseTo((1.25 - 3) / (5 + 4), 12);
+  });
+
+  it('is 0, not NaN, when every row is constant', () => {
+    expect(lagOneAutocorrelation([[3, 3, 3], [7]])).toBe(0);
+    expect(lagOneAutocorrelation([])).toBe(0);
+  });
+});
+
+describe('cross-check raise steps', () => {
+  it('raises each level by the fewest whole tenths of its miss rate that cover it held out', () => {
+    // Four origins uniform in ±0.8, ±1, ±1.25, ±1.5 (own half-width 1): a spread that raises 0.8, 0.9 and 0.95
+    // by 1, 4 and 6 tenths, short of the nine-tenths cap, and 0.99 to the cap.
+    let state = 11;
+    const random = (): number => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+    const samples = [0.8, 1, 1.25, 1.5].map((scale) => ({
+      actual: Array.from({ length: 300 }, () => scale * (2 * random() - 1)),
+      forecast: flat(300),
+    }));
+    const checked = calibrate(samples, { minPerBucket: 1000, crossCheck: true })!.calibrateAt!;
+    const tenths = checked.map((c) => Math.round(((c.at - c.level) / (1 - c.level)) * 10 * 1e6) / 1e6);
+    expect(tenths).toEqual([0, 1, 4, 6, 9]);
+    for (const c of checked) expect(c.at).toBeLessThan(1);
+  });
+});
+
+describe('calibrate on origins without scored steps', () => {
+  it('leaves an origin with no actual values out of the count, the scaled test and the cross-check', () => {
+    const scored = { actual: Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 0.5 : -0.5)), forecast: flat(10) };
+    const empty = { actual: [], forecast: { point: [], intervals: [] } as Forecast };
+    const calibration = calibrate([scored, empty], { crossCheck: true })!;
+    expect(calibration.count).toBe(10);
+    // The empty origin carries no 80 % band, yet the scored one decides the mode alone.
+    expect(calibration.mode).toBe('scaled');
+    // One origin with scores is too few to leave one out: no cross-check.
+    expect(calibration).not.toHaveProperty('calibrateAt');
+  });
+});
+
+describe('the rolling tail factor replays the last blocks of the history only', () => {
+  it('reads each block of differences against the window just before it', () => {
+    // Window 2 (the recent part), blocks of 2: bands of 1 before each block; the last block doubles.
+    const tail: TailReference = {
+      lagSteps: 1,
+      recent: [1, 1],
+      longRun: [1, 1, 1, 1, 1, 1, 2, 2],
+      maxFactor: 10,
+      differences: [1, 1, 1, 1, 1, 1, 2, 2],
+      blockSteps: 2,
+      method: 'rolling',
+    };
+    // Ratios 1, 1, 1, 1, 2, 2: the median is 1, the 80 % quantile 2.
+    expect(tailFactor(tail, 0.5)).toBe(1);
+    expect(tailFactor(tail, 0.8)).toBe(2);
   });
 });
