@@ -1,3 +1,4 @@
+import type * as grpc from '@grpc/grpc-js';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { TargetStates, type TargetForecast } from '../../src/engine/target-state.js';
 
@@ -48,4 +49,25 @@ export function forecastAt(nowMs: number, q90: number | readonly number[], optio
 
 export function statesWith(config: Config): TargetStates {
   return new TargetStates(config.targets);
+}
+
+/** A grpc-js client of the external scaler, its methods looked up by name. */
+export type ScalerClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+/** One unary call: resolves with the answer, rejects with the gRPC error. */
+export function unaryOn<T>(client: ScalerClient, method: string, request: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client[method]!(request, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+/** The status of a unary call that must fail; a success fails the test. */
+export async function statusOn(client: ScalerClient, method: string, request: unknown): Promise<{ code: number; details: string }> {
+  try {
+    await unaryOn(client, method, request);
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    return { code: e.code, details: e.details };
+  }
+  throw new Error(`${method} succeeded but an error was expected`);
 }

@@ -18,12 +18,12 @@ import { TargetStates, type TargetState } from '../../src/engine/target-state.js
 import { toPrescientError } from '../../src/errors.js';
 import { parseScalerMetadata } from '../../src/keda/metadata.js';
 import { capDetails, MAX_STATUS_DETAILS, PROTO_PATH, routeGrpcLogs, startKedaServer, type KedaServer } from '../../src/keda/server.js';
-import { forecastAt } from './helpers.js';
+import { forecastAt, statusOn, unaryOn, type ScalerClient } from './helpers.js';
 
 // The client compiles the .proto itself, as KEDA does: proto-loader's defaults except longs as strings.
 const definition = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: String, enums: String, defaults: true }));
 const ExternalScaler = (definition.externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
-type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+type Client = ScalerClient;
 
 // The shared server re-checks streams only every minute, so a push seen within a test came from a
 // forecast event; the re-check test starts a server of its own with a short interval.
@@ -73,22 +73,8 @@ let server: KedaServer;
 let client: Client;
 let closed = false;
 
-function unaryOn<T>(c: Client, method: string, request: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    c[method]!(request, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
-  });
-}
 const unary = <T>(method: string, request: unknown) => unaryOn<T>(client, method, request);
-
-async function statusOf(method: string, request: unknown, c: Client = client): Promise<{ code: number; details: string }> {
-  try {
-    await unaryOn(c, method, request);
-  } catch (err) {
-    const e = err as grpc.ServiceError;
-    return { code: e.code, details: e.details };
-  }
-  throw new Error(`${method} succeeded but an error was expected`);
-}
+const statusOf = (method: string, request: unknown, c: Client = client) => statusOn(c, method, request);
 
 /** A server stream: `next()` waits for the next message, `ended` settles with the final status. */
 function openStream<T>(method: string, request: unknown) {

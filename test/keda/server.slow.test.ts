@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TargetStates, type TargetState } from '../../src/engine/target-state.js';
 import { PROTO_PATH, startKedaServer, type KedaServer } from '../../src/keda/server.js';
 import { sharedRecommender } from '../../src/engine/recommender.js';
-import { forecastAt, statesWith, testConfig } from './helpers.js';
+import { forecastAt, statesWith, statusOn, testConfig, unaryOn, type ScalerClient } from './helpers.js';
 
 // The client loads the .proto itself, as KEDA compiles its own copy: with
 // proto-loader's default representation choices except longs as strings.
@@ -23,23 +23,10 @@ let start = T0;
 let nowMs = T0;
 let states: TargetStates;
 let server: KedaServer;
-let client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+let client: ScalerClient;
 
-function unary<T>(method: string, request: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    client[method]!(request, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
-  });
-}
-
-async function statusOf(method: string, request: unknown): Promise<{ code: number; details: string }> {
-  try {
-    await unary(method, request);
-  } catch (err) {
-    const e = err as grpc.ServiceError;
-    return { code: e.code, details: e.details };
-  }
-  throw new Error(`${method} succeeded but an error was expected`);
-}
+const unary = <T>(method: string, request: unknown) => unaryOn<T>(client, method, request);
+const statusOf = (method: string, request: unknown) => statusOn(client, method, request);
 
 /** Collects stream messages; `next()` waits for the next one. */
 function openStream<T>(method: string, request: unknown) {
