@@ -422,7 +422,8 @@ describe('replay: references and accounting', () => {
     const fed = result.fedForecasts.filter((f) => f.policy === 'predictive');
     expect(fed).toHaveLength(6);
     // Quantile 0.8 is the upper bound of the 60 % interval (point + 60), 0.95 that of the 90 % one (point + 90).
-    expect(fed[0]).toEqual({
+    // Strict: a good refit's record has no `error` key at all, not one set to undefined.
+    expect(fed[0]).toStrictEqual({
       policy: 'predictive',
       issuedAtMs: T0 + 30 * MIN,
       servedUntilMs: T0 + 40 * MIN,
@@ -445,6 +446,23 @@ describe('replay: references and accounting', () => {
     expect(unguarded.fedForecasts[0]?.guardQuantile).toBeNull();
     expect(unguarded.fedForecasts[0]).not.toHaveProperty('guardLoad');
     expect(unguarded.fedForecasts[0]?.load[0]).toBe(180);
+  });
+  it('records the band the policy read: the interval at the quantile\'s level, not one exactly 1e-6 below it', async () => {
+    // Levels less than 1e-6 apart are one level (2q − 1 is not exact in floating point); exactly 1e-6 apart they are two.
+    const quantile = 0.500001;
+    const level = 2 * quantile - 1;
+    const below = level - 1e-6;
+    expect(Math.abs(below - level)).toBe(1e-6);
+    const point = Array.from({ length: 14 }, () => 100);
+    const band = (l: number, upper: number) => ({ level: l, lower: point, upper: point.map(() => upper) });
+    const forecast = { point, intervals: [band(below, 111), band(level, 222)] };
+    const precomputed = { model: 'pre', origins: [30, 40].map((originIndex) => ({ originIndex, forecast })) };
+    const result = await replay(base(jumpSeries(50), stub(last).forecaster, { precomputed, quantile, scaleInGuardQuantile: null }));
+    const fed = result.fedForecasts.filter((f) => f.policy === 'predictive');
+    expect(fed.map((f) => f.load)).toEqual([point.map(() => 222), point.map(() => 222)]);
+    // The policy scaled on the same band: 222 at 90 per pod is 3 pods (111 would be 2, as the reactive HPA runs).
+    expect(readyAt(result, 'predictive', 49)).toBe(3);
+    expect(readyAt(result, 'reactive', 49)).toBe(2);
   });
 });
 
@@ -588,5 +606,31 @@ describe('replay: the watchdog', () => {
     const predictive = policy(result, 'predictive').stats;
     expect(result.watchdog?.stats.replicaHours).toBeGreaterThan(predictive.replicaHours);
     expect(result.watchdog?.stats.underProvisionedMinutes).toBeLessThan(predictive.underProvisionedMinutes);
+  });
+
+  it('judges the band of the scaling quantile: an 80 % band that misses demotes at quantile 0.9, a 90 % band that covers keeps it trusted at 0.95', async () => {
+    // 90 and 110 in turns, forecast flat at 100: MASE 0.5 and no bias (both good), so only coverage decides. The stub's band at
+    // level l is 100 ± 12 l: the 80 % band (± 9.6) never holds the load, the 90 % (± 10.8) and 95 % (± 11.4) always do.
+    const s = series(Array.from({ length: 120 }, (_, i) => (i % 2 === 0 ? 90 : 110)));
+    const watchdog = watchdogSchema.parse({ window: '1h', minScoredSteps: 5, demoteAfter: '20m', changepoints: false });
+    const model = stub(() => 100, { widen: 12 }).forecaster;
+    const at90 = await replay(base(s, model, { watchdog, quantile: 0.9 }));
+    expect(at90.watchdog?.states.map((x) => x.state)).toEqual(['trusted', 'degraded', 'degraded', 'reactive', 'reactive', 'reactive', 'reactive', 'reactive', 'reactive']);
+    const at95 = await replay(base(s, model, { watchdog, quantile: 0.95 }));
+    expect(at95.watchdog?.states.every((x) => x.state === 'trusted')).toBe(true);
+  });
+
+  it('scores every step of a refresh interval longer than an hour: the record keeps the lead plus the refit spacing', async () => {
+    // Refits 90 minutes apart; the stub forecasts 0 under a load of 100 and 300 (poor on every count). The judged hour before
+    // each refit holds 59 scored steps, 29 of them more than an hour into their forecast: a record that kept only each
+    // forecast's first hour would hold 30, fewer than the 40 needed, and the target would stay trusted.
+    const s = series(Array.from({ length: 300 }, (_, i) => (Math.floor(i / 5) % 2 === 0 ? 100 : 300)));
+    const watchdog = watchdogSchema.parse({ window: '1h', minScoredSteps: 40, demoteAfter: '20m', changepoints: false });
+    const result = await replay(base(s, stub(() => 0).forecaster, { watchdog, refitEverySteps: 90 }));
+    expect(result.watchdog?.states).toEqual([
+      { atMs: T0 + 30 * MIN, state: 'trusted' },
+      { atMs: T0 + 120 * MIN, state: 'degraded' },
+      { atMs: T0 + 210 * MIN, state: 'reactive' },
+    ]);
   });
 });
