@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExternalScalerDefinition } from '../src/keda/server.js';
+import { ExternalScalerClient as ExternalScaler } from './keda/helpers.js';
 
 /**
  * The process's life (issue 11, item 8), through the README's own start
@@ -138,7 +138,6 @@ describe('npm start and SIGTERM sent to npm alone', () => {
     socket.write(body.slice(0, 20));
 
     // A KEDA stream open on the target.
-    const { ExternalScaler } = loadExternalScalerDefinition().externalscaler as grpc.GrpcObject & { ExternalScaler: grpc.ServiceClientConstructor };
     const client = new ExternalScaler(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     const stream = client.StreamIsActive!({ name: 'taxi', namespace: 'demo', scalerMetadata: { target: 'taxi' } }) as grpc.ClientReadableStream<{ result: boolean }>;
     const answers: boolean[] = [];

@@ -18,9 +18,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { errorCatalogue, isErrorCode } from '../../src/errors.js';
-import { loadExternalScalerDefinition, startKedaServer, type KedaServer } from '../../src/keda/server.js';
+import { startKedaServer, type KedaServer } from '../../src/keda/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import { forecastAt } from '../keda/helpers.js';
+import { ExternalScalerClient, forecastAt } from '../keda/helpers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_206);
 const REQUEST_BOUND_MS = 1_000;
@@ -57,8 +57,7 @@ beforeAll(async () => {
   app.prescient.states.setForecast('web', forecastAt(T0, 400));
   app.prescient.states.setForecast('batch', { ...forecastAt(T0 - 2 * 3_600_000, 50), target: 'batch' });
   keda = await startKedaServer({ states: app.prescient.states, config, host: '127.0.0.1', port: 0, now: () => T0 });
-  const service = (loadExternalScalerDefinition().externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
-  client = new service(`127.0.0.1:${keda.port}`, grpc.credentials.createInsecure()) as typeof client;
+  client = new ExternalScalerClient(`127.0.0.1:${keda.port}`, grpc.credentials.createInsecure()) as typeof client;
   // One-time costs are paid here, not counted as a fuzzed request's time: the OpenAPI document is built on
   // its first request, and the requests lane's thread starts on the first ad-hoc fit.
   await app.inject('/docs/json');

@@ -1,6 +1,8 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { TargetStates, type TargetForecast } from '../../src/engine/target-state.js';
+import { PROTO_PATH } from '../../src/keda/server.js';
 
 export const STEP_SECONDS = 60;
 
@@ -50,6 +52,15 @@ export function forecastAt(nowMs: number, q90: number | readonly number[], optio
 export function statesWith(config: Config): TargetStates {
   return new TargetStates(config.targets);
 }
+
+/**
+ * The external scaler's client class, from the .proto compiled here as KEDA
+ * compiles its own copy: int64 answers decoded as decimal strings, and fields
+ * at their default (`result: false`, `targetSize: '0'`) present rather than absent.
+ */
+export const ExternalScalerClient = (
+  grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: String, enums: String, defaults: true })).externalscaler as grpc.GrpcObject
+).ExternalScaler as grpc.ServiceClientConstructor;
 
 /** A grpc-js client of the external scaler, its methods looked up by name. */
 export type ScalerClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;

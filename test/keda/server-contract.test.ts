@@ -10,19 +10,15 @@
 import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { getLogger } from '@grpc/grpc-js/build/src/logging.js';
-import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { sharedRecommender } from '../../src/engine/recommender.js';
 import { TargetStates, type TargetState } from '../../src/engine/target-state.js';
 import { toPrescientError } from '../../src/errors.js';
 import { parseScalerMetadata } from '../../src/keda/metadata.js';
-import { capDetails, MAX_STATUS_DETAILS, PROTO_PATH, routeGrpcLogs, startKedaServer, type KedaServer } from '../../src/keda/server.js';
-import { forecastAt, statusOn, unaryOn, type ScalerClient } from './helpers.js';
+import { capDetails, MAX_STATUS_DETAILS, routeGrpcLogs, startKedaServer, type KedaServer } from '../../src/keda/server.js';
+import { ExternalScalerClient as ExternalScaler, forecastAt, statusOn, unaryOn, type ScalerClient } from './helpers.js';
 
-// The client compiles the .proto itself, as KEDA does: proto-loader's defaults except longs as strings.
-const definition = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: String, enums: String, defaults: true }));
-const ExternalScaler = (definition.externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
 type Client = ScalerClient;
 
 // The shared server re-checks streams only every minute, so a push seen within a test came from a

@@ -1,17 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TargetStates, type TargetState } from '../../src/engine/target-state.js';
-import { PROTO_PATH, startKedaServer, type KedaServer } from '../../src/keda/server.js';
+import { startKedaServer, type KedaServer } from '../../src/keda/server.js';
 import { sharedRecommender } from '../../src/engine/recommender.js';
-import { forecastAt, statesWith, statusOn, testConfig, unaryOn, type ScalerClient } from './helpers.js';
-
-// The client loads the .proto itself, as KEDA compiles its own copy: with
-// proto-loader's default representation choices except longs as strings.
-const definition = grpc.loadPackageDefinition(
-  protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: String, enums: String, defaults: true }),
-);
-const ExternalScaler = (definition.externalscaler as grpc.GrpcObject).ExternalScaler as grpc.ServiceClientConstructor;
+import { ExternalScalerClient as ExternalScaler, forecastAt, statesWith, statusOn, testConfig, unaryOn, type ScalerClient } from './helpers.js';
 
 type Metadata = Record<string, string>;
 const ref = (scalerMetadata: Metadata) => ({ name: 'web-app', namespace: 'shop', scalerMetadata });

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { PrescientError } from '../../src/errors.js';
-import { loadExternalScalerDefinition, startKedaServer, type KedaServer } from '../../src/keda/server.js';
+import { startKedaServer, type KedaServer } from '../../src/keda/server.js';
 import { exposureWarnings } from '../../src/lifecycle.js';
-import { statesWith, testConfig } from './helpers.js';
+import { ExternalScalerClient as ExternalScaler, statesWith, testConfig } from './helpers.js';
 
 /**
  * TLS and mutual TLS on the KEDA external scaler (issue 11, item 9), with
@@ -38,7 +38,6 @@ function makeCa(ca: string, names: Array<{ name: string; san?: string }>): void 
 }
 
 const pem = (name: string) => readFileSync(file(name));
-const { ExternalScaler } = loadExternalScalerDefinition().externalscaler as grpc.GrpcObject & { ExternalScaler: grpc.ServiceClientConstructor };
 const ref = { name: 'web-app', namespace: 'shop', scalerMetadata: { target: 'web' } };
 
 /** GetMetricSpec through a client with these credentials: the answer's metric name, or the status code of the failure. */
