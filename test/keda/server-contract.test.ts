@@ -385,6 +385,35 @@ describe('KEDA external scaler contract (one server)', () => {
   });
 });
 
+describe('close(graceMs)', () => {
+  it('cuts a call still open after graceMs, not before, and then resolves', async () => {
+    const c = config();
+    const local = await startKedaServer({ states: new TargetStates(c.targets), config: c, host: '127.0.0.1', port: 0 });
+    const localClient = new ExternalScaler(`127.0.0.1:${local.port}`, grpc.credentials.createInsecure()) as Client;
+    try {
+      // A peer that never finishes its request: IsActive opened as a client stream and never
+      // half-closed, so the server's handler never runs and close() cannot end the call itself.
+      const raw = (b: Buffer) => b;
+      const held = new Promise<{ code: number | undefined; atMs: number }>((resolve) => {
+        localClient.makeClientStreamRequest('/externalscaler.ExternalScaler/IsActive', raw, raw, (err) => resolve({ code: err?.code, atMs: performance.now() }));
+      });
+      // Calls on one channel reach the server in order: once this one is answered, the held call is open there.
+      expect((await statusOf('IsActive', ref({ target: 'web' }), localClient)).code).toBe(grpc.status.UNAVAILABLE);
+      const graceMs = 300;
+      const started = performance.now();
+      await local.close(graceMs);
+      const closedAfterMs = performance.now() - started;
+      const cut = await held;
+      expect(cut.code).toBe(grpc.status.CANCELLED);
+      // Timers never fire early; the 1 ms is the clock's rounding.
+      expect(cut.atMs - started).toBeGreaterThanOrEqual(graceMs - 1);
+      expect(closedAfterMs).toBeGreaterThanOrEqual(graceMs - 1);
+    } finally {
+      localClient.close();
+    }
+  }, 10_000); // without the cut, close() never resolves: fail in seconds, not at the file's 60 s limit
+});
+
 /** A port free on 127.0.0.1 right now. */
 async function freePort(): Promise<number> {
   const probe = createServer();
