@@ -205,7 +205,8 @@ export interface ServedForecastLike extends ForecastLike {
 /**
  * The forecast in force at each time: that of the latest refit at or before
  * it (never a later one) that did not fail.
- * @param forecasts one per refit, in time order, `refitEveryMs` apart from `startMs`
+ * @param forecasts one per refit, in time order, the k-th made at `startMs + k × refitEveryMs` or
+ *   later: the spacing only says where to start looking back (a late refit serves from its own time)
  */
 export function servedAt(forecasts: readonly ServedForecastLike[], startMs: number, refitEveryMs: number): (tMs: number) => ForecastLike | undefined {
   return (tMs) => {
