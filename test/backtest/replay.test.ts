@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSynthetic } from '../../data/generate.js';
-import { loadInterpolator, replay, type ReplayOptions, type ReplayResult } from '../../src/backtest/replay.js';
+import { replay, type ReplayOptions, type ReplayResult } from '../../src/backtest/replay.js';
 import { evaluate } from '../../src/models/evaluation/rolling-origin.js';
 import type { Forecaster } from '../../src/models/forecaster.js';
 import { seasonalNaive } from '../../src/models/seasonal-naive.js';
@@ -65,15 +65,6 @@ function policy(result: ReplayResult, name: string) {
 }
 
 describe('replay', () => {
-  it('holds each sample until the next one', () => {
-    const at = loadInterpolator({ startMs: 0, stepSeconds: 300, values: [1, 5, 9] });
-    expect(at(0)).toBe(1);
-    expect(at(299_999)).toBe(1);
-    expect(at(300_000)).toBe(5);
-    expect(at(10_000_000)).toBe(9);
-    expect(at(-5)).toBe(1);
-  });
-
   it('uses only the past: a spike no model could know of changes nothing served before it', { timeout: 60_000 }, async () => {
     const clean = dailySeries();
     const spiked = withSpike(clean, spikeIndex, 3, 6);
