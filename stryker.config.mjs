@@ -24,6 +24,8 @@ const config = {
     'src/scaling/**/*.ts',
     'src/backtest/hpa-model.ts',
     'src/backtest/replay.ts',
+    // The world every replayed policy runs in (split out of replay.ts): the HPA's inputs, the forecast in force, headroom.
+    'src/backtest/replay-world.ts',
     'src/keda/**/*.ts',
     'src/api/auth.ts',
     'src/store/**/*.ts',
