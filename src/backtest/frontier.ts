@@ -11,7 +11,7 @@
  */
 import { PrescientError } from '../errors.js';
 import type { PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
-import type { ForecastTrack, ReplayWorld } from './replay-world.js';
+import { ReactiveTrack, type ForecastTrack, type PolicyRun, type ReplayWorld } from './replay-world.js';
 
 /**
  * Interval levels a frontier needs in its forecasts: the upper bound of the
@@ -74,6 +74,19 @@ export interface RiskBudget {
   readonly maxUnderProvisionedMinutesPerWeek: number;
 }
 
+/**
+ * Reactive scaling served instead of the chosen setting: over the stretch,
+ * the setting was not short fewer minutes than the plain HPA spending the
+ * same replica-hours (`headroom`), so the forecast earned no trust there.
+ */
+export interface ReactiveFallback {
+  /** Share of capacityPerReplica the reactive recommendation is sized on: headroom's HPA target. */
+  readonly utilisation: number;
+  /** Headroom over the stretch (the plain HPA at `utilisation`). */
+  readonly underProvisionedMinutes: number;
+  readonly replicaHours: number;
+}
+
 export interface FrontierChoice {
   /** Index into Frontier.points. */
   readonly index: number;
@@ -82,6 +95,8 @@ export interface FrontierChoice {
   readonly metBudget: boolean;
   /** One sentence: why this setting. */
   readonly reason: string;
+  /** Set when the target serves reactive scaling instead (see {@link withReactiveFallback}). */
+  readonly fallback?: ReactiveFallback;
 }
 
 export interface Frontier {
@@ -131,7 +146,7 @@ export function computeFrontier(options: {
   const { world, fixed } = options;
   const points = options.grid.map((knobs): FrontierPoint => ({ knobs, ...statsOf(world, world.forecastPolicy({ ...fixed, ...knobs }, options.track)) }));
   const plainHpa = PLAIN_HPA_TARGETS.map((utilisation): PlainHpaPoint => ({ utilisation, ...statsOf(world, world.plainHpa(utilisation)) }));
-  const chosen = options.budget ? chooseSetting(points, options.budget) : undefined;
+  const chosen = options.budget ? withReactiveFallback(world, { points, plainHpa }, chooseSetting(points, options.budget), options.budget) : undefined;
   return {
     startMs: world.startMs,
     endMs: world.endMs,
@@ -142,6 +157,53 @@ export function computeFrontier(options: {
     ...(chosen ? { chosen } : {}),
     computeMs: performance.now() - started,
   };
+}
+
+/**
+ * The product's promise (DESIGN.md: a safe fallback to reactive scaling, and
+ * proof from the target's own history that the predictive policy does
+ * better): the chosen setting is served only when, over the stretch, it was
+ * short strictly fewer minutes than `headroom`, the plain HPA spending the
+ * same replica-hours (ReplayWorld.sameCostReactive, from the world's HPA
+ * target). Otherwise — as many minutes or more, including none against none,
+ * where the stretch proves nothing — the target serves reactive scaling,
+ * its HPA target chosen by the budget's own rule ({@link chooseSetting})
+ * among the frontier's plain-HPA targets at or below the world's (above it,
+ * beside the reactive trigger, it changes nothing) and headroom's; without
+ * a budget, the limit is the setting's own minutes (headroom is then always
+ * within it). A plain-HPA target is, by definition, never short more
+ * minutes than headroom at its own cost. Costs one plain-HPA run per
+ * halving of the headroom search (13).
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION when the choice is not a setting of the frontier
+ */
+export function withReactiveFallback(world: ReplayWorld, frontier: Pick<Frontier, 'points' | 'plainHpa'>, choice: FrontierChoice, budget?: RiskBudget): FrontierChoice {
+  const point = frontier.points[choice.index];
+  if (!point) throw new PrescientError('PRESCIENT_ERR_VALIDATION', `the choice ${choice.index} is not a setting of the frontier`);
+  const headroomRun = world.sameCostReactive(world.plainHpa(world.options.hpaUtilisation), point.replicaHours);
+  const headroom: PlainHpaPoint = { utilisation: headroomRun.utilisation, ...statsOf(world, headroomRun) };
+  if (point.underProvisionedMinutes < headroom.underProvisionedMinutes - 1e-9) return choice;
+  const options = [...frontier.plainHpa.filter((p) => p.utilisation <= world.options.hpaUtilisation + 1e-9), headroom];
+  const pick = options[cheapestWithin(options, budget?.maxUnderProvisionedMinutesPerWeek ?? point.underProvisionedMinutesPerWeek).index] as PlainHpaPoint;
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  return {
+    ...choice,
+    fallback: { utilisation: pick.utilisation, underProvisionedMinutes: pick.underProvisionedMinutes, replicaHours: pick.replicaHours },
+    reason:
+      `${choice.reason}; but it was not short fewer minutes than the plain HPA spending as many replica-hours (${point.underProvisionedMinutes.toFixed(2)} vs ${headroom.underProvisionedMinutes.toFixed(2)} min ` +
+      `at an HPA target of ${pct(headroom.utilisation)}), so reactive scaling sized at ${pct(pick.utilisation)} of capacity is served instead ` +
+      `(${pick.underProvisionedMinutes.toFixed(2)} min, ${pick.replicaHours.toFixed(1)} replica-h over the same stretch)`,
+  };
+}
+
+/**
+ * What a choice serves over a world: the setting fed by `track`, or with a
+ * fallback the reactive recommendation at the fallback's utilisation (the
+ * service's reactive mode, with the setting's scale-in rules).
+ */
+export function servedRun(world: ReplayWorld, fixed: FixedPolicy, track: ForecastTrack, choice: Pick<FrontierChoice, 'knobs' | 'fallback'>): PolicyRun {
+  const knobs = { ...choice.knobs, leadTimeSeconds: track.leadTimeSeconds };
+  if (!choice.fallback) return world.forecastPolicy({ ...fixed, ...knobs }, track);
+  return world.forecastPolicy({ ...fixed, ...knobs, utilisation: choice.fallback.utilisation }, new ReactiveTrack(world, track.leadTimeSeconds));
 }
 
 /**
@@ -168,18 +230,38 @@ export function relativeBudget(frontier: Pick<Frontier, 'plainHpa'>, share: numb
 export function chooseSetting(points: readonly FrontierPoint[], budget: RiskBudget): FrontierChoice {
   if (points.length === 0) throw new PrescientError('PRESCIENT_ERR_VALIDATION', 'a frontier with no settings has nothing to choose');
   const limit = budget.maxUnderProvisionedMinutesPerWeek;
-  const indexed = points.map((p, index) => ({ p, index }));
-  const within = indexed.filter(({ p }) => p.underProvisionedMinutesPerWeek <= limit + 1e-9);
+  const { index, within } = cheapestWithin(points, limit);
+  const p = points[index] as FrontierPoint;
   const describe = (k: PolicyKnobs): string =>
     `quantile ${k.quantile}, guard ${k.scaleInGuardQuantile ?? 'none'}, utilisation ${k.utilisation}`;
+  if (within > 0) {
+    return {
+      index,
+      knobs: p.knobs,
+      metBudget: true,
+      reason: `the cheapest of ${within}/${points.length} settings within ${limit} under-provisioned min/week: ${describe(p.knobs)} (${p.underProvisionedMinutesPerWeek.toFixed(1)} min/week, ${p.replicaHours.toFixed(1)} replica-h)`,
+    };
+  }
+  return {
+    index,
+    knobs: p.knobs,
+    metBudget: false,
+    reason: `no setting stayed within ${limit} under-provisioned min/week; the closest, ${describe(p.knobs)}, was short ${p.underProvisionedMinutesPerWeek.toFixed(1)} min/week (${p.replicaHours.toFixed(1)} replica-h)`,
+  };
+}
+
+/**
+ * The budget's rule on any points: the cheapest (fewest replica-hours, then
+ * fewest minutes) of those within `limit` minutes per week; when none is,
+ * the one short the fewest minutes (then the cheapest). `within`: how many
+ * were within. `points` must not be empty.
+ */
+function cheapestWithin(points: readonly FrontierStats[], limit: number): { index: number; within: number } {
+  const indexed = points.map((p, index) => ({ p, index }));
+  const within = indexed.filter(({ p }) => p.underProvisionedMinutesPerWeek <= limit + 1e-9);
   if (within.length > 0) {
     const best = within.reduce((a, b) => (b.p.replicaHours < a.p.replicaHours - 1e-9 || (Math.abs(b.p.replicaHours - a.p.replicaHours) <= 1e-9 && b.p.underProvisionedMinutesPerWeek < a.p.underProvisionedMinutesPerWeek) ? b : a));
-    return {
-      index: best.index,
-      knobs: best.p.knobs,
-      metBudget: true,
-      reason: `the cheapest of ${within.length}/${points.length} settings within ${limit} under-provisioned min/week: ${describe(best.p.knobs)} (${best.p.underProvisionedMinutesPerWeek.toFixed(1)} min/week, ${best.p.replicaHours.toFixed(1)} replica-h)`,
-    };
+    return { index: best.index, within: within.length };
   }
   const closest = indexed.reduce((a, b) =>
     b.p.underProvisionedMinutesPerWeek < a.p.underProvisionedMinutesPerWeek - 1e-9 ||
@@ -187,10 +269,5 @@ export function chooseSetting(points: readonly FrontierPoint[], budget: RiskBudg
       ? b
       : a,
   );
-  return {
-    index: closest.index,
-    knobs: closest.p.knobs,
-    metBudget: false,
-    reason: `no setting stayed within ${limit} under-provisioned min/week; the closest, ${describe(closest.p.knobs)}, was short ${closest.p.underProvisionedMinutesPerWeek.toFixed(1)} min/week (${closest.p.replicaHours.toFixed(1)} replica-h)`,
-  };
+  return { index: closest.index, within: 0 };
 }

@@ -281,3 +281,21 @@ export class ForecastTrack {
     return out;
   }
 }
+
+/**
+ * The reactive mode as a track (the service's reactive recommendation,
+ * src/scaling/policy.ts `recommend` with `mode: reactive`): every quantile
+ * reads the observed load, so the policy's rules size on what the HPA sees,
+ * with the policy's own utilisation and scale-in rules. What a target serves
+ * when its own-history replay gives the forecast no reason to be trusted
+ * (src/backtest/frontier.ts `withReactiveFallback`).
+ */
+export class ReactiveTrack extends ForecastTrack {
+  constructor(world: ReplayWorld, leadTimeSeconds: number) {
+    super(world, () => undefined, leadTimeSeconds);
+  }
+
+  override at(): Float64Array {
+    return this.world.observedTicks();
+  }
+}

@@ -94,7 +94,15 @@ export const frontierSchema = z.object({
   points: z.array(frontierStatsSchema.extend({ knobs: knobsSchema })),
   plainHpa: z.array(frontierStatsSchema.extend({ utilisation: z.number() })),
   budget: z.object({ maxUnderProvisionedMinutesPerWeek: z.number() }).optional(),
-  chosen: z.object({ index: z.number().int(), knobs: knobsSchema, metBudget: z.boolean(), reason: z.string() }).optional(),
+  chosen: z
+    .object({
+      index: z.number().int(),
+      knobs: knobsSchema,
+      metBudget: z.boolean(),
+      reason: z.string(),
+      fallback: z.object({ utilisation: z.number(), underProvisionedMinutes: z.number(), replicaHours: z.number() }).optional(),
+    })
+    .optional(),
   computeMs: z.number(),
 });
 

@@ -73,9 +73,17 @@ export function selectionFrontier(
   });
 }
 
-/** The knobs a target serves with: the budget's choice once a frontier exists, else its configured ones. */
-export function servedKnobs(configured: PolicyKnobs, frontier: Frontier | undefined): { knobs: PolicyKnobs; from: 'config' | 'budget' } {
+/**
+ * The knobs a target serves with: the budget's choice once a frontier
+ * exists, else its configured ones. When the choice fell back to reactive
+ * scaling (FrontierChoice.fallback), `reactive` holds the reason and the
+ * utilisation is the fallback's: the recommendation is sized on the
+ * observed load at that share of capacity.
+ */
+export function servedKnobs(configured: PolicyKnobs, frontier: Frontier | undefined): { knobs: PolicyKnobs; from: 'config' | 'budget'; reactive?: string } {
   const chosen = frontier?.chosen;
   if (!chosen) return { knobs: configured, from: 'config' };
-  return { knobs: { ...chosen.knobs, leadTimeSeconds: configured.leadTimeSeconds }, from: 'budget' };
+  const knobs = { ...chosen.knobs, leadTimeSeconds: configured.leadTimeSeconds };
+  if (!chosen.fallback) return { knobs, from: 'budget' };
+  return { knobs: { ...knobs, utilisation: chosen.fallback.utilisation }, from: 'budget', reactive: `risk budget: ${chosen.reason}` };
 }

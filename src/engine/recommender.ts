@@ -72,7 +72,7 @@ export class Recommender {
         `target "${name}": the forecast is ${ageSeconds} s old, more than twice staleAfter (${state.config.staleAfterSeconds} s); not safe to scale on`,
       );
     }
-    const { policy, from } = this.policyFor(scaling, options, forecast.frontier);
+    const { policy, from, reactive } = this.policyFor(scaling, options, forecast.frontier);
     const key = `${name}\u0000${policy.quantile}\u0000${policy.leadTimeSeconds}\u0000${policy.scaleInGuardQuantile}\u0000${policy.utilisation}`;
     let tracker = this.trackers.get(key);
     if (!tracker) {
@@ -87,7 +87,9 @@ export class Recommender {
         ? { kind: 'reactive' as const, reason: health.reason }
         : scaling.mode === 'shadow'
           ? { kind: 'reactive' as const, reason: SHADOW_REASON }
-          : { kind: 'predictive' as const };
+          : reactive !== undefined
+            ? { kind: 'reactive' as const, reason: reactive }
+            : { kind: 'predictive' as const };
     return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs), knobsFrom: from, mode });
   }
 
@@ -105,11 +107,12 @@ export class Recommender {
 
   /**
    * The policy served: the configured knobs, or with a risk budget the
-   * setting its last frontier chose; a caller's quantile or lead time (KEDA
-   * metadata) wins over both.
+   * setting its last frontier chose (or reactive scaling, with the reason,
+   * when that setting did not beat headroom on the target's history); a
+   * caller's quantile or lead time (KEDA metadata) wins over both.
    */
-  private policyFor(scaling: ScalingConfig, options: RecommendOptions, frontier: Frontier | undefined): { policy: ScalingPolicy; from: 'config' | 'budget' } {
-    const served = scaling.budget ? servedKnobs(scaling, frontier) : { knobs: scaling, from: 'config' as const };
+  private policyFor(scaling: ScalingConfig, options: RecommendOptions, frontier: Frontier | undefined): { policy: ScalingPolicy; from: 'config' | 'budget'; reactive?: string } {
+    const served: ReturnType<typeof servedKnobs> = scaling.budget ? servedKnobs(scaling, frontier) : { knobs: scaling, from: 'config' };
     return {
       policy: {
         ...scaling,
@@ -118,6 +121,7 @@ export class Recommender {
         leadTimeSeconds: options.leadTimeSeconds ?? served.knobs.leadTimeSeconds,
       },
       from: served.from,
+      ...(served.reactive === undefined ? {} : { reactive: served.reactive }),
     };
   }
 }

@@ -41,12 +41,15 @@ describe('a risk budget per target', () => {
       expect(frontier.points[chosen.index].replicaHours).toBe(Math.min(...within.map((p: { replicaHours: number }) => p.replicaHours)));
     }
 
-    // The recommendation is made with the chosen knobs, and says so.
+    // The recommendation is made with the chosen knobs, and says so; or, when the choice did not beat
+    // headroom over the replayed days (src/backtest/frontier.ts withReactiveFallback), reactively at the fallback's utilisation.
     const rec = (await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json();
     expect(rec.basis.knobsFrom).toBe('budget');
     expect(rec.basis.quantile).toBe(chosen.knobs.quantile);
     expect(rec.basis.scaleInGuardQuantile).toBe(chosen.knobs.scaleInGuardQuantile);
-    expect(rec.basis.utilisation).toBe(chosen.knobs.utilisation);
+    expect(rec.basis.mode).toBe(chosen.fallback ? 'reactive' : 'predictive');
+    expect(rec.basis.utilisation).toBe(chosen.fallback ? chosen.fallback.utilisation : chosen.knobs.utilisation);
+    if (chosen.fallback) expect(rec.basis.reason).toBe(`risk budget: ${chosen.reason}`);
 
     // A refit of the same choice keeps the frontier (no new selection, no new replay).
     await engine.refresh('rds');

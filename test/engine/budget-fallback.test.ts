@@ -1,0 +1,76 @@
+/**
+ * A risk-budget target whose frontier fell back to reactive scaling (the
+ * chosen setting did not beat headroom on its own history,
+ * src/backtest/frontier.ts withReactiveFallback) is served the reactive
+ * recommendation at the fallback's utilisation, saying why; one whose
+ * choice held is served the chosen knobs.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Frontier } from '../../src/backtest/frontier.js';
+import { configSchema } from '../../src/config/schema.js';
+import { Recommender } from '../../src/engine/recommender.js';
+import { TargetStates } from '../../src/engine/target-state.js';
+import { forecastAt } from '../keda/helpers.js';
+
+const T0 = Date.parse('2026-03-02T08:00:00Z');
+const KNOBS = { quantile: 0.9, scaleInGuardQuantile: null, utilisation: 0.9, leadTimeSeconds: 300 };
+const STATS = { underProvisionedMinutes: 0, underProvisionedMinutesPerWeek: 0, replicaHours: 10, scaleEvents: 0, fallbackMinutes: 0 };
+
+function frontier(fallback?: { utilisation: number }): Frontier {
+  return {
+    startMs: T0 - 3 * 86_400_000,
+    endMs: T0,
+    model: 'mstl',
+    points: [{ knobs: KNOBS, ...STATS }],
+    plainHpa: [{ utilisation: 0.5, ...STATS }],
+    budget: { maxUnderProvisionedMinutesPerWeek: 5 },
+    chosen: {
+      index: 0,
+      knobs: KNOBS,
+      metBudget: true,
+      reason: fallback ? 'cheapest; but it was not short fewer minutes than the plain HPA spending as many replica-hours' : 'cheapest',
+      ...(fallback ? { fallback: { utilisation: fallback.utilisation, underProvisionedMinutes: 0, replicaHours: 12 } } : {}),
+    },
+    computeMs: 1,
+  };
+}
+
+function states(): TargetStates {
+  const config = configSchema.parse({
+    targets: [
+      {
+        name: 'web',
+        source: { type: 'file', path: 'data/web.csv' },
+        levels: [0.6, 0.8, 0.9, 0.95],
+        scaling: { capacityPerReplica: 100, leadTime: '5m', minReplicas: 1, maxReplicas: 50, budget: { maxUnderProvisionedMinutesPerWeek: 5 } },
+      },
+    ],
+  });
+  return new TargetStates(config.targets);
+}
+
+describe('a risk-budget target whose choice fell back to reactive scaling', () => {
+  it('is served the reactive recommendation at the fallback utilisation, with the reason', () => {
+    const s = states();
+    // The forecast says 900 (0.9 quantile); the load observed now is 240.
+    s.setForecast('web', { ...forecastAt(T0, 900, { observed: 240 }), frontier: frontier({ utilisation: 0.5 }) });
+    const rec = new Recommender(s).recommend('web', T0 + 1_000);
+    expect(rec.basis.mode).toBe('reactive');
+    expect(rec.basis.reason).toContain('risk budget: cheapest; but it was not short fewer minutes');
+    expect(rec.basis.knobsFrom).toBe('budget');
+    expect(rec.basis.utilisation).toBe(0.5);
+    // ceil(240 / (100 × 0.5)): sized on the observed load, the forecast ignored.
+    expect(rec.replicas).toBe(5);
+  });
+
+  it('is served the chosen knobs on the forecast when the choice held', () => {
+    const s = states();
+    s.setForecast('web', { ...forecastAt(T0, 900, { observed: 240 }), frontier: frontier() });
+    const rec = new Recommender(s).recommend('web', T0 + 1_000);
+    expect(rec.basis.mode).toBe('predictive');
+    expect(rec.basis.reason).toBeUndefined();
+    expect(rec.basis.utilisation).toBe(0.9);
+    // ceil(900 / (100 × 0.9)): sized on the forecast.
+    expect(rec.replicas).toBe(10);
+  });
+});
