@@ -7,6 +7,10 @@
  * evidence of what the grid can reach, never a policy).
  */
 import type { PolicyKnobs } from '../src/scaling/policy.js';
+import type { Judged } from './replay-choices.js';
+
+/** The reactive HPA's target per pod, a share of capacity (the replay's default); the seasonal-naive comparison sizes both policies at it. */
+export const HPA_UTILISATION = 0.7;
 
 export type Figures = { underProvisionedMinutes: number; replicaHours: number };
 export type Versus = 'fewer' | 'same' | 'more';
@@ -38,15 +42,29 @@ export interface RunOutcome {
     headroom: Figures & { utilisation: number };
     versusHeadroom: Versus;
   };
+  /**
+   * The default knobs and the rule's choice with the own-history check
+   * (src/backtest/frontier.ts withReactiveFallback): reactive scaling served
+   * where the setting did not beat headroom on the tuning days.
+   */
+  defaultChecked: Judged;
+  ruleChecked: Judged;
   budget: {
     maxUnderProvisionedMinutesPerWeek: number;
     /** Chosen on the tuning days before the span. */
     chosen: PolicyKnobs;
+    /** Reactive scaling served at this utilisation instead of `chosen` (the own-history check), else null. */
+    fallback: number | null;
     metOnTuning: boolean;
     reason: string;
     /** The chosen setting on the replayed span. */
     replayed: Figures & { underProvisionedMinutesPerWeek: number };
     met: boolean;
+    /** Whether `chosen` itself, served without the check, met it. */
+    metWithoutFallback: boolean;
+    /** Against headroom at its own cost on the span: what was served (with the check), and `chosen` without it. */
+    versusHeadroom: Versus;
+    versusHeadroomWithoutFallback: Versus;
     /** Some setting of the grid stayed within the budget on the replayed span. */
     anyCould: boolean;
     /** The cheapest setting within the budget on the span, with hindsight (absent when none). */
@@ -77,8 +95,10 @@ export interface Pooled {
   plainHpa: ({ utilisation: number } & Pair)[];
   /** The default rule's settings, pooled; seasonal naive at the same settings; runs versus headroom at the rule's cost. */
   rule: { predictive: Pair; snaive: Pair; versusHeadroom: Record<Versus, number>; metOnTuning: number; chosen: Record<string, number> };
-  /** The budget-chosen setting of each run, pooled; and the budget verdicts. */
-  budget: Pair & { met: number; anyCould: number; metWhereAnyCould: number; couldNot: string[] };
+  /** The default knobs and the rule, each with the own-history check: pooled, runs versus headroom at their own cost, runs served reactive. */
+  checked: Record<'default' | 'rule', Pair & { versusHeadroom: Record<Versus, number>; fallbacks: number; more: string[] }>;
+  /** The budget-chosen setting of each run (with the check), pooled; and the budget verdicts, with and without the check. */
+  budget: Pair & { met: number; anyCould: number; metWhereAnyCould: number; metWhereAnyCouldWithoutFallback: number; fallbacks: number; missed: string[]; couldNot: string[]; moreThanHeadroom: number; moreThanHeadroomWithoutFallback: number };
   /**
    * With hindsight: the fewest pooled minutes any per-run choice among the
    * grid's settings and the plain HPA's targets could reach at ≤ 1.10×
@@ -92,8 +112,21 @@ export interface Pooled {
    * replica-hours, and the cheapest of those no predictive setting beats.
    */
   snaiveDominated: { dominated: number; of: number; cheapestUndominatedReplicaHours: number | null; costliestPredictiveReplicaHours: number | null };
+  /**
+   * Issue 13 item 3 to the letter: predictive and seasonal naive both sized
+   * at the reactive HPA's utilisation (HPA_UTILISATION), at each quantile and
+   * guard of the grid: pooled ratios, and on how many settings predictive had
+   * fewer minutes and fewer replica-hours.
+   */
+  snaiveAtHpa: { settings: { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[]; betterOnBoth: number; fewerMinutes: number; fewerHours: number };
   /** The same bound with the --explore settings among the choices (absent without them). */
   hindsightAt110Explored?: Pair;
+  /**
+   * The inverse: the fewest pooled replica-hours (ratio) at which any per-run
+   * choice of setting, knowing the span, reaches 0.15× the minutes (null: none does); and with --explore.
+   */
+  hindsightHoursFor015: number | null;
+  hindsightHoursFor015Explored?: number | null;
 }
 
 export function pool(outcomes: readonly RunOutcome[]): Pooled {
@@ -127,16 +160,48 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
       metOnTuning: outcomes.filter((o) => o.rule.metOnTuning).length,
       chosen,
     },
+    checked: Object.fromEntries(
+      (['default', 'rule'] as const).map((k) => {
+        const get = (o: RunOutcome) => (k === 'default' ? o.defaultChecked : o.ruleChecked);
+        return [
+          k,
+          {
+            ...pair((o) => get(o).replayed),
+            versusHeadroom: tally((o) => get(o).versusHeadroom),
+            fallbacks: outcomes.filter((o) => get(o).fallback !== null).length,
+            more: outcomes.filter((o) => get(o).versusHeadroom === 'more').map((o) => `${o.series} ${o.startupDelaySeconds} s`),
+          },
+        ];
+      }),
+    ) as Pooled['checked'],
     budget: {
       ...pair((o) => o.budget.replayed),
       met: outcomes.filter((o) => o.budget.met).length,
       anyCould: outcomes.filter((o) => o.budget.anyCould).length,
       metWhereAnyCould: outcomes.filter((o) => o.budget.anyCould && o.budget.met).length,
+      metWhereAnyCouldWithoutFallback: outcomes.filter((o) => o.budget.anyCould && o.budget.metWithoutFallback).length,
+      fallbacks: outcomes.filter((o) => o.budget.fallback !== null).length,
+      moreThanHeadroom: outcomes.filter((o) => o.budget.versusHeadroom === 'more').length,
+      moreThanHeadroomWithoutFallback: outcomes.filter((o) => o.budget.versusHeadroomWithoutFallback === 'more').length,
+      missed: outcomes.filter((o) => o.budget.anyCould && !o.budget.met).map((o) => `${o.series} ${o.startupDelaySeconds} s`),
       couldNot: outcomes.filter((o) => !o.budget.anyCould).map((o) => `${o.series} ${o.startupDelaySeconds} s`),
     },
     hindsightAt110: hindsight(outcomes, 1.1, ratio),
+    snaiveAtHpa: atHpa(grid.map((knobs, k) => ({ knobs, predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) }))),
     snaiveDominated: dominance(grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) }))),
-    ...(outcomes.some((o) => o.explored) ? { hindsightAt110Explored: hindsight(outcomes, 1.1, ratio, true) } : {}),
+    hindsightHoursFor015: hindsightHoursFor(outcomes, 0.15, ratio),
+    ...(outcomes.some((o) => o.explored) ? { hindsightAt110Explored: hindsight(outcomes, 1.1, ratio, true), hindsightHoursFor015Explored: hindsightHoursFor(outcomes, 0.15, ratio, true) } : {}),
+  };
+}
+
+function atHpa(settings: readonly { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[]): Pooled['snaiveAtHpa'] {
+  const at = settings.filter((s) => Math.abs(s.knobs.utilisation - HPA_UTILISATION) < 1e-9);
+  const less = (a: number | null, b: number | null) => a !== null && b !== null && a < b;
+  return {
+    settings: at,
+    betterOnBoth: at.filter((s) => less(s.predictive.under, s.snaive.under) && less(s.predictive.replicaHours, s.snaive.replicaHours)).length,
+    fewerMinutes: at.filter((s) => less(s.predictive.under, s.snaive.under)).length,
+    fewerHours: at.filter((s) => less(s.predictive.replicaHours, s.snaive.replicaHours)).length,
   };
 }
 
@@ -153,15 +218,15 @@ function dominance(settings: readonly { predictive: Pair; snaive: Pair }[]): Poo
 }
 
 /**
- * The fewest pooled minutes any per-run choice among `options` can reach
- * within `maxReplicaHoursRatio` × the reactive replica-hours, as the
- * multiple-choice knapsack's linear relaxation (exact, and a lower bound
- * for every real choice): start each run at its cheapest option, then buy
- * the steepest minute-savings per replica-hour along each run's lower
- * convex hull until the replica-hours are spent, the last step in part.
+ * Every per-run choice among the grid's settings and the plain HPA's
+ * targets (and the --explore settings when asked), as the multiple-choice
+ * knapsack's linear relaxation (exact, and a bound for every real choice):
+ * each run starts at its cheapest option; the steps along each run's lower
+ * convex hull (minutes falling as replica-hours rise), steepest savings
+ * first. Along one run's hull the slopes only flatten, so the order respects
+ * each run's sequence. Sums, not ratios.
  */
-function hindsight(outcomes: readonly RunOutcome[], maxReplicaHoursRatio: number, ratio: (total: number, key: keyof Figures) => number | null, withExplored = false): Pair {
-  const reactiveHours = outcomes.reduce((s, o) => s + (o.policies.reactive?.replicaHours ?? 0), 0);
+function hindsightCurve(outcomes: readonly RunOutcome[], withExplored: boolean): { under: number; hours: number; steps: { dHours: number; dUnder: number }[] } {
   let under = 0;
   let hours = 0;
   const steps: { dHours: number; dUnder: number }[] = [];
@@ -189,10 +254,23 @@ function hindsight(outcomes: readonly RunOutcome[], maxReplicaHoursRatio: number
       steps.push({ dHours: b.replicaHours - a.replicaHours, dUnder: b.underProvisionedMinutes - a.underProvisionedMinutes });
     }
   }
+  steps.sort((x, y) => x.dUnder / x.dHours - y.dUnder / y.dHours);
+  return { under, hours, steps };
+}
+
+/**
+ * The fewest pooled minutes any per-run choice of setting can reach within
+ * `maxReplicaHoursRatio` × the reactive replica-hours (see hindsightCurve):
+ * buy the steepest savings until the replica-hours are spent, the last step
+ * in part. A lower bound for every rule choosing on past data.
+ */
+function hindsight(outcomes: readonly RunOutcome[], maxReplicaHoursRatio: number, ratio: (total: number, key: keyof Figures) => number | null, withExplored = false): Pair {
+  const reactiveHours = outcomes.reduce((s, o) => s + (o.policies.reactive?.replicaHours ?? 0), 0);
+  const curve = hindsightCurve(outcomes, withExplored);
+  let { under, hours } = curve;
+  const { steps } = curve;
   let left = maxReplicaHoursRatio * reactiveHours - hours;
   if (left < 0) return { under: null, replicaHours: null };
-  // Steepest savings first; along one run's hull the slopes only flatten, so the order respects each run's sequence.
-  steps.sort((x, y) => x.dUnder / x.dHours - y.dUnder / y.dHours);
   for (const step of steps) {
     if (left <= 0) break;
     const share = Math.min(1, left / step.dHours);
@@ -201,6 +279,25 @@ function hindsight(outcomes: readonly RunOutcome[], maxReplicaHoursRatio: number
     left -= share * step.dHours;
   }
   return { under: ratio(under, 'underProvisionedMinutes'), replicaHours: ratio(hours, 'replicaHours') };
+}
+
+/**
+ * The inverse bound: the fewest pooled replica-hours (ratio to the reactive
+ * HPA's) at which any per-run choice of setting, knowing the span, gets down
+ * to `maxUnderRatio` × the reactive HPA's minutes; null when no choice does.
+ */
+function hindsightHoursFor(outcomes: readonly RunOutcome[], maxUnderRatio: number, ratio: (total: number, key: keyof Figures) => number | null, withExplored = false): number | null {
+  const reactiveUnder = outcomes.reduce((s, o) => s + (o.policies.reactive?.underProvisionedMinutes ?? 0), 0);
+  const curve = hindsightCurve(outcomes, withExplored);
+  let { under, hours } = curve;
+  const target = maxUnderRatio * reactiveUnder;
+  for (const step of curve.steps) {
+    if (under <= target + 1e-9) break;
+    const share = Math.min(1, (under - target) / -step.dUnder);
+    under += share * step.dUnder;
+    hours += share * step.dHours;
+  }
+  return under <= target + 1e-9 ? ratio(hours, 'replicaHours') : null;
 }
 
 const r3 = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(3)}×`);
@@ -217,14 +314,18 @@ export function printPooled(pooled: Sides, halves: Record<string, Sides>, budget
         `vs headroom per run: fewer ${q.versusHeadroom.fewer}, same ${q.versusHeadroom.same}, more ${q.versusHeadroom.more}`,
     );
     out(`  default rule (chosen on the tuning days): ${r3(q.rule.predictive.under)} minutes at ${r3(q.rule.predictive.replicaHours)} replica-h; snaive at the same settings ${r3(q.rule.snaive.under)} / ${r3(q.rule.snaive.replicaHours)}; vs headroom at its cost: fewer ${q.rule.versusHeadroom.fewer}, same ${q.rule.versusHeadroom.same}, more ${q.rule.versusHeadroom.more}; chosen ${JSON.stringify(q.rule.chosen)}`);
-    out(`  hindsight bound: ${r3(q.hindsightAt110.under)} minutes at ${r3(q.hindsightAt110.replicaHours)} replica-h (lower bound for any per-run choice of setting, knowing the span)`);
+    out(`  hindsight bound: ${r3(q.hindsightAt110.under)} minutes at ${r3(q.hindsightAt110.replicaHours)} replica-h (lower bound for any per-run choice of setting, knowing the span); 0.15× the minutes takes ≥ ${r3(q.hindsightHoursFor015)} replica-h${q.hindsightHoursFor015Explored === undefined ? '' : ` (${r3(q.hindsightHoursFor015Explored)} with --explore)`}`);
     out(`  along the frontier: ${q.snaiveDominated.dominated}/${q.snaiveDominated.of} seasonal-naive settings are beaten on both by some predictive setting; the others cost ≥ ${r3(q.snaiveDominated.cheapestUndominatedReplicaHours)} replica-h (the costliest predictive setting: ${r3(q.snaiveDominated.costliestPredictiveReplicaHours)})`);
     if (q.hindsightAt110Explored) out(`  hindsight bound with the --explore settings: ${r3(q.hindsightAt110Explored.under)} minutes at ${r3(q.hindsightAt110Explored.replicaHours)} replica-h`);
     for (const [half, sides] of Object.entries(halves)) {
       const h = sides[label as keyof Sides];
       out(`  ${half} (${h.runs} runs): default ${r3(h.underRatio.predictive)} / ${r3(h.replicaHoursRatio.predictive)}; rule ${r3(h.rule.predictive.under)} / ${r3(h.rule.predictive.replicaHours)}; hindsight ${r3(h.hindsightAt110.under)} / ${r3(h.hindsightAt110.replicaHours)}`);
     }
-    out(`  budget ${budgetMinutes} min/week: met in ${q.budget.met}/${q.runs}; some setting could in ${q.budget.anyCould}; met where one could: ${q.budget.metWhereAnyCould}/${q.budget.anyCould}; pooled ${r3(q.budget.under)} minutes at ${r3(q.budget.replicaHours)} replica-h; no setting could: ${q.budget.couldNot.join(', ') || 'none'}`);
+    for (const k of ['default', 'rule'] as const) {
+      const c = q.checked[k];
+      out(`  ${k} with the own-history check: ${r3(c.under)} minutes at ${r3(c.replicaHours)} replica-h; served reactive in ${c.fallbacks}/${q.runs}; vs headroom at its cost: fewer ${c.versusHeadroom.fewer}, same ${c.versusHeadroom.same}, more ${c.versusHeadroom.more} (${c.more.join(', ') || 'none'})`);
+    }
+    out(`  budget ${budgetMinutes} min/week (with the check; served reactive in ${q.budget.fallbacks}; met where one could without it: ${q.budget.metWhereAnyCouldWithoutFallback}; more than headroom at its cost: ${q.budget.moreThanHeadroom}, without the check ${q.budget.moreThanHeadroomWithoutFallback}): met in ${q.budget.met}/${q.runs}; some setting could in ${q.budget.anyCould}; met where one could: ${q.budget.metWhereAnyCould}/${q.budget.anyCould}; pooled ${r3(q.budget.under)} minutes at ${r3(q.budget.replicaHours)} replica-h; no setting could: ${q.budget.couldNot.join(', ') || 'none'}`);
     for (const s of q.settings) out(`  ${knobText(s.knobs).padEnd(32)} predictive ${r3(s.predictive.under)} / ${r3(s.predictive.replicaHours)}   snaive ${r3(s.snaive.under)} / ${r3(s.snaive.replicaHours)}`);
     out(`  plain HPA: ${q.plainHpa.map((h) => `${(h.utilisation * 100).toFixed(0)} % ${r3(h.under)} / ${r3(h.replicaHours)}`).join('; ')}`);
   }
@@ -252,6 +353,8 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
   const defaults: { name: string; pick: (p: Pooled) => Pair }[] = [
     { name: 'default knobs (q 0.9, guard 0.975, sized at 90 %)', pick: (p) => ({ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }) },
     { name: 'knobs chosen on each target\'s own 3 days before (cheapest within 0.15× the reactive HPA\'s short minutes there)', pick: (p) => p.rule.predictive },
+    { name: `default knobs with the own-history check (reactive scaling where they did not beat headroom on the 3 days before)`, pick: (p) => p.checked.default },
+    { name: `knobs chosen on own history with the own-history check`, pick: (p) => p.checked.rule },
   ];
   for (const d of defaults) {
     for (const [label, side] of sides) {
@@ -264,15 +367,20 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
     }
   }
   const more = (side: keyof Sides, get: (p: Pooled) => Record<Versus, number>) => get(pooled[side]).more;
-  for (const [name, get] of [
-    ['default knobs', (p: Pooled) => p.versusHeadroom],
-    ['knobs chosen on own history', (p: Pooled) => p.rule.versusHeadroom],
+  for (const [name, get, checked] of [
+    ['default knobs', (p: Pooled) => p.versusHeadroom, undefined],
+    ['knobs chosen on own history', (p: Pooled) => p.rule.versusHeadroom, undefined],
+    ['default knobs with the own-history check', (p: Pooled) => p.checked.default.versusHeadroom, 'default'],
+    ['knobs chosen on own history with the own-history check', (p: Pooled) => p.checked.rule.versusHeadroom, 'rule'],
   ] as const) {
     const beside = more('besideReactiveTrigger', get);
     const alone = more('alone', get);
+    const detail = checked
+      ? ` (served reactive in ${pooled.besideReactiveTrigger.checked[checked].fallbacks} and ${pooled.alone.checked[checked].fallbacks}; more: ${[...pooled.besideReactiveTrigger.checked[checked].more.map((r) => `${r} beside`), ...pooled.alone.checked[checked].more.map((r) => `${r} alone`)].join(', ') || 'none'}; dev ${halves.dev?.besideReactiveTrigger.checked[checked].versusHeadroom.more ?? '—'} + ${halves.dev?.alone.checked[checked].versusHeadroom.more ?? '—'}, holdout ${halves.holdout?.besideReactiveTrigger.checked[checked].versusHeadroom.more ?? '—'} + ${halves.holdout?.alone.checked[checked].versusHeadroom.more ?? '—'})`
+      : '';
     out.push({
       goal: `per run never short more minutes than headroom (the plain HPA spending the same replica-hours), ${name}`,
-      figure: `more in ${beside}/${pooled.besideReactiveTrigger.runs} runs beside the reactive trigger, ${alone}/${pooled.alone.runs} alone`,
+      figure: `more in ${beside}/${pooled.besideReactiveTrigger.runs} runs beside the reactive trigger, ${alone}/${pooled.alone.runs} alone${detail}`,
       met: beside === 0 && alone === 0,
     });
   }
@@ -289,11 +397,24 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
       met: beats(pred.under, snaive.under) && beats(pred.replicaHours, snaive.replicaHours),
     });
   }
+  for (const [label, side] of sides) {
+    const h = pooled[side].snaiveAtHpa;
+    const d = h.settings.find((x) => x.knobs.quantile === 0.9 && x.knobs.scaleInGuardQuantile === 0.975);
+    out.push({
+      goal: `pooled better than seasonal naive on both minutes and replica-hours, both sized at the reactive HPA's utilisation (${HPA_UTILISATION * 100} % of capacity), q 0.9 and guard 0.975, ${label}`,
+      figure:
+        `predictive ${f(d?.predictive.under ?? null)} at ${f(d?.predictive.replicaHours ?? null)}, seasonal naive ${f(d?.snaive.under ?? null)} at ${f(d?.snaive.replicaHours ?? null)}; ` +
+        `over the ${h.settings.length} quantile/guard settings sized at ${HPA_UTILISATION * 100} %: predictive better on both in ${h.betterOnBoth}, fewer replica-hours in ${h.fewerHours}, fewer minutes in ${h.fewerMinutes}`,
+      met: d !== undefined && d.predictive.under !== null && d.snaive.under !== null && d.predictive.replicaHours !== null && d.snaive.replicaHours !== null && d.predictive.under < d.snaive.under && d.predictive.replicaHours < d.snaive.replicaHours,
+    });
+  }
   const b = pooled.besideReactiveTrigger.budget;
   const a = pooled.alone.budget;
   out.push({
     goal: `budget ${budgetMinutes} under-provisioned min/week: the setting chosen on the 3 days before meets it on the replayed day wherever any setting could`,
-    figure: `${b.metWhereAnyCould}/${b.anyCould} beside the reactive trigger, ${a.metWhereAnyCould}/${a.anyCould} alone (no setting could: ${b.couldNot.length} runs beside, ${a.couldNot.length} alone)`,
+    figure:
+      `${b.metWhereAnyCould}/${b.anyCould} beside the reactive trigger, ${a.metWhereAnyCould}/${a.anyCould} alone with the own-history check (served reactive in ${b.fallbacks} and ${a.fallbacks} runs; ` +
+      `without it ${b.metWhereAnyCouldWithoutFallback}/${b.anyCould} and ${a.metWhereAnyCouldWithoutFallback}/${a.anyCould}; missed: ${[...b.missed.map((r) => `${r} beside`), ...a.missed.map((r) => `${r} alone`)].join(', ') || 'none'}; no setting could: ${b.couldNot.length} runs beside, ${a.couldNot.length} alone; short more than headroom at its own cost in ${b.moreThanHeadroom} and ${a.moreThanHeadroom} runs, without the check ${b.moreThanHeadroomWithoutFallback} and ${a.moreThanHeadroomWithoutFallback})`,
     met: b.metWhereAnyCould === b.anyCould && a.metWhereAnyCould === a.anyCould,
   });
   return out;

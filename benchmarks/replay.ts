@@ -49,7 +49,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chooseSetting, computeFrontier, frontierGrid, relativeBudget, type Frontier, type FrontierStats } from '../src/backtest/frontier.js';
+import { chooseSetting, computeFrontier, frontierGrid, relativeBudget, withReactiveFallback, type Frontier, type FrontierStats } from '../src/backtest/frontier.js';
 import { replay, type PolicyResult, type PrecomputedForecasts, type ReplayResult } from '../src/backtest/replay.js';
 import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from '../src/backtest/replay-world.js';
 import type { PolicyKnobs } from '../src/scaling/policy.js';
@@ -57,14 +57,14 @@ import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
 import { DEFAULT_REPLAY_DAYS, seriesForecasts, type SeriesForecasts } from './replay-forecasts.js';
-import { figures, pool, printPooled, verdicts, type Figures, type Pooled, type RunOutcome, type Versus } from './replay-pool.js';
+import { judge, versus } from './replay-choices.js';
+import { figures, HPA_UTILISATION, pool, printPooled, verdicts, type Figures, type Pooled, type RunOutcome } from './replay-pool.js';
 import { REPLAY_SERIES } from './replay-series.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DAY_MS = 86_400_000;
 const STARTUP_DELAYS = [120, 300] as const;
 const METRIC_LAG_SECONDS = 60;
-const HPA_UTILISATION = 0.7;
 /** The default rule's target: this share of the reactive HPA's short minutes on the tuning days (the goal's ratio). */
 const DEFAULT_RULE_SHARE = 0.15;
 
@@ -75,10 +75,6 @@ async function load(file: string, stepSeconds: number, column?: string): Promise
 
 function sameKnobs(a: PolicyKnobs, b: PolicyKnobs): boolean {
   return a.quantile === b.quantile && a.scaleInGuardQuantile === b.scaleInGuardQuantile && a.utilisation === b.utilisation && a.leadTimeSeconds === b.leadTimeSeconds;
-}
-
-function versus(under: number, headroomUnder: number): Versus {
-  return under < headroomUnder ? 'fewer' : under === headroomUnder ? 'same' : 'more';
 }
 
 /** Precomputed forecasts (the tuning days' day-ahead ones, or the span's refits) as the policy reads them. */
@@ -133,9 +129,10 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
 
       // Choices made on the tuning days only (no look-ahead), judged on the replayed span.
       const tuningWorld = new ReplayWorld({ ...worldOptions, startIndex: f.tuningStartIndex, endIndex: f.startIndex });
+      const fixed = { capacityPerReplica: r.params.capacityPerReplica, minReplicas: r.params.minReplicas, maxReplicas: r.params.maxReplicas, scaleIn: r.params.scaleIn };
       const tuning = computeFrontier({
         world: tuningWorld,
-        fixed: { capacityPerReplica: r.params.capacityPerReplica, minReplicas: r.params.minReplicas, maxReplicas: r.params.maxReplicas, scaleIn: r.params.scaleIn },
+        fixed,
         track: new ForecastTrack(tuningWorld, servedAt(asServed(series, f.tuning), tuningWorld.startMs, DAY_MS), r.params.leadTimeSeconds),
         grid: frontierGrid(r.params.leadTimeSeconds),
         model: f.tuning.model,
@@ -147,7 +144,13 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
         const index = frontier.points.findIndex((p) => sameKnobs(p.knobs, knobs));
         return { ...(frontier.points[index] as FrontierStats), index };
       };
-      const replayed = onSpan(choice.knobs);
+      // The span as replay() built it, and the predictive refits as it served them.
+      const spanWorld = new ReplayWorld({ ...worldOptions, startIndex: f.startIndex, endIndex: series.values.length });
+      const spanTrack = new ForecastTrack(spanWorld, servedAt(asServed(series, f.week), spanWorld.startMs, f.refitEverySteps * series.stepSeconds * 1000), r.params.leadTimeSeconds);
+      const judged = (c: Parameters<typeof judge>[3]) => judge(spanWorld, fixed, spanTrack, c, onSpan);
+      const budgetServed = judged(choice);
+      const budgetUnchecked = judged({ knobs: choice.knobs });
+      const predictiveOnly = onSpan(choice.knobs);
       const within = frontier.points.filter((p) => p.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9);
       const hindsight = within.length === 0 ? null : within.reduce((a, b) => (b.replicaHours < a.replicaHours ? b : a));
 
@@ -155,9 +158,13 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
       const ruleBudget = relativeBudget(tuning, DEFAULT_RULE_SHARE, HPA_UTILISATION);
       const rule = chooseSetting(tuning.points, ruleBudget);
       const ruleSpan = onSpan(rule.knobs);
-      // Headroom at the rule's own cost on the replayed span (the span's world, as replay() builds it).
-      const spanWorld = new ReplayWorld({ ...worldOptions, startIndex: f.startIndex, endIndex: series.values.length });
+      // Headroom at the rule's own cost on the replayed span.
       const ruleHeadroom = spanWorld.sameCostReactive(spanWorld.plainHpa(HPA_UTILISATION), ruleSpan.replicaHours);
+      // The same choices with the own-history check: reactive scaling where the setting did not beat headroom on the tuning days.
+      const defaultKnobs: PolicyKnobs = { quantile: r.params.quantile, scaleInGuardQuantile: r.params.scaleInGuardQuantile, utilisation: r.params.policyUtilisation, leadTimeSeconds: r.params.leadTimeSeconds };
+      const defaultIndex = tuning.points.findIndex((p) => sameKnobs(p.knobs, defaultKnobs));
+      const defaultChecked = judged(withReactiveFallback(tuningWorld, tuning, { index: defaultIndex, knobs: defaultKnobs, metBudget: true, reason: 'the default knobs' }));
+      const ruleChecked = judged(withReactiveFallback(tuningWorld, tuning, rule, ruleBudget));
       const explored = explore ? exploreSettings(spanWorld, asServed(series, f.week), f.refitEverySteps * series.stepSeconds * 1000, r.params) : undefined;
 
       outcomes.push({
@@ -192,13 +199,19 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
           headroom: { ...figures(ruleHeadroom.stats), utilisation: ruleHeadroom.utilisation },
           versusHeadroom: versus(ruleSpan.underProvisionedMinutes, ruleHeadroom.stats.underProvisionedMinutes),
         },
+        defaultChecked,
+        ruleChecked,
         budget: {
           maxUnderProvisionedMinutesPerWeek: budgetMinutes,
           chosen: choice.knobs,
+          fallback: budgetServed.fallback,
           metOnTuning: choice.metBudget,
           reason: choice.reason,
-          replayed: { ...figures(replayed), underProvisionedMinutesPerWeek: replayed.underProvisionedMinutesPerWeek },
-          met: replayed.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9,
+          replayed: budgetServed.replayed,
+          met: budgetServed.replayed.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9,
+          metWithoutFallback: predictiveOnly.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9,
+          versusHeadroom: budgetServed.versusHeadroom,
+          versusHeadroomWithoutFallback: budgetUnchecked.versusHeadroom,
           anyCould: within.length > 0,
           hindsight: hindsight ? { knobs: hindsight.knobs, ...figures(hindsight) } : null,
           couldNotWhy: within.length > 0 ? null : whyNone(frontier, budgetMinutes),
@@ -281,7 +294,8 @@ async function main(): Promise<void> {
         `${o.series.padEnd(36)} ${o.group.padEnd(7)} ${o.reactiveTrigger ? 'beside' : 'alone '} ${String(o.startupDelaySeconds).padStart(3)} s  under min: reactive ${p.reactive?.underProvisionedMinutes.toFixed(1)}, predictive ${p.predictive?.underProvisionedMinutes.toFixed(1)}, snaive ${p.snaive?.underProvisionedMinutes.toFixed(1)}, ` +
           `oracle ${p.oracle?.underProvisionedMinutes.toFixed(1)}, headroom@${(o.headroomUtilisation * 100).toFixed(0)}% ${p.headroom?.underProvisionedMinutes.toFixed(1)}; replica-h ratio: predictive ${r3(p.predictive?.replicaHoursRatio)}, snaive ${r3(p.snaive?.replicaHoursRatio)}; ` +
           `rule: ${knobText(o.rule.knobs)} → ${o.rule.replayed.underProvisionedMinutes.toFixed(1)} min at ${r3(o.rule.replayed.replicaHours / (p.reactive?.replicaHours ?? 1))} (headroom ${o.rule.headroom.underProvisionedMinutes.toFixed(1)}); ` +
-          `budget ${budgetMinutes}: ${knobText(o.budget.chosen)} → ${o.budget.replayed.underProvisionedMinutesPerWeek.toFixed(1)} min/week, ${o.budget.met ? 'met' : o.budget.anyCould ? 'MISSED' : 'no setting could'} (${o.seconds.toFixed(1)} s)\n`,
+          `checked: default ${o.defaultChecked.fallback === null ? 'predictive' : `reactive@${(o.defaultChecked.fallback * 100).toFixed(0)}%`} ${o.defaultChecked.versusHeadroom}, rule ${o.ruleChecked.fallback === null ? 'predictive' : `reactive@${(o.ruleChecked.fallback * 100).toFixed(0)}%`} ${o.ruleChecked.versusHeadroom}; ` +
+          `budget ${budgetMinutes}: ${knobText(o.budget.chosen)}${o.budget.fallback === null ? '' : ` → reactive@${(o.budget.fallback * 100).toFixed(0)}%`} → ${o.budget.replayed.underProvisionedMinutesPerWeek.toFixed(1)} min/week, ${o.budget.met ? 'met' : o.budget.anyCould ? 'MISSED' : 'no setting could'} (${o.seconds.toFixed(1)} s)\n`,
       );
     }
     outcomes.push(...rows);
@@ -307,7 +321,10 @@ async function main(): Promise<void> {
     predictive: o.policies.predictive,
     versusHeadroom: o.versusHeadroom,
     rule: { knobs: knobText(o.rule.knobs), underProvisionedMinutes: o.rule.replayed.underProvisionedMinutes, replicaHours: o.rule.replayed.replicaHours, headroomUnderProvisionedMinutes: o.rule.headroom.underProvisionedMinutes, versusHeadroom: o.rule.versusHeadroom },
-    budget: { knobs: knobText(o.budget.chosen), underProvisionedMinutesPerWeek: o.budget.replayed.underProvisionedMinutesPerWeek, met: o.budget.met, anyCould: o.budget.anyCould, ...(o.budget.couldNotWhy ? { why: o.budget.couldNotWhy } : {}) },
+    checked: Object.fromEntries(
+      (['defaultChecked', 'ruleChecked'] as const).map((k) => [k, { fallback: o[k].fallback, underProvisionedMinutes: o[k].replayed.underProvisionedMinutes, replicaHours: o[k].replayed.replicaHours, headroomUnderProvisionedMinutes: o[k].headroom.underProvisionedMinutes, versusHeadroom: o[k].versusHeadroom }]),
+    ),
+    budget: { knobs: knobText(o.budget.chosen), fallback: o.budget.fallback, metWithoutFallback: o.budget.metWithoutFallback, underProvisionedMinutesPerWeek: o.budget.replayed.underProvisionedMinutesPerWeek, met: o.budget.met, anyCould: o.budget.anyCould, ...(o.budget.couldNotWhy ? { why: o.budget.couldNotWhy } : {}) },
   }));
   writeFileSync(
     values.out ?? join(ROOT, 'benchmarks', 'out', 'replay.json'),

@@ -10,6 +10,8 @@ import { pool, type Figures, type RunOutcome } from '../../benchmarks/replay-poo
 const knobs = { quantile: 0.9, scaleInGuardQuantile: null, utilisation: 0.9, leadTimeSeconds: 180 };
 const fig = (replicaHours: number, underProvisionedMinutes: number): Figures => ({ replicaHours, underProvisionedMinutes });
 
+const checked = { knobs, fallback: null, replayed: { ...fig(10, 10), underProvisionedMinutesPerWeek: 70 }, headroom: { ...fig(10, 10), utilisation: 0.7 }, versusHeadroom: 'same' as const };
+
 function run(options: Figures[]): RunOutcome {
   const reactive = { ...fig(10, 10), shortfallLoadMinutes: 0, scaleEvents: 0, underRatio: 1, replicaHoursRatio: 1 };
   return {
@@ -24,7 +26,9 @@ function run(options: Figures[]): RunOutcome {
     settings: options.map((o) => ({ knobs, predictive: o, snaive: o })),
     plainHpa: [],
     rule: { share: 0.15, tuningTargetMinutesPerWeek: 0, knobs, metOnTuning: true, replayed: fig(10, 10), snaive: fig(10, 10), headroom: { ...fig(10, 10), utilisation: 0.7 }, versusHeadroom: 'same' },
-    budget: { maxUnderProvisionedMinutesPerWeek: 5, chosen: knobs, metOnTuning: true, reason: '', replayed: { ...fig(10, 10), underProvisionedMinutesPerWeek: 70 }, met: false, anyCould: false, hindsight: null, couldNotWhy: null },
+    defaultChecked: checked,
+    ruleChecked: checked,
+    budget: { maxUnderProvisionedMinutesPerWeek: 5, chosen: knobs, fallback: null, metWithoutFallback: false, versusHeadroom: 'same', versusHeadroomWithoutFallback: 'same', metOnTuning: true, reason: '', replayed: { ...fig(10, 10), underProvisionedMinutesPerWeek: 70 }, met: false, anyCould: false, hindsight: null, couldNotWhy: null },
     seconds: 0,
   };
 }
@@ -37,6 +41,12 @@ describe('replay benchmark hindsight bound', () => {
     const pooled = pool([run([fig(9, 12), fig(10, 10), fig(12, 2)]), run([fig(9, 12), fig(11, 4), fig(14, 0)])]);
     expect(pooled.hindsightAt110.replicaHours).toBeCloseTo(1.1, 9);
     expect(pooled.hindsightAt110.under).toBeCloseTo(28 / 3 / 20, 9);
+    // The inverse, 0.15× the reactive 20 min = 3 min: 24 → 16 (20 h) → 6 (23 h), then 3 of run 2's last step's 4 min (2.25 of its 3 h).
+    expect(pooled.hindsightHoursFor015).toBeCloseTo(25.25 / 20, 9);
+  });
+
+  it('has no inverse bound when even the costliest choices stay above 0.15x the minutes', () => {
+    expect(pool([run([fig(9, 12), fig(12, 5)])]).hindsightHoursFor015).toBeNull();
   });
 
   it('is absent when even the cheapest choices cost more than 1.10x', () => {
