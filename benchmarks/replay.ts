@@ -258,8 +258,8 @@ function whyNone(frontier: Frontier, budgetMinutes: number): string {
 }
 
 /** The halves without their per-setting tables (those are in the pooled figures and the detail file). */
-function brief(halves: Record<string, Record<string, Pooled>>): Record<string, Record<string, Omit<Pooled, 'settings' | 'plainHpa'>>> {
-  return Object.fromEntries(Object.entries(halves).map(([h, sides]) => [h, Object.fromEntries(Object.entries(sides).map(([side, { settings: _s, plainHpa: _p, ...rest }]) => [side, rest]))]));
+function brief(halves: Record<string, Record<string, Pooled>>): Record<string, Record<string, Omit<Pooled, 'settings' | 'plainHpa' | 'snaiveAtHpa'>>> {
+  return Object.fromEntries(Object.entries(halves).map(([h, sides]) => [h, Object.fromEntries(Object.entries(sides).map(([side, { settings: _s, plainHpa: _p, snaiveAtHpa: _a, ...rest }]) => [side, rest]))]));
 }
 
 const r3 = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(3)}×`);
