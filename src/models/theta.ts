@@ -1,5 +1,6 @@
 import { PrescientError } from '../errors.js';
 import type { Fitted, Forecast, Forecaster } from './forecaster.js';
+import { putBackSeasons, takeOutSeasons, type SeasonalIndex } from './classical-season.js';
 import { zForLevel } from './intervals.js';
 
 /**
@@ -36,28 +37,7 @@ export const theta: Forecaster = {
       throw new PrescientError('PRESCIENT_ERR_SERIES_TOO_SHORT', `theta needs at least 2 values, got ${values.length}`);
     }
     const notes: string[] = [];
-    const multiplicative = values.every((v) => v > 0);
-    let adjusted = [...values];
-    const seasons: SeasonalIndex[] = [];
-    for (const period of ctx.seasonalPeriods) {
-      if (period < 2) continue;
-      if (adjusted.length < 3 * period) {
-        notes.push(`season of ${period} steps not taken out: fewer than 3 cycles of history`);
-        continue;
-      }
-      if (!seasonalAt(adjusted, period)) {
-        notes.push(`season of ${period} steps not taken out: its autocorrelation is within noise (90 % test)`);
-        continue;
-      }
-      // The index is averaged over the last MAX_CYCLES cycles only: a season drifts (a daily peak
-      // moves with daylight saving time or a changed batch schedule), and an index averaged over
-      // months forecasts a phase the load has left.
-      const recent = Math.max(0, adjusted.length - MAX_CYCLES * period);
-      const index = seasonalIndex(adjusted.slice(recent), period, multiplicative, recent);
-      if (!index) continue;
-      seasons.push(index);
-      adjusted = adjusted.map((v, t) => deseasonalise(v, index, t));
-    }
+    const { adjusted, seasons, multiplicative } = takeOutSeasons(values, ctx.seasonalPeriods, notes);
     const slope = trendSlope(adjusted);
     const n = adjusted.length;
     // α is fitted to the errors over one season ahead (the shortest), or one step without a season (fitSes).
@@ -72,73 +52,6 @@ export const theta: Forecaster = {
     return new FittedTheta(ses, slope, n, seasons, notes);
   },
 };
-
-/** Most recent cycles of a period its seasonal index is averaged over (a week of a daily season, as smean). */
-const MAX_CYCLES = 7;
-
-interface SeasonalIndex {
-  readonly factors: readonly number[];
-  readonly multiplicative: boolean;
-}
-
-function deseasonalise(v: number, index: SeasonalIndex, t: number): number {
-  const f = index.factors[t % index.factors.length] as number;
-  return index.multiplicative ? v / f : v - f;
-}
-
-function reseasonalise(v: number, index: SeasonalIndex, t: number): number {
-  const f = index.factors[t % index.factors.length] as number;
-  return index.multiplicative ? v * f : v + f;
-}
-
-/** Autocorrelation at `period` beyond 1.645 of its standard error (Bartlett), as the M4 Theta benchmark tests seasonality. */
-function seasonalAt(values: readonly number[], period: number): boolean {
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const centred = values.map((v) => v - mean);
-  const denominator = centred.reduce((s, v) => s + v * v, 0);
-  if (!(denominator > 0)) return false;
-  const acf = (lag: number): number => {
-    let s = 0;
-    for (let t = lag; t < n; t++) s += (centred[t] as number) * (centred[t - lag] as number);
-    return s / denominator;
-  };
-  let sumSquares = 0;
-  for (let lag = 1; lag < period; lag++) sumSquares += acf(lag) ** 2;
-  const limit = 1.645 * Math.sqrt((1 + 2 * sumSquares) / n);
-  return Math.abs(acf(period)) > limit;
-}
-
-/**
- * Classical decomposition's seasonal index: the mean, per phase, of the
- * ratio (or difference) of the values to their centred moving average of
- * one period, normalised to average 1 (or 0). `values` start at index
- * `offset` of the series (phases count from the series' start). Undefined
- * when it is not finite and positive (a multiplicative index of a
- * near-zero level).
- */
-function seasonalIndex(values: readonly number[], period: number, multiplicative: boolean, offset: number): SeasonalIndex | undefined {
-  const n = values.length;
-  const half = Math.floor(period / 2);
-  const sums = Array<number>(period).fill(0);
-  const counts = Array<number>(period).fill(0);
-  const prefix = [0];
-  for (const v of values) prefix.push((prefix[prefix.length - 1] as number) + v);
-  for (let t = half; t + half < n; t++) {
-    // Values t - half … t + half; an even period weighs the two end values by one half (the 2×m moving average).
-    const sum = (prefix[t + half + 1] as number) - (prefix[t - half] as number);
-    const trend = period % 2 === 1 ? sum / period : (sum - 0.5 * (values[t - half] as number) - 0.5 * (values[t + half] as number)) / period;
-    const ratio = multiplicative ? (values[t] as number) / trend : (values[t] as number) - trend;
-    const phase = (t + offset) % period;
-    sums[phase] = (sums[phase] as number) + ratio;
-    counts[phase] = (counts[phase] as number) + 1;
-  }
-  const raw = sums.map((s, p) => s / (counts[p] as number));
-  const centre = raw.reduce((s, v) => s + v, 0) / period;
-  const factors = raw.map((v) => (multiplicative ? v / centre : v - centre));
-  const ok = factors.every((f) => Number.isFinite(f) && (!multiplicative || f > 0));
-  return ok ? { factors, multiplicative } : undefined;
-}
 
 /** Ordinary least-squares slope of the values against their index. */
 function trendSlope(values: readonly number[]): number {
@@ -271,7 +184,7 @@ class FittedTheta implements Fitted {
     const last = sigma[sigma.length - 1] as number;
     const first = sigma[0] as number;
     const spread = adjustedPoint.map((_, k) => sigma[k] ?? Math.sqrt(last * last + (k + 1 - sigma.length) * alpha * alpha * first * first));
-    const season = (v: number, k: number): number => this.seasons.reduceRight((x, s) => reseasonalise(x, s, this.n + k), v);
+    const season = (v: number, k: number): number => putBackSeasons(v, this.seasons, this.n + k);
     const point = adjustedPoint.map((p, k) => season(p, k));
     const intervals = levels.map((lvl) => {
       const z = zForLevel(lvl);
