@@ -1,6 +1,7 @@
 import { PrescientError } from '../errors.js';
 import type { Forecaster } from './forecaster.js';
 import { auto } from './auto.js';
+import { damped } from './damped.js';
 import { lstm } from './lstm.js';
 import { mstl } from './mstl.js';
 import { sarima } from './sarima.js';
@@ -14,7 +15,7 @@ import { theta } from './theta.js';
  * is added here and nowhere else.
  */
 export const forecasters: ReadonlyMap<string, Forecaster> = new Map(
-  [seasonalNaive, seasonalMean, theta, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
+  [seasonalNaive, seasonalMean, theta, damped, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
 );
 
 /** @throws PrescientError PRESCIENT_ERR_MODEL_UNKNOWN */

@@ -30,6 +30,7 @@ describe('auto on 28 days of real 5-minute data', () => {
     const scores = fitted.info.scores ?? {};
     const candidates = [...forecasters.keys()].filter((name) => name !== 'auto' && !OPT_IN.has(name));
     expect(Object.keys(scores)).not.toContain('theta');
+    expect(Object.keys(scores)).not.toContain('damped');
     for (const name of candidates) expect(Object.keys(scores)).toContain(name);
     const served = fitted.info.model;
     const blend = blendFromName(served);
