@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       await app.listen({ host, port }).catch((err: unknown) => {
         throw bindError(err, { what: 'HTTP', host, port, variable: 'PORT' });
       });
-      keda = await startKedaServer({ states: app.prescient.states, config, ...(credentials ? { credentials } : {}) }).catch((err: unknown) => {
+      keda = await startKedaServer({ states: app.prescient.states, config, log: app.log, ...(credentials ? { credentials } : {}) }).catch((err: unknown) => {
         throw bindError(err, { what: 'gRPC', host, port: grpcPort, variable: 'GRPC_PORT' });
       });
     }

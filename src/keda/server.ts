@@ -91,6 +91,11 @@ export interface KedaServerOptions {
    * lead window slides with time), ms; default 15 000.
    */
   readonly streamRecheckMs?: number;
+  /**
+   * Where an internal error's detail goes (the service's pino log): KEDA sees
+   * only `internal error`. Without it the detail is dropped.
+   */
+  readonly log?: { error(obj: object, msg: string): void };
 }
 
 export interface KedaServer {
@@ -149,7 +154,7 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
     const value = valueOf(meta);
     if (!Number.isFinite(value) || value < 0) {
       // recommend() refuses non-finite loads but passes negative ones through; never let either reach KEDA (it would read 0).
-      throw new Error(`non-finite metric value ${value}`);
+      throw new Error(`metric value ${value} is negative or not finite`);
     }
     const metricName = request.metricName || metricNameOf(meta.target, meta.mode);
     return { metricValues: [{ metricName, metricValue: String(Math.ceil(value)), metricValueFloat: value }] };
@@ -157,9 +162,10 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
 
   function statusOf(err: unknown): Partial<grpc.StatusObject> {
     const error = toPrescientError(err);
-    // Internal details stay in the server; the client sees the code.
-    const message = error.code === 'PRESCIENT_ERR_INTERNAL' ? 'internal error' : error.message;
-    return { code: error.grpcStatus, details: capDetails(`${error.code}: ${message}`) };
+    if (error.code !== 'PRESCIENT_ERR_INTERNAL') return { code: error.grpcStatus, details: capDetails(`${error.code}: ${error.message}`) };
+    // Internal details stay in the server's log (they may name files or state); the client sees the code.
+    options.log?.error({ component: 'keda', err: error.cause }, `internal error answering KEDA: ${error.message}`);
+    return { code: error.grpcStatus, details: `${error.code}: internal error` };
   }
 
   /** Runs a unary handler, turning thrown errors into statuses. */

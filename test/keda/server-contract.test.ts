@@ -68,6 +68,8 @@ let states: TestStates;
 let server: KedaServer;
 let client: Client;
 let closed = false;
+/** What the shared server logged (internal errors only). */
+const logged: Array<{ obj: object; msg: string }> = [];
 
 const unary = <T>(method: string, request: unknown) => unaryOn<T>(client, method, request);
 const statusOf = (method: string, request: unknown, c: Client = client) => statusOn(c, method, request);
@@ -114,7 +116,9 @@ async function listeners(count: number): Promise<void> {
 beforeAll(async () => {
   const c = config();
   states = new TestStates(c.targets);
-  server = await startKedaServer({ states, config: c, host: '127.0.0.1', port: 0, now: () => nowMs, streamRecheckMs: RECHECK_MS });
+  server = await startKedaServer({ states, config: c, host: '127.0.0.1', port: 0, now: () => nowMs, streamRecheckMs: RECHECK_MS,
+    log: { error: (obj, msg) => logged.push({ obj, msg }) },
+  });
   client = new ExternalScaler(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as Client;
 });
 
@@ -127,6 +131,7 @@ beforeEach(async () => {
   day += 86_400_000;
   nowMs = day;
   states.capacity = undefined;
+  logged.length = 0;
   // The previous test's streams are cancelled; wait until the server has let them go.
   if (!closed) await listeners(0);
 });
@@ -215,6 +220,8 @@ describe('KEDA external scaler contract (one server)', () => {
     const noRef = await statusOf('GetMetrics', { metricName: 'm' });
     expect(noRef.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(noRef.details).toMatch(/^PRESCIENT_ERR_VALIDATION: .*scalerMetadata\.target/);
+    // KEDA's mistakes are answered, not logged: a log line per poll would flood the service's log.
+    expect(logged).toEqual([]);
   });
 
   it('answers UNAVAILABLE once the forecast is older than twice staleAfter (an autoscaler is asking)', async () => {
@@ -229,12 +236,14 @@ describe('KEDA external scaler contract (one server)', () => {
     expect(tooStale.details).toMatch(/^PRESCIENT_ERR_FORECAST_UNAVAILABLE: target "web": the forecast is \d+ s old, more than twice staleAfter/);
   });
 
-  it('hides an internal error behind "internal error" (code INTERNAL), on unary calls and on stream open', async () => {
+  it('hides an internal error behind "internal error" (code INTERNAL), on unary calls and on stream open, and logs its detail', async () => {
     const expected = { code: grpc.status.INTERNAL, details: 'PRESCIENT_ERR_INTERNAL: internal error' };
     expect(await statusOf('GetMetrics', { scaledObjectRef: ref({ target: 'boom' }), metricName: 'm' })).toEqual(expected);
     expect(await statusOf('GetMetricSpec', ref({ target: 'boom' }))).toEqual(expected);
     const stream = openStream('StreamIsActive', ref({ target: 'boom' }));
     expect(await stream.ended).toMatchObject(expected);
+    const line = { obj: { component: 'keda', err: new Error('secret internal detail /var/lib/prescient') }, msg: 'internal error answering KEDA: secret internal detail /var/lib/prescient' };
+    expect(logged).toEqual([line, line, line]);
   });
 
   it('never hands KEDA a negative metric: a forecast and observed load below 0 is an INTERNAL error, 0 is served', async () => {
@@ -244,6 +253,7 @@ describe('KEDA external scaler contract (one server)', () => {
       code: grpc.status.INTERNAL,
       details: 'PRESCIENT_ERR_INTERNAL: internal error',
     });
+    expect(logged.map((l) => l.msg)).toEqual(['internal error answering KEDA: metric value -10 is negative or not finite']);
     states.setForecast('web', forecastAt(nowMs, 0, { observed: 0 }));
     expect(await unary('GetMetrics', { scaledObjectRef: ref({ target: 'web', mode: 'load' }), metricName: 'm' })).toEqual({
       metricValues: [{ metricName: 'm', metricValue: '0', metricValueFloat: 0 }],
@@ -432,6 +442,18 @@ describe('binding', () => {
     try {
       expect(local.port).toBe(port);
       expect((await statusOf('IsActive', ref({ target: 'web' }), localClient)).code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      localClient.close();
+      await local.close();
+    }
+  });
+
+  it('answers an internal error with INTERNAL also when given no log (the detail is dropped)', async () => {
+    const c = config();
+    const local = await startKedaServer({ states: new TestStates(c.targets), config: c, host: '127.0.0.1', port: 0 });
+    const localClient = new ExternalScaler(`127.0.0.1:${local.port}`, grpc.credentials.createInsecure()) as Client;
+    try {
+      expect(await statusOf('IsActive', ref({ target: 'boom' }), localClient)).toEqual({ code: grpc.status.INTERNAL, details: 'PRESCIENT_ERR_INTERNAL: internal error' });
     } finally {
       localClient.close();
       await local.close();
