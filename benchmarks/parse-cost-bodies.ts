@@ -21,6 +21,8 @@ export function parseCostBodies(): Array<{ name: string; body: string }> {
   ];
 }
 
-/** Indexes into parseCostBodies() for the storms. */
+/** Indexes into parseCostBodies(): the largest accepted body, the per-request floor, and the storms' bodies. */
+export const ACCEPTED_LONG_BODY = 1;
+export const FLOOR_BODY = 8;
 export const FLAT_BODY = 6;
 export const NESTED_BODY = 7;

@@ -26,6 +26,18 @@
  * flat 1.9 M-element array), each way, while `/healthz` is asked in a loop; its slowest
  * answer is the figure (6.9 s and 1.9 s before the fix, as the issue reports).
  *
+ * Each body's figures also give the request's wall time, and what the loop's thread did meanwhile
+ * (/proc): its wake-ups and its minor page faults (a page of memory touched for the first time:
+ * Node's HTTP parser copies every piece of a body into freshly allocated memory, and on this
+ * machine each such fault costs the loop tens of µs). The idle loop's own CPU per second is
+ * measured before and after (in the app, prom-client's event-loop-lag sampler wakes it every
+ * 10 ms): a request billed for it over its wall time is shown without it too (`medianNetLoopCpuMs`;
+ * its own goal row, beside the plain one).
+ * Then the stack's floor: the largest accepted body and the floor body sent, measured the same
+ * way, to a bare `node:http` server and to a bare fastify app with a no-op JSON parser
+ * (./parse-cost-baselines.ts), each in a process of its own (`--server node-http|fastify`, run by
+ * this script), which shows whether the goal can be met on this stack at all.
+ *
  * Goals: every body of 1 MB or more stalls the loop, keeps it busy and costs
  * its thread ≤ 5 ms per MB ("a few milliseconds per MB"; stated also for refused bodies
  * alone), every refused one costs the process ≤ 5 CPU ms per MB (an
@@ -35,7 +47,8 @@
  * pessimistic. The bodies are fixed (no randomness but a seeded value series).
  *
  * Run: npx tsx benchmarks/parse-cost.ts [--repeats 5] [--out parse-cost]
- * (--out: the result's name in benchmarks/out, so a trial run does not replace the shared figures)
+ * (--out: the result's name in benchmarks/out, so a trial run does not replace the shared figures;
+ * --server node-http|fastify measures that bare server alone and prints its figures as JSON)
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -46,22 +59,46 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
-import { FLAT_BODY, NESTED_BODY, parseCostBodies } from './parse-cost-bodies.js';
+import { seriesBodyOptions } from '../src/api/json-body.js';
+import { ACCEPTED_LONG_BODY, FLAT_BODY, FLOOR_BODY, NESTED_BODY, parseCostBodies } from './parse-cost-bodies.js';
+import { startBareFastify, startBareHttp } from './parse-cost-baselines.js';
 
-const { values: args } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, out: { type: 'string', default: 'parse-cost' } } });
+const { values: args } = parseArgs({
+  options: { repeats: { type: 'string', default: '5' }, out: { type: 'string', default: 'parse-cost' }, server: { type: 'string', default: 'app' } },
+});
 const repeats = Number(args.repeats);
 if (!/^[\w-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a name (letters, digits, - and _), not a path`);
+const BARE_SERVERS = ['node-http', 'fastify'] as const;
+type BareKind = (typeof BARE_SERVERS)[number];
+if (args.server !== 'app' && !(BARE_SERVERS as readonly string[]).includes(args.server)) throw new Error(`--server ${args.server}: app, ${BARE_SERVERS.join(' or ')}`);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GOAL = { msPerMb: 5, healthzMs: 100 };
 const MB = 1024 * 1024;
+/** The bodies the bare servers receive: the largest accepted one, and the per-request floor. */
+const BASELINE_BODIES = [ACCEPTED_LONG_BODY, FLOOR_BODY];
 
-/** CPU time of this process's main thread (the event loop's), ms; NaN where /proc does not say. */
-function loopThreadCpuMs(): number {
+/**
+ * The event loop's own thread, from /proc (Linux; NaN elsewhere): CPU time (ms), times it was
+ * put on a core (each a wake-up, or a return after preemption), and minor page faults (each a
+ * page of memory touched for the first time: Node copies every piece of a body into fresh memory).
+ */
+function loopThread(): { cpuMs: number; wakeups: number; faults: number } {
   try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    const schedstat = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    // Fields after the command's closing parenthesis: state is the 3rd of stat(5), minflt the 10th.
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { cpuMs: Number(schedstat[0]) / 1e6, wakeups: Number(schedstat[2]), faults: Number(fields[7]) };
   } catch {
-    return Number.NaN;
+    return { cpuMs: Number.NaN, wakeups: Number.NaN, faults: Number.NaN };
   }
+}
+
+/** The idle loop's own CPU, ms per second (timers that run whatever the requests: prom-client's 10 ms event-loop-lag sampler in the app). */
+async function idleLoopCpuMsPerS(seconds = 1): Promise<number> {
+  const before = loopThread().cpuMs;
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  return (loopThread().cpuMs - before) / seconds;
 }
 
 interface ClientResult {
@@ -71,84 +108,168 @@ interface ClientResult {
   healthzCount: number;
 }
 
-async function main(): Promise<void> {
-  const modelsDir = mkdtempSync(join(tmpdir(), 'prescient-parse-cost-'));
-  const config = parseConfig({ modelsDir, limits: { fitRequests: { max: 100_000 } }, pool: { requestThreads: 1 } });
-  const app = await buildApp({ config, logger: false, startEngine: false });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  // The client is another process: building and sending bodies never costs this process's CPU or event loop.
+type Send = (index: number, copies: number, healthz: boolean, chunked?: boolean) => Promise<ClientResult>;
+
+/** Starts the client process (it builds and sends the bodies, so that never costs this process); `sizes` are the bodies' bytes. */
+async function startClient(base: string): Promise<{ send: Send; sizes: number[]; stop: () => void }> {
   const client = spawn(process.execPath, ['--import', 'tsx', join(root, 'benchmarks', 'parse-cost-client.ts')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const sizes = await new Promise<number[]>((resolve) => client.once('message', (m: { sizes: number[] }) => resolve(m.sizes)));
-  const send = (index: number, copies: number, healthz: boolean, chunked = false) =>
+  const send: Send = (index, copies, healthz, chunked = false) =>
     new Promise<ClientResult>((resolve) => {
       client.once('message', (m: ClientResult) => resolve(m));
       client.send({ base, index, copies, healthz, chunked });
     });
+  return { send, sizes, stop: () => client.kill() };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Sends each body `repeats` times with the delay histogram on (its stall), then `repeats` times
+ * with it off (what the loop's thread spent: CPU, wake-ups, page faults; the time it was busy;
+ * the process's CPU), one at a time, and gives the figures per body.
+ * `idleMsPerS`: the idle loop's CPU rate, so the part of a request's loop CPU that is only the
+ * idle loop's timers running during its wall time is shown apart (`medianNetLoopCpuMs`).
+ */
+async function measureBodies(send: Send, runs: ReadonlyArray<{ index: number; name: string; bytes: number; chunked: boolean }>, idleMsPerS: number) {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const perBody = [];
+  for (const { index, name, bytes, chunked } of runs) {
+    const stalls: number[] = [];
+    const actives: number[] = [];
+    const cpus: number[] = [];
+    const loopCpus: number[] = [];
+    const netLoopCpus: number[] = [];
+    const walls: number[] = [];
+    const wakeups: number[] = [];
+    const faults: number[] = [];
+    let statuses: string[] = [];
+    // The stall is measured in repeats of its own: the delay histogram wakes the loop every millisecond
+    // (about 20 µs of the loop's CPU each, measured), which would bill the loop for the request's wall time.
+    for (let r = 0; r < repeats; r++) {
+      histogram.reset();
+      histogram.enable();
+      const result = await send(index, 1, false, chunked);
+      histogram.disable();
+      stalls.push(histogram.max / 1e6);
+      statuses = result.statuses;
+    }
+    for (let r = 0; r < repeats; r++) {
+      const before = performance.eventLoopUtilization();
+      const cpuBefore = process.cpuUsage();
+      const loopBefore = loopThread();
+      const started = performance.now();
+      await send(index, 1, false, chunked);
+      const wallMs = performance.now() - started;
+      const loop = loopThread();
+      loopCpus.push(loop.cpuMs - loopBefore.cpuMs);
+      netLoopCpus.push(loop.cpuMs - loopBefore.cpuMs - (idleMsPerS * wallMs) / 1000);
+      walls.push(wallMs);
+      wakeups.push(loop.wakeups - loopBefore.wakeups);
+      faults.push(loop.faults - loopBefore.faults);
+      const cpu = process.cpuUsage(cpuBefore);
+      // CPU this process used (user + system; every thread, GC included): not inflated by waiting for a core.
+      cpus.push((cpu.user + cpu.system) / 1000);
+      // Time the loop spent running callbacks during the request (not waiting): less inflated by other processes than the stall.
+      actives.push(performance.eventLoopUtilization(before).active);
+    }
+    const mb = bytes / MB;
+    const maxStallMs = Math.max(...stalls);
+    const medianStallMs = median(stalls);
+    const medianActiveMs = median(actives);
+    const medianCpuMs = median(cpus);
+    const medianLoopCpuMs = median(loopCpus);
+    const medianNetLoopCpuMs = median(netLoopCpus);
+    perBody.push({
+      name,
+      mb: round(mb),
+      answer: statuses[0],
+      medianStallMs: round(medianStallMs),
+      maxStallMs: round(maxStallMs),
+      maxStallMsPerMb: round(maxStallMs / mb),
+      medianActiveMs: round(medianActiveMs),
+      medianActiveMsPerMb: round(medianActiveMs / mb),
+      medianCpuMs: round(medianCpuMs),
+      medianCpuMsPerMb: round(medianCpuMs / mb),
+      medianLoopCpuMs: round(medianLoopCpuMs),
+      medianLoopCpuMsPerMb: round(medianLoopCpuMs / mb),
+      medianWallMs: round(median(walls)),
+      medianNetLoopCpuMs: round(medianNetLoopCpuMs),
+      medianNetLoopCpuMsPerMb: round(medianNetLoopCpuMs / mb),
+      medianLoopWakeups: median(wakeups),
+      medianLoopPageFaults: median(faults),
+    });
+    process.stdout.write(
+      `${name}: ${round(mb)} MB → ${statuses[0]}; stall median ${round(medianStallMs)} ms, max ${round(maxStallMs)} ms (${round(maxStallMs / mb)} ms/MB); ` +
+        `loop busy ${round(medianActiveMs)} ms (${round(medianActiveMs / mb)} ms/MB); process CPU ${round(medianCpuMs)} ms (${round(medianCpuMs / mb)} ms/MB); ` +
+        `loop thread CPU ${round(medianLoopCpuMs)} ms (${round(medianLoopCpuMs / mb)} ms/MB; ${round(medianNetLoopCpuMs)} ms without the idle loop's timers over ${round(median(walls))} ms), ` +
+        `${median(wakeups)} wake-ups, ${median(faults)} page faults\n`,
+    );
+  }
+  return perBody;
+}
+
+/** Both ways of sending each body: with its Content-Length, and chunked without one. */
+function bothWays(bodies: ReadonlyArray<{ index: number; name: string; bytes: number }>) {
+  return bodies.flatMap((body) => [false, true].map((chunked) => ({ ...body, chunked, name: `${body.name}, ${chunked ? 'chunked' : 'Content-Length'}` })));
+}
+
+/**
+ * A bare server's figures (./parse-cost-baselines.ts), measured by this same script in a process
+ * of its own (`--server`), so its heap starts as fresh as the app's: what Node (and fastify) alone
+ * cost the loop to receive the same bodies.
+ */
+async function bareServerFigures(kind: BareKind, bodyLimitBytes: number) {
+  const server = kind === 'node-http' ? await startBareHttp() : await startBareFastify(bodyLimitBytes);
+  const client = await startClient(server.base);
+  try {
+    await client.send(FLOOR_BODY, 1, false);
+    const idleMsPerS = await idleLoopCpuMsPerS();
+    const bodies = BASELINE_BODIES.map((index) => ({ index, name: parseCostBodies()[index]!.name, bytes: client.sizes[index]! }));
+    return { server: kind, idleLoopCpuMsPerS: round(idleMsPerS), perBody: await measureBodies(client.send, bothWays(bodies), idleMsPerS) };
+  } finally {
+    client.stop();
+    await server.close();
+  }
+}
+
+/** Runs this script as `--server <kind>` in a child process and reads its figures (the last line it prints). */
+async function bareServerInChild(kind: BareKind): Promise<Awaited<ReturnType<typeof bareServerFigures>>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--server', kind, '--repeats', String(repeats)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (data: Buffer) => {
+    out += data.toString('utf8');
+    process.stdout.write(`[${kind}] ${data.toString('utf8')}`);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`the ${kind} baseline exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+async function main(): Promise<void> {
+  const modelsDir = mkdtempSync(join(tmpdir(), 'prescient-parse-cost-'));
+  const config = parseConfig({ modelsDir, limits: { fitRequests: { max: 100_000 } }, pool: { requestThreads: 1 } });
+  if (args.server !== 'app') {
+    // A baseline's child: its figures as the last line, for bareServerInChild.
+    rmSync(modelsDir, { recursive: true, force: true });
+    const figures = await bareServerFigures(args.server as BareKind, seriesBodyOptions(config).bodyLimit);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    return;
+  }
+  const app = await buildApp({ config, logger: false, startEngine: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const { send, sizes, stop } = await startClient(base);
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const loadBefore = loadavg()[0];
   try {
-    const all = parseCostBodies().map((b, i) => ({ name: b.name, bytes: sizes[i]! }));
+    const all = parseCostBodies().map((b, index) => ({ index, name: b.name, bytes: sizes[index]! }));
     // The first fit on the requests lane waits for its worker thread to start: not a parse cost.
     await send(0, 1, false);
-    const perBody = [];
-    const runs = all.flatMap((body, index) => [false, true].map((chunked) => ({ ...body, index, chunked, name: `${body.name}, ${chunked ? 'chunked' : 'Content-Length'}` })));
-    for (const { index, name, bytes, chunked } of runs) {
-      const stalls: number[] = [];
-      const actives: number[] = [];
-      const cpus: number[] = [];
-      const loopCpus: number[] = [];
-      let statuses: string[] = [];
-      // The stall is measured in repeats of its own: the delay histogram wakes the loop every millisecond
-      // (about 20 µs of the loop's CPU each, measured), which would bill the loop for the request's wall time.
-      for (let r = 0; r < repeats; r++) {
-        histogram.reset();
-        histogram.enable();
-        const result = await send(index, 1, false, chunked);
-        histogram.disable();
-        stalls.push(histogram.max / 1e6);
-        statuses = result.statuses;
-      }
-      for (let r = 0; r < repeats; r++) {
-        const before = performance.eventLoopUtilization();
-        const cpuBefore = process.cpuUsage();
-        const loopCpuBefore = loopThreadCpuMs();
-        await send(index, 1, false, chunked);
-        loopCpus.push(loopThreadCpuMs() - loopCpuBefore);
-        const cpu = process.cpuUsage(cpuBefore);
-        // CPU this process used (user + system; every thread, GC included): not inflated by waiting for a core.
-        cpus.push((cpu.user + cpu.system) / 1000);
-        // Time the loop spent running callbacks during the request (not waiting): less inflated by other processes than the stall.
-        actives.push(performance.eventLoopUtilization(before).active);
-      }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      const mb = bytes / MB;
-      const maxStallMs = Math.max(...stalls);
-      const medianStallMs = median(stalls);
-      const medianActiveMs = median(actives);
-      const medianCpuMs = median(cpus);
-      const medianLoopCpuMs = median(loopCpus);
-      perBody.push({
-        name,
-        mb: round(mb),
-        answer: statuses[0],
-        medianStallMs: round(medianStallMs),
-        maxStallMs: round(maxStallMs),
-        maxStallMsPerMb: round(maxStallMs / mb),
-        medianActiveMs: round(medianActiveMs),
-        medianActiveMsPerMb: round(medianActiveMs / mb),
-        medianCpuMs: round(medianCpuMs),
-        medianCpuMsPerMb: round(medianCpuMs / mb),
-        medianLoopCpuMs: round(medianLoopCpuMs),
-        medianLoopCpuMsPerMb: round(medianLoopCpuMs / mb),
-      });
-      process.stdout.write(
-        `${name}: ${round(mb)} MB → ${statuses[0]}; stall median ${round(medianStallMs)} ms, max ${round(maxStallMs)} ms (${round(maxStallMs / mb)} ms/MB); ` +
-          `loop busy ${round(medianActiveMs)} ms (${round(medianActiveMs / mb)} ms/MB); process CPU ${round(medianCpuMs)} ms (${round(medianCpuMs / mb)} ms/MB); ` +
-          `loop thread CPU ${round(medianLoopCpuMs)} ms (${round(medianLoopCpuMs / mb)} ms/MB)\n`,
-      );
-    }
+    const idleBefore = await idleLoopCpuMsPerS();
+    const perBody = await measureBodies(send, bothWays(all), idleBefore);
+    const idleAfter = await idleLoopCpuMsPerS();
     const storms = [];
     for (const [name, index, chunked] of [
       ['4 concurrent 4 MB nested bodies, Content-Length', NESTED_BODY, false],
@@ -168,17 +289,23 @@ async function main(): Promise<void> {
     const t = performance.now();
     JSON.parse(flat);
     const flatParseMs = performance.now() - t;
+    // What Node and fastify alone cost the loop for the same bodies, each in a process of its own.
+    const baselines: Array<Awaited<ReturnType<typeof bareServerFigures>>> = [];
+    for (const kind of BARE_SERVERS) baselines.push(await bareServerInChild(kind));
 
     const large = perBody.filter((b) => b.mb >= 1);
     // A refused body does no work but reading it; an accepted one is also fitted (its CPU includes the pool thread's fit).
     const refused = large.filter((b) => !String(b.answer).startsWith('200'));
-    const worst = (bodies: typeof large, key: 'maxStallMsPerMb' | 'medianActiveMsPerMb' | 'medianCpuMsPerMb' | 'medianLoopCpuMsPerMb') => Math.max(...bodies.map((b) => b[key]));
+    const worst = (bodies: typeof large, key: 'maxStallMsPerMb' | 'medianActiveMsPerMb' | 'medianCpuMsPerMb' | 'medianLoopCpuMsPerMb' | 'medianNetLoopCpuMsPerMb') =>
+      Math.max(...bodies.map((b) => b[key]));
     const worstPerMb = worst(large, 'maxStallMsPerMb');
     const worstBusyPerMb = worst(large, 'medianActiveMsPerMb');
     const worstRefusedPerMb = worst(refused, 'maxStallMsPerMb');
     const worstRefusedBusyPerMb = worst(refused, 'medianActiveMsPerMb');
     const worstCpuPerMb = worst(refused, 'medianCpuMsPerMb');
     const worstLoopCpuPerMb = worst(large, 'medianLoopCpuMsPerMb');
+    const worstNetLoopCpuPerMb = worst(large, 'medianNetLoopCpuMsPerMb');
+    const bareLoopCpuPerMb = (kind: BareKind) => worst(baselines.find((b) => b.server === kind)!.perBody.filter((b) => b.mb >= 1), 'medianLoopCpuMsPerMb');
     const worstHealthz = Math.max(...storms.map((s) => s.healthzMaxMs));
     const figures = {
       benchmark: 'parse-cost',
@@ -189,16 +316,29 @@ async function main(): Promise<void> {
       note: 'machine shared with other developers running tests: stall and latency figures are pessimistic',
       perBody,
       storms,
+      idleLoopCpuMsPerS: { before: round(idleBefore), after: round(idleAfter) },
+      baselines,
       reference: { jsonParseOfFlat19MArrayMs: round(flatParseMs) },
       verdicts: [
         { goal: `every body ≥ 1 MB stalls the event loop ≤ ${GOAL.msPerMb} ms per MB (worst of ${repeats} repeats)`, figure: worstPerMb, met: worstPerMb <= GOAL.msPerMb },
         { goal: `every body ≥ 1 MB keeps the event loop busy ≤ ${GOAL.msPerMb} ms per MB in all (median of ${repeats})`, figure: worstBusyPerMb, met: worstBusyPerMb <= GOAL.msPerMb },
         // NaN (no /proc) is not met: the figure was not measured.
         { goal: `every body ≥ 1 MB costs the event loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}; not inflated by load)`, figure: worstLoopCpuPerMb, met: worstLoopCpuPerMb <= GOAL.msPerMb },
+        {
+          goal: `every body ≥ 1 MB costs the event loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB less what the idle loop's own timers cost over the request's wall time (median of ${repeats}; idle: ${round(idleBefore)} ms per s)`,
+          figure: worstNetLoopCpuPerMb,
+          met: worstNetLoopCpuPerMb <= GOAL.msPerMb,
+        },
         { goal: `every refused body ≥ 1 MB stalls the event loop ≤ ${GOAL.msPerMb} ms per MB (worst of ${repeats} repeats)`, figure: worstRefusedPerMb, met: worstRefusedPerMb <= GOAL.msPerMb },
         { goal: `every refused body ≥ 1 MB keeps the event loop busy ≤ ${GOAL.msPerMb} ms per MB in all (median of ${repeats})`, figure: worstRefusedBusyPerMb, met: worstRefusedBusyPerMb <= GOAL.msPerMb },
         { goal: `every refused body ≥ 1 MB costs the server process ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}; an accepted body's CPU is mostly its fit)`, figure: worstCpuPerMb, met: worstCpuPerMb <= GOAL.msPerMb },
         { goal: `/healthz answers within ${GOAL.healthzMs} ms during 4 concurrent 4 MB bodies (issue: 6.9 s nested, 1.9 s flat)`, figure: worstHealthz, met: worstHealthz <= GOAL.healthzMs },
+        // Not ours: whether the stack under the app can meet the goal at all (the same method, the same bodies ≥ 1 MB, nothing of Prescient's).
+        ...BARE_SERVERS.map((kind) => ({
+          goal: `stack floor, not a goal of ours: a bare ${kind === 'node-http' ? 'node:http server' : 'fastify app with a no-op JSON parser'} receiving the same bodies ≥ 1 MB costs its loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}, worse way of sending)`,
+          figure: bareLoopCpuPerMb(kind),
+          met: bareLoopCpuPerMb(kind) <= GOAL.msPerMb,
+        })),
       ],
     };
     mkdirSync(join(root, 'benchmarks/out'), { recursive: true });
@@ -206,7 +346,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(figures.verdicts)}\n`);
   } finally {
     histogram.disable();
-    client.kill();
+    stop();
     await app.close();
     rmSync(modelsDir, { recursive: true, force: true });
   }
