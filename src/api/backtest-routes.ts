@@ -99,7 +99,7 @@ export const backtestRoutes: FastifyPluginAsyncZod<BacktestRoutesOptions> = asyn
     },
     async (request, reply) => {
       // Parsing, validation, the models' names and an inline series' gap filling: in the bodies lane's thread.
-      const { body, series: inline } = await withRawBody(request, (raw) => options.pool.readBody({ route: 'backtest', raw, nowMs: now(), limits: config.limits }));
+      const { body, series: inline } = await withRawBody(request, (received) => options.pool.readBody({ route: 'backtest', ...received, nowMs: now(), limits: config.limits }));
       await jobs.assertRoom(pulling);
       checkPointBudget(body, config);
       let job: BacktestJob;

@@ -1,5 +1,5 @@
 /**
- * Shared buffers that a series body is written into as it arrives, kept and
+ * Shared buffers that a series body is written into as it arrives (unscanned: its shape is checked where it is read), kept and
  * reused from one body to the next (issue 11, item 3). A fresh 1 MB buffer
  * per body cost the event loop about 2.5 ms per MB, most of it the kernel
  * mapping its new pages on first write (measured with perf on the

@@ -40,7 +40,7 @@ export const forecastRoutes: FastifyPluginAsyncZod<ForecastRoutesOptions> = asyn
     },
   }, async (request) => {
     // Parsing, validation, the limits, gap filling and season detection cost tens of ms on 60,000 values: in the worker.
-    const { body, horizon, series, filledGaps, seasonalPeriods } = await withRawBody(request, (raw) => pool.readBody({ route: 'forecast', raw, nowMs: now(), limits: config.limits }));
+    const { body, horizon, series, filledGaps, seasonalPeriods } = await withRawBody(request, (received) => pool.readBody({ route: 'forecast', ...received, nowMs: now(), limits: config.limits }));
     const levels = [...body.levels].sort((a, b) => a - b);
     const { model, result, failures } = await fitDownLadder(
       pool,

@@ -2,21 +2,14 @@ import { errorCodes, type FastifyInstance, type FastifyRequest, type FastifySche
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
+import { JsonShapeScanner, type JsonShapeLimits } from '../bodies/json-shape.js';
 import { PrescientError } from '../errors.js';
 import { lendArena, type BodyArena } from './body-arenas.js';
 
-/** What one JSON body may hold; every limit is checked while the body streams in, before it is parsed. */
-export interface JsonLimits {
+/** What one JSON body may hold; every limit is checked before the body is parsed (its shape by ../bodies/json-shape.ts). */
+export interface JsonLimits extends JsonShapeLimits {
   /** Most bytes in the body. */
   readonly maxBytes: number;
-  /** Deepest nesting of arrays and objects. */
-  readonly maxDepth: number;
-  /** Most values (array elements and object members, at any depth; counted by their commas). */
-  readonly maxElements: number;
-  /** Longest string or number, in bytes. */
-  readonly maxValueBytes: number;
-  /** Most strings (object keys included); unbounded when absent (maxElements bounds them). */
-  readonly maxStrings?: number;
 }
 
 /**
@@ -48,10 +41,11 @@ const SERIES_BODY_MAX_STRINGS = 1_000;
  * than one is refused as it arrives (or by its Content-Length) instead of
  * being parsed; so is a body of thousands of strings (values must be
  * numbers), which would otherwise pass every other limit.
- * `server.bodyLimitBytes` stays the ceiling. A body within them reaches the
- * handler as its bytes, unparsed and unvalidated (`withRawBody`): the handler
- * has the bodies lane's thread parse and validate it against the route's
- * schema (FitPool.readBody), which stays in the route for OpenAPI.
+ * `server.bodyLimitBytes` stays the ceiling. A body within its byte limit
+ * reaches the handler as its bytes, unscanned, unparsed and unvalidated
+ * (`withRawBody`): the handler has the bodies lane's thread check its shape,
+ * then parse and validate it against the route's schema (FitPool.readBody),
+ * which stays in the route for OpenAPI.
  */
 export function seriesBodyOptions(config: Readonly<Pick<Config, 'limits' | 'server'>>): { bodyLimit: number; jsonBody: RouteJsonBody; validatorCompiler: FastifySchemaCompiler<unknown> } {
   const { maxPoints } = config.limits;
@@ -66,172 +60,39 @@ export function seriesBodyOptions(config: Readonly<Pick<Config, 'limits' | 'serv
 const validatedOffThread: FastifySchemaCompiler<unknown> = (route) =>
   route.httpPart === 'body' ? (bytes: unknown) => ({ value: bytes }) : validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
 
-/** The release of each unparsed body's shared buffer (./body-arenas.ts), by the bytes handed to the route. */
-const arenaOf = new WeakMap<Uint8Array, BodyArena>();
+/** A body handed to its route unparsed: its bytes, and the shape they must have, not checked yet (its JSON limits). */
+export interface RawBody {
+  readonly raw: Uint8Array | string | null;
+  readonly shape?: JsonShapeLimits;
+}
+
+/** Each unparsed body's shape limits and the release of its shared buffer (./body-arenas.ts), by the bytes handed to the route. */
+const unparsedOf = new WeakMap<Uint8Array, { readonly shape: JsonShapeLimits; readonly arena?: BodyArena }>();
 
 /**
  * Runs `read` on the body of a route whose JSON is read `unparsed`
  * (seriesBodyOptions): its bytes, in a shared buffer the bodies lane's thread
- * reads where it is; or the text fastify's text/plain parser made of a body
+ * reads where it is, with the JSON shape they must have (`shape`: checked by
+ * that thread before it parses them, never on the event loop); or the text fastify's text/plain parser made of a body
  * sent as such (the schema refuses it, as on every route); null when the
  * request has no body. Once `read` settles the buffer goes back for the next
  * body: `read` must not keep the bytes (the worker decodes them at once; a
  * task stopped while it runs has its thread terminated, and its answer is dropped).
  * @throws PrescientError PRESCIENT_ERR_INTERNAL on a route whose JSON body was parsed; what `read` throws
  */
-export async function withRawBody<T>(request: FastifyRequest, read: (raw: Uint8Array | string | null) => Promise<T>): Promise<T> {
+export async function withRawBody<T>(request: FastifyRequest, read: (body: RawBody) => Promise<T>): Promise<T> {
   const body: unknown = request.body;
-  if (body === null || body === undefined) return read(null);
-  if (typeof body === 'string') return read(body);
+  if (body === null || body === undefined) return read({ raw: null });
+  if (typeof body === 'string') return read({ raw: body });
   if (!(body instanceof Uint8Array)) {
     throw new PrescientError('PRESCIENT_ERR_INTERNAL', `the body of ${request.method} ${request.routeOptions.url ?? ''} was parsed on the event loop, not left unparsed`);
   }
+  const unparsed = unparsedOf.get(body);
   try {
-    return await read(body);
+    return await read({ raw: body, ...(unparsed ? { shape: unparsed.shape } : {}) });
   } finally {
-    arenaOf.get(body)?.release();
+    unparsed?.arena?.release();
   }
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/** What each byte is to JsonShapeScanner outside a string. */
-const VALUE = 0;
-const STRING = 1;
-const OPEN = 2;
-const CLOSE = 3;
-const COMMA = 4;
-const SEPARATOR = 5;
-/**
- * Every byte's kind, looked up once per byte: a table and one comparison cost
- * the event loop a third of the per-byte switch it replaces (parse-cost's
- * accepted 1.09 MB body). VALUE: a number's or literal's byte (true, false,
- * null), or a stray byte JSON.parse will refuse.
- */
-const BYTE_KIND = new Uint8Array(256);
-BYTE_KIND[QUOTE] = STRING;
-for (const c of '[{') BYTE_KIND[c.charCodeAt(0)] = OPEN;
-for (const c of ']}') BYTE_KIND[c.charCodeAt(0)] = CLOSE;
-BYTE_KIND[0x2c] = COMMA;
-for (const c of ': \n\r\t') BYTE_KIND[c.charCodeAt(0)] = SEPARATOR;
-
-/**
- * Follows a JSON text's structure byte by byte, chunk by chunk, as it
- * arrives: nesting depth, values (commas) and the length of each string or
- * number. A body past a limit is refused for the cost of reading it up to
- * that point (about a millisecond per MB), never after `JSON.parse` and the
- * schema have built and walked millions of values on the event loop. It
- * works on bytes: every byte of a multi-byte UTF-8 character is ≥ 0x80, so
- * none is taken for a quote or a bracket. It does not validate JSON
- * (`JSON.parse` does, once the body passed).
- */
-export class JsonShapeScanner {
-  private depth = 0;
-  private elements = 0;
-  private strings = 0;
-  private inString = false;
-  private escaped = false;
-  /** Bytes of the string or number being read. */
-  private valueBytes = 0;
-
-  constructor(private readonly limits: Omit<JsonLimits, 'maxBytes'>) {}
-
-  /**
-   * Reads the next bytes of the body.
-   * @returns PRESCIENT_ERR_BODY_TOO_COMPLEX (depth, values) or
-   *   PRESCIENT_ERR_BODY_VALUE_TOO_LONG as soon as a limit is passed; undefined while within them.
-   */
-  scan(chunk: Uint8Array): PrescientError | undefined {
-    const { maxDepth, maxElements, maxValueBytes } = this.limits;
-    const maxStrings = this.limits.maxStrings ?? Infinity;
-    let { depth, elements, strings, inString, escaped, valueBytes } = this;
-    const n = chunk.length;
-    // Where this chunk's next quote and backslash are, found once each: a string of many escapes stays linear.
-    let nextQuote = -1;
-    let nextSlash = -1;
-    const kinds = BYTE_KIND;
-    let i = 0;
-    while (i < n) {
-      if (inString) {
-        if (escaped) {
-          escaped = false;
-          i++;
-          valueBytes++;
-        } else {
-          // Jump to the string's next quote or backslash (a native search): long strings cost little per byte.
-          if (nextQuote < i) nextQuote = indexOrEnd(chunk, QUOTE, i);
-          if (nextSlash < i) nextSlash = indexOrEnd(chunk, BACKSLASH, i);
-          if (nextSlash < nextQuote) {
-            valueBytes += nextSlash - i + 1;
-            escaped = true;
-            i = nextSlash + 1;
-          } else {
-            valueBytes += nextQuote - i;
-            inString = nextQuote === n;
-            i = nextQuote + 1;
-          }
-        }
-        if (valueBytes > maxValueBytes) return this.valueTooLong();
-        continue;
-      }
-      const kind = kinds[chunk[i] as number] as number;
-      if (kind === VALUE) {
-        // A number or literal: skip to its end in one tight loop (most of a series body is digits).
-        let end = i + 1;
-        while (end < n && kinds[chunk[end] as number] === VALUE) end++;
-        valueBytes += end - i;
-        i = end;
-        if (valueBytes > maxValueBytes) return this.valueTooLong();
-        continue;
-      }
-      i++;
-      switch (kind) {
-        case STRING:
-          if (++strings > maxStrings) {
-            return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${maxStrings} strings`, {
-              issues: [{ path: 'body', message: `at most ${maxStrings} strings (keys included) on this route: a series' values are numbers or null` }],
-            });
-          }
-          inString = true;
-          break;
-        case OPEN:
-          if (++depth > maxDepth) {
-            return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body nests deeper than ${maxDepth} levels`, {
-              issues: [{ path: 'body', message: `at most ${maxDepth} levels of nesting (server.maxJsonDepth)` }],
-            });
-          }
-          break;
-        case CLOSE:
-          depth--;
-          break;
-        case COMMA:
-          if (++elements > maxElements) {
-            return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${maxElements} values`, {
-              issues: [{ path: 'body', message: `at most ${maxElements} values in all on this route` }],
-            });
-          }
-          break;
-        default:
-        // SEPARATOR (a colon or whitespace): it only ends a value.
-      }
-      valueBytes = 0;
-    }
-    Object.assign(this, { depth, elements, strings, inString, escaped, valueBytes });
-    return undefined;
-  }
-
-  private valueTooLong(): PrescientError {
-    const max = this.limits.maxValueBytes;
-    return new PrescientError('PRESCIENT_ERR_BODY_VALUE_TOO_LONG', `a string or number in the JSON body is longer than ${max} bytes`, {
-      issues: [{ path: 'body', message: `at most ${max} bytes per string or number (server.maxJsonValueBytes)` }],
-    });
-  }
-}
-
-function indexOrEnd(chunk: Uint8Array, byte: number, from: number): number {
-  const at = chunk.indexOf(byte, from);
-  return at < 0 ? chunk.length : at;
 }
 
 /** Bytes of a body read between two turns of the event loop: each costs it well under a millisecond. */
@@ -246,16 +107,19 @@ function tooLarge(maxBytes: number): PrescientError {
 /**
  * Reads a JSON body from its stream, scanning each chunk as it arrives
  * (JsonShapeScanner), and hands the whole text on only when every limit
- * held. A body refused — by its shape, or by passing `maxBytes` — is read to
+ * held; with `unparsed`, only its byte limit is checked here (see below). A body refused — by its shape, or by passing `maxBytes` — is read to
  * its end without being scanned or kept, then answered: a client still
  * sending then reads the 413 instead of a reset connection (a server that
  * answers and closes while the body arrives makes the client's kernel
  * drop the answer). Only past `drainBytes` (server.bodyLimitBytes), by
  * Content-Length or by bytes received, is it answered at once and the
  * connection closed, as fastify does.
- * `unparsed`: the bytes are written, chunk by chunk once scanned, into a
- * shared buffer lent for the body (./body-arenas.ts) and handed on as a
- * view of it; otherwise they are handed on as one Buffer.
+ * `unparsed`: the bytes are written, chunk by chunk, into a shared buffer
+ * lent for the body (./body-arenas.ts) and handed on as a view of it, not
+ * scanned: the bodies lane's thread checks their shape before it parses
+ * them (withRawBody gives it `limits`), so the event loop spends nothing per
+ * byte of a series body but Node's own reading and one copy (the scan was
+ * about 1.5 CPU ms per MB of it). Otherwise they are handed on as one Buffer.
  * Every 256 KiB it pauses the stream until the next turn of the event loop,
  * so a body already waiting in the socket never holds the loop for its whole
  * length (half the median stall of parse-cost's accepted 1.09 MB body).
@@ -273,7 +137,8 @@ export function readJsonBody(
     done(tooLarge(limits.maxBytes));
     return;
   }
-  const scanner = new JsonShapeScanner(limits);
+  // A series body's shape is checked by the bodies lane's thread, on the whole body (withRawBody).
+  const scanner = unparsed ? undefined : new JsonShapeScanner(limits);
   const chunks: Buffer[] = [];
   let arena: BodyArena | undefined;
   let received = 0;
@@ -303,7 +168,7 @@ export function readJsonBody(
       setImmediate(() => payload.resume());
     }
     if (refusal) return;
-    refusal = received > limits.maxBytes ? tooLarge(limits.maxBytes) : scanner.scan(chunk);
+    refusal = received > limits.maxBytes ? tooLarge(limits.maxBytes) : scanner?.scan(chunk);
     if (refusal) {
       chunks.length = 0;
       arena?.release();
@@ -326,11 +191,15 @@ export function readJsonBody(
       arena?.release();
       done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
     } else if (!unparsed) done(null, Buffer.concat(chunks, received));
-    else if (!arena) done(null, new Uint8Array(0));
+    else if (!arena) {
+      const empty = new Uint8Array(0);
+      unparsedOf.set(empty, { shape: limits });
+      done(null, empty);
+    }
     else {
       // The route's reader (withRawBody) releases the buffer once the worker has read it.
       const bytes = arena.bytes.subarray(0, received);
-      arenaOf.set(bytes, arena);
+      unparsedOf.set(bytes, { shape: limits, arena });
       done(null, bytes);
     }
   }
@@ -345,7 +214,8 @@ export function readJsonBody(
  * route's limits while it streams in (readJsonBody), then parses a body that
  * passed once, with fastify's own parser (which also refuses `__proto__`
  * and `constructor` poisoning) — or, on a route whose `config.jsonBody`
- * says `unparsed`, hands it on as bytes. A route's byte limit is its fastify
+ * says `unparsed`, hands it on as bytes, checked against its byte limit
+ * only (the bodies lane's thread checks the rest before it parses them). A route's byte limit is its fastify
  * `bodyLimit`; its value count may be set in `config.jsonBody`.
  */
 export function installJsonParser(app: FastifyInstance, server: Omit<JsonLimits, 'maxBytes'> & { readonly bodyLimitBytes: number }): void {

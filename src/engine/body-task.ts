@@ -1,14 +1,15 @@
 /**
  * A series body read in the bodies lane's thread (./body-worker.ts), not on the event loop
- * (issue 11, item 3): the main thread only streams and scans the bytes
- * (src/api/json-body.ts) and hands them over as one transferred buffer.
- * Here they are decoded, parsed, validated against the route's own schema,
+ * (issue 11, item 3): the main thread only receives the bytes, checks their
+ * count and copies them into a shared buffer (src/api/json-body.ts).
+ * Here their JSON shape is checked (depth, values, strings, lengths), then they are decoded, parsed, validated against the route's own schema,
  * checked against the service's limits and put on their grid; what goes
  * back is the body's small fields and the series as one Float64Array in
  * shared memory (a handle, where 60,000 cloned numbers and their garbage
  * cost the loop tens of milliseconds).
  */
 import { checkBacktestModels, checkForecastBody, adHocForecastBody, backtestBody, type AdHocForecastBody, type BacktestBody } from '../bodies/series-bodies.js';
+import { JsonShapeScanner, type JsonShapeLimits } from '../bodies/json-shape.js';
 import { field, parseBody } from '../bodies/parse-body.js';
 import type { Config } from '../config/schema.js';
 import { toPrescientError, type SerializedError } from '../errors.js';
@@ -19,6 +20,8 @@ import { runPrepareTask } from './prepare-task.js';
 interface BodyBytes {
   /** The body as received: its bytes (JSON), the text fastify's text/plain parser made of it, or null for a request without one. */
   readonly raw: Uint8Array | string | null;
+  /** The JSON shape the bytes must have, checked here before they are parsed (the event loop did not scan them). */
+  readonly shape?: JsonShapeLimits;
   /** The request's time, ms since epoch: a series without `start` ends then. */
   readonly nowMs: number;
   readonly limits: Pick<Config['limits'], 'maxPoints' | 'maxHorizonSteps'>;
@@ -60,6 +63,9 @@ export type BodyOutcome = ForecastBodyRead | BacktestBodyRead | { readonly ok: f
 /** Reads the body of the task's route. Never throws: errors (validation and the rest) come back as data. */
 export async function runBodyTask(task: BodyTask): Promise<BodyOutcome> {
   try {
+    // The same refusals (413 BODY_TOO_COMPLEX, BODY_VALUE_TOO_LONG) as a body scanned while it streams in, before JSON.parse builds anything.
+    const refusal = task.shape && task.raw instanceof Uint8Array ? new JsonShapeScanner(task.shape).scan(task.raw) : undefined;
+    if (refusal) throw refusal;
     return task.route === 'forecast' ? await readForecastBody(task) : readBacktestBody(task);
   } catch (err) {
     return { ok: false, error: toPrescientError(err).toJSON() };

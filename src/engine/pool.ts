@@ -282,7 +282,8 @@ export class FitPool {
    * stay off the event loop, and a body never waits for a fit. The bytes are never copied: bytes in shared
    * memory (src/api/body-arenas.ts) are read where they are, and a buffer of its own is moved (`task.raw`
    * is empty once this is called).
-   * @throws PrescientError PRESCIENT_ERR_VALIDATION and the route's other refusals (as the
+   * @throws PrescientError PRESCIENT_ERR_BODY_TOO_COMPLEX, PRESCIENT_ERR_BODY_VALUE_TOO_LONG (the body's JSON shape),
+   *   PRESCIENT_ERR_VALIDATION and the route's other refusals (as the
    *   main thread's validation answered them), PRESCIENT_ERR_POOL_FULL, PRESCIENT_ERR_FIT_TIMEOUT
    */
   async readBody<T extends BodyTask>(task: T, options: Pick<RunOptions, 'signal'> = {}): Promise<BodyRead<T>> {

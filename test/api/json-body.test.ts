@@ -1,14 +1,15 @@
 import type { AddressInfo } from 'node:net';
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { JsonShapeScanner, readJsonBody, type JsonLimits } from '../../src/api/json-body.js';
+import { readJsonBody } from '../../src/api/json-body.js';
+import { JsonShapeScanner } from '../../src/bodies/json-shape.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 
 /**
- * JSON bodies are checked while they stream in (src/api/json-body.ts): the
- * scanner on its own across chunk boundaries, then each refusal over real
- * HTTP on a listening app whose series routes allow 2,000 points.
+ * JSON bodies are checked while they stream in (src/api/json-body.ts; the
+ * scanner on its own: test/bodies/json-shape.test.ts), or for a series
+ * route by the bodies lane's thread before it parses them: each refusal
+ * over real HTTP on a listening app whose series routes allow 2,000 points.
  */
 
 const MAX_POINTS = 2_000;
@@ -49,95 +50,6 @@ async function post(path: string, body: string, { chunked = false } = {}): Promi
 function longValues(n: number, indent: string): string {
   return Array.from({ length: n }, (_, i) => `${indent}-1.${String(i).padStart(16, '7')}e-7`).join(',\n');
 }
-
-describe('JsonShapeScanner', () => {
-  const text = Buffer.from('{"a\\"[":[1,[2,"\\\\"]],"é,{x":"\\u00e9[[[","long":123456789012}');
-  // This text: depth 3, 4 commas outside strings, longest value 12 bytes (the number).
-  const exact: Omit<JsonLimits, 'maxBytes'> = { maxDepth: 3, maxElements: 4, maxValueBytes: 12 };
-  const scanSplit = (limits: Omit<JsonLimits, 'maxBytes'>, cuts: number[]) => {
-    const scanner = new JsonShapeScanner(limits);
-    const bounds = [0, ...cuts, text.length];
-    for (let i = 0; i + 1 < bounds.length; i++) {
-      const refusal = scanner.scan(text.subarray(bounds[i], bounds[i + 1]));
-      if (refusal) return refusal.code;
-    }
-    return undefined;
-  };
-
-  it('reads the same shape wherever the chunks are cut (escapes, strings, numbers split across chunks)', () => {
-    for (let cut = 1; cut < text.length; cut++) {
-      expect(scanSplit(exact, [cut]), `cut at ${cut}`).toBeUndefined();
-      expect(scanSplit({ ...exact, maxDepth: 2 }, [cut]), `cut at ${cut}`).toBe('PRESCIENT_ERR_BODY_TOO_COMPLEX');
-      expect(scanSplit({ ...exact, maxElements: 3 }, [cut]), `cut at ${cut}`).toBe('PRESCIENT_ERR_BODY_TOO_COMPLEX');
-      expect(scanSplit({ ...exact, maxValueBytes: 11 }, [cut]), `cut at ${cut}`).toBe('PRESCIENT_ERR_BODY_VALUE_TOO_LONG');
-    }
-    const byteByByte = Array.from({ length: text.length - 1 }, (_, i) => i + 1);
-    expect(scanSplit(exact, byteByByte)).toBeUndefined();
-    expect(scanSplit({ ...exact, maxValueBytes: 11 }, byteByByte)).toBe('PRESCIENT_ERR_BODY_VALUE_TOO_LONG');
-  });
-
-  it('counts strings, keys included, when told to', () => {
-    expect(scanSplit({ ...exact, maxStrings: 5 }, [7])).toBeUndefined();
-    expect(scanSplit({ ...exact, maxStrings: 4 }, [7])).toBe('PRESCIENT_ERR_BODY_TOO_COMPLEX');
-  });
-
-  it('refuses exactly what a plain byte-by-byte reading of its rules refuses, however the text is cut (seeded)', () => {
-    // The rules, one byte at a time, with nothing skipped: the scanner's jumps (native searches in strings,
-    // a tight loop over a number's bytes) must find the same first limit passed.
-    const reference = (bytes: Uint8Array, limits: Required<Omit<JsonLimits, 'maxBytes'>>): string | undefined => {
-      let depth = 0, elements = 0, strings = 0, valueBytes = 0, inString = false, escaped = false;
-      for (const c of bytes) {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (c === 0x5c) escaped = true;
-          else if (c === 0x22) {
-            inString = false;
-            continue;
-          }
-          if (++valueBytes > limits.maxValueBytes) return 'PRESCIENT_ERR_BODY_VALUE_TOO_LONG';
-          continue;
-        }
-        const ch = String.fromCharCode(c);
-        if (ch === '"') {
-          if (++strings > limits.maxStrings) return 'PRESCIENT_ERR_BODY_TOO_COMPLEX';
-          inString = true;
-        } else if ('[{'.includes(ch)) {
-          if (++depth > limits.maxDepth) return 'PRESCIENT_ERR_BODY_TOO_COMPLEX';
-        } else if (']}'.includes(ch)) depth--;
-        else if (ch === ',') {
-          if (++elements > limits.maxElements) return 'PRESCIENT_ERR_BODY_TOO_COMPLEX';
-        } else if (!': \n\r\t'.includes(ch)) {
-          if (++valueBytes > limits.maxValueBytes) return 'PRESCIENT_ERR_BODY_VALUE_TOO_LONG';
-          continue;
-        }
-        valueBytes = 0;
-      }
-      return undefined;
-    };
-    const piece = fc.constantFrom('[', ']', '{', '}', ',', ':', ' ', '\n', '"', '\\', '\\"', '1', '-2.5e+3', '123456', 'null', 'é', 'x');
-    fc.assert(
-      fc.property(
-        fc.array(piece, { maxLength: 120 }).map((parts) => Buffer.from(parts.join(''))),
-        fc.record({ maxDepth: fc.integer({ min: 1, max: 6 }), maxElements: fc.integer({ min: 1, max: 30 }), maxValueBytes: fc.integer({ min: 1, max: 20 }), maxStrings: fc.integer({ min: 1, max: 20 }) }),
-        fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 6 }),
-        (bytes, limits, cuts) => {
-          const scanner = new JsonShapeScanner(limits);
-          const bounds = [0, ...[...new Set(cuts)].filter((c) => c < bytes.length).sort((a, b) => a - b), bytes.length];
-          let code: string | undefined;
-          for (let i = 0; i + 1 < bounds.length && code === undefined; i++) code = scanner.scan(bytes.subarray(bounds[i], bounds[i + 1]))?.code;
-          expect(code).toBe(reference(bytes, limits));
-        },
-      ),
-      { seed: 11, numRuns: 3000 },
-    );
-  });
-
-  it('counts a string of escapes by its bytes', () => {
-    const escapes = Buffer.from(JSON.stringify({ s: '\\'.repeat(50_000) }));
-    expect(new JsonShapeScanner({ ...exact, maxValueBytes: 100_000 }).scan(escapes)).toBeUndefined();
-    expect(new JsonShapeScanner({ ...exact, maxValueBytes: 99_999 }).scan(escapes)?.code).toBe('PRESCIENT_ERR_BODY_VALUE_TOO_LONG');
-  });
-});
 
 describe('readJsonBody', () => {
   it('reads a body already waiting in full over several turns of the event loop, not in one', async () => {
@@ -227,5 +139,27 @@ describe('JSON bodies refused while they stream in (real HTTP)', () => {
     expect(await post('/api/v1/forecast', forecast, { chunked: true })).toEqual({ status: 200, code: undefined });
     const backtest = `{\n    "series": {\n        "values": [\n${longValues(MAX_POINTS, '            ')}\n        ],\n        "step": 60\n    },\n    "horizon": 600,\n    "origins": 1,\n    "models": ["snaive"],\n    "replay": false\n}`;
     expect((await post('/api/v1/backtests', backtest)).status).toBe(202);
+  });
+});
+
+describe('the shape of a series body', () => {
+  it('is checked by the bodies lane\'s thread, never on the event loop, with the same 413s', async () => {
+    // The spy sees this thread only (the app's event loop): the bodies lane's thread has its own copy of the module.
+    const scan = vi.spyOn(JsonShapeScanner.prototype, 'scan');
+    try {
+      const strings = JSON.stringify({ values: Array.from({ length: 1_500 }, (_, i) => String(i)), step: 60, horizon: 60 });
+      expect(await post('/api/v1/forecast', strings)).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_COMPLEX' });
+      expect(await post('/api/v1/forecast', `{"values":[1,2,${'9'.repeat(70_000)}],"step":60,"horizon":60}`, { chunked: true })).toEqual({
+        status: 413,
+        code: 'PRESCIENT_ERR_BODY_VALUE_TOO_LONG',
+      });
+      expect(await post('/api/v1/backtests', `{"series":{"values":${'['.repeat(100)}1${']'.repeat(100)},"step":60}}`)).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_COMPLEX' });
+      expect(scan).not.toHaveBeenCalled();
+      // A body parsed on the event loop is still scanned there as it streams in: the spy does see this thread's scans.
+      expect(await post('/api/v1/events', `${'['.repeat(100)}${']'.repeat(100)}`)).toEqual({ status: 413, code: 'PRESCIENT_ERR_BODY_TOO_COMPLEX' });
+      expect(scan).toHaveBeenCalled();
+    } finally {
+      scan.mockRestore();
+    }
   });
 });

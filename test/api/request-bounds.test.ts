@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonShapeScanner } from '../../src/api/json-body.js';
+import { JsonShapeScanner } from '../../src/bodies/json-shape.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
