@@ -86,6 +86,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   refuseWhileDraining(app);
+  keepConnectionWhileHandling(app);
   installJsonParser(app, { maxDepth: config.server.maxJsonDepth, maxElements: config.server.maxJsonElements, maxValueBytes: config.server.maxJsonValueBytes, bodyLimitBytes: config.server.bodyLimitBytes });
   // Only routes that ask for it (those that fit or backtest) are limited: reads are served from memory.
   await app.register(fastifyRateLimit, {
@@ -147,6 +148,30 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     prometheus?.close();
   });
   return app;
+}
+
+/**
+ * `connectionTimeout` (Node's socket timeout) is meant for a connection
+ * silent while its request arrives (a client that stalls its body) or while
+ * its answer is written to a client that stopped reading. Node applies it
+ * in between too, and cut a request that was whole and waiting for the
+ * server (a fit queued behind others: found when 10 concurrent series
+ * bodies on a loaded machine took over 30 s), so the client got a closed
+ * socket instead of its answer. While the handler runs (from preHandler,
+ * once the body is in, to onSend) the response claims the timeout and keeps
+ * the connection; the handler's own limits (pool.fitTimeout) bound that wait.
+ */
+function keepConnectionWhileHandling(app: FastifyInstance): void {
+  // A listener on the response's 'timeout' is what tells Node's server not to destroy the socket.
+  const keep = () => undefined;
+  app.addHook('preHandler', (_request, reply, done) => {
+    reply.raw.on('timeout', keep);
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.raw.removeListener('timeout', keep);
+    done(null, payload);
+  });
 }
 
 /**
