@@ -31,7 +31,7 @@
  * Each body's figures also give the request's wall time, and what the loop's thread did meanwhile
  * (/proc): its wake-ups and its minor page faults (a page of memory touched for the first time:
  * Node's HTTP parser copies every piece of a body into freshly allocated memory, and on this
- * machine each such fault costs the loop tens of µs). The idle loop's own CPU per second is
+ * machine each such fault costs the loop about 14 µs at load 15: `reference.cpuMicrosPerPageFault`). The idle loop's own CPU per second is
  * measured before and after (in the app, prom-client's event-loop-lag sampler wakes it every
  * 10 ms): a request billed for it over its wall time is shown without it too (`medianNetLoopCpuMs`;
  * its own goal row, beside the plain one).
@@ -94,6 +94,20 @@ function loopThread(): { cpuMs: number; wakeups: number; faults: number } {
   } catch {
     return { cpuMs: Number.NaN, wakeups: Number.NaN, faults: Number.NaN };
   }
+}
+
+/**
+ * What touching one page of fresh memory costs this thread (µs of CPU per minor page fault): Node's
+ * HTTP parser copies every piece of a body into freshly allocated memory, so a body whose
+ * pieces land in pages never touched before pays this per 4 KiB (it is most of a bare
+ * server's cost on this machine, whose page faults are slow).
+ */
+function pageFaultMicros(): number {
+  const fresh = Buffer.allocUnsafeSlow(32 * 1024 * 1024);
+  const before = loopThread();
+  for (let i = 0; i < fresh.length; i += 4096) fresh[i] = 1;
+  const after = loopThread();
+  return ((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, after.faults - before.faults);
 }
 
 /** The idle loop's own CPU, ms per second (timers that run whatever the requests: prom-client's 10 ms event-loop-lag sampler in the app). */
@@ -320,7 +334,7 @@ async function main(): Promise<void> {
       storms,
       idleLoopCpuMsPerS: { before: round(idleBefore), after: round(idleAfter) },
       baselines,
-      reference: { jsonParseOfFlat19MArrayMs: round(flatParseMs) },
+      reference: { jsonParseOfFlat19MArrayMs: round(flatParseMs), cpuMicrosPerPageFault: round(pageFaultMicros()) },
       verdicts: [
         { goal: `every body ≥ 1 MB stalls the event loop ≤ ${GOAL.msPerMb} ms per MB (worst of ${repeats} repeats)`, figure: worstPerMb, met: worstPerMb <= GOAL.msPerMb },
         { goal: `every body ≥ 1 MB keeps the event loop busy ≤ ${GOAL.msPerMb} ms per MB in all (median of ${repeats})`, figure: worstBusyPerMb, met: worstBusyPerMb <= GOAL.msPerMb },
