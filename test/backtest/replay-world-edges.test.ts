@@ -9,7 +9,7 @@
  * world through replay().
  */
 import { describe, expect, it } from 'vitest';
-import { ForecastTrack, loadInterpolator, MIN_HEADROOM_UTILISATION, ReplayWorld, servedAt, type ServedForecastLike, type WorldOptions } from '../../src/backtest/replay-world.js';
+import { ForecastTrack, loadInterpolator, MIN_HEADROOM_UTILISATION, ReactiveTrack, ReplayWorld, servedAt, type ServedForecastLike, type WorldOptions } from '../../src/backtest/replay-world.js';
 import type { ScalingPolicy } from '../../src/scaling/policy.js';
 import type { Series } from '../../src/series/series.js';
 
@@ -115,6 +115,20 @@ describe('ReplayWorld.forecastPolicy', () => {
     );
     // Its own track at its lead time is taken.
     expect(here.forecastPolicy(scaling, new ForecastTrack(here, () => undefined, 180)).fallbackTicks).toBe(here.ticks);
+  });
+});
+
+describe('ReactiveTrack', () => {
+  it('reads the observed (lagged) load at every quantile, whatever the forecasts', () => {
+    const series: Series = { startMs: T0, stepSeconds: 60, values: Array.from({ length: 60 }, (_, i) => 100 + i) };
+    const w = world(series);
+    // Read as every policy reads a track, through ForecastTrack's at(quantile).
+    const track: ForecastTrack = new ReactiveTrack(w, 180);
+    // 60 s of lag: the tick at minute 30 sees minute 29's load, 100 + 29.
+    expect(track.at(0.9)[0]).toBe(129);
+    expect([...track.at(0.9)]).toEqual([...w.observedTicks()]);
+    expect([...track.at(0.975)]).toEqual([...w.observedTicks()]);
+    expect(track.leadTimeSeconds).toBe(180);
   });
 });
 
