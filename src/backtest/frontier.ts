@@ -11,7 +11,7 @@
  */
 import { PrescientError } from '../errors.js';
 import type { PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
-import { ReactiveTrack, type ForecastTrack, type PolicyRun, type ReplayWorld } from './replay-world.js';
+import { MIN_HEADROOM_UTILISATION, ReactiveTrack, type ForecastTrack, type PlainHpaRun, type PolicyRun, type ReplayWorld } from './replay-world.js';
 
 /**
  * Interval levels a frontier needs in its forecasts: the upper bound of the
@@ -179,7 +179,7 @@ export function computeFrontier(options: {
 export function withReactiveFallback(world: ReplayWorld, frontier: Pick<Frontier, 'points' | 'plainHpa'>, choice: FrontierChoice, budget?: RiskBudget): FrontierChoice {
   const point = frontier.points[choice.index];
   if (!point) throw new PrescientError('PRESCIENT_ERR_VALIDATION', `the choice ${choice.index} is not a setting of the frontier`);
-  const headroomRun = world.sameCostReactive(world.plainHpa(world.options.hpaUtilisation), point.replicaHours);
+  const headroomRun = bracketedHeadroom(world, frontier.plainHpa, point.replicaHours);
   const headroom: PlainHpaPoint = { utilisation: headroomRun.utilisation, ...statsOf(world, headroomRun) };
   if (point.underProvisionedMinutes < headroom.underProvisionedMinutes - 1e-9) return choice;
   const options = [...frontier.plainHpa.filter((p) => p.utilisation <= world.options.hpaUtilisation + 1e-9), headroom];
@@ -193,6 +193,30 @@ export function withReactiveFallback(world: ReplayWorld, frontier: Pick<Frontier
       `at an HPA target of ${pct(headroom.utilisation)}), so reactive scaling sized at ${pct(pick.utilisation)} of capacity is served instead ` +
       `(${pick.underProvisionedMinutes.toFixed(2)} min, ${pick.replicaHours.toFixed(1)} replica-h over the same stretch)`,
   };
+}
+
+/**
+ * ReplayWorld.sameCostReactive from the world's HPA target, its bisection
+ * started between the frontier's two plain-HPA targets that bracket
+ * `replicaHours` (fewer halvings for the same precision: the frontier's
+ * time is a budget of its own).
+ */
+function bracketedHeadroom(world: ReplayWorld, plainHpa: readonly PlainHpaPoint[], replicaHours: number): PlainHpaRun {
+  const top = world.options.hpaUtilisation;
+  let high = top;
+  let low = MIN_HEADROOM_UTILISATION;
+  for (const p of [...plainHpa].filter((x) => x.utilisation < top - 1e-9).sort((a, b) => b.utilisation - a.utilisation)) {
+    if (p.replicaHours <= replicaHours) {
+      high = p.utilisation;
+    } else {
+      low = p.utilisation;
+      break;
+    }
+  }
+  const atTop = plainHpa.find((p) => Math.abs(p.utilisation - top) < 1e-9);
+  // Cheaper than the reactive HPA (no headroom to give), or no grid target below it within the cost: from the reactive HPA itself.
+  if (!atTop || atTop.replicaHours > replicaHours || high === top) return world.sameCostReactive(world.plainHpa(top), replicaHours, low);
+  return world.sameCostReactive(world.plainHpa(high), replicaHours, low);
 }
 
 /**

@@ -67,6 +67,9 @@ export interface PlainHpaRun extends PolicyRun {
 /** The lowest HPA utilisation target the headroom search tries: 20 × the replicas a 100 % target would run. */
 export const MIN_HEADROOM_UTILISATION = 0.05;
 
+/** The headroom search stops when its bracket on the HPA target is narrower than this. */
+const HEADROOM_TARGET_PRECISION = 0.0002;
+
 export class ReplayWorld {
   readonly loadAt: (tMs: number) => number;
   readonly startMs: number;
@@ -171,14 +174,17 @@ export class ReplayWorld {
    * replica-hours stay within `budget`, by bisection on the target: fewer
    * replica-hours as the target rises. When `reactive` already costs more
    * than the budget, it is the answer itself (no headroom to give).
+   * `lowest`: a target known to cost more than the budget (default
+   * MIN_HEADROOM_UTILISATION), so a caller that already ran the plain HPA at
+   * a few targets can start from the two that bracket the budget.
    */
-  sameCostReactive(reactive: PlainHpaRun, budget: number): PlainHpaRun {
+  sameCostReactive(reactive: PlainHpaRun, budget: number, lowest = MIN_HEADROOM_UTILISATION): PlainHpaRun {
     let best = reactive;
     if (reactive.stats.replicaHours > budget) return best;
-    let low = MIN_HEADROOM_UTILISATION;
+    let low = lowest;
     let high = reactive.utilisation;
-    // 12 halvings of [0.05, 0.7] leave the target within 0.0002 of the cheapest match.
-    for (let i = 0; i < 12; i++) {
+    // Halve until the target is within 0.0002 of the cheapest match: 12 halvings of [0.05, 0.7].
+    while (high - low >= HEADROOM_TARGET_PRECISION) {
       const mid = (low + high) / 2;
       const run = this.plainHpa(mid);
       if (run.stats.replicaHours <= budget) {

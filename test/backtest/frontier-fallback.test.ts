@@ -95,6 +95,19 @@ describe('a risk budget choice checked against headroom on the target\'s own his
     }
   });
 
+  it('finds headroom from a bracketing pair of HPA targets as the full search does, to its precision', () => {
+    const w = world(bursty(), true);
+    const hours = (w.plainHpa(0.5).stats.replicaHours + w.plainHpa(0.6).stats.replicaHours) / 2;
+    const full = w.sameCostReactive(w.plainHpa(0.7), hours);
+    const bracketed = w.sameCostReactive(w.plainHpa(0.6), hours, 0.5);
+    expect(full.utilisation).toBeGreaterThan(0.5);
+    expect(full.utilisation).toBeLessThan(0.6);
+    expect(Math.abs(bracketed.utilisation - full.utilisation)).toBeLessThan(0.0004);
+    expect(bracketed.stats.replicaHours).toBeLessThanOrEqual(hours);
+    // The full search from [0.05, 0.7] keeps its 12 halvings: its answer lies within 0.0002 of the cheapest match.
+    expect(w.plainHpa(full.utilisation - 0.0002).stats.replicaHours).toBeGreaterThan(hours);
+  });
+
   it('refuses a choice that is not a setting of the frontier with PRESCIENT_ERR_VALIDATION', () => {
     const series = bursty();
     const w = world(series, true);
