@@ -4,6 +4,7 @@
  * backtest, as the service runs it for a target with a budget: the frontier's
  * levels added) and then the frontier replayed on that backtest's forecasts
  * (src/backtest/selection-frontier.ts: 21 settings + 6 plain-HPA targets,
+ * then the chosen setting checked against headroom, about 10 plain-HPA runs;
  * HPA simulations only), in the same process, one after the other.
  *
  *   npx tsx benchmarks/frontier-cost.ts [--series a,b]

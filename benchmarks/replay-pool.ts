@@ -361,7 +361,7 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
       const p = d.pick(pooled[side]);
       out.push({
         goal: `pooled ≤ 0.15× the reactive HPA's under-provisioned minutes at ≤ 1.10× its replica-hours, ${d.name}, ${label}`,
-        figure: `${f(p.under)} at ${f(p.replicaHours)} (${halvesText(d.pick, side)}; no per-run choice of setting, even knowing the day, gets below ${f(pooled[side].hindsightAt110.under)} at ${f(pooled[side].hindsightAt110.replicaHours)})`,
+        figure: `${f(p.under)} at ${f(p.replicaHours)} (${halvesText(d.pick, side)}; no per-run choice of setting, even knowing the day, gets below ${f(pooled[side].hindsightAt110.under)} at ${f(pooled[side].hindsightAt110.replicaHours)}, nor reaches 0.15× below ${f(pooled[side].hindsightHoursFor015)} replica-hours)`,
         met: pooledGoal(p),
       });
     }

@@ -262,6 +262,30 @@ function brief(halves: Record<string, Record<string, Pooled>>): Record<string, R
   return Object.fromEntries(Object.entries(halves).map(([h, sides]) => [h, Object.fromEntries(Object.entries(sides).map(([side, { settings: _s, plainHpa: _p, snaiveAtHpa: _a, ...rest }]) => [side, rest]))]));
 }
 
+/**
+ * Evidence for the pooled goal: the hindsight bounds of the daily-seasonal
+ * series and of the realTweets series apart (pooled within each kind), and
+ * each kind's share of the reactive HPA's short minutes.
+ */
+function bySeriesKind(outcomes: readonly RunOutcome[]) {
+  const kindOf = (o: RunOutcome) => (o.series.startsWith('tweets_') ? 'realTweets' : 'dailySeasonal');
+  const sides = { besideReactiveTrigger: true, alone: false } as const;
+  return Object.fromEntries(
+    (['dailySeasonal', 'realTweets'] as const).map((kind) => [
+      kind,
+      Object.fromEntries(
+        Object.entries(sides).map(([side, trigger]) => {
+          const all = outcomes.filter((o) => o.reactiveTrigger === trigger);
+          const mine = all.filter((o) => kindOf(o) === kind);
+          const minutes = (runs: readonly RunOutcome[]) => runs.reduce((s, o) => s + (o.policies.reactive?.underProvisionedMinutes ?? 0), 0);
+          const p = pool(mine);
+          return [side, { runs: mine.length, shareOfReactiveMinutes: minutes(all) > 0 ? minutes(mine) / minutes(all) : 0, hindsightAt110: p.hindsightAt110, hindsightHoursFor015: p.hindsightHoursFor015 }];
+        }),
+      ),
+    ]),
+  );
+}
+
 const r3 = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(3)}×`);
 const knobText = (k: PolicyKnobs): string => `q ${k.quantile} guard ${k.scaleInGuardQuantile ?? 'none'} util ${k.utilisation}`;
 
@@ -308,6 +332,12 @@ async function main(): Promise<void> {
     (['dev', 'holdout'] as const).map((g) => [g, { besideReactiveTrigger: pool(outcomes.filter((o) => o.reactiveTrigger && o.group === g)), alone: pool(outcomes.filter((o) => !o.reactiveTrigger && o.group === g)) }]),
   );
   printPooled(pooled, halves, budgetMinutes);
+  const kinds = bySeriesKind(outcomes);
+  for (const [kind, sides] of Object.entries(kinds)) {
+    for (const [side, k] of Object.entries(sides)) {
+      process.stdout.write(`${kind} ${side}: ${k.runs} runs, ${(k.shareOfReactiveMinutes * 100).toFixed(1)} % of the reactive HPA's short minutes; hindsight ${r3(k.hindsightAt110.under)} at ${r3(k.hindsightAt110.replicaHours)}; 0.15× takes ≥ ${r3(k.hindsightHoursFor015)}\n`);
+    }
+  }
   const goals = verdicts(pooled, halves, budgetMinutes);
   for (const v of goals) process.stdout.write(`${v.met ? 'met    ' : 'NOT met'}  ${v.goal}: ${v.figure}\n`);
   const args = [values.series ? `--series ${values.series}` : '', values.days ? `--days ${values.days}` : '', values.budget !== '5' ? `--budget ${values.budget}` : '', values.explore ? '--explore' : ''].filter(Boolean).join(' ');
@@ -328,7 +358,7 @@ async function main(): Promise<void> {
   }));
   writeFileSync(
     values.out ?? join(ROOT, 'benchmarks', 'out', 'replay.json'),
-    `${JSON.stringify({ benchmark: 'replay', command: `npx tsx benchmarks/replay.ts${args ? ` ${args}` : ''}`, verdicts: goals, model: values.model, replayDays, budgetMinutes, seconds: (performance.now() - started) / 1000, forecastsMadeWith: [...madeWith], perRun: 'benchmarks/out/detail/replay-runs.json', pooled, halves: brief(halves) }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'replay', command: `npx tsx benchmarks/replay.ts${args ? ` ${args}` : ''}`, verdicts: goals, model: values.model, replayDays, budgetMinutes, seconds: (performance.now() - started) / 1000, forecastsMadeWith: [...madeWith], perRun: 'benchmarks/out/detail/replay-runs.json', pooled, halves: brief(halves), bySeriesKind: kinds }, null, 2)}\n`,
   );
   writeFileSync(join(ROOT, 'benchmarks', 'out', 'detail', 'replay-runs.json'), `${JSON.stringify({ benchmark: 'replay', runs, outcomes }, null, 2)}\n`);
 }
