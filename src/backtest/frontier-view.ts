@@ -9,15 +9,29 @@ type Replay = NonNullable<BacktestResult['replay']>;
 type ReplayFrontier = NonNullable<Replay['frontier']>;
 type Knobs = ReplayFrontier['points'][number]['knobs'];
 
-/** The setting marked on the frontier: the budget's choice, else the one the replay served (its params). */
+/**
+ * The setting marked on the frontier: the budget's choice, else the one the
+ * replay served (its params); -1 when the budget's choice fell back to
+ * reactive scaling, as no predictive setting is served then ({@link servedFallback}).
+ */
 export function markedIndex(replay: Replay): number {
   const frontier = replay.frontier;
   if (!frontier) return -1;
+  if (frontier.chosen?.fallback) return -1;
   if (frontier.chosen) return frontier.chosen.index;
   const p = replay.params;
   return frontier.points.findIndex(
     (x) => x.knobs.quantile === p.quantile && x.knobs.scaleInGuardQuantile === p.scaleInGuardQuantile && x.knobs.utilisation === p.policyUtilisation,
   );
+}
+
+/** The reactive scaling served instead of the budget's choice, when that choice did not beat headroom on the target's own history. */
+export function servedFallback(replay: Replay): NonNullable<NonNullable<ReplayFrontier['chosen']>['fallback']> | null {
+  return replay.frontier?.chosen?.fallback ?? null;
+}
+
+export function fallbackLabel(utilisation: number): string {
+  return `reactive fallback: plain HPA at ${(utilisation * 100).toFixed(0)} %`;
 }
 
 export function knobsLabel(k: Knobs): string {
@@ -39,6 +53,8 @@ export function frontierRows(replay: Replay): { header: string[]; rows: string[]
   for (const h of frontier.plainHpa) {
     rows.push([`plain HPA at ${(h.utilisation * 100).toFixed(0)} %`, h.underProvisionedMinutes.toFixed(1), h.replicaHours.toFixed(1), '', '']);
   }
+  const fallback = servedFallback(replay);
+  if (fallback) rows.push([`* ${fallbackLabel(fallback.utilisation)}`, fallback.underProvisionedMinutes.toFixed(1), fallback.replicaHours.toFixed(1), '', '']);
   return { header: ['setting (* served)', 'under-prov min', 'replica-h', 'snaive under-prov min', 'snaive replica-h'], rows };
 }
 

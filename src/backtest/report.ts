@@ -5,7 +5,7 @@
  * policy kept ready against the replicas the load needed, and both tables.
  */
 import type { BacktestResult, ModelSummary } from './result.js';
-import { frontierRows, frontierVerdict, knobsLabel, markedIndex } from './frontier-view.js';
+import { fallbackLabel, frontierRows, frontierVerdict, knobsLabel, markedIndex, servedFallback } from './frontier-view.js';
 import { policyLabel, replayCadenceHint, replayVerdict } from './table.js';
 
 const WIDTH = 1100;
@@ -175,16 +175,19 @@ export function replicaPlot(result: BacktestResult): string {
 
 /**
  * Under-provisioned minutes against replica-hours: one point per knob
- * setting, the plain HPA as a line through its targets, the served (or
- * budget-chosen) setting ringed, and the replay's own policies as crosses.
+ * setting, the plain HPA as a line through its targets, and a ring on what
+ * is served: the budget's choice, the reactive scaling served instead when
+ * that choice did not beat headroom, or without a budget the setting replayed.
  */
 export function frontierPlot(result: BacktestResult): string {
   const replay = result.replay;
   const frontier = replay?.frontier;
   if (!replay || !frontier) return '';
   const hpa = [...frontier.plainHpa].sort((a, b) => a.replicaHours - b.replicaHours);
-  const xs = [...frontier.points.map((p) => p.replicaHours), ...hpa.map((h) => h.replicaHours)];
-  const ys = [...frontier.points.map((p) => p.underProvisionedMinutes), ...hpa.map((h) => h.underProvisionedMinutes)];
+  const fallback = servedFallback(replay);
+  const shown = [...frontier.points, ...hpa, ...(fallback ? [fallback] : [])];
+  const xs = shown.map((p) => p.replicaHours);
+  const ys = shown.map((p) => p.underProvisionedMinutes);
   const x0 = Math.min(...xs) * 0.97;
   const x1 = Math.max(...xs) * 1.03;
   const y1 = Math.max(1, ...ys) * 1.08;
@@ -211,16 +214,26 @@ export function frontierPlot(result: BacktestResult): string {
     const cx = fmt(s.x(p.replicaHours));
     const cy = fmt(s.y(p.underProvisionedMinutes));
     parts.push(`<circle cx="${cx}" cy="${cy}" r="3.5" fill="${POLICY_COLOURS.predictive}" fill-opacity="0.75"><title>${escapeXml(knobsLabel(p.knobs))}</title></circle>`);
-    if (k === marked) parts.push(`<circle cx="${cx}" cy="${cy}" r="8" fill="none" stroke="#000" stroke-width="1.5"><title>served: ${escapeXml(knobsLabel(p.knobs))}</title></circle>`);
+    if (k === marked) parts.push(ring(cx, cy, `served: ${knobsLabel(p.knobs)}`));
   });
+  if (fallback) parts.push(ring(fmt(s.x(fallback.replicaHours)), fmt(s.y(fallback.underProvisionedMinutes)), `served: ${fallbackLabel(fallback.utilisation)}`));
   parts.push(
     legend([
       { label: 'a knob setting (predictive)', colour: POLICY_COLOURS.predictive ?? '#000' },
       { label: 'plain HPA through its targets', colour: POLICY_COLOURS.reactive ?? '#000' },
-      { label: frontier.chosen ? 'ringed: the budget’s choice' : 'ringed: the setting replayed above', colour: '#000' },
+      { label: ringLegend(frontier), colour: '#000' },
     ]),
   );
   return svg(parts.join(''), 'the frontier: under-provisioned minutes against replica-hours, one point per knob setting, the plain HPA as a line');
+}
+
+function ring(cx: string, cy: string, title: string): string {
+  return `<circle cx="${cx}" cy="${cy}" r="8" fill="none" stroke="#000" stroke-width="1.5"><title>${escapeXml(title)}</title></circle>`;
+}
+
+function ringLegend(frontier: NonNullable<NonNullable<BacktestResult['replay']>['frontier']>): string {
+  if (frontier.chosen?.fallback) return 'ringed: the reactive scaling served instead of the budget’s choice';
+  return frontier.chosen ? 'ringed: the budget’s choice' : 'ringed: the setting replayed above';
 }
 
 function htmlTable(header: readonly string[], rows: readonly (readonly string[])[]): string {

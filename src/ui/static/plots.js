@@ -111,15 +111,20 @@ export function targetColumns(data) {
 
 /**
  * The frontier: under-provisioned minutes per week against replica-hours for
- * each policy setting, beside the plain HPA at each target utilisation.
+ * each policy setting, beside the plain HPA at each target utilisation. The
+ * served point is marked: the budget's choice, or the reactive scaling served
+ * instead when that choice did not beat headroom on the target's own history.
  */
 export function frontierChart(container, frontier) {
+  const fallback = frontier.chosen?.fallback;
+  const spanMinutes = (frontier.endMs - frontier.startMs) / 60_000;
   const rows = [
-    ...(frontier.points ?? []).map((p, i) => ({ x: p.replicaHours, setting: p.underProvisionedMinutesPerWeek, chosen: frontier.chosen?.index === i })),
+    ...(frontier.points ?? []).map((p, i) => ({ x: p.replicaHours, setting: p.underProvisionedMinutesPerWeek, served: !fallback && frontier.chosen?.index === i })),
     ...(frontier.plainHpa ?? []).map((p) => ({ x: p.replicaHours, hpa: p.underProvisionedMinutesPerWeek })),
+    ...(fallback && spanMinutes > 0 ? [{ x: fallback.replicaHours, hpa: (fallback.underProvisionedMinutes * 7 * 24 * 60) / spanMinutes, served: true }] : []),
   ].sort((a, b) => a.x - b.x);
   const col = (key) => rows.map((r) => r[key] ?? null);
-  const chosen = rows.map((r) => (r.chosen ? r.setting : null));
+  const served = rows.map((r) => (r.served ? (r.setting ?? r.hpa) : null));
   const points = (stroke, size) => ({ show: true, size, stroke, fill: stroke });
   const width = container.clientWidth;
   const chart = new uPlot(
@@ -132,10 +137,10 @@ export function frontierChart(container, frontier) {
         {},
         { label: 'policy settings', stroke: COLOURS.settings, paths: () => null, points: points(COLOURS.settings, 7) },
         { label: 'plain HPA', stroke: COLOURS.hpa, paths: () => null, points: points(COLOURS.hpa, 7) },
-        { label: 'chosen', stroke: COLOURS.chosen, paths: () => null, points: points(COLOURS.chosen, 12) },
+        { label: fallback ? 'served: reactive fallback' : 'chosen', stroke: COLOURS.chosen, paths: () => null, points: points(COLOURS.chosen, 12) },
       ],
     },
-    [col('x'), col('setting'), col('hpa'), chosen],
+    [col('x'), col('setting'), col('hpa'), served],
     container,
   );
   new ResizeObserver(() => {
