@@ -38,7 +38,10 @@
  * Then the stack's floor: the largest accepted body and the floor body sent, measured the same
  * way, to a bare `node:http` server and to a bare fastify app with a no-op JSON parser
  * (./parse-cost-baselines.ts), each in a process of its own (`--server node-http|fastify`, run by
- * this script), which shows whether the goal can be met on this stack at all.
+ * this script), which shows whether the goal can be met on this stack at all. The first pass
+ * of each process meets a new heap, where every piece of a body lands in pages never touched; so
+ * the largest accepted body is measured a second time once memory has been recycled (the app:
+ * after the storms; a bare server: after 60 more of it), and both passes are reported.
  *
  * Goals: every body of 1 MB or more stalls the loop, keeps it busy and costs
  * its thread ≤ 5 ms per MB ("a few milliseconds per MB"; stated also for refused bodies
@@ -76,6 +79,12 @@ if (args.server !== 'app' && !(BARE_SERVERS as readonly string[]).includes(args.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GOAL = { msPerMb: 5, healthzMs: 100 };
 const MB = 1024 * 1024;
+/**
+ * Sends of the largest accepted body before a bare server's second pass: V8 collects Node's earlier
+ * body pieces about every 25-30 MB of them (measured: the page faults per body then fall from ~280
+ * to a few), so by then the next bodies' pieces reuse memory that is already mapped.
+ */
+const RECYCLING_SENDS = 60;
 /** The bodies the bare servers receive: the largest accepted one, and the per-request floor. */
 const BASELINE_BODIES = [ACCEPTED_LONG_BODY, FLOOR_BODY];
 
@@ -242,7 +251,11 @@ async function bareServerFigures(kind: BareKind, bodyLimitBytes: number) {
     await client.send(FLOOR_BODY, 1, false);
     const idleMsPerS = await idleLoopCpuMsPerS();
     const bodies = BASELINE_BODIES.map((index) => ({ index, name: parseCostBodies()[index]!.name, bytes: client.sizes[index]! }));
-    return { server: kind, idleLoopCpuMsPerS: round(idleMsPerS), perBody: await measureBodies(client.send, bothWays(bodies), idleMsPerS) };
+    const perBody = await measureBodies(client.send, bothWays(bodies), idleMsPerS);
+    // The second pass: the same largest body once the process's memory has been recycled (as the app's is by its last pass).
+    for (let i = 0; i < RECYCLING_SENDS; i++) await client.send(ACCEPTED_LONG_BODY, 1, false);
+    const perBodyRecycled = await measureBodies(client.send, bothWays(bodies.filter((b) => b.index === ACCEPTED_LONG_BODY)), idleMsPerS);
+    return { server: kind, idleLoopCpuMsPerS: round(idleMsPerS), perBody, perBodyRecycled };
   } finally {
     client.stop();
     await server.close();
@@ -305,6 +318,10 @@ async function main(): Promise<void> {
     const t = performance.now();
     JSON.parse(flat);
     const flatParseMs = performance.now() - t;
+    // The largest accepted body again, now that the storms (16 bodies of 4 MB) have had this process's memory recycled:
+    // Node's pieces of it land in pages already mapped (few page faults), unlike in the first pass, when the heap was new.
+    const accepted = all.filter((b) => b.index === ACCEPTED_LONG_BODY);
+    const perBodyRecycled = await measureBodies(send, bothWays(accepted).map((b) => ({ ...b, name: `${b.name}, again after the storms` })), idleAfter);
     // What Node and fastify alone cost the loop for the same bodies, each in a process of its own.
     const baselines: Array<Awaited<ReturnType<typeof bareServerFigures>>> = [];
     for (const kind of BARE_SERVERS) baselines.push(await bareServerInChild(kind));
@@ -321,7 +338,10 @@ async function main(): Promise<void> {
     const worstCpuPerMb = worst(refused, 'medianCpuMsPerMb');
     const worstLoopCpuPerMb = worst(large, 'medianLoopCpuMsPerMb');
     const worstNetLoopCpuPerMb = worst(large, 'medianNetLoopCpuMsPerMb');
-    const bareLoopCpuPerMb = (kind: BareKind) => worst(baselines.find((b) => b.server === kind)!.perBody.filter((b) => b.mb >= 1), 'medianLoopCpuMsPerMb');
+    const bareLoopCpuPerMb = (kind: BareKind, pass: 'perBody' | 'perBodyRecycled' = 'perBody') =>
+      worst(baselines.find((b) => b.server === kind)![pass].filter((b) => b.mb >= 1), 'medianLoopCpuMsPerMb');
+    const recycledNetPerMb = worst(perBodyRecycled, 'medianNetLoopCpuMsPerMb');
+    const recycledFaults = Math.max(...perBodyRecycled.map((b) => b.medianLoopPageFaults));
     const worstHealthz = Math.max(...storms.map((s) => s.healthzMaxMs));
     const figures = {
       benchmark: 'parse-cost',
@@ -333,6 +353,7 @@ async function main(): Promise<void> {
       perBody,
       storms,
       idleLoopCpuMsPerS: { before: round(idleBefore), after: round(idleAfter) },
+      perBodyRecycled,
       baselines,
       reference: { jsonParseOfFlat19MArrayMs: round(flatParseMs), cpuMicrosPerPageFault: round(pageFaultMicros()) },
       verdicts: [
@@ -349,10 +370,15 @@ async function main(): Promise<void> {
         { goal: `every refused body ≥ 1 MB keeps the event loop busy ≤ ${GOAL.msPerMb} ms per MB in all (median of ${repeats})`, figure: worstRefusedBusyPerMb, met: worstRefusedBusyPerMb <= GOAL.msPerMb },
         { goal: `every refused body ≥ 1 MB costs the server process ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}; an accepted body's CPU is mostly its fit)`, figure: worstCpuPerMb, met: worstCpuPerMb <= GOAL.msPerMb },
         { goal: `/healthz answers within ${GOAL.healthzMs} ms during 4 concurrent 4 MB bodies (issue: 6.9 s nested, 1.9 s flat)`, figure: worstHealthz, met: worstHealthz <= GOAL.healthzMs },
+        {
+          goal: `the largest accepted body (1.09 MB) sent again after the storms, this process's memory recycled: its loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB less the idle loop's timers (median of ${repeats}; ${recycledFaults} page faults a body)`,
+          figure: recycledNetPerMb,
+          met: recycledNetPerMb <= GOAL.msPerMb,
+        },
         // Not ours: whether the stack under the app can meet the goal at all (the same method, the same bodies ≥ 1 MB, nothing of Prescient's).
         ...BARE_SERVERS.map((kind) => ({
           goal: `stack floor, not a goal of ours: a bare ${kind === 'node-http' ? 'node:http server' : 'fastify app with a no-op JSON parser'} receiving the same bodies ≥ 1 MB costs its loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}, worse way of sending)`,
-          figure: bareLoopCpuPerMb(kind),
+          figure: `${bareLoopCpuPerMb(kind)} (second pass, memory recycled: ${bareLoopCpuPerMb(kind, 'perBodyRecycled')})`,
           met: bareLoopCpuPerMb(kind) <= GOAL.msPerMb,
         })),
       ],
