@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { TargetStates } from '../engine/target-state.js';
 import type { CircuitState } from '../sources/circuit-breaker.js';
-import type { Metrics } from '../telemetry/metrics.js';
+import { exposition, type Metrics } from '../telemetry/metrics.js';
 
 export interface HealthRoutesOptions {
   readonly states: TargetStates;
@@ -42,7 +42,7 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (a
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus exposition', hide: true } }, async (_request, reply) => {
-    const text = await metrics.registry.metrics();
+    const text = await exposition(metrics);
     return reply.type(metrics.registry.contentType).send(text);
   });
 };
