@@ -67,12 +67,16 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
   }
 }
 
-/** GET (or another method with a JSON body) and the parsed answer; undefined when the replica does not answer. */
+/**
+ * GET (or another method with a JSON body) and the parsed answer; undefined when the replica does not answer
+ * within 15 s. A replica's first series body starts its bodies-lane thread, which took over 5 s on a loaded
+ * machine (a backtest POST answered nothing within 5 s at load 15 and failed the test).
+ */
 export async function requestJson(url: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
   try {
     const res = await fetch(url, {
       method: init.method ?? 'GET',
-      signal: AbortSignal.timeout(5_000),
+      signal: AbortSignal.timeout(15_000),
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
