@@ -99,7 +99,9 @@ function runR(work: string, name: string, values: readonly number[], day: number
   writeFileSync(input, `value\n${values.join('\n')}\n`);
   // R's indices are 1-based: origin o (0-based, first forecast step) is passed as o, the last value fitted.
   const run = spawnSync('Rscript', [join(HERE, 'r-baselines.R'), input, output, String(day), String(7 * day), String(day), String(cap), origins.join(','), model], { encoding: 'utf8', timeout: timeoutMs });
-  if (run.status !== 0) return run.error ? `${run.error.message} (time limit ${timeoutMs / 60_000} min)` : run.stderr.trim().split('\n').slice(-3).join(' / ');
+  if (run.error) return `${run.error.message} (time limit ${timeoutMs / 60_000} min)`;
+  if (run.signal) return `R stopped by ${run.signal}`;
+  if (run.status !== 0) return run.stderr.trim().split('\n').slice(-3).join(' / ');
   const rows = readFileSync(output, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
   const perOrigin: { mase: number; smape: number; cov80: number; cov95: number; pinball: number; seconds: number }[] = [];
   for (const origin of origins) {
