@@ -110,9 +110,9 @@ export function simulateHpa(
   // Every sync's clamped recommendation: the stabilisation window is the
   // syncs j with (k − j) × sync < window, read straight off the array.
   const recommended = new Float64Array(ticks);
-  const timesMs: number[] = new Array<number>(ticks).fill(0);
-  const specReplicas: number[] = new Array<number>(ticks).fill(0);
-  const readyReplicas: number[] = new Array<number>(ticks).fill(0);
+  const timesMs: number[] = [];
+  const specReplicas: number[] = [];
+  const readyReplicas: number[] = [];
   let scaleEvents = 0;
 
   for (let k = 0; k < ticks; k++) {
@@ -148,9 +148,9 @@ export function simulateHpa(
       }
       count = next;
     }
-    timesMs[k] = tMs;
-    specReplicas[k] = count;
-    readyReplicas[k] = countReady(pods, count, tMs);
+    timesMs.push(tMs);
+    specReplicas.push(count);
+    readyReplicas.push(countReady(pods, count, tMs));
   }
   return { timesMs, specReplicas, readyReplicas, scaleEvents };
 }

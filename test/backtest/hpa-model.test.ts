@@ -174,6 +174,15 @@ describe('HPA model', () => {
     expect(timeline.scaleEvents).toBe(0);
   });
 
+  it('keeps every pod\'s ready time beyond the first 16 pods and as the pods grow past twice their number', () => {
+    // 40 ready pods hold load 400; at tick 1 load 800 wants 80 (doubling, within the 100 % limit), ready
+    // 30 s later (tick 3); at tick 4 2,000 wants 200, cut to 160 by the limit and to the 100 maximum.
+    const params = { ...base, startupDelaySeconds: 30, initialReplicas: 40, maxReplicas: 100 };
+    const timeline = run(params, [400, 800, 800, 800, 2_000, 2_000, 2_000]);
+    expect(timeline.specReplicas).toEqual([40, 80, 80, 80, 100, 100, 100]);
+    expect(timeline.readyReplicas).toEqual([40, 40, 40, 80, 80, 80, 100]);
+  });
+
   it('passes the current spec and ready replicas to the metric function', () => {
     const seen: { spec: number; ready: number }[] = [];
     const params = { ...base, startupDelaySeconds: 30, initialReplicas: 2 };
