@@ -2,9 +2,6 @@ import type { FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { PrescientError } from '../errors.js';
 
-/** `Bearer` in any case (RFC 9110 §11.1: the scheme is case-insensitive), then the token. */
-const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
-
 /**
  * A fastify `onRequest` hook that requires `Authorization: Bearer <token>`
  * (or the KEDA metrics-api style `X-Api-Key: <token>`). It runs before the
@@ -17,7 +14,10 @@ export function requireToken(token: string | undefined): (request: FastifyReques
   const expected = token === undefined ? undefined : Buffer.from(token);
   return async (request) => {
     if (!expected) return;
-    const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    // `Bearer` in any case (RFC 9110 §11.1: the scheme is case-insensitive), then the token. A literal
+    // here, not a module constant, so that mutation testing can change it (Stryker's vitest runner cannot
+    // activate a mutant of code that runs at import).
+    const bearer = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization ?? '')?.[1];
     const given = bearer ?? request.headers['x-api-key'];
     const buffer = Buffer.from(typeof given === 'string' ? given : '');
     if (buffer.length !== expected.length || !timingSafeEqual(buffer, expected)) {
