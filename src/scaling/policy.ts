@@ -174,7 +174,8 @@ export function windowIndices(forecast: Pick<ForecastLike, 'startMs' | 'stepSeco
   const stepMs = forecast.stepSeconds * 1000;
   const lastIndex = forecast.point.length - 1;
   const first = Math.max(0, Math.floor((nowMs - forecast.startMs) / stepMs));
-  if (lastIndex < 0 || first > lastIndex) {
+  // An empty forecast (lastIndex −1) is refused here too: first is never below 0.
+  if (first > lastIndex) {
     throw new PrescientError(
       'PRESCIENT_ERR_FORECAST_UNAVAILABLE',
       `the forecast ends at ${new Date(forecast.startMs + Math.max(0, lastIndex) * stepMs).toISOString()}, before ${new Date(nowMs).toISOString()}`,
@@ -314,7 +315,7 @@ export class RecommendationTracker {
     // Keep the last record at or before the window start: it was in force at
     // the start of the scale-in interval (and the newest one is "previous").
     while (drop < this.history.length - 1 && (this.history[drop + 1] as RecommendationRecord).atMs <= fromMs) drop++;
-    if (drop > 0) this.history.splice(0, drop);
+    this.history.splice(0, drop);
   }
 }
 
