@@ -5,6 +5,8 @@
  * passes a 90 % test; multiplicative when every value is positive), with
  * the index averaged over the last cycles only.
  */
+import type { Forecast } from './forecaster.js';
+import { zForLevel } from './intervals.js';
 
 /** What takeOutSeasons found: the adjusted values and the indices to put back, shortest period first. */
 export interface Deseasonalised {
@@ -42,6 +44,35 @@ export function takeOutSeasons(values: readonly number[], periods: readonly numb
     adjusted = adjusted.map((v, t) => deseasonalise(v, index, t));
   }
   return { adjusted, seasons, multiplicative };
+}
+
+/**
+ * The forecast of a model fitted on the seasonally adjusted series (theta,
+ * damped): normal bands from the in-sample h-step errors `sigma`, beyond
+ * them growing as a smoothed level's does (α²·σ₁² a step), then every season
+ * put back on the point and on each bound. Multiplicative factors are
+ * positive, so the order of lower, point and upper is kept.
+ * @param n the history's length: step k of the forecast is index n + k of the series
+ */
+export function reseasonalisedForecast(
+  adjustedPoint: readonly number[],
+  sigma: readonly number[],
+  alpha: number,
+  seasons: readonly SeasonalIndex[],
+  n: number,
+  levels: readonly number[],
+): Forecast {
+  const last = sigma[sigma.length - 1] as number;
+  const first = sigma[0] as number;
+  const spread = adjustedPoint.map((_, k) => sigma[k] ?? Math.sqrt(last * last + (k + 1 - sigma.length) * alpha * alpha * first * first));
+  const season = (v: number, k: number): number => putBackSeasons(v, seasons, n + k);
+  const intervals = levels.map((level) => {
+    const z = zForLevel(level);
+    const lower = adjustedPoint.map((p, k) => season(p - z * (spread[k] as number), k));
+    const upper = adjustedPoint.map((p, k) => season(p + z * (spread[k] as number), k));
+    return { level, lower, upper };
+  });
+  return { point: adjustedPoint.map((p, k) => season(p, k)), intervals };
 }
 
 /** Puts every season back on an adjusted value at index `t` of the series (t may lie past its end). */

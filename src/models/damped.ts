@@ -1,7 +1,6 @@
 import { PrescientError } from '../errors.js';
-import { putBackSeasons, takeOutSeasons, type SeasonalIndex } from './classical-season.js';
+import { reseasonalisedForecast, takeOutSeasons, type SeasonalIndex } from './classical-season.js';
 import type { Fitted, Forecast, Forecaster } from './forecaster.js';
-import { zForLevel } from './intervals.js';
 
 /**
  * Damped-trend exponential smoothing (Gardner & McKenzie 1985; ETS(A,Ad,N)
@@ -193,20 +192,7 @@ class FittedDamped implements Fitted {
     const { alpha, phi, level, trend, sigma } = this.fit;
     // A trend seen over n values is extrapolated at most n steps ahead, then held: two values do not make a trend for a day.
     const adjustedPoint = Array.from({ length: horizon }, (_, k) => level + dampedSum(phi, Math.min(k + 1, this.n)) * trend);
-    // Beyond the steps measured in-sample, the spread grows as the level's does: α²·σ₁² a step.
-    const last = sigma[sigma.length - 1] as number;
-    const first = sigma[0] as number;
-    const spread = adjustedPoint.map((_, k) => sigma[k] ?? Math.sqrt(last * last + (k + 1 - sigma.length) * alpha * alpha * first * first));
-    const season = (v: number, k: number): number => putBackSeasons(v, this.seasons, this.n + k);
-    const point = adjustedPoint.map((p, k) => season(p, k));
-    const intervals = levels.map((lvl) => {
-      const z = zForLevel(lvl);
-      // Multiplicative factors are positive, so the order of lower, point and upper is kept.
-      const lower = adjustedPoint.map((p, k) => season(p - z * (spread[k] as number), k));
-      const upper = adjustedPoint.map((p, k) => season(p + z * (spread[k] as number), k));
-      return { level: lvl, lower, upper };
-    });
-    return { point, intervals };
+    return reseasonalisedForecast(adjustedPoint, sigma, alpha, this.seasons, this.n, levels);
   }
 
   dispose(): void {}

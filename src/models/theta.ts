@@ -1,7 +1,6 @@
 import { PrescientError } from '../errors.js';
 import type { Fitted, Forecast, Forecaster } from './forecaster.js';
-import { putBackSeasons, takeOutSeasons, type SeasonalIndex } from './classical-season.js';
-import { zForLevel } from './intervals.js';
+import { reseasonalisedForecast, takeOutSeasons, type SeasonalIndex } from './classical-season.js';
 
 /**
  * The Theta method (Assimakopoulos & Nikolopoulos 2000), in the form of
@@ -180,20 +179,7 @@ class FittedTheta implements Fitted {
     const { alpha, level, sigma } = this.ses;
     // A trend seen over n values is extrapolated at most n steps ahead, then held: two values do not make a trend for a day.
     const adjustedPoint = Array.from({ length: horizon }, (_, k) => level + drift(this.slope, alpha, this.n, Math.min(k + 1, this.n)));
-    // Beyond the steps measured in-sample, the spread grows as SES's does: α²·σ₁² a step.
-    const last = sigma[sigma.length - 1] as number;
-    const first = sigma[0] as number;
-    const spread = adjustedPoint.map((_, k) => sigma[k] ?? Math.sqrt(last * last + (k + 1 - sigma.length) * alpha * alpha * first * first));
-    const season = (v: number, k: number): number => putBackSeasons(v, this.seasons, this.n + k);
-    const point = adjustedPoint.map((p, k) => season(p, k));
-    const intervals = levels.map((lvl) => {
-      const z = zForLevel(lvl);
-      const lower = adjustedPoint.map((p, k) => season(p - z * (spread[k] as number), k));
-      const upper = adjustedPoint.map((p, k) => season(p + z * (spread[k] as number), k));
-      // Multiplicative factors are positive, so the order of lower, point and upper is kept.
-      return { level: lvl, lower, upper };
-    });
-    return { point, intervals };
+    return reseasonalisedForecast(adjustedPoint, sigma, alpha, this.seasons, this.n, levels);
   }
 
   dispose(): void {}
