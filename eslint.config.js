@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // The worker threads' entries from source (src/engine/*-source.cjs): CommonJS on purpose.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -12,7 +12,7 @@ const src = join(root, 'src');
 const dist = join(root, 'dist');
 
 // Source-only files: the tsx bootstraps for worker threads are never needed by compiled code.
-const SOURCE_ONLY = new Set(['engine/worker-source.mjs', 'engine/body-worker-source.mjs']);
+const SOURCE_ONLY = new Set(['engine/worker-source.cjs', 'engine/body-worker-source.cjs']);
 
 function* assets(dir) {
   for (const name of readdirSync(dir)) {

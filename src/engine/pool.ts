@@ -41,7 +41,7 @@ type WorkerKind = 'worker' | 'body-worker';
 /** The worker entry: compiled JS, or from TypeScript source a bootstrap that registers tsx in the thread. */
 function workerEntry(kind: WorkerKind): string {
   const source = import.meta.url.endsWith('.ts');
-  return fileURLToPath(new URL(source ? `./${kind}-source.mjs` : `./${kind}.js`, import.meta.url));
+  return fileURLToPath(new URL(source ? `./${kind}-source.cjs` : `./${kind}.js`, import.meta.url));
 }
 
 /**
