@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ALPHAS, BETAS, PHIS, damped, dampedSum, fitDamped, initialTrend, smooth } from '../../src/models/damped.js';
-import type { FitContext, Forecast } from '../../src/models/forecaster.js';
-import { reviewForecast } from '../../src/models/validate.js';
+import type { FitContext } from '../../src/models/forecaster.js';
 import { seededRandom } from '../../src/random.js';
-import { detectSeasonalPeriods } from '../../src/series/seasonality.js';
-import { asgLastDays, SHAPES } from '../support/shapes.js';
+import { expectEveryShapeForecast } from '../support/shapes.js';
 
 const DAY = 24;
 
@@ -12,16 +10,6 @@ function ctx(seasonalPeriods: number[], stepSeconds = 3600): FitContext {
   return { stepSeconds, startMs: Date.UTC(2024, 0, 1), seasonalPeriods, deadlineMs: Date.now() + 60_000, seed: 1 };
 }
 
-function expectOrdered(forecast: Forecast, horizon: number): void {
-  expect(forecast.point).toHaveLength(horizon);
-  for (const interval of forecast.intervals) {
-    forecast.point.forEach((p, h) => {
-      expect(Number.isFinite(p)).toBe(true);
-      expect(interval.lower[h]).toBeLessThanOrEqual(p + 1e-9 * Math.max(1, Math.abs(p)));
-      expect(interval.upper[h]).toBeGreaterThanOrEqual(p - 1e-9 * Math.max(1, Math.abs(p)));
-    });
-  }
-}
 
 /** The objective written out: squared errors of every in-sample forecast 1 … horizon steps ahead. */
 function bruteForceSse(values: readonly number[], horizon: number, alpha: number, beta: number, phi: number): number {
@@ -80,16 +68,7 @@ describe('damped', () => {
   });
 
   it("fits every shape of issue 16 (flat, flat + noise, constant, zeros, one spike, cold starts, the asg file's last 14 days) with a valid, plausible forecast", async () => {
-    for (const shape of [...SHAPES, await asgLastDays(14)]) {
-      const horizon = Math.ceil(shape.horizonSeconds / shape.stepSeconds);
-      const periods = detectSeasonalPeriods(shape.values, shape.stepSeconds);
-      for (const seasonal of [periods, [Math.round(86_400 / shape.stepSeconds)]]) {
-        const fitted = await damped.fit(shape.values, ctx(seasonal, shape.stepSeconds));
-        const forecast = fitted.predict(horizon, [0.8, 0.95]);
-        expectOrdered(forecast, horizon);
-        expect(() => reviewForecast(forecast, shape.values), `${shape.name} with seasons [${seasonal.join(', ')}]`).not.toThrow();
-      }
-    }
+    await expectEveryShapeForecast(damped);
   });
 
   it('holds the trend of n values after n steps ahead instead of extrapolating it further', async () => {

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FitContext, Forecast } from '../../src/models/forecaster.js';
 import { theta } from '../../src/models/theta.js';
-import { reviewForecast } from '../../src/models/validate.js';
 import { seededRandom } from '../../src/random.js';
-import { detectSeasonalPeriods } from '../../src/series/seasonality.js';
-import { asgLastDays, SHAPES } from '../support/shapes.js';
+import { expectEveryShapeForecast, expectOrdered } from '../support/shapes.js';
 
 const DAY = 24;
 
@@ -22,16 +20,6 @@ function meanAbsoluteError(forecast: Forecast, actual: readonly number[]): numbe
   return actual.reduce((sum, a, h) => sum + Math.abs(a - (forecast.point[h] as number)), 0) / actual.length;
 }
 
-function expectOrdered(forecast: Forecast, horizon: number): void {
-  expect(forecast.point).toHaveLength(horizon);
-  for (const interval of forecast.intervals) {
-    forecast.point.forEach((p, h) => {
-      expect(Number.isFinite(p)).toBe(true);
-      expect(interval.lower[h]).toBeLessThanOrEqual(p + 1e-9 * Math.max(1, Math.abs(p)));
-      expect(interval.upper[h]).toBeGreaterThanOrEqual(p - 1e-9 * Math.max(1, Math.abs(p)));
-    });
-  }
-}
 
 describe('theta', () => {
   it('extrapolates half the slope of a straight line from its last value (Hyndman & Billah: SES with drift b/2)', async () => {
@@ -95,18 +83,7 @@ describe('theta', () => {
   });
 
   it("fits every shape of issue 16 (flat, flat + noise, constant, zeros, one spike, cold starts, the asg file's last 14 days) with a valid, plausible forecast", async () => {
-    for (const shape of [...SHAPES, await asgLastDays(14)]) {
-      const horizon = Math.ceil(shape.horizonSeconds / shape.stepSeconds);
-      const periods = detectSeasonalPeriods(shape.values, shape.stepSeconds);
-      // With the detected seasons, and with a daily one forced (auto's @1d variant).
-      for (const seasonal of [periods, [Math.round(86_400 / shape.stepSeconds)]]) {
-        const fitted = await theta.fit(shape.values, ctx(seasonal, shape.stepSeconds));
-        const forecast = fitted.predict(horizon, [0.8, 0.95]);
-        expectOrdered(forecast, horizon);
-        // The service's own review: finite, ordered, a point within ±3 × the history's range.
-        expect(() => reviewForecast(forecast, shape.values), `${shape.name} with seasons [${seasonal.join(', ')}]`).not.toThrow();
-      }
-    }
+    await expectEveryShapeForecast(theta);
   });
 });
 

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { PLAUSIBLE_RANGE_MULTIPLE } from '../../src/models/validate.js';
+import type { Forecast, Forecaster } from '../../src/models/forecaster.js';
+import { PLAUSIBLE_RANGE_MULTIPLE, reviewForecast } from '../../src/models/validate.js';
 import { seededRandom } from '../../src/random.js';
 import { regularize } from '../../src/series/regularize.js';
+import { detectSeasonalPeriods } from '../../src/series/seasonality.js';
 import { readSamplesFile } from '../../src/sources/file.js';
 import { DATA_DIR } from './app.js';
 
@@ -84,3 +86,34 @@ export function expectValidBounded(body: ForecastBody, history: readonly number[
   }
 }
 
+
+/** Every point finite, `horizon` long, and inside each of its bands (to float noise). */
+export function expectOrdered(forecast: Forecast, horizon: number): void {
+  expect(forecast.point).toHaveLength(horizon);
+  for (const interval of forecast.intervals) {
+    forecast.point.forEach((p, h) => {
+      expect(Number.isFinite(p)).toBe(true);
+      expect(interval.lower[h]).toBeLessThanOrEqual(p + 1e-9 * Math.max(1, Math.abs(p)));
+      expect(interval.upper[h]).toBeGreaterThanOrEqual(p - 1e-9 * Math.max(1, Math.abs(p)));
+    });
+  }
+}
+
+/**
+ * Fits `forecaster` on every shape (and the asg file's last 14 days), with the
+ * detected seasons and with a daily one forced (auto's @1d variant); each
+ * forecast must be ordered and pass the service's own review (finite,
+ * ordered, a point within ±3 × the history's range).
+ */
+export async function expectEveryShapeForecast(forecaster: Forecaster): Promise<void> {
+  for (const shape of [...SHAPES, await asgLastDays(14)]) {
+    const horizon = Math.ceil(shape.horizonSeconds / shape.stepSeconds);
+    const periods = detectSeasonalPeriods(shape.values, shape.stepSeconds);
+    for (const seasonal of [periods, [Math.round(86_400 / shape.stepSeconds)]]) {
+      const context = { stepSeconds: shape.stepSeconds, startMs: Date.UTC(2024, 0, 1), seasonalPeriods: seasonal, deadlineMs: Date.now() + 60_000, seed: 1 };
+      const forecast = (await forecaster.fit(shape.values, context)).predict(horizon, [0.8, 0.95]);
+      expectOrdered(forecast, horizon);
+      expect(() => reviewForecast(forecast, shape.values), `${shape.name} with seasons [${seasonal.join(', ')}]`).not.toThrow();
+    }
+  }
+}
