@@ -53,13 +53,24 @@ export function unreadableBodyError(message: string, cause?: unknown): Prescient
 export function manyBadValuesError(list: unknown, path: string): PrescientError | undefined {
   if (!Array.isArray(list)) return undefined;
   let bad = 0;
-  const issues: FieldIssue[] = [];
+  const firstBad: number[] = [];
   for (let i = 0; i < list.length; i++) {
     if (isSeriesValue(list[i])) continue;
-    bad++;
-    if (issues.length < MAX_ISSUES) issues.push({ path: `${path}.${i}`, message: `expected a number between -${REQUEST_BOUNDS.maxAbsValue} and ${REQUEST_BOUNDS.maxAbsValue}, or null` });
+    if (++bad <= MAX_ISSUES) firstBad.push(i);
   }
-  if (bad <= MAX_ISSUES) return undefined;
-  issues.push({ path: 'body', message: `and ${bad - MAX_ISSUES} more problems like these` });
-  return new PrescientError('PRESCIENT_ERR_VALIDATION', `${bad} of ${list.length} values in ${path} are not numbers within ±${REQUEST_BOUNDS.maxAbsValue} or null`, { issues });
+  return bad > MAX_ISSUES ? badValuesError(firstBad, bad, list.length, path) : undefined;
+}
+
+/**
+ * The answer to a series with more than MAX_ISSUES bad values, found after the
+ * parse (manyBadValuesError) or by the scan before it (./series-values-scan.ts).
+ * @param firstBad the indexes of the first MAX_ISSUES bad values
+ * @param bad how many values are bad
+ * @param total how many values the series has
+ * @param path their path in issues (`body.values`)
+ */
+export function badValuesError(firstBad: readonly number[], bad: number, total: number, path: string): PrescientError {
+  const issues: FieldIssue[] = firstBad.map((i) => ({ path: `${path}.${i}`, message: `expected a number between -${REQUEST_BOUNDS.maxAbsValue} and ${REQUEST_BOUNDS.maxAbsValue}, or null` }));
+  issues.push({ path: 'body', message: `and ${bad - firstBad.length} more problems like these` });
+  return new PrescientError('PRESCIENT_ERR_VALIDATION', `${bad} of ${total} values in ${path} are not numbers within ±${REQUEST_BOUNDS.maxAbsValue} or null`, { issues });
 }

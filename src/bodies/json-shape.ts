@@ -19,7 +19,24 @@ export interface JsonShapeLimits {
   readonly maxStrings?: number;
 }
 
+/**
+ * What a reader of a JSON text's structure is told by JsonShapeScanner, in
+ * the text's order: containers opened and closed, commas, each string once
+ * it ends (its bytes are `bytes[start..end)`, between the quotes; `escaped`
+ * when it holds a backslash) and each number or literal. Positions are in
+ * the chunk being scanned: a listener that reads them needs the whole text
+ * in one `scan` (./series-values-scan.ts).
+ */
+export interface JsonStructureListener {
+  open(isArray: boolean): void;
+  close(): void;
+  comma(): void;
+  string(bytes: Uint8Array, start: number, end: number, escaped: boolean): void;
+  value(bytes: Uint8Array, start: number, end: number): void;
+}
+
 const QUOTE = 0x22;
+const OPEN_ARRAY = 0x5b;
 const BACKSLASH = 0x5c;
 
 /** What each byte is to JsonShapeScanner outside a string. */
@@ -60,8 +77,13 @@ export class JsonShapeScanner {
   private escaped = false;
   /** Bytes of the string or number being read. */
   private valueBytes = 0;
+  private scanned = false;
 
-  constructor(private readonly limits: JsonShapeLimits) {}
+  /** @param listener told the text's structure as it is read; it needs the whole text in one `scan` (a second one throws) */
+  constructor(
+    private readonly limits: JsonShapeLimits,
+    private readonly listener?: JsonStructureListener,
+  ) {}
 
   /**
    * Reads the next bytes of the body.
@@ -70,6 +92,12 @@ export class JsonShapeScanner {
    */
   scan(chunk: Uint8Array): PrescientError | undefined {
     const { maxDepth, maxElements, maxValueBytes } = this.limits;
+    const listener = this.listener;
+    if (listener && this.scanned) throw new Error('a JsonShapeScanner with a structure listener reads one whole text, in one scan');
+    this.scanned = true;
+    /** Where the string being read started (after its quote), and whether it holds an escape: for the listener. */
+    let stringStart = 0;
+    let stringEscaped = false;
     const maxStrings = this.limits.maxStrings ?? Infinity;
     let { depth, elements, strings, inString, escaped, valueBytes } = this;
     const n = chunk.length;
@@ -91,10 +119,12 @@ export class JsonShapeScanner {
           if (nextSlash < nextQuote) {
             valueBytes += nextSlash - i + 1;
             escaped = true;
+            stringEscaped = true;
             i = nextSlash + 1;
           } else {
             valueBytes += nextQuote - i;
             inString = nextQuote === n;
+            if (listener && !inString) listener.string(chunk, stringStart, nextQuote, stringEscaped);
             i = nextQuote + 1;
           }
         }
@@ -107,6 +137,7 @@ export class JsonShapeScanner {
         let end = i + 1;
         while (end < n && kinds[chunk[end] as number] === VALUE) end++;
         valueBytes += end - i;
+        listener?.value(chunk, i, end);
         i = end;
         if (valueBytes > maxValueBytes) return this.valueTooLong();
         continue;
@@ -120,8 +151,11 @@ export class JsonShapeScanner {
             });
           }
           inString = true;
+          stringStart = i;
+          stringEscaped = false;
           break;
         case OPEN:
+          listener?.open(chunk[i - 1] === OPEN_ARRAY);
           if (++depth > maxDepth) {
             return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body nests deeper than ${maxDepth} levels`, {
               issues: [{ path: 'body', message: `at most ${maxDepth} levels of nesting (server.maxJsonDepth)` }],
@@ -129,9 +163,11 @@ export class JsonShapeScanner {
           }
           break;
         case CLOSE:
+          listener?.close();
           depth--;
           break;
         case COMMA:
+          listener?.comma();
           if (++elements > maxElements) {
             return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${maxElements} values`, {
               issues: [{ path: 'body', message: `at most ${maxElements} values in all on this route` }],

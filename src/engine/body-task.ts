@@ -2,7 +2,8 @@
  * A series body read in the bodies lane's thread (./body-worker.ts), not on the event loop
  * (issue 11, item 3): the main thread only receives the bytes, checks their
  * count and copies them into a shared buffer (src/api/json-body.ts).
- * Here their JSON shape is checked (depth, values, strings, lengths), then they are decoded, parsed, validated against the route's own schema,
+ * Here their JSON shape is checked (depth, values, strings, lengths) and, in the same pass, a series of many values
+ * out of range is refused as the parse would refuse it (../bodies/series-values-scan.ts); then they are decoded, parsed, validated against the route's own schema,
  * checked against the service's limits and put on their grid; what goes
  * back is the body's small fields and the series as one Float64Array in
  * shared memory (a handle, where 60,000 cloned numbers and their garbage
@@ -10,7 +11,8 @@
  */
 import { checkBacktestModels, checkForecastBody, adHocForecastBody, backtestBody, type AdHocForecastBody, type BacktestBody } from '../bodies/series-bodies.js';
 import { JsonShapeScanner, type JsonShapeLimits } from '../bodies/json-shape.js';
-import { field, parseBody } from '../bodies/parse-body.js';
+import { field, parseBody, type SeriesValuesAt } from '../bodies/parse-body.js';
+import { SeriesValuesScan } from '../bodies/series-values-scan.js';
 import type { Config } from '../config/schema.js';
 import { toPrescientError, type SerializedError } from '../errors.js';
 import { regularize } from '../series/regularize.js';
@@ -60,12 +62,27 @@ export type BodyRead<T extends BodyTask> = T extends ForecastBodyTask ? Forecast
 
 export type BodyOutcome = ForecastBodyRead | BacktestBodyRead | { readonly ok: false; readonly error: SerializedError };
 
+/** Where each route's series values are in its body: their keys from the top, and their path in answers. */
+const VALUES_AT = {
+  forecast: { keys: ['values'], path: 'body.values' },
+  backtest: { keys: ['series', 'values'], path: 'body.series.values' },
+} as const;
+
+function valuesAt(route: BodyTask['route']): SeriesValuesAt {
+  const { keys, path } = VALUES_AT[route];
+  return { get: (body) => keys.reduce<unknown>((value, key) => field(value, key), body), path };
+}
+
 /** Reads the body of the task's route. Never throws: errors (validation and the rest) come back as data. */
 export async function runBodyTask(task: BodyTask): Promise<BodyOutcome> {
   try {
-    // The same refusals (413 BODY_TOO_COMPLEX, BODY_VALUE_TOO_LONG) as a body scanned while it streams in, before JSON.parse builds anything.
-    const refusal = task.shape && task.raw instanceof Uint8Array ? new JsonShapeScanner(task.shape).scan(task.raw) : undefined;
-    if (refusal) throw refusal;
+    if (task.shape && task.raw instanceof Uint8Array) {
+      // The same refusals (413 BODY_TOO_COMPLEX, BODY_VALUE_TOO_LONG) as a body scanned while it streams in, before JSON.parse builds anything;
+      // and in the same pass, a series of many values out of range is refused as the parse would refuse it, for the cost of the scan.
+      const values = new SeriesValuesScan(VALUES_AT[task.route].keys, VALUES_AT[task.route].path);
+      const refusal = new JsonShapeScanner(task.shape, values).scan(task.raw) ?? values.refusal();
+      if (refusal) throw refusal;
+    }
     return task.route === 'forecast' ? await readForecastBody(task) : readBacktestBody(task);
   } catch (err) {
     return { ok: false, error: toPrescientError(err).toJSON() };
@@ -74,7 +91,7 @@ export async function runBodyTask(task: BodyTask): Promise<BodyOutcome> {
 
 /** Validation, then the limits (model, points, horizon), then gap filling and season detection, as the route answered before. */
 async function readForecastBody(task: ForecastBodyTask): Promise<BodyOutcome> {
-  const { values, ...body } = parseBody(task.raw, adHocForecastBody, { get: (b) => field(b, 'values'), path: 'body.values' });
+  const { values, ...body } = parseBody(task.raw, adHocForecastBody, valuesAt('forecast'));
   const horizon = checkForecastBody({ ...body, values }, task.limits);
   const stepMs = body.step * 1000;
   // Without a start, the last value is at the latest whole step before now.
@@ -93,7 +110,7 @@ async function readForecastBody(task: ForecastBodyTask): Promise<BodyOutcome> {
 
 /** Validation, then the models named; a series given inline is put on its grid (a target's history is pulled by the route). */
 function readBacktestBody(task: BacktestBodyTask): BodyOutcome {
-  const body = parseBody(task.raw, backtestBody, { get: (b) => field(field(b, 'series'), 'values'), path: 'body.series.values' });
+  const body = parseBody(task.raw, backtestBody, valuesAt('backtest'));
   checkBacktestModels(body);
   if (!body.series) return { ok: true, body: { ...body, series: undefined } };
   const { values, ...series } = body.series;
