@@ -10,7 +10,7 @@ import { durationSeconds } from './duration.js';
 const TARGET_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
 /** Model names a target may list. `auto` picks by backtest among the others. */
-export const MODEL_NAMES = ['auto', 'snaive', 'smean', 'theta', 'damped', 'mstl', 'sarima', 'lstm'] as const;
+export const MODEL_NAMES = ['auto', 'snaive', 'lnaive', 'dnaive', 'smean', 'theta', 'damped', 'mstl', 'sarima', 'lstm'] as const;
 
 /** A target's refresh interval when its config gives none (seconds). */
 export const DEFAULT_REFRESH_SECONDS = 900;

@@ -2,6 +2,7 @@ import { PrescientError } from '../errors.js';
 import type { Forecaster } from './forecaster.js';
 import { auto } from './auto.js';
 import { damped } from './damped.js';
+import { driftNaive, localNaive } from './local-naive.js';
 import { lstm } from './lstm.js';
 import { mstl } from './mstl.js';
 import { sarima } from './sarima.js';
@@ -15,7 +16,7 @@ import { theta } from './theta.js';
  * is added here and nowhere else.
  */
 export const forecasters: ReadonlyMap<string, Forecaster> = new Map(
-  [seasonalNaive, seasonalMean, theta, damped, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
+  [seasonalNaive, localNaive, driftNaive, seasonalMean, theta, damped, mstl, sarima, lstm, auto].map((f) => [f.name, f]),
 );
 
 /** @throws PrescientError PRESCIENT_ERR_MODEL_UNKNOWN */

@@ -351,7 +351,7 @@ describe('POST /api/v1/forecast refuses', () => {
             "code": "PRESCIENT_ERR_MODEL_UNKNOWN",
             "issues": [
               {
-                "message": "one of auto, snaive, smean, theta, damped, mstl, sarima, lstm",
+                "message": "one of auto, snaive, lnaive, dnaive, smean, theta, damped, mstl, sarima, lstm",
                 "path": "body.model",
               },
             ],
@@ -596,7 +596,7 @@ describe('POST /api/v1/backtests refuses', () => {
             "code": "PRESCIENT_ERR_MODEL_UNKNOWN",
             "issues": [
               {
-                "message": "one of auto, snaive, smean, theta, damped, mstl, sarima, lstm",
+                "message": "one of auto, snaive, lnaive, dnaive, smean, theta, damped, mstl, sarima, lstm",
                 "path": "body.models.1",
               },
             ],
