@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { aggregateOrigins, evaluate, scoreForecast, type EvaluationResult, type OriginResult } from '../src/models/evaluation/rolling-origin.js';
 import { createAutoForecaster, type AutoOptions } from '../src/models/auto.js';
 import type { Forecaster } from '../src/models/forecaster.js';
+import { OPT_IN } from '../src/models/auto/options.js';
 import { forecasters, getForecaster } from '../src/models/registry.js';
 import { seasonalNaive } from '../src/models/seasonal-naive.js';
 import { regularize } from '../src/series/regularize.js';
@@ -510,7 +511,7 @@ export function formatAccuracyTable(result: AccuracyBenchmarkResult): string {
 
 const SPLIT_SEED = 16;
 /** The models `auto` combines by default (the singles it must never be worse than). */
-const AUTO_MEMBERS = ['snaive', 'smean', 'mstl', 'sarima'];
+const AUTO_MEMBERS = [...forecasters.keys()].filter((name) => name !== 'auto' && !OPT_IN.has(name));
 
 /** Issue 16's goals for this benchmark, each with its figure. */
 export function accuracyVerdicts(result: AccuracyBenchmarkResult, medianFitSeconds: number): { goal: string; figure: string; met: boolean }[] {

@@ -167,7 +167,29 @@ const atLeastTwo: Variant['serve'] = (ranked, tests, train, day) => {
   return currentServe(ranked, tests, train, day);
 };
 
+/**
+ * As auto, but a single model with strong evidence (see chooseBlend) takes
+ * max(0.5, 1 − its MASE / the combination's) of the weight instead of a
+ * fixed half: the share of the combination's backtest error it removes.
+ */
+const evidenceWeighted: Variant['serve'] = (ranked, tests, train, day) => {
+  const chosen = ranked.length >= 2 ? chooseBlend(ranked, Q) : undefined;
+  if (!chosen || !chosen.blend.name.startsWith('shrunk:')) return currentServe(ranked, tests, train, day);
+  const names = chosen.blend.members;
+  const best = ranked.find((c) => c.name === chosen.blend.name.slice('shrunk:'.length).split('|')[0]) as Candidate;
+  const members = names.map((n) => ranked.find((c) => c.name === n) as Candidate);
+  const equal = names.map(() => 1 / names.length);
+  const combo = blendOf(ranked, names, equal, tests);
+  if (!combo) return currentServe(ranked, tests, train, day);
+  const comboMase = combo.origins.reduce((s, o) => s + (o.metrics?.mase ?? 0), 0) / combo.origins.length;
+  const w = Math.max(0.5, 1 - best.mase / comboMase);
+  const weights = members.map((m) => (m === best ? w : 0) + (1 - w) / names.length);
+  const served = blendOf(ranked, names, weights, tests);
+  return served ? { ...served, name: `${chosen.blend.name}@${w.toFixed(2)}` } : currentServe(ranked, tests, train, day);
+};
+
 const VARIANTS: Record<string, Variant> = {
+  'evidence-weighted': { serve: evidenceWeighted, calibration: {} },
   'at-least-two': { serve: atLeastTwo, calibration: {} },
   current: { serve: currentServe, calibration: {} },
   'min-members-1': { serve: serveWith(1), calibration: {} },
