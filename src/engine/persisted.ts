@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { frontierSchema } from '../backtest/result.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { TargetError, TargetForecast, TargetState } from './target-state.js';
 import { PrescientError } from '../errors.js';
@@ -122,6 +123,12 @@ const persistedSchema = z.object({
     filledGaps: z.number(),
     seasonalPeriods: numbers,
     notes: z.array(z.string()),
+    /**
+     * The frontier replayed at the last selection (a risk budget's, or the
+     * own-history check's): a restart keeps what the target serves, and
+     * refits its carried selection instead of choosing again.
+     */
+    frontier: frontierSchema.optional(),
   }),
   scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   /**
@@ -162,11 +169,19 @@ export interface ForecastPersistence {
 
 /** The persisted document of one target's forecast. */
 export function toPersisted(target: TargetConfig, forecast: TargetForecast, scores: TargetState['scores'], selection?: PersistedSelection, feedback?: PersistedFeedback): Persisted {
+  const { frontier, ...rest } = forecast;
   return {
     version: FORECAST_FILE_VERSION,
     kind: 'prescient-forecast',
     configHash: configHash(target),
-    forecast: { ...forecast, point: [...forecast.point], intervals: forecast.intervals.map((i) => ({ ...i })), seasonalPeriods: [...forecast.seasonalPeriods], notes: [...forecast.notes] },
+    forecast: {
+      ...rest,
+      point: [...forecast.point],
+      intervals: forecast.intervals.map((i) => ({ ...i })),
+      seasonalPeriods: [...forecast.seasonalPeriods],
+      notes: [...forecast.notes],
+      ...(frontier ? { frontier: { ...frontier, points: [...frontier.points], plainHpa: [...frontier.plainHpa] } } : {}),
+    },
     ...(scores ? { scores: finiteScores(scores) } : {}),
     ...(selection ? { selection } : {}),
     ...(feedback?.record ? { feedback: feedback.record } : {}),

@@ -107,6 +107,23 @@ describe('ForecastStore: the whole document', () => {
     });
   });
 
+  it('reads back the frontier replayed at the last selection, so a restart keeps the own-history check\'s verdict', async () => {
+    const knobs = { quantile: 0.9, scaleInGuardQuantile: 0.975, utilisation: 1, leadTimeSeconds: 300 };
+    const stats = { underProvisionedMinutes: 6, underProvisionedMinutesPerWeek: 14, replicaHours: 40, scaleEvents: 3, fallbackMinutes: 0 };
+    const frontier = {
+      startMs: 1,
+      endMs: 2,
+      model: 'mstl',
+      points: [{ knobs, ...stats }],
+      plainHpa: [{ utilisation: 0.7, ...stats, underProvisionedMinutes: 3 }],
+      chosen: { index: 0, knobs, metBudget: true, reason: 'the configured knobs; but …', fallback: { utilisation: 0.7, underProvisionedMinutes: 3, replicaHours: 35 } },
+      computeMs: 5,
+    };
+    const store = new ForecastStore(tempDir());
+    await store.save(target, { ...forecast, frontier }, undefined);
+    expect((await store.load(target))?.forecast.frontier).toEqual(frontier);
+  });
+
   it('leaves out what it was not given', () => {
     const bare = toPersisted(target, forecast, undefined);
     expect(Object.keys(bare).sort()).toEqual(['configHash', 'forecast', 'kind', 'version']);
