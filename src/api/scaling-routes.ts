@@ -171,7 +171,7 @@ export const scalingRoutes: FastifyPluginAsyncZod<ScalingRoutesOptions> = async 
       const name = request.params.name;
       const { state, scaling } = recommender.scalingOf(name);
       if (!scaling.budget) {
-        throw new PrescientError('PRESCIENT_ERR_SCALING_NOT_CONFIGURED', `target "${name}" has no scaling.budget: its knobs are set by hand, so no frontier is replayed`);
+        throw new PrescientError('PRESCIENT_ERR_SCALING_NOT_CONFIGURED', `target "${name}" has no scaling.budget: its knobs are set by hand, so only they are replayed, against headroom (the recommendation's basis says when they lost and reactive scaling is served)`);
       }
       const frontier = state.forecast?.frontier;
       if (!frontier) {

@@ -91,7 +91,7 @@ export interface FrontierChoice {
   /** Index into Frontier.points. */
   readonly index: number;
   readonly knobs: PolicyKnobs;
-  /** Whether the chosen setting stayed within the budget over the stretch. */
+  /** Whether the chosen setting stayed within the budget over the stretch (true for the own-history check, which has none). */
   readonly metBudget: boolean;
   /** One sentence: why this setting. */
   readonly reason: string;
@@ -256,8 +256,7 @@ export function chooseSetting(points: readonly FrontierPoint[], budget: RiskBudg
   const limit = budget.maxUnderProvisionedMinutesPerWeek;
   const { index, within } = cheapestWithin(points, limit);
   const p = points[index] as FrontierPoint;
-  const describe = (k: PolicyKnobs): string =>
-    `quantile ${k.quantile}, guard ${k.scaleInGuardQuantile ?? 'none'}, utilisation ${k.utilisation}`;
+  const describe = describeKnobs;
   if (within > 0) {
     return {
       index,
@@ -272,6 +271,11 @@ export function chooseSetting(points: readonly FrontierPoint[], budget: RiskBudg
     metBudget: false,
     reason: `no setting stayed within ${limit} under-provisioned min/week; the closest, ${describe(p.knobs)}, was short ${p.underProvisionedMinutesPerWeek.toFixed(1)} min/week (${p.replicaHours.toFixed(1)} replica-h)`,
   };
+}
+
+/** One setting in words, as the reasons give it. */
+export function describeKnobs(k: PolicyKnobs): string {
+  return `quantile ${k.quantile}, guard ${k.scaleInGuardQuantile ?? 'none'}, utilisation ${k.utilisation}`;
 }
 
 /**

@@ -6,6 +6,14 @@
  * so it costs HPA simulations only, no fits. Runs where the fit ran (the
  * worker pool), right after it.
  *
+ * A target without a budget gets the own-history check alone: its
+ * configured knobs replayed over the same span (a frontier of one setting,
+ * beside the plain HPA's targets), and served only if they were short
+ * fewer minutes there than headroom (withReactiveFallback); otherwise the
+ * target serves reactive scaling and says why. DESIGN.md promises both a
+ * fallback to reactive scaling and proof from the target's own history,
+ * to every target, not only to those that state a budget.
+ *
  * What the service cannot know it assumes, and says so in the docs: the
  * plain HPA beside the forecast targets 70 % of capacityPerReplica per pod
  * (the replay's default); pod start-up is the lead time less a 60 s metric
@@ -14,14 +22,18 @@
  */
 import type { Forecast } from '../models/forecaster.js';
 import type { PolicyKnobs } from '../scaling/policy.js';
-import { computeFrontier, frontierGrid, type FixedPolicy, type Frontier, type RiskBudget } from './frontier.js';
+import { PrescientError } from '../errors.js';
+import { computeFrontier, describeKnobs, frontierGrid, withReactiveFallback, type FixedPolicy, type Frontier, type RiskBudget } from './frontier.js';
 import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from './replay-world.js';
 
 /** What the worker needs besides the fit to replay a frontier: plain data. */
 export interface FrontierTask {
   readonly fixed: FixedPolicy;
   readonly leadTimeSeconds: number;
-  readonly budget: RiskBudget;
+  /** A risk budget: the whole grid is replayed and the budget chooses. */
+  readonly budget?: RiskBudget;
+  /** Without a budget: the configured knobs, replayed alone and checked against headroom. */
+  readonly knobs?: PolicyKnobs;
   readonly startMs: number;
   readonly stepSeconds: number;
 }
@@ -63,14 +75,25 @@ export function selectionFrontier(
     const startMs = task.startMs + index * stepMs;
     return { model, startMs, stepSeconds: task.stepSeconds, point: f.point, intervals: f.intervals, lastObserved: { atMs: startMs, value: Number.NaN } };
   });
-  return computeFrontier({
-    world,
-    fixed: task.fixed,
-    track: new ForecastTrack(world, servedAt(forecasts, world.startMs, spacingMs), task.leadTimeSeconds),
-    grid: frontierGrid(task.leadTimeSeconds),
-    model,
-    budget: task.budget,
-  });
+  const track = new ForecastTrack(world, servedAt(forecasts, world.startMs, spacingMs), task.leadTimeSeconds);
+  if (task.budget) return computeFrontier({ world, fixed: task.fixed, track, grid: frontierGrid(task.leadTimeSeconds), model, budget: task.budget });
+  if (!task.knobs) throw new PrescientError('PRESCIENT_ERR_VALIDATION', 'a frontier task needs a budget or the configured knobs');
+  const knobs = { ...task.knobs, leadTimeSeconds: task.leadTimeSeconds };
+  const started = performance.now();
+  const frontier = computeFrontier({ world, fixed: task.fixed, track, grid: [knobs], model });
+  const chosen = withReactiveFallback(world, frontier, { index: 0, knobs, metBudget: true, reason: `the configured knobs (${describeKnobs(knobs)})` });
+  return { ...frontier, chosen, computeMs: performance.now() - started };
+}
+
+/**
+ * The levels the own-history check reads in the selection backtest's
+ * forecasts: the configured quantile's and scale-in guard's (an interval at
+ * level L has its upper bound at quantile (1 + L) / 2).
+ */
+export function checkLevels(knobs: Pick<PolicyKnobs, 'quantile' | 'scaleInGuardQuantile'>): number[] {
+  const levels = [2 * knobs.quantile - 1];
+  if (knobs.scaleInGuardQuantile !== null) levels.push(2 * knobs.scaleInGuardQuantile - 1);
+  return levels.map((l) => Math.round(l * 1e6) / 1e6);
 }
 
 /**
@@ -80,10 +103,13 @@ export function selectionFrontier(
  * utilisation is the fallback's: the recommendation is sized on the
  * observed load at that share of capacity.
  */
-export function servedKnobs(configured: PolicyKnobs, frontier: Frontier | undefined): { knobs: PolicyKnobs; from: 'config' | 'budget'; reactive?: string } {
+export function servedKnobs(configured: PolicyKnobs & { readonly budget?: RiskBudget | undefined }, frontier: Frontier | undefined): { knobs: PolicyKnobs; from: 'config' | 'budget'; reactive?: string } {
   const chosen = frontier?.chosen;
-  if (!chosen) return { knobs: configured, from: 'config' };
-  const knobs = { ...chosen.knobs, leadTimeSeconds: configured.leadTimeSeconds };
-  if (!chosen.fallback) return { knobs, from: 'budget' };
-  return { knobs: { ...knobs, utilisation: chosen.fallback.utilisation }, from: 'budget', reactive: `risk budget: ${chosen.reason}` };
+  // A frontier of the other kind (a budget added or removed since it was replayed) says nothing about these knobs.
+  if (!chosen || (frontier?.budget === undefined) !== (configured.budget === undefined)) return { knobs: configured, from: 'config' };
+  const from = configured.budget ? 'budget' : 'config';
+  const knobs = { ...(configured.budget ? chosen.knobs : configured), leadTimeSeconds: configured.leadTimeSeconds };
+  if (!chosen.fallback) return { knobs, from };
+  const label = configured.budget ? 'risk budget' : 'own-history check';
+  return { knobs: { ...knobs, utilisation: chosen.fallback.utilisation }, from, reactive: `${label}: ${chosen.reason}` };
 }

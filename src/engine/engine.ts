@@ -1,5 +1,5 @@
 import { FRONTIER_LEVELS } from '../backtest/frontier.js';
-import type { FrontierTask } from '../backtest/selection-frontier.js';
+import { checkLevels, type FrontierTask } from '../backtest/selection-frontier.js';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import { incidentExcluder, shapeForecast, withoutIncidents } from '../events/effects.js';
@@ -323,16 +323,22 @@ export class Engine {
     // A risk budget needs a frontier, made only when a selection runs: with none yet (first fit after a
     // restart, or a budget just added), the carried selection is not reused.
     const scaling = target.scaling;
-    const previousFrontier = this.deps.states.get(target.name)?.forecast?.frontier;
-    const frontierTask: FrontierTask | undefined = scaling?.budget
+    const held = this.deps.states.get(target.name)?.forecast?.frontier;
+    // A frontier of the other kind (a budget added or removed since) is no frontier for these settings.
+    const previousFrontier = held && (held.budget === undefined) === (scaling?.budget === undefined) ? held : undefined;
+    // Without a budget, the own-history check: the configured knobs replayed alone against headroom.
+    const frontierTask: FrontierTask | undefined = scaling
       ? {
           fixed: { capacityPerReplica: scaling.capacityPerReplica, minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, scaleIn: scaling.scaleIn },
           leadTimeSeconds: scaling.leadTimeSeconds,
-          budget: scaling.budget,
+          ...(scaling.budget
+            ? { budget: scaling.budget }
+            : { knobs: { quantile: scaling.quantile, scaleInGuardQuantile: scaling.scaleInGuardQuantile, utilisation: scaling.utilisation, leadTimeSeconds: scaling.leadTimeSeconds } }),
           startMs: series.startMs,
           stepSeconds: series.stepSeconds,
         }
       : undefined;
+    const frontierLevels = scaling?.budget ? FRONTIER_LEVELS : scaling ? checkLevels(scaling) : undefined;
     const reuseSelection = !frontierTask || previousFrontier !== undefined;
     const { model, result, failures } = await fitDownLadder(
       pool,
@@ -349,7 +355,7 @@ export class Engine {
           ...(target.scaling ? { scalingQuantile: target.scaling.quantile } : {}),
           ...(carried?.model === rung && selection && reuseSelection ? { selection } : {}),
           reselectAfterSeconds: reselectAfterSecondsFor(target.name),
-          ...(frontierTask ? { frontierLevels: FRONTIER_LEVELS } : {}),
+          ...(frontierLevels ? { frontierLevels } : {}),
         },
         horizon,
         levels,
@@ -383,7 +389,7 @@ export class Engine {
         lastObserved: { atMs: series.startMs + last * series.stepSeconds * 1000, value: cut.values[last] as number },
         filledGaps,
         seasonalPeriods,
-        notes: [...dropped, ...excludedNote, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`risk budget: ${frontier.chosen.reason}`] : [])],
+        notes: [...dropped, ...excludedNote, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`${frontier.budget ? 'risk budget' : 'own-history check'}: ${frontier.chosen.reason}`] : [])],
         ...(frontier ? { frontier } : {}),
       },
       ...(result.info.scores ? { scores: result.info.scores as Record<string, Record<string, number>> } : {}),

@@ -112,7 +112,7 @@ export class Recommender {
    * caller's quantile or lead time (KEDA metadata) wins over both.
    */
   private policyFor(scaling: ScalingConfig, options: RecommendOptions, frontier: Frontier | undefined): { policy: ScalingPolicy; from: 'config' | 'budget'; reactive?: string } {
-    const served: ReturnType<typeof servedKnobs> = scaling.budget ? servedKnobs(scaling, frontier) : { knobs: scaling, from: 'config' };
+    const served = servedKnobs(scaling, frontier);
     return {
       policy: {
         ...scaling,

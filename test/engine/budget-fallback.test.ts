@@ -35,14 +35,14 @@ function frontier(fallback?: { utilisation: number }): Frontier {
   };
 }
 
-function states(): TargetStates {
+function states(withBudget = true): TargetStates {
   const config = configSchema.parse({
     targets: [
       {
         name: 'web',
         source: { type: 'file', path: 'data/web.csv' },
         levels: [0.6, 0.8, 0.9, 0.95],
-        scaling: { capacityPerReplica: 100, leadTime: '5m', minReplicas: 1, maxReplicas: 50, budget: { maxUnderProvisionedMinutesPerWeek: 5 } },
+        scaling: { capacityPerReplica: 100, leadTime: '5m', minReplicas: 1, maxReplicas: 50, ...(withBudget ? { budget: { maxUnderProvisionedMinutesPerWeek: 5 } } : {}) },
       },
     ],
   });
@@ -72,5 +72,36 @@ describe('a risk-budget target whose choice fell back to reactive scaling', () =
     expect(rec.basis.utilisation).toBe(0.9);
     // ceil(900 / (100 × 0.9)): sized on the forecast.
     expect(rec.replicas).toBe(10);
+  });
+});
+
+describe('a target without a budget whose own-history check fell back to reactive scaling', () => {
+  /** The check's frontier: the configured knobs alone, no budget (src/backtest/selection-frontier.ts). */
+  function checked(fallback?: { utilisation: number }): Frontier {
+    const { budget: _b, ...f } = frontier(fallback);
+    return { ...f, chosen: { ...f.chosen!, reason: fallback ? 'the configured knobs; but it was not short fewer minutes than the plain HPA spending as many replica-hours' : 'the configured knobs' } };
+  }
+
+  it('is served the reactive recommendation at the fallback utilisation, with the reason, its knobs still from the config', () => {
+    const s = states(false);
+    s.setForecast('web', { ...forecastAt(T0, 900, { observed: 240 }), frontier: checked({ utilisation: 0.7 }) });
+    const rec = new Recommender(s).recommend('web', T0 + 1_000);
+    expect(rec.basis.mode).toBe('reactive');
+    expect(rec.basis.reason).toContain('own-history check: the configured knobs; but it was not short fewer minutes');
+    expect(rec.basis.knobsFrom).toBe('config');
+    expect(rec.basis.utilisation).toBe(0.7);
+    // ceil(240 / (100 × 0.7)).
+    expect(rec.replicas).toBe(4);
+  });
+
+  it('is served its configured knobs on the forecast when the check held', () => {
+    const s = states(false);
+    s.setForecast('web', { ...forecastAt(T0, 900, { observed: 240 }), frontier: checked() });
+    const rec = new Recommender(s).recommend('web', T0 + 1_000);
+    expect(rec.basis.mode).toBe('predictive');
+    expect(rec.basis.knobsFrom).toBe('config');
+    // The configured defaults: quantile 0.9, sized on the whole capacity: ceil(900 / 100).
+    expect(rec.basis.utilisation).toBe(1);
+    expect(rec.replicas).toBe(9);
   });
 });

@@ -58,6 +58,25 @@ describe('a risk budget per target', () => {
     expect(again.chosen).toEqual(frontier.chosen);
   });
 
+  it('checks the configured knobs of a target without a budget against headroom at the selection, and serves reactive scaling when they lost', { timeout: 120_000 }, async () => {
+    const t = await buildTestApp({ targets: [fileTarget('rds', 'x', { source: rds, models: ['auto'], scaling }) ] });
+    open.push(t);
+    await t.app.prescient.engine.refresh('rds');
+    const forecast = t.app.prescient.states.get('rds')?.forecast;
+    const frontier = forecast?.frontier;
+    // The check alone: the configured knobs over auto's 3 selection days, no budget.
+    expect(frontier?.budget).toBeUndefined();
+    expect(frontier?.points.map((p) => p.knobs)).toEqual([{ quantile: 0.9, scaleInGuardQuantile: 0.975, utilisation: 1, leadTimeSeconds: 180 }]);
+    expect(frontier!.endMs - frontier!.startMs).toBe(3 * 86_400_000);
+    const chosen = frontier!.chosen!;
+    expect(forecast?.notes).toContain(`own-history check: ${chosen.reason}`);
+    const rec = (await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json();
+    expect(rec.basis.knobsFrom).toBe('config');
+    expect(rec.basis.mode).toBe(chosen.fallback ? 'reactive' : 'predictive');
+    expect(rec.basis.utilisation).toBe(chosen.fallback ? chosen.fallback.utilisation : 1);
+    if (chosen.fallback) expect(rec.basis.reason).toBe(`own-history check: ${chosen.reason}`);
+  });
+
   it('answers 409 for a target without a budget and 503 before the first frontier', async () => {
     const t = await buildTestApp({
       targets: [
