@@ -103,10 +103,14 @@ export function checkLevels(knobs: Pick<PolicyKnobs, 'quantile' | 'scaleInGuardQ
  * utilisation is the fallback's: the recommendation is sized on the
  * observed load at that share of capacity.
  */
-export function servedKnobs(configured: PolicyKnobs & { readonly budget?: RiskBudget | undefined }, frontier: Frontier | undefined): { knobs: PolicyKnobs; from: 'config' | 'budget'; reactive?: string } {
+export function servedKnobs(
+  configured: PolicyKnobs & { readonly budget?: RiskBudget | undefined; readonly ownHistoryCheck?: boolean },
+  frontier: Frontier | undefined,
+): { knobs: PolicyKnobs; from: 'config' | 'budget'; reactive?: string } {
   const chosen = frontier?.chosen;
   // A frontier of the other kind (a budget added or removed since it was replayed) says nothing about these knobs.
   if (!chosen || (frontier?.budget === undefined) !== (configured.budget === undefined)) return { knobs: configured, from: 'config' };
+  if (!configured.budget && configured.ownHistoryCheck === false) return { knobs: configured, from: 'config' };
   const from = configured.budget ? 'budget' : 'config';
   const knobs = { ...(configured.budget ? chosen.knobs : configured), leadTimeSeconds: configured.leadTimeSeconds };
   if (!chosen.fallback) return { knobs, from };

@@ -149,6 +149,14 @@ export const scalingSchema = z
       .strict()
       .optional(),
     /**
+     * Without a budget: at each model selection the configured knobs are
+     * replayed over the selection's span and served only if they were short
+     * fewer minutes there than the plain HPA spending as many replica-hours;
+     * otherwise reactive scaling (src/backtest/selection-frontier.ts).
+     * `false` serves the knobs unchecked.
+     */
+    ownHistoryCheck: z.boolean().default(true),
+    /**
      * `active`: the recommendation is served as computed. `shadow`: the
      * predictive recommendation is computed and compared with what actually
      * ran (`shadow.replicasQuery`), while every face serves the reactive one

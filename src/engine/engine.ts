@@ -327,18 +327,19 @@ export class Engine {
     // A frontier of the other kind (a budget added or removed since) is no frontier for these settings.
     const previousFrontier = held && (held.budget === undefined) === (scaling?.budget === undefined) ? held : undefined;
     // Without a budget, the own-history check: the configured knobs replayed alone against headroom.
-    const frontierTask: FrontierTask | undefined = scaling
-      ? {
-          fixed: { capacityPerReplica: scaling.capacityPerReplica, minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, scaleIn: scaling.scaleIn },
-          leadTimeSeconds: scaling.leadTimeSeconds,
-          ...(scaling.budget
-            ? { budget: scaling.budget }
-            : { knobs: { quantile: scaling.quantile, scaleInGuardQuantile: scaling.scaleInGuardQuantile, utilisation: scaling.utilisation, leadTimeSeconds: scaling.leadTimeSeconds } }),
-          startMs: series.startMs,
-          stepSeconds: series.stepSeconds,
-        }
-      : undefined;
-    const frontierLevels = scaling?.budget ? FRONTIER_LEVELS : scaling ? checkLevels(scaling) : undefined;
+    const frontierTask: FrontierTask | undefined =
+      scaling && (scaling.budget || scaling.ownHistoryCheck)
+        ? {
+            fixed: { capacityPerReplica: scaling.capacityPerReplica, minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, scaleIn: scaling.scaleIn },
+            leadTimeSeconds: scaling.leadTimeSeconds,
+            ...(scaling.budget
+              ? { budget: scaling.budget }
+              : { knobs: { quantile: scaling.quantile, scaleInGuardQuantile: scaling.scaleInGuardQuantile, utilisation: scaling.utilisation, leadTimeSeconds: scaling.leadTimeSeconds } }),
+            startMs: series.startMs,
+            stepSeconds: series.stepSeconds,
+          }
+        : undefined;
+    const frontierLevels = scaling?.budget ? FRONTIER_LEVELS : frontierTask && scaling ? checkLevels(scaling) : undefined;
     const reuseSelection = !frontierTask || previousFrontier !== undefined;
     const { model, result, failures } = await fitDownLadder(
       pool,

@@ -35,14 +35,14 @@ function frontier(fallback?: { utilisation: number }): Frontier {
   };
 }
 
-function states(withBudget = true): TargetStates {
+function states(withBudget = true, extra: Record<string, unknown> = {}): TargetStates {
   const config = configSchema.parse({
     targets: [
       {
         name: 'web',
         source: { type: 'file', path: 'data/web.csv' },
         levels: [0.6, 0.8, 0.9, 0.95],
-        scaling: { capacityPerReplica: 100, leadTime: '5m', minReplicas: 1, maxReplicas: 50, ...(withBudget ? { budget: { maxUnderProvisionedMinutesPerWeek: 5 } } : {}) },
+        scaling: { capacityPerReplica: 100, leadTime: '5m', minReplicas: 1, maxReplicas: 50, ...(withBudget ? { budget: { maxUnderProvisionedMinutesPerWeek: 5 } } : {}), ...extra },
       },
     ],
   });
@@ -102,6 +102,14 @@ describe('a target without a budget whose own-history check fell back to reactiv
     expect(rec.basis.knobsFrom).toBe('config');
     // The configured defaults: quantile 0.9, sized on the whole capacity: ceil(900 / 100).
     expect(rec.basis.utilisation).toBe(1);
+    expect(rec.replicas).toBe(9);
+  });
+
+  it('is served its configured knobs unchecked with ownHistoryCheck: false, whatever the frontier says', () => {
+    const s = states(false, { ownHistoryCheck: false });
+    s.setForecast('web', { ...forecastAt(T0, 900, { observed: 240 }), frontier: checked({ utilisation: 0.7 }) });
+    const rec = new Recommender(s).recommend('web', T0 + 1_000);
+    expect(rec.basis.mode).toBe('predictive');
     expect(rec.replicas).toBe(9);
   });
 });

@@ -21,6 +21,7 @@ describe('scaling configuration', () => {
       minReplicas: 1,
       maxReplicas: 100,
       scaleIn: { intervalSeconds: 60, stabilizationWindowSeconds: 300 },
+      ownHistoryCheck: true,
       mode: 'active',
     });
   });
