@@ -26,6 +26,14 @@ export const FRONTIER_QUANTILES: readonly number[] = [0.8, 0.9, 0.95, 0.975];
 export const FRONTIER_GUARDS: readonly (number | null)[] = [null, 0.975];
 /** Shares of the capacity sized on; above 1 / 1.1 a scale-up the HPA's tolerance swallows would leave the load short. */
 export const FRONTIER_UTILISATIONS: readonly number[] = [0.9, 0.8, 0.7];
+/**
+ * HPA targets a risk budget's reactive fallback tries, highest first, when
+ * none of the frontier's (PLAIN_HPA_TARGETS up to the reactive HPA's, and
+ * headroom's) kept the budget on the target's history: the first that did
+ * serves; when none did either, the frontier's target short the fewest
+ * minutes stays. Not below 20 %: 3.5× the replicas of the reactive HPA's 70 %.
+ */
+export const LOWER_FALLBACK_TARGETS: readonly number[] = [0.3, 0.2];
 /** The plain HPA's targets drawn beside the settings (share of capacity per pod). */
 export const PLAIN_HPA_TARGETS: readonly number[] = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
@@ -171,19 +179,34 @@ export function computeFrontier(options: {
  * among the frontier's plain-HPA targets at or below the world's (above it,
  * beside the reactive trigger, it changes nothing) and headroom's; without
  * a budget, the limit is the setting's own minutes (headroom is then always
- * within it). A plain-HPA target is, by definition, never short more
- * minutes than headroom at its own cost. Costs one plain-HPA run per
- * halving of the headroom search (13).
+ * within it). When a stated budget was kept by none of those targets, the
+ * highest of `lowerTargets` (LOWER_FALLBACK_TARGETS) that kept it serves (if any did). A
+ * plain-HPA target is, by definition, never short more minutes than
+ * headroom at its own cost. Costs one plain-HPA run per halving of the
+ * headroom search (about 10), and up to two more for the lower targets.
  * @throws PrescientError PRESCIENT_ERR_VALIDATION when the choice is not a setting of the frontier
  */
-export function withReactiveFallback(world: ReplayWorld, frontier: Pick<Frontier, 'points' | 'plainHpa'>, choice: FrontierChoice, budget?: RiskBudget): FrontierChoice {
+export function withReactiveFallback(
+  world: ReplayWorld,
+  frontier: Pick<Frontier, 'points' | 'plainHpa'>,
+  choice: FrontierChoice,
+  budget?: RiskBudget,
+  lowerTargets: readonly number[] = LOWER_FALLBACK_TARGETS,
+): FrontierChoice {
   const point = frontier.points[choice.index];
   if (!point) throw new PrescientError('PRESCIENT_ERR_VALIDATION', `the choice ${choice.index} is not a setting of the frontier`);
   const headroomRun = bracketedHeadroom(world, frontier.plainHpa, point.replicaHours);
   const headroom: PlainHpaPoint = { utilisation: headroomRun.utilisation, ...statsOf(world, headroomRun) };
   if (point.underProvisionedMinutes < headroom.underProvisionedMinutes - 1e-9) return choice;
   const options = [...frontier.plainHpa.filter((p) => p.utilisation <= world.options.hpaUtilisation + 1e-9), headroom];
-  const pick = options[cheapestWithin(options, budget?.maxUnderProvisionedMinutesPerWeek ?? point.underProvisionedMinutesPerWeek).index] as PlainHpaPoint;
+  const limit = budget?.maxUnderProvisionedMinutesPerWeek ?? point.underProvisionedMinutesPerWeek;
+  let pick = options[cheapestWithin(options, limit).index] as PlainHpaPoint;
+  if (budget && pick.underProvisionedMinutesPerWeek > limit + 1e-9) {
+    // A stated budget none of those targets kept: the highest of the lower targets that kept it, if any.
+    const lower = lowerTargets.map((utilisation): PlainHpaPoint => ({ utilisation, ...statsOf(world, world.plainHpa(utilisation)) }));
+    const kept = lower.find((p) => p.underProvisionedMinutesPerWeek <= limit + 1e-9);
+    if (kept) pick = kept;
+  }
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   return {
     ...choice,

@@ -79,6 +79,26 @@ describe('a risk budget choice checked against headroom on the target\'s own his
     }
   });
 
+  it('falls back to a lower HPA target (30 %, then 20 %) when none of the frontier\'s kept a stated budget, and only then', () => {
+    // Bursts to 3× the base: at a 40 % target the pods hold 2.5× the base, at 30 % 3.3×.
+    const values = Array.from({ length: 2 * DAY_STEPS }, (_, i) => (i % (7 * HOUR_STEPS) < 6 ? 300 : 100));
+    const series: Series = { startMs: T0, stepSeconds: STEP, values };
+    for (const reactiveTrigger of [true, false]) {
+      const w = world(series, reactiveTrigger);
+      const { frontier } = frontierOn(w, hourlyForecasts(series, () => 100), 0);
+      const chosen = frontier.chosen!;
+      expect(frontier.plainHpa.filter((p) => p.utilisation <= 0.7).every((p) => p.underProvisionedMinutes > 0)).toBe(true);
+      expect(w.plainHpa(0.3).stats.underProvisionedMinutes).toBe(0);
+      expect(chosen.fallback).toEqual({ utilisation: 0.3, underProvisionedMinutes: 0, replicaHours: w.plainHpa(0.3).stats.replicaHours });
+      // A budget no target keeps, not even 20 %: the frontier's target short the fewest minutes, as before.
+      const spiky = Array.from({ length: 2 * DAY_STEPS }, (_, i) => (i % (7 * HOUR_STEPS) < 6 ? 2_000 : 100));
+      const ws = world({ startMs: T0, stepSeconds: STEP, values: spiky }, reactiveTrigger);
+      const none = frontierOn(ws, hourlyForecasts({ startMs: T0, stepSeconds: STEP, values: spiky }, () => 100), 0).frontier;
+      expect(ws.plainHpa(0.2).stats.underProvisionedMinutes).toBeGreaterThan(0);
+      expect(none.chosen!.fallback!.utilisation).toBeGreaterThanOrEqual(0.4 - 1e-9);
+    }
+  });
+
   it('keeps the chosen setting when it was short fewer minutes than headroom there', () => {
     const series = bursty();
     for (const reactiveTrigger of [true, false]) {
