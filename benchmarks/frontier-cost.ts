@@ -7,6 +7,12 @@
  * then the chosen setting checked against headroom, about 10 plain-HPA runs;
  * HPA simulations only), in the same process, one after the other.
  *
+ * And what the own-history check adds to the selection of a target without
+ * a budget (since session 8): a second fresh `auto` fit asking only the
+ * levels the default knobs read (quantile 0.9, guard 0.975), then the check
+ * (the default knobs replayed over the same span + 6 plain-HPA targets +
+ * the headroom search).
+ *
  *   npx tsx benchmarks/frontier-cost.ts [--series a,b]
  *
  * Writes benchmarks/out/frontier-cost.json.
@@ -16,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FRONTIER_LEVELS } from '../src/backtest/frontier.js';
-import { selectionFrontier } from '../src/backtest/selection-frontier.js';
+import { checkLevels, selectionFrontier, type FrontierTask } from '../src/backtest/selection-frontier.js';
 import { getForecaster } from '../src/models/registry.js';
 import { regularize } from '../src/series/regularize.js';
 import { readSamplesFile } from '../src/sources/file.js';
@@ -29,13 +35,11 @@ const DEFAULT = ['rds_cpu_utilization_cc0c53', 'nyc_taxi', 'worldcup98', 'tweets
 const startLoad = loadAtStart();
 const { values } = parseArgs({ options: { series: { type: 'string' } } });
 const wanted = values.series?.split(',') ?? DEFAULT;
-const rows: { series: string; model: string; selectionSeconds: number; frontierSeconds: number; share: number }[] = [];
-for (const entry of REPLAY_SERIES.filter((e) => wanted.includes(e.name))) {
-  const samples = await readSamplesFile(join(ROOT, 'data', entry.file), entry.column === undefined ? {} : { column: entry.column });
-  const full = regularize(samples, { stepSeconds: entry.stepSeconds }).series;
-  // The service's default history: the last 28 days.
-  const keep = Math.min(full.values.length, Math.round((28 * 86_400) / full.stepSeconds));
-  const series = { ...full, startMs: full.startMs + (full.values.length - keep) * full.stepSeconds * 1000, values: full.values.slice(-keep) };
+const rows: { series: string; model: string; selectionSeconds: number; frontierSeconds: number; share: number; check: { model: string; selectionSeconds: number; checkSeconds: number; share: number } }[] = [];
+const DEFAULT_KNOBS = { quantile: 0.9, scaleInGuardQuantile: 0.975, utilisation: 1, leadTimeSeconds: 180 };
+
+/** One fresh auto selection asking `frontierLevels`, timed with its predict. */
+async function select(series: { startMs: number; stepSeconds: number; values: number[] }, frontierLevels: readonly number[]) {
   const day = 86_400 / series.stepSeconds;
   const t0 = performance.now();
   const fitted = await getForecaster('auto').fit(series.values, {
@@ -46,39 +50,64 @@ for (const entry of REPLAY_SERIES.filter((e) => wanted.includes(e.name))) {
     seed: 42,
     horizonSteps: day,
     scalingQuantile: 0.9,
-    frontierLevels: FRONTIER_LEVELS,
+    frontierLevels,
   });
-  fitted.predict(day, [0.8, 0.95, ...FRONTIER_LEVELS]);
+  fitted.predict(day, [0.8, 0.95, ...frontierLevels]);
   const selectionSeconds = (performance.now() - t0) / 1000;
-  const backtest = fitted.info.backtest;
+  const { backtest, model } = fitted.info;
   fitted.dispose();
-  if (!backtest) throw new Error(`${entry.name}: auto returned no backtest forecasts`);
+  if (!backtest) throw new Error(`auto returned no backtest forecasts`);
+  return { selectionSeconds, backtest, model };
+}
+
+for (const entry of REPLAY_SERIES.filter((e) => wanted.includes(e.name))) {
+  const samples = await readSamplesFile(join(ROOT, 'data', entry.file), entry.column === undefined ? {} : { column: entry.column });
+  const full = regularize(samples, { stepSeconds: entry.stepSeconds }).series;
+  // The service's default history: the last 28 days.
+  const keep = Math.min(full.values.length, Math.round((28 * 86_400) / full.stepSeconds));
+  const series = { ...full, startMs: full.startMs + (full.values.length - keep) * full.stepSeconds * 1000, values: full.values.slice(-keep) };
+  const { selectionSeconds, backtest, model } = await select(series, FRONTIER_LEVELS);
   const sorted = [...series.values].sort((a, b) => a - b);
   const capacity = (sorted[Math.floor(0.95 * sorted.length)] ?? 1) / 20 / 0.7;
   const t1 = performance.now();
-  const frontier = selectionFrontier(
-    {
-      fixed: { capacityPerReplica: capacity, minReplicas: 1, maxReplicas: 1000, scaleIn: { intervalSeconds: 60, stabilizationWindowSeconds: 300 } },
-      leadTimeSeconds: 180,
-      budget: { maxUnderProvisionedMinutesPerWeek: 5 },
-      startMs: series.startMs,
-      stepSeconds: series.stepSeconds,
-    },
-    series.values,
-    backtest,
-    fitted.info.model,
-  );
+  const base: FrontierTask = {
+    fixed: { capacityPerReplica: capacity, minReplicas: 1, maxReplicas: 1000, scaleIn: { intervalSeconds: 60, stabilizationWindowSeconds: 300 } },
+    leadTimeSeconds: 180,
+    startMs: series.startMs,
+    stepSeconds: series.stepSeconds,
+  };
+  const frontier = selectionFrontier({ ...base, budget: { maxUnderProvisionedMinutesPerWeek: 5 } }, series.values, backtest, model);
   const frontierSeconds = (performance.now() - t1) / 1000;
   if (!frontier) throw new Error(`${entry.name}: no frontier`);
-  rows.push({ series: entry.name, model: fitted.info.model, selectionSeconds, frontierSeconds, share: frontierSeconds / selectionSeconds });
-  process.stdout.write(`${entry.name.padEnd(30)} ${fitted.info.model.padEnd(28)} selection ${selectionSeconds.toFixed(2)} s, frontier ${frontierSeconds.toFixed(3)} s (${(100 * frontierSeconds / selectionSeconds).toFixed(1)} %)\n`);
+  // A target without a budget: its selection asks only the default knobs' levels, then the check runs.
+  const plain = await select(series, checkLevels(DEFAULT_KNOBS));
+  const t2 = performance.now();
+  const checked = selectionFrontier({ ...base, knobs: DEFAULT_KNOBS }, series.values, plain.backtest, plain.model);
+  const checkSeconds = (performance.now() - t2) / 1000;
+  if (!checked?.chosen) throw new Error(`${entry.name}: no check`);
+  const check = { model: plain.model, selectionSeconds: plain.selectionSeconds, checkSeconds, share: checkSeconds / plain.selectionSeconds };
+  rows.push({ series: entry.name, model, selectionSeconds, frontierSeconds, share: frontierSeconds / selectionSeconds, check });
+  process.stdout.write(
+    `${entry.name.padEnd(30)} ${model.padEnd(28)} selection ${selectionSeconds.toFixed(2)} s, frontier ${frontierSeconds.toFixed(3)} s (${((100 * frontierSeconds) / selectionSeconds).toFixed(1)} %); ` +
+      `without a budget: selection ${plain.selectionSeconds.toFixed(2)} s, check ${checkSeconds.toFixed(3)} s (${(100 * check.share).toFixed(1)} %, ${checked.chosen.fallback ? 'reactive' : 'predictive'})\n`,
+  );
 }
 const total = rows.reduce((s, r) => ({ sel: s.sel + r.selectionSeconds, fr: s.fr + r.frontierSeconds }), { sel: 0, fr: 0 });
+const checkTotal = rows.reduce((s, r) => ({ sel: s.sel + r.check.selectionSeconds, ch: s.ch + r.check.checkSeconds }), { sel: 0, ch: 0 });
+const checkShare = checkTotal.ch / checkTotal.sel;
+process.stdout.write(`own-history check (no budget): ${checkTotal.ch.toFixed(2)} s on selections of ${checkTotal.sel.toFixed(1)} s = ${(100 * checkShare).toFixed(1)} %; worst ${(100 * Math.max(...rows.map((r) => r.check.share))).toFixed(1)} %\n`);
 process.stdout.write(`total: frontier ${total.fr.toFixed(2)} s on selections of ${total.sel.toFixed(1)} s = ${(100 * total.fr / total.sel).toFixed(1)} % (goal ≤ 20 %); worst ${(100 * Math.max(...rows.map((r) => r.share))).toFixed(1)} %\n`);
 mkdirSync(join(ROOT, 'benchmarks', 'out'), { recursive: true });
 const share = total.fr / total.sel;
-const verdicts = [{ goal: 'a risk budget adds ≤ 20 % to an auto selection (frontier time over selection time, all series)', figure: `${(100 * share).toFixed(1)} %`, met: share <= 0.2 }];
+const verdicts = [
+  { goal: 'a risk budget adds ≤ 20 % to an auto selection (frontier time over selection time, all series)', figure: `${(100 * share).toFixed(1)} %`, met: share <= 0.2 },
+  {
+    goal: 'the own-history check adds ≤ 20 % to the auto selection of a target without a budget (check time over selection time, all series; the budget goal\'s bar)',
+    figure: `${(100 * checkShare).toFixed(1)} % (worst series ${(100 * Math.max(...rows.map((r) => r.check.share))).toFixed(1)} %)`,
+    met: checkShare <= 0.2,
+  },
+];
 writeFileSync(
   join(ROOT, 'benchmarks', 'out', 'frontier-cost.json'),
-  `${JSON.stringify({ benchmark: 'frontier-cost', command: `npx tsx benchmarks/frontier-cost.ts${values.series ? ` --series ${values.series}` : ''}`, verdicts, loadNote: loadNote(startLoad), rows, share }, null, 2)}\n`,
+  `${JSON.stringify({ benchmark: 'frontier-cost', command: `npx tsx benchmarks/frontier-cost.ts${values.series ? ` --series ${values.series}` : ''}`, verdicts, loadNote: loadNote(startLoad), rows, share, checkShare }, null, 2)}\n`,
 );

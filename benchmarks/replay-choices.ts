@@ -19,6 +19,8 @@ export interface Judged {
   /** The plain HPA spending the same replica-hours on the span. */
   readonly headroom: Figures & { utilisation: number };
   readonly versusHeadroom: Versus;
+  /** The check's own evidence on the tuning days: the setting's short minutes and headroom's at its cost there. */
+  readonly tuning?: { readonly underProvisionedMinutes: number; readonly headroomUnderProvisionedMinutes: number };
 }
 
 export function versus(under: number, headroomUnder: number): Versus {

@@ -60,6 +60,8 @@ export interface RunOutcome {
     /** The chosen setting on the replayed span. */
     replayed: Figures & { underProvisionedMinutesPerWeek: number };
     met: boolean;
+    /** The same choice with session 7's fallback (no HPA target below the frontier's 40 %): what changed. */
+    session7: { fallback: number | null; replayed: Figures & { underProvisionedMinutesPerWeek: number }; met: boolean };
     /** Whether `chosen` itself, served without the check, met it. */
     metWithoutFallback: boolean;
     /** Against headroom at its own cost on the span: what was served (with the check), and `chosen` without it. */
@@ -77,11 +79,25 @@ export interface RunOutcome {
   seconds: number;
 }
 
+/**
+ * Whether a stricter own-history check would have caught the runs where
+ * the served setting was short more than headroom on the replayed day: on
+ * the tuning days, the margin (headroom's minutes less the setting's) each
+ * such run had, and how many of the runs served predictive had a margin
+ * above the largest of them (a check demanding that margin would serve
+ * predictive in those alone).
+ */
+export interface StricterCheck {
+  misses: { run: string; tuningMinutes: number; tuningHeadroomMinutes: number }[];
+  servedPredictive: number;
+  beyondLargestMissMargin: number;
+}
+
 export function figures(s: Figures): Figures {
   return { underProvisionedMinutes: s.underProvisionedMinutes, replicaHours: s.replicaHours };
 }
 
-type Pair = { under: number | null; replicaHours: number | null };
+export type Pair = { under: number | null; replicaHours: number | null };
 
 export interface Pooled {
   runs: number;
@@ -96,9 +112,9 @@ export interface Pooled {
   /** The default rule's settings, pooled; seasonal naive at the same settings; runs versus headroom at the rule's cost. */
   rule: { predictive: Pair; snaive: Pair; versusHeadroom: Record<Versus, number>; metOnTuning: number; chosen: Record<string, number> };
   /** The default knobs and the rule, each with the own-history check: pooled, runs versus headroom at their own cost, runs served reactive. */
-  checked: Record<'default' | 'rule', Pair & { versusHeadroom: Record<Versus, number>; fallbacks: number; more: string[] }>;
+  checked: Record<'default' | 'rule', Pair & { versusHeadroom: Record<Versus, number>; fallbacks: number; more: string[]; stricter?: StricterCheck }>;
   /** The budget-chosen setting of each run (with the check), pooled; and the budget verdicts, with and without the check. */
-  budget: Pair & { met: number; anyCould: number; metWhereAnyCould: number; metWhereAnyCouldWithoutFallback: number; fallbacks: number; missed: string[]; couldNot: string[]; moreThanHeadroom: number; moreThanHeadroomWithoutFallback: number };
+  budget: Pair & { session7: Pair & { metWhereAnyCould: number; lowerFallbacks: number }; met: number; anyCould: number; metWhereAnyCould: number; metWhereAnyCouldWithoutFallback: number; fallbacks: number; missed: string[]; couldNot: string[]; moreThanHeadroom: number; moreThanHeadroomWithoutFallback: number };
   /**
    * With hindsight: the fewest pooled minutes any per-run choice among the
    * grid's settings and the plain HPA's targets could reach at ≤ 1.10×
@@ -112,6 +128,8 @@ export interface Pooled {
    * replica-hours, and the cheapest of those no predictive setting beats.
    */
   snaiveDominated: { dominated: number; of: number; cheapestUndominatedReplicaHours: number | null; costliestPredictiveReplicaHours: number | null };
+  /** The same with the --explore settings among the predictive ones (absent without them). */
+  snaiveDominatedWithExplored?: Pooled['snaiveDominated'];
   /**
    * Issue 13 item 3 to the letter: predictive and seasonal naive both sized
    * at the reactive HPA's utilisation (HPA_UTILISATION), at each quantile and
@@ -119,6 +137,15 @@ export interface Pooled {
    * fewer minutes and fewer replica-hours.
    */
   snaiveAtHpa: { settings: { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[]; betterOnBoth: number; fewerMinutes: number; fewerHours: number };
+  /** The --explore settings, pooled (absent without them). */
+  explored?: ({ label: string } & Pair)[];
+  /**
+   * Frontier against frontier: seasonal naive at the reactive HPA's 70 %
+   * (q 0.9, guard 0.975) against every predictive setting (grid and
+   * --explore): which beat it on both, and the fewest minutes any reached
+   * within its replica-hours (the same money spent on a forecast).
+   */
+  snaiveVersusFrontier: { snaive: Pair; beatenBy: string[]; fewestWithinItsHours: ({ label: string } & Pair) | null };
   /** The same bound with the --explore settings among the choices (absent without them). */
   hindsightAt110Explored?: Pair;
   /**
@@ -146,6 +173,8 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
     const key = `q ${o.rule.knobs.quantile} guard ${o.rule.knobs.scaleInGuardQuantile ?? 'none'} util ${o.rule.knobs.utilisation}`;
     chosen[key] = (chosen[key] ?? 0) + 1;
   }
+  const exploredLabels = outcomes[0]?.explored?.map((e) => e.label);
+  const exploredPooled = exploredLabels?.map((label, k) => ({ label, ...pair((o) => o.explored?.[k]) }));
   return {
     runs: outcomes.length,
     versusHeadroom: tally((o) => o.versusHeadroom),
@@ -163,6 +192,7 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
     checked: Object.fromEntries(
       (['default', 'rule'] as const).map((k) => {
         const get = (o: RunOutcome) => (k === 'default' ? o.defaultChecked : o.ruleChecked);
+        const stricter = stricterCheck(outcomes.map((o) => ({ run: `${o.series} ${o.startupDelaySeconds} s`, judged: get(o) })));
         return [
           k,
           {
@@ -170,12 +200,18 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
             versusHeadroom: tally((o) => get(o).versusHeadroom),
             fallbacks: outcomes.filter((o) => get(o).fallback !== null).length,
             more: outcomes.filter((o) => get(o).versusHeadroom === 'more').map((o) => `${o.series} ${o.startupDelaySeconds} s`),
+            ...(stricter ? { stricter } : {}),
           },
         ];
       }),
     ) as Pooled['checked'],
     budget: {
       ...pair((o) => o.budget.replayed),
+      session7: {
+        ...pair((o) => o.budget.session7.replayed),
+        metWhereAnyCould: outcomes.filter((o) => o.budget.anyCould && o.budget.session7.met).length,
+        lowerFallbacks: outcomes.filter((o) => o.budget.fallback !== null && o.budget.fallback < 0.4 - 1e-9 && o.budget.fallback !== o.budget.session7.fallback).length,
+      },
       met: outcomes.filter((o) => o.budget.met).length,
       anyCould: outcomes.filter((o) => o.budget.anyCould).length,
       metWhereAnyCould: outcomes.filter((o) => o.budget.anyCould && o.budget.met).length,
@@ -189,7 +225,13 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
     hindsightAt110: hindsight(outcomes, 1.1, ratio),
     snaiveAtHpa: atHpa(grid.map((knobs, k) => ({ knobs, predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) }))),
     snaiveDominated: dominance(grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) }))),
+    ...(exploredPooled ? { snaiveDominatedWithExplored: dominance(grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) })), exploredPooled) } : {}),
     hindsightHoursFor015: hindsightHoursFor(outcomes, 0.15, ratio),
+    ...(exploredPooled ? { explored: exploredPooled } : {}),
+    snaiveVersusFrontier: versusFrontier(
+      grid.map((knobs, k) => ({ knobs, predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) })),
+      exploredPooled ?? [],
+    ),
     ...(outcomes.some((o) => o.explored) ? { hindsightAt110Explored: hindsight(outcomes, 1.1, ratio, true), hindsightHoursFor015Explored: hindsightHoursFor(outcomes, 0.15, ratio, true) } : {}),
   };
 }
@@ -205,15 +247,44 @@ function atHpa(settings: readonly { knobs: PolicyKnobs; predictive: Pair; snaive
   };
 }
 
-function dominance(settings: readonly { predictive: Pair; snaive: Pair }[]): Pooled['snaiveDominated'] {
+function dominance(settings: readonly { predictive: Pair; snaive: Pair }[], explored: readonly Pair[] = []): Pooled['snaiveDominated'] {
   const beats = (a: Pair, b: Pair) => a.under !== null && a.replicaHours !== null && b.under !== null && b.replicaHours !== null && a.under <= b.under && a.replicaHours <= b.replicaHours;
-  const undominated = settings.filter((s) => !settings.some((p) => beats(p.predictive, s.snaive))).map((s) => s.snaive.replicaHours ?? Number.POSITIVE_INFINITY);
-  const predictiveHours = settings.map((s) => s.predictive.replicaHours ?? Number.NEGATIVE_INFINITY);
+  const predictive = [...settings.map((s) => s.predictive), ...explored];
+  const undominated = settings.filter((s) => !predictive.some((p) => beats(p, s.snaive))).map((s) => s.snaive.replicaHours ?? Number.POSITIVE_INFINITY);
+  const predictiveHours = predictive.map((p) => p.replicaHours ?? Number.NEGATIVE_INFINITY);
   return {
     dominated: settings.length - undominated.length,
     of: settings.length,
     cheapestUndominatedReplicaHours: undominated.length > 0 ? Math.min(...undominated) : null,
     costliestPredictiveReplicaHours: predictiveHours.length > 0 ? Math.max(...predictiveHours) : null,
+  };
+}
+
+function versusFrontier(settings: readonly { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[], explored: readonly ({ label: string } & Pair)[]): Pooled['snaiveVersusFrontier'] {
+  const at = settings.find((s) => Math.abs(s.knobs.utilisation - HPA_UTILISATION) < 1e-9 && s.knobs.quantile === 0.9 && s.knobs.scaleInGuardQuantile === 0.975);
+  const snaive = at?.snaive ?? { under: null, replicaHours: null };
+  const points = [...settings.map((s) => ({ label: knobText(s.knobs), ...s.predictive })), ...explored];
+  const ok = (p: Pair): p is { under: number; replicaHours: number } => p.under !== null && p.replicaHours !== null;
+  if (!ok(snaive)) return { snaive, beatenBy: [], fewestWithinItsHours: null };
+  const within = points.filter((p) => ok(p) && (p.replicaHours as number) <= snaive.replicaHours);
+  const fewest = within.reduce<({ label: string } & Pair) | null>((a, b) => (a === null || (b.under as number) < (a.under as number) ? b : a), null);
+  return {
+    snaive,
+    beatenBy: points.filter((p) => ok(p) && (p.under as number) < snaive.under && (p.replicaHours as number) < snaive.replicaHours).map((p) => p.label),
+    fewestWithinItsHours: fewest,
+  };
+}
+
+function stricterCheck(runs: readonly { run: string; judged: Judged }[]): StricterCheck | undefined {
+  if (runs.some((r) => !r.judged.tuning)) return undefined;
+  const margin = (j: Judged) => (j.tuning as NonNullable<Judged['tuning']>).headroomUnderProvisionedMinutes - (j.tuning as NonNullable<Judged['tuning']>).underProvisionedMinutes;
+  const misses = runs.filter((r) => r.judged.versusHeadroom === 'more' && r.judged.fallback === null);
+  const largest = Math.max(...misses.map((r) => margin(r.judged)));
+  const served = runs.filter((r) => r.judged.fallback === null);
+  return {
+    misses: misses.map((r) => ({ run: r.run, tuningMinutes: r.judged.tuning?.underProvisionedMinutes ?? Number.NaN, tuningHeadroomMinutes: r.judged.tuning?.headroomUnderProvisionedMinutes ?? Number.NaN })),
+    servedPredictive: served.length,
+    beyondLargestMissMargin: misses.length === 0 ? served.length : served.filter((r) => margin(r.judged) > largest).length,
   };
 }
 
@@ -303,7 +374,7 @@ function hindsightHoursFor(outcomes: readonly RunOutcome[], maxUnderRatio: numbe
 const r3 = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(3)}×`);
 const knobText = (k: PolicyKnobs): string => `q ${k.quantile} guard ${k.scaleInGuardQuantile ?? 'none'} util ${k.utilisation}`;
 
-type Sides = { besideReactiveTrigger: Pooled; alone: Pooled };
+export type Sides = { besideReactiveTrigger: Pooled; alone: Pooled };
 
 export function printPooled(pooled: Sides, halves: Record<string, Sides>, budgetMinutes: number): void {
   const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -316,6 +387,10 @@ export function printPooled(pooled: Sides, halves: Record<string, Sides>, budget
     out(`  default rule (chosen on the tuning days): ${r3(q.rule.predictive.under)} minutes at ${r3(q.rule.predictive.replicaHours)} replica-h; snaive at the same settings ${r3(q.rule.snaive.under)} / ${r3(q.rule.snaive.replicaHours)}; vs headroom at its cost: fewer ${q.rule.versusHeadroom.fewer}, same ${q.rule.versusHeadroom.same}, more ${q.rule.versusHeadroom.more}; chosen ${JSON.stringify(q.rule.chosen)}`);
     out(`  hindsight bound: ${r3(q.hindsightAt110.under)} minutes at ${r3(q.hindsightAt110.replicaHours)} replica-h (lower bound for any per-run choice of setting, knowing the span); 0.15× the minutes takes ≥ ${r3(q.hindsightHoursFor015)} replica-h${q.hindsightHoursFor015Explored === undefined ? '' : ` (${r3(q.hindsightHoursFor015Explored)} with --explore)`}`);
     out(`  along the frontier: ${q.snaiveDominated.dominated}/${q.snaiveDominated.of} seasonal-naive settings are beaten on both by some predictive setting; the others cost ≥ ${r3(q.snaiveDominated.cheapestUndominatedReplicaHours)} replica-h (the costliest predictive setting: ${r3(q.snaiveDominated.costliestPredictiveReplicaHours)})`);
+    const v = q.snaiveVersusFrontier;
+    out(`  seasonal naive at ${HPA_UTILISATION * 100} % (q 0.9, guard 0.975) ${r3(v.snaive.under)} / ${r3(v.snaive.replicaHours)}: beaten on both by ${v.beatenBy.length} predictive settings; fewest predictive minutes within its replica-hours ${v.fewestWithinItsHours ? `${r3(v.fewestWithinItsHours.under)} / ${r3(v.fewestWithinItsHours.replicaHours)} (${v.fewestWithinItsHours.label})` : '—'}`);
+    for (const e of q.explored ?? []) out(`  explored ${e.label.padEnd(44)} predictive ${r3(e.under)} / ${r3(e.replicaHours)}`);
+    if (q.snaiveDominatedWithExplored) out(`  along the frontier with the --explore settings: ${q.snaiveDominatedWithExplored.dominated}/${q.snaiveDominatedWithExplored.of} seasonal-naive settings beaten on both; the others cost ≥ ${r3(q.snaiveDominatedWithExplored.cheapestUndominatedReplicaHours)} (the costliest predictive setting: ${r3(q.snaiveDominatedWithExplored.costliestPredictiveReplicaHours)})`);
     if (q.hindsightAt110Explored) out(`  hindsight bound with the --explore settings: ${r3(q.hindsightAt110Explored.under)} minutes at ${r3(q.hindsightAt110Explored.replicaHours)} replica-h`);
     for (const [half, sides] of Object.entries(halves)) {
       const h = sides[label as keyof Sides];
@@ -329,93 +404,4 @@ export function printPooled(pooled: Sides, halves: Record<string, Sides>, budget
     for (const s of q.settings) out(`  ${knobText(s.knobs).padEnd(32)} predictive ${r3(s.predictive.under)} / ${r3(s.predictive.replicaHours)}   snaive ${r3(s.snaive.under)} / ${r3(s.snaive.replicaHours)}`);
     out(`  plain HPA: ${q.plainHpa.map((h) => `${(h.utilisation * 100).toFixed(0)} % ${r3(h.under)} / ${r3(h.replicaHours)}`).join('; ')}`);
   }
-}
-
-export interface Verdict {
-  goal: string;
-  figure: string;
-  met: boolean;
-}
-
-/** Issue 13's replay goals, for the default knobs and for the default rule, beside the reactive trigger and alone. */
-export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMinutes: number): Verdict[] {
-  const sides = [
-    ['beside the reactive trigger', 'besideReactiveTrigger'],
-    ['alone', 'alone'],
-  ] as const;
-  const f = (x: number | null) => (x === null ? '—' : `${x.toFixed(3)}×`);
-  const halvesText = (pick: (p: Pooled) => Pair, side: keyof Sides) =>
-    Object.entries(halves)
-      .map(([h, s]) => `${h} ${f(pick(s[side]).under)} at ${f(pick(s[side]).replicaHours)}`)
-      .join(', ');
-  const pooledGoal = (p: Pair) => p.under !== null && p.replicaHours !== null && p.under <= 0.15 + 1e-9 && p.replicaHours <= 1.1 + 1e-9;
-  const out: Verdict[] = [];
-  const defaults: { name: string; pick: (p: Pooled) => Pair }[] = [
-    { name: 'default knobs (q 0.9, guard 0.975, sized at 90 %)', pick: (p) => ({ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }) },
-    { name: 'knobs chosen on each target\'s own 3 days before (cheapest within 0.15× the reactive HPA\'s short minutes there)', pick: (p) => p.rule.predictive },
-    { name: `default knobs with the own-history check (reactive scaling where they did not beat headroom on the 3 days before)`, pick: (p) => p.checked.default },
-    { name: `knobs chosen on own history with the own-history check`, pick: (p) => p.checked.rule },
-  ];
-  for (const d of defaults) {
-    for (const [label, side] of sides) {
-      const p = d.pick(pooled[side]);
-      out.push({
-        goal: `pooled ≤ 0.15× the reactive HPA's under-provisioned minutes at ≤ 1.10× its replica-hours, ${d.name}, ${label}`,
-        figure: `${f(p.under)} at ${f(p.replicaHours)} (${halvesText(d.pick, side)}; no per-run choice of setting, even knowing the day, gets below ${f(pooled[side].hindsightAt110.under)} at ${f(pooled[side].hindsightAt110.replicaHours)}, nor reaches 0.15× below ${f(pooled[side].hindsightHoursFor015)} replica-hours)`,
-        met: pooledGoal(p),
-      });
-    }
-  }
-  const more = (side: keyof Sides, get: (p: Pooled) => Record<Versus, number>) => get(pooled[side]).more;
-  for (const [name, get, checked] of [
-    ['default knobs', (p: Pooled) => p.versusHeadroom, undefined],
-    ['knobs chosen on own history', (p: Pooled) => p.rule.versusHeadroom, undefined],
-    ['default knobs with the own-history check', (p: Pooled) => p.checked.default.versusHeadroom, 'default'],
-    ['knobs chosen on own history with the own-history check', (p: Pooled) => p.checked.rule.versusHeadroom, 'rule'],
-  ] as const) {
-    const beside = more('besideReactiveTrigger', get);
-    const alone = more('alone', get);
-    const detail = checked
-      ? ` (served reactive in ${pooled.besideReactiveTrigger.checked[checked].fallbacks} and ${pooled.alone.checked[checked].fallbacks}; more: ${[...pooled.besideReactiveTrigger.checked[checked].more.map((r) => `${r} beside`), ...pooled.alone.checked[checked].more.map((r) => `${r} alone`)].join(', ') || 'none'}; dev ${halves.dev?.besideReactiveTrigger.checked[checked].versusHeadroom.more ?? '—'} + ${halves.dev?.alone.checked[checked].versusHeadroom.more ?? '—'}, holdout ${halves.holdout?.besideReactiveTrigger.checked[checked].versusHeadroom.more ?? '—'} + ${halves.holdout?.alone.checked[checked].versusHeadroom.more ?? '—'})`
-      : '';
-    out.push({
-      goal: `per run never short more minutes than headroom (the plain HPA spending the same replica-hours), ${name}`,
-      figure: `more in ${beside}/${pooled.besideReactiveTrigger.runs} runs beside the reactive trigger, ${alone}/${pooled.alone.runs} alone${detail}`,
-      met: beside === 0 && alone === 0,
-    });
-  }
-  for (const [name, pick] of [
-    ['default knobs', (p: Pooled): [Pair, Pair] => [{ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }, { under: p.underRatio.snaive ?? null, replicaHours: p.replicaHoursRatio.snaive ?? null }]],
-    ['knobs chosen on own history', (p: Pooled): [Pair, Pair] => [p.rule.predictive, p.rule.snaive]],
-  ] as const) {
-    const [pred, snaive] = pick(pooled.besideReactiveTrigger);
-    const dom = pooled.besideReactiveTrigger.snaiveDominated;
-    const beats = (a: number | null, b: number | null) => a !== null && b !== null && a < b;
-    out.push({
-      goal: `pooled better than seasonal naive on both minutes and replica-hours, sized alike (same knobs), ${name}, beside the reactive trigger`,
-      figure: `predictive ${f(pred.under)} at ${f(pred.replicaHours)}, seasonal naive ${f(snaive.under)} at ${f(snaive.replicaHours)} (along the frontier instead: ${dom.dominated}/${dom.of} seasonal-naive settings beaten on both by some predictive setting, the others cost ≥ ${f(dom.cheapestUndominatedReplicaHours)}, more than any predictive setting)`,
-      met: beats(pred.under, snaive.under) && beats(pred.replicaHours, snaive.replicaHours),
-    });
-  }
-  for (const [label, side] of sides) {
-    const h = pooled[side].snaiveAtHpa;
-    const d = h.settings.find((x) => x.knobs.quantile === 0.9 && x.knobs.scaleInGuardQuantile === 0.975);
-    out.push({
-      goal: `pooled better than seasonal naive on both minutes and replica-hours, both sized at the reactive HPA's utilisation (${HPA_UTILISATION * 100} % of capacity), q 0.9 and guard 0.975, ${label}`,
-      figure:
-        `predictive ${f(d?.predictive.under ?? null)} at ${f(d?.predictive.replicaHours ?? null)}, seasonal naive ${f(d?.snaive.under ?? null)} at ${f(d?.snaive.replicaHours ?? null)}; ` +
-        `over the ${h.settings.length} quantile/guard settings sized at ${HPA_UTILISATION * 100} %: predictive better on both in ${h.betterOnBoth}, fewer replica-hours in ${h.fewerHours}, fewer minutes in ${h.fewerMinutes}`,
-      met: d !== undefined && d.predictive.under !== null && d.snaive.under !== null && d.predictive.replicaHours !== null && d.snaive.replicaHours !== null && d.predictive.under < d.snaive.under && d.predictive.replicaHours < d.snaive.replicaHours,
-    });
-  }
-  const b = pooled.besideReactiveTrigger.budget;
-  const a = pooled.alone.budget;
-  out.push({
-    goal: `budget ${budgetMinutes} under-provisioned min/week: the setting chosen on the 3 days before meets it on the replayed day wherever any setting could`,
-    figure:
-      `${b.metWhereAnyCould}/${b.anyCould} beside the reactive trigger, ${a.metWhereAnyCould}/${a.anyCould} alone with the own-history check (served reactive in ${b.fallbacks} and ${a.fallbacks} runs; ` +
-      `without it ${b.metWhereAnyCouldWithoutFallback}/${b.anyCould} and ${a.metWhereAnyCouldWithoutFallback}/${a.anyCould}; missed: ${[...b.missed.map((r) => `${r} beside`), ...a.missed.map((r) => `${r} alone`)].join(', ') || 'none'}; no setting could: ${b.couldNot.length} runs beside, ${a.couldNot.length} alone; short more than headroom at its own cost in ${b.moreThanHeadroom} and ${a.moreThanHeadroom} runs, without the check ${b.moreThanHeadroomWithoutFallback} and ${a.moreThanHeadroomWithoutFallback})`,
-    met: b.metWhereAnyCould === b.anyCould && a.metWhereAnyCould === a.anyCould,
-  });
-  return out;
 }

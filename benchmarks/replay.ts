@@ -58,7 +58,8 @@ import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
 import { DEFAULT_REPLAY_DAYS, seriesForecasts, type SeriesForecasts } from './replay-forecasts.js';
 import { judge, versus } from './replay-choices.js';
-import { figures, HPA_UTILISATION, pool, printPooled, verdicts, type Figures, type Pooled, type RunOutcome } from './replay-pool.js';
+import { figures, HPA_UTILISATION, pool, printPooled, type Figures, type Pooled, type RunOutcome } from './replay-pool.js';
+import { verdicts } from './replay-verdicts.js';
 import { REPLAY_SERIES } from './replay-series.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -149,6 +150,8 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
       const spanTrack = new ForecastTrack(spanWorld, servedAt(asServed(series, f.week), spanWorld.startMs, f.refitEverySteps * series.stepSeconds * 1000), r.params.leadTimeSeconds);
       const judged = (c: Parameters<typeof judge>[3]) => judge(spanWorld, fixed, spanTrack, c, onSpan);
       const budgetServed = judged(choice);
+      // The session-7 fallback (no HPA target below the frontier's 40 %), for comparison with what is served now.
+      const budgetSession7 = judged(withReactiveFallback(tuningWorld, tuning, chooseSetting(tuning.points, { maxUnderProvisionedMinutesPerWeek: budgetMinutes }), { maxUnderProvisionedMinutesPerWeek: budgetMinutes }, []));
       const budgetUnchecked = judged({ knobs: choice.knobs });
       const predictiveOnly = onSpan(choice.knobs);
       const within = frontier.points.filter((p) => p.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9);
@@ -163,7 +166,12 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
       // The same choices with the own-history check: reactive scaling where the setting did not beat headroom on the tuning days.
       const defaultKnobs: PolicyKnobs = { quantile: r.params.quantile, scaleInGuardQuantile: r.params.scaleInGuardQuantile, utilisation: r.params.policyUtilisation, leadTimeSeconds: r.params.leadTimeSeconds };
       const defaultIndex = tuning.points.findIndex((p) => sameKnobs(p.knobs, defaultKnobs));
-      const defaultChecked = judged(withReactiveFallback(tuningWorld, tuning, { index: defaultIndex, knobs: defaultKnobs, metBudget: true, reason: 'the default knobs' }));
+      // What the service now serves a target without a budget (src/backtest/selection-frontier.ts): the same check on the default knobs.
+      const defaultTuning = tuning.points[defaultIndex] as FrontierStats;
+      const defaultChecked = {
+        ...judged(withReactiveFallback(tuningWorld, tuning, { index: defaultIndex, knobs: defaultKnobs, metBudget: true, reason: 'the default knobs' })),
+        tuning: { underProvisionedMinutes: defaultTuning.underProvisionedMinutes, headroomUnderProvisionedMinutes: tuningWorld.sameCostReactive(tuningWorld.plainHpa(HPA_UTILISATION), defaultTuning.replicaHours).stats.underProvisionedMinutes },
+      };
       const ruleChecked = judged(withReactiveFallback(tuningWorld, tuning, rule, ruleBudget));
       const explored = explore ? exploreSettings(spanWorld, asServed(series, f.week), f.refitEverySteps * series.stepSeconds * 1000, r.params) : undefined;
 
@@ -209,6 +217,7 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
           reason: choice.reason,
           replayed: budgetServed.replayed,
           met: budgetServed.replayed.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9,
+          session7: { fallback: budgetSession7.fallback, replayed: budgetSession7.replayed, met: budgetSession7.replayed.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9 },
           metWithoutFallback: predictiveOnly.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9,
           versusHeadroom: budgetServed.versusHeadroom,
           versusHeadroomWithoutFallback: budgetUnchecked.versusHeadroom,
@@ -241,6 +250,12 @@ function exploreSettings(world: ReplayWorld, forecasts: ServedForecastLike[], re
     run(`q 0.8 guard 0.9 util ${utilisation}`, { quantile: 0.8, scaleInGuardQuantile: 0.9, utilisation, leadTimeSeconds: lead });
     run(`q 0.8 guard 0.95 util ${utilisation}`, { quantile: 0.8, scaleInGuardQuantile: 0.95, utilisation, leadTimeSeconds: lead });
     run(`q 0.9 guard 0.95 util ${utilisation}`, { quantile: 0.9, scaleInGuardQuantile: 0.95, utilisation, leadTimeSeconds: lead });
+  }
+  // Costlier than the grid (sized on 60 % and 50 % of capacity): whether any predictive setting reaches seasonal naive's minutes at 70 %.
+  for (const utilisation of [0.6, 0.5]) {
+    run(`q 0.9 guard 0.975 util ${utilisation}`, { quantile: 0.9, scaleInGuardQuantile: 0.975, utilisation, leadTimeSeconds: lead });
+    run(`q 0.95 guard 0.975 util ${utilisation}`, { quantile: 0.95, scaleInGuardQuantile: 0.975, utilisation, leadTimeSeconds: lead });
+    run(`q 0.975 guard none util ${utilisation}`, { quantile: 0.975, scaleInGuardQuantile: null, utilisation, leadTimeSeconds: lead });
   }
   for (const quantile of [0.8, 0.9]) {
     for (const stabilizationWindowSeconds of [600, 1200]) {
@@ -352,9 +367,9 @@ async function main(): Promise<void> {
     versusHeadroom: o.versusHeadroom,
     rule: { knobs: knobText(o.rule.knobs), underProvisionedMinutes: o.rule.replayed.underProvisionedMinutes, replicaHours: o.rule.replayed.replicaHours, headroomUnderProvisionedMinutes: o.rule.headroom.underProvisionedMinutes, versusHeadroom: o.rule.versusHeadroom },
     checked: Object.fromEntries(
-      (['defaultChecked', 'ruleChecked'] as const).map((k) => [k, { fallback: o[k].fallback, underProvisionedMinutes: o[k].replayed.underProvisionedMinutes, replicaHours: o[k].replayed.replicaHours, headroomUnderProvisionedMinutes: o[k].headroom.underProvisionedMinutes, versusHeadroom: o[k].versusHeadroom }]),
+      (['defaultChecked', 'ruleChecked'] as const).map((k) => [k, { fallback: o[k].fallback, underProvisionedMinutes: o[k].replayed.underProvisionedMinutes, replicaHours: o[k].replayed.replicaHours, headroomUnderProvisionedMinutes: o[k].headroom.underProvisionedMinutes, versusHeadroom: o[k].versusHeadroom, ...(o[k].tuning ? { tuning: o[k].tuning } : {}) }]),
     ),
-    budget: { knobs: knobText(o.budget.chosen), fallback: o.budget.fallback, metWithoutFallback: o.budget.metWithoutFallback, underProvisionedMinutesPerWeek: o.budget.replayed.underProvisionedMinutesPerWeek, met: o.budget.met, anyCould: o.budget.anyCould, ...(o.budget.couldNotWhy ? { why: o.budget.couldNotWhy } : {}) },
+    budget: { knobs: knobText(o.budget.chosen), fallback: o.budget.fallback, session7: o.budget.session7, metWithoutFallback: o.budget.metWithoutFallback, underProvisionedMinutesPerWeek: o.budget.replayed.underProvisionedMinutesPerWeek, met: o.budget.met, anyCould: o.budget.anyCould, ...(o.budget.couldNotWhy ? { why: o.budget.couldNotWhy } : {}) },
   }));
   writeFileSync(
     values.out ?? join(ROOT, 'benchmarks', 'out', 'replay.json'),

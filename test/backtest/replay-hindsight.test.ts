@@ -12,7 +12,7 @@ const fig = (replicaHours: number, underProvisionedMinutes: number): Figures => 
 
 const checked = { knobs, fallback: null, replayed: { ...fig(10, 10), underProvisionedMinutesPerWeek: 70 }, headroom: { ...fig(10, 10), utilisation: 0.7 }, versusHeadroom: 'same' as const };
 
-function run(options: Figures[]): RunOutcome {
+function run(options: Figures[], extra: Partial<RunOutcome> = {}): RunOutcome {
   const reactive = { ...fig(10, 10), shortfallLoadMinutes: 0, scaleEvents: 0, underRatio: 1, replicaHoursRatio: 1 };
   return {
     series: 's',
@@ -28,8 +28,9 @@ function run(options: Figures[]): RunOutcome {
     rule: { share: 0.15, tuningTargetMinutesPerWeek: 0, knobs, metOnTuning: true, replayed: fig(10, 10), snaive: fig(10, 10), headroom: { ...fig(10, 10), utilisation: 0.7 }, versusHeadroom: 'same' },
     defaultChecked: checked,
     ruleChecked: checked,
-    budget: { maxUnderProvisionedMinutesPerWeek: 5, chosen: knobs, fallback: null, metWithoutFallback: false, versusHeadroom: 'same', versusHeadroomWithoutFallback: 'same', metOnTuning: true, reason: '', replayed: { ...fig(10, 10), underProvisionedMinutesPerWeek: 70 }, met: false, anyCould: false, hindsight: null, couldNotWhy: null },
+    budget: { maxUnderProvisionedMinutesPerWeek: 5, chosen: knobs, fallback: null, metWithoutFallback: false, versusHeadroom: 'same', versusHeadroomWithoutFallback: 'same', metOnTuning: true, reason: '', replayed: { ...fig(10, 10), underProvisionedMinutesPerWeek: 70 }, met: false, anyCould: false, hindsight: null, couldNotWhy: null, session7: { fallback: null, replayed: { ...fig(10, 10), underProvisionedMinutesPerWeek: 70 }, met: false } },
     seconds: 0,
+    ...extra,
   };
 }
 
@@ -52,5 +53,40 @@ describe('replay benchmark hindsight bound', () => {
   it('is absent when even the cheapest choices cost more than 1.10x', () => {
     const pooled = pool([run([fig(12, 0), fig(13, 0)])]);
     expect(pooled.hindsightAt110).toEqual({ under: null, replicaHours: null });
+  });
+});
+
+describe('replay benchmark: evidence for the own-history check and for seasonal naive', () => {
+  it('counts the runs a check strict enough to catch every miss would still serve predictive', () => {
+    const judged = (versusHeadroom: 'fewer' | 'more', tuningMinutes: number, tuningHeadroom: number, fallback: number | null = null) => ({
+      ...checked,
+      fallback,
+      versusHeadroom,
+      tuning: { underProvisionedMinutes: tuningMinutes, headroomUnderProvisionedMinutes: tuningHeadroom },
+    });
+    // Margins on the tuning days: the miss won by 20 min there; of the other predictive runs only the 30-min one won by more.
+    const runs = [
+      run([fig(10, 10)], { defaultChecked: judged('more', 5, 25) }),
+      run([fig(10, 10)], { defaultChecked: judged('fewer', 0, 30) }),
+      run([fig(10, 10)], { defaultChecked: judged('fewer', 2, 12) }),
+      run([fig(10, 10)], { defaultChecked: judged('fewer', 0, 0, 0.7) }),
+    ];
+    const stricter = pool(runs).checked.default.stricter;
+    expect(stricter).toEqual({ misses: [{ run: 's 120 s', tuningMinutes: 5, tuningHeadroomMinutes: 25 }], servedPredictive: 3, beyondLargestMissMargin: 1 });
+  });
+
+  it('finds the predictive settings (grid or explored) that beat seasonal naive at 70 % on both, and the fewest minutes within its replica-hours', () => {
+    const at70 = { quantile: 0.9, scaleInGuardQuantile: 0.975, utilisation: 0.7, leadTimeSeconds: 180 };
+    const one = run([fig(10, 10)], {
+      settings: [{ knobs: at70, predictive: fig(8, 4), snaive: fig(12, 2) }],
+      explored: [
+        { label: 'cheap', ...fig(11, 1) },
+        { label: 'dear', ...fig(13, 0) },
+      ],
+    });
+    const v = pool([one]).snaiveVersusFrontier;
+    expect(v.snaive).toEqual({ under: 0.2, replicaHours: 1.2 });
+    expect(v.beatenBy).toEqual(['cheap']);
+    expect(v.fewestWithinItsHours).toEqual({ label: 'cheap', under: 0.1, replicaHours: 1.1 });
   });
 });

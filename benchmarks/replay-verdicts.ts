@@ -1,0 +1,116 @@
+/**
+ * Issue 13's replay goals as verdicts (benchmarks/replay.ts): figure, goal,
+ * met, for RESULTS.md's goal table. Since session 8 a target without a
+ * budget is served its default knobs through the own-history check
+ * (src/backtest/selection-frontier.ts): both the old default (unchecked) and
+ * what is now served are given.
+ */
+import { HPA_UTILISATION, type Pair, type Pooled, type Sides, type Versus } from './replay-pool.js';
+
+export interface Verdict {
+  goal: string;
+  figure: string;
+  met: boolean;
+}
+
+/** Issue 13's replay goals, for the default knobs and for the default rule, beside the reactive trigger and alone. */
+export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMinutes: number): Verdict[] {
+  const sides = [
+    ['beside the reactive trigger', 'besideReactiveTrigger'],
+    ['alone', 'alone'],
+  ] as const;
+  const f = (x: number | null) => (x === null ? '—' : `${x.toFixed(3)}×`);
+  const halvesText = (pick: (p: Pooled) => Pair, side: keyof Sides) =>
+    Object.entries(halves)
+      .map(([h, s]) => `${h} ${f(pick(s[side]).under)} at ${f(pick(s[side]).replicaHours)}`)
+      .join(', ');
+  const pooledGoal = (p: Pair) => p.under !== null && p.replicaHours !== null && p.under <= 0.15 + 1e-9 && p.replicaHours <= 1.1 + 1e-9;
+  const out: Verdict[] = [];
+  const defaults: { name: string; pick: (p: Pooled) => Pair }[] = [
+    { name: 'default knobs unchecked (q 0.9, guard 0.975, sized at 90 %: what a target without a budget was served before session 8)', pick: (p) => ({ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }) },
+    { name: 'knobs chosen on each target\'s own 3 days before (cheapest within 0.15× the reactive HPA\'s short minutes there)', pick: (p) => p.rule.predictive },
+    { name: `default knobs with the own-history check (reactive scaling where they did not beat headroom on the 3 days before: what a target without a budget is served since session 8)`, pick: (p) => p.checked.default },
+    { name: `knobs chosen on own history with the own-history check`, pick: (p) => p.checked.rule },
+  ];
+  for (const d of defaults) {
+    for (const [label, side] of sides) {
+      const p = d.pick(pooled[side]);
+      out.push({
+        goal: `pooled ≤ 0.15× the reactive HPA's under-provisioned minutes at ≤ 1.10× its replica-hours, ${d.name}, ${label}`,
+        figure: `${f(p.under)} at ${f(p.replicaHours)} (${halvesText(d.pick, side)}; no per-run choice of setting, even knowing the day, gets below ${f(pooled[side].hindsightAt110.under)} at ${f(pooled[side].hindsightAt110.replicaHours)}, nor reaches 0.15× below ${f(pooled[side].hindsightHoursFor015)} replica-hours)`,
+        met: pooledGoal(p),
+      });
+    }
+  }
+  const more = (side: keyof Sides, get: (p: Pooled) => Record<Versus, number>) => get(pooled[side]).more;
+  for (const [name, get, checked] of [
+    ['default knobs unchecked (served before session 8)', (p: Pooled) => p.versusHeadroom, undefined],
+    ['knobs chosen on own history', (p: Pooled) => p.rule.versusHeadroom, undefined],
+    ['default knobs with the own-history check (served since session 8 to a target without a budget)', (p: Pooled) => p.checked.default.versusHeadroom, 'default'],
+    ['knobs chosen on own history with the own-history check', (p: Pooled) => p.checked.rule.versusHeadroom, 'rule'],
+  ] as const) {
+    const beside = more('besideReactiveTrigger', get);
+    const alone = more('alone', get);
+    const stricter = (side: keyof Sides) => {
+      const x = checked ? pooled[side].checked[checked].stricter : undefined;
+      if (!x || x.misses.length === 0) return '';
+      const evidence = x.misses.map((m) => `${m.run} ${m.tuningMinutes.toFixed(2)} vs ${m.tuningHeadroomMinutes.toFixed(2)}`).join(', ');
+      return `; ${side === 'alone' ? 'alone' : 'beside'}, on their own 3 days those were short ${evidence} min (setting vs headroom): a check strict enough to catch them all would have served predictive in ${x.beyondLargestMissMargin} of the ${x.servedPredictive} runs it now does`;
+    };
+    const detail = checked
+      ? ` (served reactive in ${pooled.besideReactiveTrigger.checked[checked].fallbacks} and ${pooled.alone.checked[checked].fallbacks}; more: ${[...pooled.besideReactiveTrigger.checked[checked].more.map((r) => `${r} beside`), ...pooled.alone.checked[checked].more.map((r) => `${r} alone`)].join(', ') || 'none'}; dev ${halves.dev?.besideReactiveTrigger.checked[checked].versusHeadroom.more ?? '—'} + ${halves.dev?.alone.checked[checked].versusHeadroom.more ?? '—'}, holdout ${halves.holdout?.besideReactiveTrigger.checked[checked].versusHeadroom.more ?? '—'} + ${halves.holdout?.alone.checked[checked].versusHeadroom.more ?? '—'}${stricter('besideReactiveTrigger')}${stricter('alone')})`
+      : '';
+    out.push({
+      goal: `per run never short more minutes than headroom (the plain HPA spending the same replica-hours), ${name}`,
+      figure: `more in ${beside}/${pooled.besideReactiveTrigger.runs} runs beside the reactive trigger, ${alone}/${pooled.alone.runs} alone${detail}`,
+      met: beside === 0 && alone === 0,
+    });
+  }
+  for (const [name, pick] of [
+    ['default knobs unchecked', (p: Pooled): [Pair, Pair] => [{ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }, { under: p.underRatio.snaive ?? null, replicaHours: p.replicaHoursRatio.snaive ?? null }]],
+    ['knobs chosen on own history', (p: Pooled): [Pair, Pair] => [p.rule.predictive, p.rule.snaive]],
+  ] as const) {
+    const [pred, snaive] = pick(pooled.besideReactiveTrigger);
+    const dom = pooled.besideReactiveTrigger.snaiveDominated;
+    const beats = (a: number | null, b: number | null) => a !== null && b !== null && a < b;
+    out.push({
+      goal: `pooled better than seasonal naive on both minutes and replica-hours, sized alike (same knobs), ${name}, beside the reactive trigger`,
+      figure: `predictive ${f(pred.under)} at ${f(pred.replicaHours)}, seasonal naive ${f(snaive.under)} at ${f(snaive.replicaHours)} (along the frontier instead: ${dom.dominated}/${dom.of} seasonal-naive settings beaten on both by some predictive setting, the others cost ≥ ${f(dom.cheapestUndominatedReplicaHours)}, more than any predictive setting)`,
+      met: beats(pred.under, snaive.under) && beats(pred.replicaHours, snaive.replicaHours),
+    });
+  }
+  for (const [label, side] of sides) {
+    const h = pooled[side].snaiveAtHpa;
+    const d = h.settings.find((x) => x.knobs.quantile === 0.9 && x.knobs.scaleInGuardQuantile === 0.975);
+    out.push({
+      goal: `pooled better than seasonal naive on both minutes and replica-hours, both sized at the reactive HPA's utilisation (${HPA_UTILISATION * 100} % of capacity), q 0.9 and guard 0.975, ${label}`,
+      figure:
+        `predictive ${f(d?.predictive.under ?? null)} at ${f(d?.predictive.replicaHours ?? null)}, seasonal naive ${f(d?.snaive.under ?? null)} at ${f(d?.snaive.replicaHours ?? null)}; ` +
+        `over the ${h.settings.length} quantile/guard settings sized at ${HPA_UTILISATION * 100} %: predictive better on both in ${h.betterOnBoth}, fewer replica-hours in ${h.fewerHours}, fewer minutes in ${h.fewerMinutes}`,
+      met: d !== undefined && d.predictive.under !== null && d.snaive.under !== null && d.predictive.replicaHours !== null && d.snaive.replicaHours !== null && d.predictive.under < d.snaive.under && d.predictive.replicaHours < d.snaive.replicaHours,
+    });
+  }
+  for (const [label, side] of sides) {
+    const v = pooled[side].snaiveVersusFrontier;
+    const best = v.fewestWithinItsHours;
+    out.push({
+      goal: `pooled better than seasonal naive on both, frontier against frontier: some predictive setting (grid${pooled[side].explored ? ' or --explore' : ''}) beats seasonal naive sized at ${HPA_UTILISATION * 100} % (q 0.9, guard 0.975) on minutes and replica-hours, ${label}`,
+      figure:
+        `seasonal naive ${f(v.snaive.under)} at ${f(v.snaive.replicaHours)}; beaten on both by ${v.beatenBy.length} predictive settings${v.beatenBy.length > 0 ? ` (${v.beatenBy.join('; ')})` : ''}; ` +
+        `the fewest minutes any predictive setting reached within its replica-hours: ${best ? `${f(best.under)} at ${f(best.replicaHours)} (${best.label})` : 'none'}` +
+        (pooled[side].snaiveDominatedWithExplored ? `; of the grid's seasonal-naive settings, ${pooled[side].snaiveDominatedWithExplored.dominated}/${pooled[side].snaiveDominatedWithExplored.of} are beaten on both by some predictive setting (grid or --explore), the others cost ≥ ${f(pooled[side].snaiveDominatedWithExplored.cheapestUndominatedReplicaHours)}, beyond the costliest predictive setting tried (${f(pooled[side].snaiveDominatedWithExplored.costliestPredictiveReplicaHours)})` : ''),
+      met: v.beatenBy.length > 0,
+    });
+  }
+  const b = pooled.besideReactiveTrigger.budget;
+  const a = pooled.alone.budget;
+  out.push({
+    goal: `budget ${budgetMinutes} under-provisioned min/week: the setting chosen on the 3 days before meets it on the replayed day wherever any setting could`,
+    figure:
+      `${b.metWhereAnyCould}/${b.anyCould} beside the reactive trigger, ${a.metWhereAnyCould}/${a.anyCould} alone with the own-history check (served reactive in ${b.fallbacks} and ${a.fallbacks} runs; ` +
+      `without it ${b.metWhereAnyCouldWithoutFallback}/${b.anyCould} and ${a.metWhereAnyCouldWithoutFallback}/${a.anyCould}; ` +
+      `with session 7's fallback (no HPA target below 40 %) ${b.session7.metWhereAnyCould}/${b.anyCould} and ${a.session7.metWhereAnyCould}/${a.anyCould}, pooled ${f(b.session7.under)} at ${f(b.session7.replicaHours)} beside against ${f(b.under)} at ${f(b.replicaHours)} now (a 30 or 20 % target served in ${b.session7.lowerFallbacks} and ${a.session7.lowerFallbacks} runs); missed: ${[...b.missed.map((r) => `${r} beside`), ...a.missed.map((r) => `${r} alone`)].join(', ') || 'none'}; no setting could: ${b.couldNot.length} runs beside, ${a.couldNot.length} alone; short more than headroom at its own cost in ${b.moreThanHeadroom} and ${a.moreThanHeadroom} runs, without the check ${b.moreThanHeadroomWithoutFallback} and ${a.moreThanHeadroomWithoutFallback})`,
+    met: b.metWhereAnyCould === b.anyCould && a.metWhereAnyCould === a.anyCould,
+  });
+  return out;
+}
