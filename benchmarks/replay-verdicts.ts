@@ -98,7 +98,7 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
       figure:
         `seasonal naive ${f(v.snaive.under)} at ${f(v.snaive.replicaHours)}; beaten on both by ${v.beatenBy.length} predictive settings${v.beatenBy.length > 0 ? ` (${v.beatenBy.join('; ')})` : ''}; ` +
         `the fewest minutes any predictive setting reached within its replica-hours: ${best ? `${f(best.under)} at ${f(best.replicaHours)} (${best.label})` : 'none'}` +
-        (pooled[side].snaiveDominatedWithExplored ? `; of the grid's seasonal-naive settings, ${pooled[side].snaiveDominatedWithExplored.dominated}/${pooled[side].snaiveDominatedWithExplored.of} are beaten on both by some predictive setting (grid or --explore), the others cost ≥ ${f(pooled[side].snaiveDominatedWithExplored.cheapestUndominatedReplicaHours)}, beyond the costliest predictive setting tried (${f(pooled[side].snaiveDominatedWithExplored.costliestPredictiveReplicaHours)})` : ''),
+        withExplored(pooled[side].snaiveDominatedWithExplored),
       met: v.beatenBy.length > 0,
     });
   }
@@ -113,4 +113,12 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
     met: b.metWhereAnyCould === b.anyCould && a.metWhereAnyCould === a.anyCould,
   });
   return out;
+}
+
+/** Seasonal naive's grid settings against every predictive setting (grid and --explore), in words. */
+function withExplored(d: Pooled['snaiveDominated'] | undefined): string {
+  if (!d) return '';
+  const f = (x: number | null) => (x === null ? '—' : `${x.toFixed(3)}×`);
+  const rest = d.dominated < d.of ? `; the others cost ≥ ${f(d.cheapestUndominatedReplicaHours)}, beyond the costliest predictive setting tried (${f(d.costliestPredictiveReplicaHours)})` : '';
+  return `; of seasonal naive's ${d.of} grid settings (sized at 90/80/70 %), ${d.dominated} are beaten on both by some predictive setting of the grid or sized at 60/50 % (--explore)${rest}`;
 }
