@@ -35,10 +35,14 @@
  * measured before and after (in the app, prom-client's event-loop-lag sampler wakes it every
  * 10 ms): a request billed for it over its wall time is shown without it too (`medianNetLoopCpuMs`;
  * its own goal row, beside the plain one).
+ * The app starts as src/server.ts starts it: built, its body memory warmed (src/api/body-memory.ts,
+ * `server.bodyWarmUpBytes`), then listening; the client process is spawned before any of that, as a
+ * server in production forks nothing (a fork makes every page touched before it fault again on its next write).
  * Then the stack's floor: the largest accepted body and the floor body sent, measured the same
- * way, to a bare `node:http` server and to a bare fastify app with a no-op JSON parser
- * (./parse-cost-baselines.ts), each in a process of its own (`--server node-http|fastify`, run by
- * this script), which shows whether the goal can be met on this stack at all. The first pass
+ * way, to a bare `node:http` server, to a bare fastify app with a no-op JSON parser
+ * (./parse-cost-baselines.ts) and to that fastify app given the same warm-up; and to the app
+ * started without its warm-up (what the app rows measured before it): each in a process of its own
+ * (`--server node-http|fastify|fastify-warmed|app-unwarmed`, run by this script), which shows whether the goal can be met on this stack at all. The first pass
  * of each process meets a new heap, where every piece of a body lands in pages never touched; so
  * the largest accepted body is measured a second time once memory has been recycled (the app:
  * after the storms; a bare server: after 60 more of it), and both passes are reported.
@@ -53,7 +57,7 @@
  *
  * Run: npx tsx benchmarks/parse-cost.ts [--repeats 5] [--out parse-cost]
  * (--out: the result's name in benchmarks/out, so a trial run does not replace the shared figures;
- * --server node-http|fastify measures that bare server alone and prints its figures as JSON)
+ * --server node-http|fastify|fastify-warmed|app-unwarmed measures that server alone and prints its figures as JSON)
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -65,6 +69,8 @@ import { spawn } from 'node:child_process';
 import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
 import { seriesBodyOptions } from '../src/api/json-body.js';
+import { warmBodyMemory } from '../src/api/body-memory.js';
+import type { Config } from '../src/config/schema.js';
 import { ACCEPTED_LONG_BODY, FLAT_BODY, FLOOR_BODY, NESTED_BODY, parseCostBodies } from './parse-cost-bodies.js';
 import { startBareFastify, startBareHttp } from './parse-cost-baselines.js';
 
@@ -73,8 +79,18 @@ const { values: args } = parseArgs({
 });
 const repeats = Number(args.repeats);
 if (!/^[\w-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a name (letters, digits, - and _), not a path`);
-const BARE_SERVERS = ['node-http', 'fastify'] as const;
+/**
+ * The processes of their own measured beside the app: the bare servers (the stack's floor), the bare fastify app with the
+ * app's start-up warm-up of body memory (the floor measured as the app now starts), and the app without that warm-up.
+ */
+const BARE_SERVERS = ['node-http', 'fastify', 'fastify-warmed', 'app-unwarmed'] as const;
 type BareKind = (typeof BARE_SERVERS)[number];
+const BARE_LABEL: Record<BareKind, string> = {
+  'node-http': 'stack floor, not a goal of ours: a bare node:http server',
+  fastify: 'stack floor, not a goal of ours: a bare fastify app with a no-op JSON parser',
+  'fastify-warmed': "stack floor, not a goal of ours: the same bare fastify app given the app's start-up warm-up of body memory (server.bodyWarmUpBytes)",
+  'app-unwarmed': 'the app started without its warm-up of body memory (server.bodyWarmUpBytes: 0, as every app row measured before session 8), in a process of its own,',
+};
 if (args.server !== 'app' && !(BARE_SERVERS as readonly string[]).includes(args.server)) throw new Error(`--server ${args.server}: app, ${BARE_SERVERS.join(' or ')}`);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GOAL = { msPerMb: 5, healthzMs: 100 };
@@ -135,16 +151,21 @@ interface ClientResult {
 
 type Send = (index: number, copies: number, healthz: boolean, chunked?: boolean) => Promise<ClientResult>;
 
-/** Starts the client process (it builds and sends the bodies, so that never costs this process); `sizes` are the bodies' bytes. */
-async function startClient(base: string): Promise<{ send: Send; sizes: number[]; stop: () => void }> {
+/**
+ * Starts the client process (it builds and sends the bodies, so that never costs this process); `sizes` are the bodies' bytes,
+ * `sendTo(base)` sends to a server. Started before the server, as a server in production forks nothing: a fork
+ * write-protects every page the parent has touched, so that its next write to each faults again (measured: a
+ * server whose memory was touched before its client was spawned paid ~280 faults a 1.09 MB body all the same).
+ */
+async function startClient(): Promise<{ sendTo: (base: string) => Send; sizes: number[]; stop: () => void }> {
   const client = spawn(process.execPath, ['--import', 'tsx', join(root, 'benchmarks', 'parse-cost-client.ts')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const sizes = await new Promise<number[]>((resolve) => client.once('message', (m: { sizes: number[] }) => resolve(m.sizes)));
-  const send: Send = (index, copies, healthz, chunked = false) =>
+  const sendTo = (base: string): Send => (index, copies, healthz, chunked = false) =>
     new Promise<ClientResult>((resolve) => {
       client.once('message', (m: ClientResult) => resolve(m));
       client.send({ base, index, copies, healthz, chunked });
     });
-  return { send, sizes, stop: () => client.kill() };
+  return { sendTo, sizes, stop: () => client.kill() };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -244,9 +265,17 @@ function bothWays(bodies: ReadonlyArray<{ index: number; name: string; bytes: nu
  * of its own (`--server`), so its heap starts as fresh as the app's: what Node (and fastify) alone
  * cost the loop to receive the same bodies.
  */
-async function bareServerFigures(kind: BareKind, bodyLimitBytes: number) {
-  const server = kind === 'node-http' ? await startBareHttp() : await startBareFastify(bodyLimitBytes);
-  const client = await startClient(server.base);
+async function bareServerFigures(kind: BareKind, config: Config) {
+  const { bodyLimit } = seriesBodyOptions(config);
+  const started = await startClient();
+  let server: { base: string; close: () => Promise<void> };
+  if (kind === 'node-http') server = await startBareHttp();
+  else if (kind === 'app-unwarmed') server = await listening(await buildApp({ config, logger: false, startEngine: false }));
+  else {
+    server = await startBareFastify(bodyLimit);
+    if (kind === 'fastify-warmed') warmBodyMemory(config.server.bodyWarmUpBytes, bodyLimit);
+  }
+  const client = { ...started, send: started.sendTo(server.base) };
   try {
     await client.send(FLOOR_BODY, 1, false);
     const idleMsPerS = await idleLoopCpuMsPerS();
@@ -281,15 +310,16 @@ async function main(): Promise<void> {
   if (args.server !== 'app') {
     // A baseline's child: its figures as the last line, for bareServerInChild.
     rmSync(modelsDir, { recursive: true, force: true });
-    const figures = await bareServerFigures(args.server as BareKind, seriesBodyOptions(config).bodyLimit);
+    const figures = await bareServerFigures(args.server as BareKind, config);
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     return;
   }
+  const { sendTo, sizes, stop } = await startClient();
   const app = await buildApp({ config, logger: false, startEngine: false });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const { send, sizes, stop } = await startClient(base);
+  // As src/server.ts starts it: the body memory warmed before the server listens.
+  const warmUp = warmBodyMemory(config.server.bodyWarmUpBytes, seriesBodyOptions(config).bodyLimit);
+  const { base } = await listening(app);
+  const send = sendTo(base);
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const loadBefore = loadavg()[0];
   try {
@@ -353,6 +383,7 @@ async function main(): Promise<void> {
       perBody,
       storms,
       idleLoopCpuMsPerS: { before: round(idleBefore), after: round(idleAfter) },
+      warmUp: { ...warmUp, ms: round(warmUp.ms) },
       perBodyRecycled,
       baselines,
       reference: { jsonParseOfFlat19MArrayMs: round(flatParseMs), cpuMicrosPerPageFault: round(pageFaultMicros()) },
@@ -375,9 +406,10 @@ async function main(): Promise<void> {
           figure: recycledNetPerMb,
           met: recycledNetPerMb <= GOAL.msPerMb,
         },
-        // Not ours: whether the stack under the app can meet the goal at all (the same method, the same bodies ≥ 1 MB, nothing of Prescient's).
+        // Not ours: whether the stack under the app can meet the goal at all (the same method, the same bodies ≥ 1 MB, nothing of Prescient's);
+        // and the app started without its warm-up, as every row above measured it before the warm-up existed.
         ...BARE_SERVERS.map((kind) => ({
-          goal: `stack floor, not a goal of ours: a bare ${kind === 'node-http' ? 'node:http server' : 'fastify app with a no-op JSON parser'} receiving the same bodies ≥ 1 MB costs its loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}, worse way of sending)`,
+          goal: `${BARE_LABEL[kind]} receiving the same bodies ≥ 1 MB costs its loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}, worse way of sending)`,
           figure: `${bareLoopCpuPerMb(kind)} (second pass, memory recycled: ${bareLoopCpuPerMb(kind, 'perBodyRecycled')})`,
           met: bareLoopCpuPerMb(kind) <= GOAL.msPerMb,
         })),
@@ -392,6 +424,13 @@ async function main(): Promise<void> {
     await app.close();
     rmSync(modelsDir, { recursive: true, force: true });
   }
+}
+
+/** Listens on a free loopback port. */
+async function listening(app: Awaited<ReturnType<typeof buildApp>>): Promise<{ base: string; close: () => Promise<void> }> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  return { base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, close: () => app.close() };
 }
 
 function round(x: number): number {

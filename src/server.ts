@@ -9,6 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
+import { warmBodyMemory } from './api/body-memory.js';
+import { seriesBodyOptions } from './api/json-body.js';
 import { configPath, loadConfig } from './config/load.js';
 import { routeGrpcLogs, startKedaServer, type KedaServer } from './keda/server.js';
 import { grpcServerCredentials } from './keda/tls.js';
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
     // A worker replica serves nothing: it only takes fit jobs from Redis.
     if (!servesGrpc) await app.ready();
     else {
+      // Before the first request can arrive: the memory its body will be written into, touched now (src/api/body-memory.ts).
+      if (config.server.bodyWarmUpBytes > 0) app.log.info(warmBodyMemory(config.server.bodyWarmUpBytes, seriesBodyOptions(config).bodyLimit), 'body memory warmed');
       await app.listen({ host, port }).catch((err: unknown) => {
         throw bindError(err, { what: 'HTTP', host, port, variable: 'PORT' });
       });

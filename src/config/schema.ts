@@ -247,6 +247,11 @@ export const serverSchema = z
     /** Bearer token for mutating endpoints and the KEDA metrics-api path; open when absent. */
     authToken: z.string().min(16).optional(),
     bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+    /**
+     * Memory touched at start-up for the first request bodies (src/api/body-memory.ts), so they do not
+     * pay a page fault per 4 KiB; 0 turns it off. Stays the process's (1/64 in use, the rest free for bodies).
+     */
+    bodyWarmUpBytes: z.number().int().min(0).max(1024 * 1024 * 1024).default(32 * 1024 * 1024),
     /** A connection silent this long (a body shorter than its Content-Length, an idle client) is closed. */
     connectionTimeout: durationSeconds.pipe(z.number().max(3600)).default(30),
     /** The whole request (headers and body) must arrive within this; else 408 and the connection closes. */
