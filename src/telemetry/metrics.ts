@@ -92,7 +92,7 @@ export function createMetrics(): Metrics {
     }),
     frontierDurationSeconds: new Histogram({
       name: 'prescient_frontier_duration_seconds',
-      help: 'Time to replay the knob settings of a risk-budget frontier after a model selection (HPA simulations only; part of the fit).',
+      help: 'Time to replay the knob settings of a risk-budget frontier, or the configured knobs for the own-history check, after a model selection (HPA simulations only; part of the fit).',
       labelNames: ['target'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
