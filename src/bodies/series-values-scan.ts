@@ -48,8 +48,8 @@ const LITERALS: ReadonlyArray<readonly [Uint8Array, Verdict]> = [
   [Buffer.from('false'), BAD],
 ];
 
-function isDigit(c: number | undefined): boolean {
-  return c !== undefined && c >= ZERO && c <= NINE;
+function isDigit(c: number): boolean {
+  return c >= ZERO && c <= NINE;
 }
 
 /** `null` is a gap, `true` and `false` are bad values, any other word is not JSON. */
@@ -63,73 +63,87 @@ function judgeLiteral(bytes: Uint8Array, start: number, end: number): Verdict {
   return UNSURE;
 }
 
+/** First index from `i` (< end) that is not a digit. */
+function skipDigits(bytes: Uint8Array, i: number, end: number): number {
+  while (i < end && isDigit(bytes[i] as number)) i++;
+  return i;
+}
+
 /**
  * A token's verdict under `isSeriesValue`, exactly as JSON.parse then the
- * rule would give it: its order of magnitude from its digits decides, and
- * only a number whose integer part is exactly 10^MAX_ORDER (its fraction
- * decides how it rounds) is converted. One plain loop per part, no closure:
- * it runs once per value of a 60,000-value body.
+ * rule would give it: its syntax is checked, its order of magnitude read
+ * from where its digits, point and exponent are; only a number of the
+ * bound's own order has its digits read (./borderVerdict). It runs once per
+ * value of a 60,000-value body: plain loops that only skip digits.
  */
 export function judgeToken(bytes: Uint8Array, start: number, end: number): Verdict {
   let i = start;
   if (bytes[i] === MINUS) i++;
-  let c = bytes[i];
-  if (!isDigit(c)) return i === start ? judgeLiteral(bytes, start, end) : UNSURE;
-  // Significant digits (from the first non-zero one): how many, the first, and whether any of the next MAX_ORDER is not zero.
-  let significant = 0;
-  let leading = 0;
-  let restNonZero = false;
-  let intDigits = 0;
-  /** Zeros after the point before the first significant digit, when the integer part is 0. */
-  let fractionZeros = 0;
-  if (c === ZERO) {
-    i++;
-    if (isDigit(bytes[i])) return UNSURE; // a leading zero: not JSON
-  } else {
-    leading = (c as number) - ZERO;
-    significant = 1;
-    for (i++; i < end && isDigit((c = bytes[i])); i++) {
-      if (c !== ZERO && significant <= MAX_ORDER) restNonZero = true;
-      significant++;
-    }
-    intDigits = significant;
-  }
+  const intStart = i;
+  const intEnd = (i = skipDigits(bytes, i, end));
+  if (intEnd === intStart) return intStart === start ? judgeLiteral(bytes, start, end) : UNSURE;
+  const intZero = bytes[intStart] === ZERO;
+  if (intZero && intEnd - intStart > 1) return UNSURE; // a leading zero: not JSON
+  let fracStart = i;
+  let fracEnd = i;
   if (i < end && bytes[i] === DOT) {
-    i++;
-    if (!isDigit(bytes[i])) return UNSURE;
-    for (; i < end && isDigit((c = bytes[i])); i++) {
-      if (significant > 0) {
-        if (c !== ZERO && significant <= MAX_ORDER) restNonZero = true;
-        significant++;
-      } else if (c === ZERO) fractionZeros++;
-      else {
-        leading = (c as number) - ZERO;
-        significant = 1;
-      }
-    }
+    fracStart = i + 1;
+    fracEnd = i = skipDigits(bytes, fracStart, end);
+    if (fracEnd === fracStart) return UNSURE;
   }
   let exponent = 0;
   if (i < end && (bytes[i] === LOWER_E || bytes[i] === UPPER_E)) {
     i++;
     const negative = bytes[i] === MINUS;
     if (negative || bytes[i] === PLUS) i++;
-    if (!isDigit(bytes[i])) return UNSURE;
+    const expStart = i;
     // Capped: an exponent this large already puts the number far out of range (or at 0) whatever its digits.
-    for (; i < end && isDigit((c = bytes[i])); i++) exponent = Math.min(exponent * 10 + (c as number) - ZERO, 1e6);
+    for (; i < end && isDigit(bytes[i] as number); i++) exponent = Math.min(exponent * 10 + (bytes[i] as number) - ZERO, 1e6);
+    if (i === expStart) return UNSURE;
     if (negative) exponent = -exponent;
   }
   if (i !== end) return UNSURE;
-  if (significant === 0) return IN_RANGE; // zero
   // The number is in [10^order, 10^(order+1)).
-  const order = intDigits > 0 ? intDigits - 1 + exponent : exponent - fractionZeros - 1;
-  if (order < MAX_ORDER) return IN_RANGE;
-  // At least 2·10^MAX_ORDER, or 10^MAX_ORDER + 1 (a digit of weight ≥ 1 is not zero): beyond the bound once parsed too.
-  if (order > MAX_ORDER || leading > 1 || restNonZero) return BAD;
-  // 10^MAX_ORDER and a fraction: how it rounds decides.
+  let order: number;
+  if (!intZero) order = intEnd - intStart - 1 + exponent;
+  else {
+    // Below 10^exponent: in range unless the exponent is above the bound's.
+    if (exponent <= MAX_ORDER) return IN_RANGE;
+    let k = fracStart;
+    while (k < fracEnd && bytes[k] === ZERO) k++;
+    if (k === fracEnd) return IN_RANGE; // zero
+    order = exponent - (k - fracStart) - 1;
+  }
+  if (order !== MAX_ORDER) return order < MAX_ORDER ? IN_RANGE : BAD;
+  return borderVerdict(bytes, start, end, intZero ? fracStart : intStart, intZero ? fracStart : intEnd, fracStart, fracEnd);
+}
+
+/**
+ * A number of the bound's own order, [10^MAX_ORDER, 10^(MAX_ORDER+1)): at least 2·10^MAX_ORDER, or
+ * 10^MAX_ORDER + 1 (a digit of weight ≥ 1 is not zero), is beyond the bound once parsed too; only
+ * 10^MAX_ORDER and a fraction is converted, since how it rounds decides.
+ */
+function borderVerdict(bytes: Uint8Array, start: number, end: number, intStart: number, intEnd: number, fracStart: number, fracEnd: number): Verdict {
+  const afterInt = leadingDigits(bytes, intStart, intEnd, 0);
+  if (afterInt < 0 || leadingDigits(bytes, fracStart, fracEnd, afterInt) < 0) return BAD;
   return isSeriesValue(Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'))) ? IN_RANGE : BAD;
 }
 
 const OFF_PATH = -1;
+
+/**
+ * Reads digits [from, to) as the next significant digits of a number of the bound's order, after
+ * `significant` of them: -1 when the first is above 1 or one of the next MAX_ORDER is not 0 (beyond the bound), else how many so far.
+ */
+function leadingDigits(bytes: Uint8Array, from: number, to: number, significant: number): number {
+  for (let k = from; k < to && significant <= MAX_ORDER; k++) {
+    const digit = (bytes[k] as number) - ZERO;
+    if (significant === 0 && digit === 0) continue;
+    if (significant === 0 ? digit > 1 : digit !== 0) return -1;
+    significant++;
+  }
+  return significant;
+}
 
 /**
  * Follows one JSON text's structure (JsonShapeScanner's events) to the
@@ -143,6 +157,8 @@ export class SeriesValuesScan implements JsonStructureListener {
   /** Per open container, outermost first: is it an array, and how many segments of `path` lead to it (OFF_PATH: none). */
   private readonly isArray: boolean[] = [];
   private readonly matched: number[] = [];
+  /** The innermost container is the values array. */
+  private inValues = false;
   /** In an object: the next string is a key. */
   private expectKey = false;
   /** After a key on the path: the segments its value would have matched. */
@@ -174,11 +190,13 @@ export class SeriesValuesScan implements JsonStructureListener {
     this.isArray.push(isArray);
     this.matched.push(matched);
     this.expectKey = !isArray;
+    this.inValues = isArray && matched === this.path.length;
   }
 
   close(): void {
     this.isArray.pop();
     this.matched.pop();
+    this.inValues = this.isArray.at(-1) === true && this.matched.at(-1) === this.path.length;
     this.expectKey = false;
     this.pendingMatch = OFF_PATH;
   }
@@ -207,7 +225,9 @@ export class SeriesValuesScan implements JsonStructureListener {
   }
 
   value(bytes: Uint8Array, start: number, end: number): void {
-    if (this.valueStarts() === this.path.length + 1) this.element(judgeToken(bytes, start, end));
+    // The commonest event of all (every number of the body): a key's value, or not among the values, costs two tests.
+    if (this.pendingMatch !== OFF_PATH) this.pendingMatch = OFF_PATH;
+    else if (this.inValues) this.element(judgeToken(bytes, start, end));
   }
 
   /**
@@ -219,8 +239,7 @@ export class SeriesValuesScan implements JsonStructureListener {
     const pending = this.pendingMatch;
     this.pendingMatch = OFF_PATH;
     if (pending !== OFF_PATH) return pending;
-    const depth = this.matched.length - 1;
-    return this.isArray[depth] === true && this.matched[depth] === this.path.length ? this.path.length + 1 : OFF_PATH;
+    return this.inValues ? this.path.length + 1 : OFF_PATH;
   }
 
   /** A key written with escapes, as JSON.parse reads it (it may be one of the path's); undefined, and the scan unsure, if it is not JSON. */
