@@ -29,11 +29,19 @@ beforeAll(async () => {
           models: ['auto'],
           scaling: { capacityPerReplica: 2, leadTime: '3m', minReplicas: 1, maxReplicas: 60, budget: { maxUnderProvisionedMinutesPerWeek: 5 } },
         }),
+        // ec2_cpu_utilization_53ea38 is calm (1.6–2.7 % CPU; 0.25 % a replica: 7–11 replicas): no setting is short fewer
+        // minutes than the plain HPA spending as much on its own days, so reactive scaling is served instead.
+        fileTarget('calm', 'x', {
+          source: { type: 'file', path: join(DATA_DIR, 'nab/ec2_cpu_utilization_53ea38.csv'), shiftToNow: true },
+          models: ['auto'],
+          scaling: { capacityPerReplica: 0.25, leadTime: '3m', minReplicas: 1, maxReplicas: 60, budget: { maxUnderProvisionedMinutesPerWeek: 5 } },
+        }),
       ],
     },
     { startEngine: false },
   );
   await t.app.prescient.engine.refresh('rds');
+  await t.app.prescient.engine.refresh('calm');
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const address = t.app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -45,9 +53,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Pixels of the frontier canvas in each point colour (settings blue, plain HPA red, chosen green); run in the page. */
-const FRONTIER_FACTS = `(() => {
-  const box = document.querySelector('.plot.frontier');
+/** Pixels of a target's frontier canvas in each point colour (settings blue, plain HPA red, served green), and its legend; run in the page. */
+const frontierFacts = (target: string) => `(() => {
+  const box = document.querySelector('#target-${target} .plot.frontier');
   const canvas = box.querySelector('canvas');
   const rect = canvas.getBoundingClientRect();
   const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -58,7 +66,7 @@ const FRONTIER_FACTS = `(() => {
   };
   return { boxWidth: box.clientWidth, canvasWidth: rect.width, canvasHeight: rect.height,
     settings: count(0x1f, 0x6f, 0xeb), hpa: count(0xcf, 0x22, 0x2e), chosen: count(0x1a, 0x7f, 0x37),
-    meta: box.parentElement.querySelector('.frontier-meta').textContent };
+    meta: box.parentElement.querySelector('.frontier-meta').textContent, legend: box.querySelector('.u-legend').textContent };
 })()`;
 
 describe('the frontier on the built-in page', () => {
@@ -79,9 +87,9 @@ describe('the frontier on the built-in page', () => {
     });
     try {
       await page.goto(`${base}/`);
-      await page.locator('.plot.frontier canvas').waitFor({ timeout: 60_000 });
+      await page.locator('#target-rds .plot.frontier canvas').waitFor({ timeout: 60_000 });
       await page.waitForTimeout(500);
-      const facts = (await page.evaluate(FRONTIER_FACTS)) as Record<string, number | string>;
+      const facts = (await page.evaluate(frontierFacts('rds'))) as Record<string, number | string>;
       expect(facts['canvasWidth']).toBeGreaterThan(0.9 * (facts['boxWidth'] as number));
       expect(facts['canvasHeight']).toBeGreaterThanOrEqual(200);
       // Points of 7 px (the chosen one 12 px): each colour covers dozens of pixels when drawn.
@@ -96,6 +104,29 @@ describe('the frontier on the built-in page', () => {
         mkdirSync(dir, { recursive: true });
         await page.locator('.card').first().screenshot({ path: join(dir, 'page-frontier-1280.png') });
       }
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('marks the reactive scaling served instead when the chosen setting did not beat headroom on its own days', { timeout: 120_000 }, async () => {
+    const frontier = (await t.app.inject('/api/v1/targets/calm/frontier')).json();
+    // The fixture's premise: this target's budget choice fell back (src/backtest/frontier.ts withReactiveFallback).
+    expect(frontier.chosen.fallback).toBeDefined();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`${base}/`);
+      await page.locator('#target-calm .plot.frontier canvas').waitFor({ timeout: 60_000 });
+      await page.waitForTimeout(500);
+      const facts = (await page.evaluate(frontierFacts('calm'))) as Record<string, number | string>;
+      expect(facts['legend']).toContain('served: reactive fallback');
+      // The served point is the fallback's plain-HPA target, drawn in the served colour over the plain HPA's points.
+      expect(facts['chosen']).toBeGreaterThan(50);
+      expect(facts['hpa']).toBeGreaterThan(50);
+      expect(facts['meta']).toBe(frontier.chosen.reason);
+      expect(errors).toEqual([]);
     } finally {
       await page.close();
     }
