@@ -171,6 +171,8 @@ export function intervalForQuantile(forecast: ForecastLike, quantile: number): P
  * @throws PrescientError PRESCIENT_ERR_FORECAST_UNAVAILABLE when nowMs is past the forecast's last step
  */
 export function windowIndices(forecast: Pick<ForecastLike, 'startMs' | 'stepSeconds' | 'point'>, nowMs: number, leadTimeSeconds: number): [number, number] {
+  // A clock that is not a time (NaN, ±Infinity) is the caller's bug: NaN would give an empty window whose maximum is −Infinity.
+  if (!Number.isFinite(nowMs)) throw new RangeError(`windowIndices: the clock must be a finite time in ms, got ${nowMs}`);
   const stepMs = forecast.stepSeconds * 1000;
   const lastIndex = forecast.point.length - 1;
   const first = Math.max(0, Math.floor((nowMs - forecast.startMs) / stepMs));

@@ -105,6 +105,13 @@ describe('recommend: rounding and the window at the ends of the forecast', () =>
     const past = thrownBy(() => windowIndices({ startMs: T0, stepSeconds: STEP_SECONDS, point: flat(1, 10) }, T0 + 10 * MINUTE_MS, 60));
     expect(past.message).toBe('the forecast ends at 2026-03-02T08:09:00.000Z, before 2026-03-02T08:10:00.000Z');
   });
+
+  it('refuses a clock that is not a time, instead of a window of NaN steps', () => {
+    const forecast = { startMs: T0, stepSeconds: STEP_SECONDS, point: flat(1, 10) };
+    for (const clock of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(() => windowIndices(forecast, clock, 60)).toThrow(`windowIndices: the clock must be a finite time in ms, got ${clock}`);
+    }
+  });
 });
 
 describe('recommend: scale-in limits and the HPA tolerance', () => {
