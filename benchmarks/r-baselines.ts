@@ -5,7 +5,9 @@
  * as benchmarks/accuracy.ts, scored by Prescient's own metrics code. Compares
  * Prescient `auto`'s MASE (from benchmarks/out/accuracy.json) with the best R
  * model, per series (median of the ratios) and on median MASE.
- * Goal (issue 16): auto ≤ 1.0 × the best of R's models.
+ * Goal (issue 16): auto ≤ 1.0 × the best of R's models, measured as the issue measured it: each
+ * method's median MASE over the same series (auto against the R model of lowest median). The
+ * per-series ratio to the best R model on each series is reported too, as a stricter check.
  *
  * Needs Rscript with `forecast` (scripts/install-r.sh); without it, writes a
  * result saying so and exits 0. Nothing in the test run depends on it.
@@ -18,7 +20,8 @@
  * call, so a slow model cut by the time limit does not lose the others.
  * auto.arima with 30 Fourier regressors on 8,064 five-minute values takes
  * 1.5–4 minutes per origin here: on 2 shared cores a full run of it over 19
- * series × 7 origins takes hours, so it is run on a stated subset and merged.
+ * series × 7 origins takes hours, so it runs in parts (--series, --out) that
+ * are merged (all 19 series by session 8: 3–37 minutes a series here).
  *
  * Writes benchmarks/out/NAME.json (default r-baselines).
  */
@@ -152,15 +155,26 @@ function writeResult(outName: string, version: string, command: string, scored: 
     }),
   );
   const coverage = (m: string) => series.filter((s) => s.models[m]).length;
+  // The issue's own measure (its table: auto 0.951 against auto.arima's 0.893 is "1.065 × the best R model"):
+  // each method's median MASE over the same series, auto's against that of the R model with the lowest median.
+  const medianOver = (rows: typeof series, mase: (s: (typeof series)[number]) => number | null | undefined) => median(rows.map((s) => mase(s) ?? Number.NaN));
+  const bestModel = models.map((m) => ({ m, medianMase: medianOver(withAll, (s) => s.models[m]?.mase) })).sort((a, b) => a.medianMase - b.medianMase)[0];
+  const autoMedianAll = medianOver(withAll, (s) => s.prescientAutoMase);
+  const issueRatio = bestModel ? autoMedianAll / bestModel.medianMase : Number.NaN;
   const verdicts = [
-    { goal: `auto MASE ≤ 1.0 × the best R model's, median over series of the per-series ratio (series scored: ${models.map((m) => `${m} ${coverage(m)}`).join(', ')} of ${ACCURACY_SERIES.length})`, figure: fmt(medianRatio), met: Number.isFinite(medianRatio) && medianRatio <= 1 },
+    {
+      goal: `auto median MASE ≤ 1.0 × the best R model's (the R model of lowest median MASE), over the ${withAll.length} series every R model ran: the issue's measure`,
+      figure: `${fmt(issueRatio)} × (auto ${fmt(autoMedianAll)} vs ${bestModel?.m ?? '—'} ${fmt(bestModel?.medianMase ?? Number.NaN)})`,
+      met: Number.isFinite(issueRatio) && issueRatio <= 1,
+    },
+    { goal: `stricter than the issue, R's best model picked on each series in hindsight: auto MASE ≤ 1.0 × the best R model's, median over series of the per-series ratio (series scored: ${models.map((m) => `${m} ${coverage(m)}`).join(', ')} of ${ACCURACY_SERIES.length})`, figure: fmt(medianRatio), met: Number.isFinite(medianRatio) && medianRatio <= 1 },
     { goal: `… the same on the series where every R model (${models.join(', ')}) ran`, figure: `${fmt(medianRatioAll)} over ${withAll.length} series`, met: Number.isFinite(medianRatioAll) && medianRatioAll <= 1 },
     ...models.map((m) => {
       const p = perModel[m] as { series: number; medianMase: number; autoMedianMaseSameSeries: number };
       return { goal: `auto median MASE ≤ R ${m}'s median MASE (same ${p.series} series)`, figure: `${fmt(p.autoMedianMaseSameSeries)} vs ${fmt(p.medianMase)}`, met: p.autoMedianMaseSameSeries <= p.medianMase };
     }),
   ];
-  const body = { benchmark: 'r-baselines', command, verdicts, rForecastVersion: version, models, seriesDone: series.length, medianAutoToBestRRatio: Number.isFinite(medianRatio) ? medianRatio : null, medianAutoToBestRRatioAllModels: Number.isFinite(medianRatioAll) ? medianRatioAll : null, perModel, series };
+  const body = { benchmark: 'r-baselines', command, verdicts, rForecastVersion: version, models, seriesDone: series.length, autoToBestRModelMedianRatio: Number.isFinite(issueRatio) ? issueRatio : null, medianAutoToBestRRatio: Number.isFinite(medianRatio) ? medianRatio : null, medianAutoToBestRRatioAllModels: Number.isFinite(medianRatioAll) ? medianRatioAll : null, perModel, series };
   // JSON has no NaN: it becomes null.
   writeFileSync(join(OUT_DIR, `${outName}.json`), `${JSON.stringify(body, null, 2)}\n`);
   for (const v of verdicts) process.stdout.write(`${v.met ? 'met    ' : 'NOT met'}  ${v.goal}: ${v.figure}\n`);
