@@ -86,6 +86,15 @@ export function selectionFrontier(
 }
 
 /**
+ * The frontier if it was replayed for these settings: a budget's for a
+ * budget target, the check's for one without. A frontier of the other kind
+ * (a budget added or removed since it was replayed) says nothing about them.
+ */
+export function frontierFor(frontier: Frontier | undefined, scaling: { readonly budget?: RiskBudget | undefined } | undefined): Frontier | undefined {
+  return frontier && (frontier.budget === undefined) === (scaling?.budget === undefined) ? frontier : undefined;
+}
+
+/**
  * The levels the own-history check reads in the selection backtest's
  * forecasts: the configured quantile's and scale-in guard's (an interval at
  * level L has its upper bound at quantile (1 + L) / 2).
@@ -107,9 +116,8 @@ export function servedKnobs(
   configured: PolicyKnobs & { readonly budget?: RiskBudget | undefined; readonly ownHistoryCheck?: boolean },
   frontier: Frontier | undefined,
 ): { knobs: PolicyKnobs; from: 'config' | 'budget'; reactive?: string } {
-  const chosen = frontier?.chosen;
-  // A frontier of the other kind (a budget added or removed since it was replayed) says nothing about these knobs.
-  if (!chosen || (frontier?.budget === undefined) !== (configured.budget === undefined)) return { knobs: configured, from: 'config' };
+  const chosen = frontierFor(frontier, configured)?.chosen;
+  if (!chosen) return { knobs: configured, from: 'config' };
   if (!configured.budget && configured.ownHistoryCheck === false) return { knobs: configured, from: 'config' };
   const from = configured.budget ? 'budget' : 'config';
   const knobs = { ...(configured.budget ? chosen.knobs : configured), leadTimeSeconds: configured.leadTimeSeconds };

@@ -1,5 +1,5 @@
 import { FRONTIER_LEVELS } from '../backtest/frontier.js';
-import { checkLevels, type FrontierTask } from '../backtest/selection-frontier.js';
+import { checkLevels, frontierFor, type FrontierTask } from '../backtest/selection-frontier.js';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import { incidentExcluder, shapeForecast, withoutIncidents } from '../events/effects.js';
@@ -323,9 +323,7 @@ export class Engine {
     // A risk budget needs a frontier, made only when a selection runs: with none yet (first fit after a
     // restart, or a budget just added), the carried selection is not reused.
     const scaling = target.scaling;
-    const held = this.deps.states.get(target.name)?.forecast?.frontier;
-    // A frontier of the other kind (a budget added or removed since) is no frontier for these settings.
-    const previousFrontier = held && (held.budget === undefined) === (scaling?.budget === undefined) ? held : undefined;
+    const previousFrontier = frontierFor(this.deps.states.get(target.name)?.forecast?.frontier, scaling);
     // Without a budget, the own-history check: the configured knobs replayed alone against headroom.
     const frontierTask: FrontierTask | undefined =
       scaling && (scaling.budget || scaling.ownHistoryCheck)
