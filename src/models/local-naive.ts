@@ -1,6 +1,6 @@
 import { PrescientError } from '../errors.js';
-import type { Fitted, Forecast, Forecaster } from './forecaster.js';
-import { zForLevel } from './intervals.js';
+import type { Forecaster } from './forecaster.js';
+import { FittedRepeat, residualSpread } from './seasonal-naive.js';
 
 /**
  * Local-period seasonal naive (`lnaive`): seasonal naive whose lag is the
@@ -89,20 +89,13 @@ function localForecaster(name: string, withDrift: boolean): Forecaster {
         : lag === nominal
           ? lag
           : Math.max(lag, values.length - WINDOW_CYCLES * nominal);
-      let sumSquares = 0;
-      let count = 0;
-      for (let i = from; i < values.length; i++) {
-        const residual = (values[i] as number) - (values[i - lag] as number) - drift;
-        sumSquares += residual * residual;
-        count++;
-      }
-      const sigma = count > 1 ? Math.sqrt(sumSquares / (count - 1)) : Math.sqrt(sumSquares);
+      const sigma = residualSpread(values, lag, from, drift);
       const notes = [
         ...(lag === 1 ? ['no season: repeats the last value'] : []),
         ...(lag !== nominal && nominal > 1 ? [`the last ${WINDOW_CYCLES} cycles repeat every ${lag} steps, not ${nominal}`] : []),
         ...(withDrift ? [`drift ${drift.toPrecision(3)} per cycle (mean of the last ${DRIFT_CYCLES}), held after ${holdAfter} cycles ahead`] : []),
       ];
-      return new FittedLocalNaive(name, values.slice(values.length - lag), lag, drift, holdAfter, sigma, notes);
+      return new FittedRepeat(name, values, lag, drift, holdAfter, sigma, notes);
     },
   };
 }
@@ -120,36 +113,3 @@ export const localNaive: Forecaster = localForecaster('lnaive', false);
  * for any model that holds the last day.
  */
 export const driftNaive: Forecaster = localForecaster('dnaive', true);
-
-class FittedLocalNaive implements Fitted {
-  readonly info;
-
-  constructor(
-    name: string,
-    private readonly lastCycle: readonly number[],
-    private readonly lag: number,
-    private readonly drift: number,
-    private readonly holdAfter: number,
-    private readonly sigma: number,
-    notes: readonly string[],
-  ) {
-    this.info = { model: name, notes };
-  }
-
-  predict(horizon: number, levels: readonly number[]): Forecast {
-    const point: number[] = [];
-    const spread: number[] = [];
-    for (let h = 0; h < horizon; h++) {
-      const cycles = Math.floor(h / this.lag) + 1;
-      point.push((this.lastCycle[h % this.lag] as number) + this.drift * Math.min(cycles, this.holdAfter));
-      spread.push(this.sigma * Math.sqrt(cycles));
-    }
-    const intervals = levels.map((level) => {
-      const z = zForLevel(level);
-      return { level, lower: point.map((p, h) => p - z * (spread[h] as number)), upper: point.map((p, h) => p + z * (spread[h] as number)) };
-    });
-    return { point, intervals };
-  }
-
-  dispose(): void {}
-}

@@ -23,43 +23,58 @@ export const seasonalNaive: Forecaster = {
     }
     const season = ctx.seasonalPeriods[0];
     const period = season !== undefined && values.length > season ? season : 1;
-    const lastSeason = values.slice(values.length - period);
-    let sumSquares = 0;
-    let count = 0;
-    for (let i = period; i < values.length; i++) {
-      const residual = (values[i] as number) - (values[i - period] as number);
-      sumSquares += residual * residual;
-      count++;
-    }
-    // One residual (two values, no season) is its own spread: an interval of width 0 would claim certainty.
-    const sigma = count > 1 ? Math.sqrt(sumSquares / (count - 1)) : Math.sqrt(sumSquares);
+    const sigma = residualSpread(values, period, period, 0);
     const notes = [
       ...(period === 1 ? ['no season: repeats the last value'] : []),
       ...(season !== undefined && period === 1 ? [`${values.length} values do not hold a season of ${season} steps and one more`] : []),
     ];
-    return new FittedSeasonalNaive(lastSeason, period, sigma, notes);
+    return new FittedRepeat('snaive', values, period, 0, 1, sigma, notes);
   },
 };
 
-class FittedSeasonalNaive implements Fitted {
+/**
+ * Standard deviation of y[t] − y[t − lag] − drift for t from `from` on. One residual (two values, no season) is
+ * its own spread: an interval of width 0 would claim certainty.
+ */
+export function residualSpread(values: readonly number[], lag: number, from: number, drift: number): number {
+  let sumSquares = 0;
+  let count = 0;
+  for (let i = from; i < values.length; i++) {
+    const residual = (values[i] as number) - (values[i - lag] as number) - drift;
+    sumSquares += residual * residual;
+    count++;
+  }
+  return count > 1 ? Math.sqrt(sumSquares / (count - 1)) : Math.sqrt(sumSquares);
+}
+
+/**
+ * The last `lag` values repeated, plus `drift` once per cycle ahead for at most `holdAfter` cycles; bands
+ * grow with the square root of the cycles ahead. snaive (no drift) and ./local-naive.ts's lnaive and dnaive.
+ */
+export class FittedRepeat implements Fitted {
   readonly info;
+  private readonly lastCycle: readonly number[];
 
   constructor(
-    private readonly lastSeason: readonly number[],
-    private readonly period: number,
+    model: string,
+    values: readonly number[],
+    private readonly lag: number,
+    private readonly drift: number,
+    private readonly holdAfter: number,
     private readonly sigma: number,
     notes: readonly string[],
   ) {
-    this.info = { model: 'snaive', notes };
+    this.lastCycle = values.slice(values.length - lag);
+    this.info = { model, notes };
   }
 
   predict(horizon: number, levels: readonly number[]): Forecast {
     const point: number[] = [];
     const spread: number[] = [];
     for (let h = 0; h < horizon; h++) {
-      point.push(this.lastSeason[h % this.period] as number);
-      const seasonsAhead = Math.floor(h / this.period) + 1;
-      spread.push(this.sigma * Math.sqrt(seasonsAhead));
+      const cycles = Math.floor(h / this.lag) + 1;
+      point.push((this.lastCycle[h % this.lag] as number) + this.drift * Math.min(cycles, this.holdAfter));
+      spread.push(this.sigma * Math.sqrt(cycles));
     }
     const intervals = levels.map((level) => {
       const z = zForLevel(level);
