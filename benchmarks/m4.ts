@@ -213,7 +213,7 @@ async function main(): Promise<void> {
     await writeFile(join(HERE, 'out', 'detail', `${args.out}.json`), JSON.stringify(perSeries));
     if (process.stderr.isTTY) process.stderr.write(`\r${k + 1}/${chosen.length} ${s.id}   `);
   }
-  // A merge fits nothing: its wall time is the shard runs' (each in its own out/<part>.json), run side by side.
+  // A merge fits nothing: it reports each shard run's own wall time (out/<part>.json); how the shards overlapped is not known here.
   const shards = await Promise.all(
     (args.merge?.split(',') ?? []).map(async (part) => {
       try {
@@ -223,7 +223,8 @@ async function main(): Promise<void> {
       }
     }),
   );
-  const wallSeconds = args.merge ? Math.max(...shards.map((p) => p.wallSeconds ?? Number.NaN)) : (performance.now() - started) / 1000;
+  const wallSeconds = args.merge ? undefined : (performance.now() - started) / 1000;
+  const shardWallSeconds = args.merge ? shards.map((p) => p.wallSeconds ?? null) : undefined;
   const ids = Object.keys(perSeries);
   const summary = (filter: (id: string) => boolean): Record<string, M4Summary> =>
     Object.fromEntries(['snaive-24', ...models].map((m) => [m, summarise(ids.filter(filter).map((id) => perSeries[id]?.[m] as SeriesScore))]));
@@ -235,9 +236,11 @@ async function main(): Promise<void> {
     series: Object.keys(perSeries).length,
     sample:
       (args.sample ? (args.rest ? `the ${sampled.length} series outside the seeded sample of ${args.sample} (seed ${args['sample-seed']})` : `seeded sample of ${sampled.length} (seed ${args['sample-seed']})`) : 'all 414') +
-      (Object.keys(perSeries).length < sampled.length ? `, of which ${Object.keys(perSeries).length} scored before the time budget ran out` : ''),
+      (shardCount > 1 && !args.merge ? `, shard ${shardIndex}/${shardCount}: its ${chosen.length} series` : '') +
+      (!args.merge && Object.keys(perSeries).length < chosen.length ? `, of which ${Object.keys(perSeries).length} scored before the time budget ran out` : ''),
     split: `dev/holdout by seeded shuffle (seed ${splitSeed}): ${dev.length} dev, ${all.length - dev.length} holdout (earlier tuning looked at its dev half only); the --sample 150 --sample-seed 1 evaluation sample's choices were tuned on series outside it (benchmarks/m4-dump.ts --set dev, benchmarks/m4-offline.ts)`,
     wallSeconds,
+    shardWallSeconds,
     loadNote: args.merge ? `shards: ${shards.map((p) => p.loadNote ?? '?').join(' | ')}` : loadNote(startLoad),
     summary: whole,
     dev: summary((id) => devIds.has(id)),
@@ -276,7 +279,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  console.log(`wall ${wallSeconds.toFixed(0)} s (${result.loadNote})`);
+  console.log(`${wallSeconds === undefined ? `shards' wall ${shardWallSeconds?.map((w) => (w === null ? '?' : w.toFixed(0))).join(' + ')} s` : `wall ${wallSeconds.toFixed(0)} s`} (${result.loadNote})`);
   await mkdir(join(HERE, 'out', 'detail'), { recursive: true });
   // Per-series scores apart: benchmarks/run.ts lists every figure of out/*.json in RESULTS.md.
   await writeFile(join(HERE, 'out', 'detail', `${args.out}.json`), JSON.stringify(perSeries));
