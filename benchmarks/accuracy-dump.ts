@@ -25,7 +25,7 @@ import { forecasters } from '../src/models/registry.js';
 import { regularize } from '../src/series/regularize.js';
 import { detectSeasonalPeriods } from '../src/series/seasonality.js';
 import { readSamplesFile } from '../src/sources/file.js';
-import { ACCURACY_SERIES } from './accuracy.js';
+import { ACCURACY_SERIES } from './accuracy-series.js';
 import { dumpCandidates } from './dump-candidates.js';
 import type { DumpSeries } from './m4-dump.js';
 

@@ -22,7 +22,7 @@ import { tensorflowInfo } from '../src/models/tf/backend.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
 import { readSamplesFile } from '../src/sources/file.js';
-import { ACCURACY_SERIES } from './accuracy.js';
+import { ACCURACY_SERIES } from './accuracy-series.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DAY_SECONDS = 86_400;

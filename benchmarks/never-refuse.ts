@@ -23,7 +23,7 @@ import { originIndicesFor } from '../src/models/evaluation/rolling-origin.js';
 import { PLAUSIBLE_RANGE_MULTIPLE } from '../src/models/validate.js';
 import { regularize } from '../src/series/regularize.js';
 import { readSamplesFile } from '../src/sources/file.js';
-import { ACCURACY_SERIES } from './accuracy.js';
+import { ACCURACY_SERIES } from './accuracy-series.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DAY = 86_400;

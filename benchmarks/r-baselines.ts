@@ -35,7 +35,7 @@ import { maseScale } from '../src/models/evaluation/metrics.js';
 import { originIndicesFor, scoreForecast } from '../src/models/evaluation/rolling-origin.js';
 import { regularize } from '../src/series/regularize.js';
 import { readSamplesFile } from '../src/sources/file.js';
-import { ACCURACY_SERIES } from './accuracy.js';
+import { ACCURACY_SERIES } from './accuracy-series.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');

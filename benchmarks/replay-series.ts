@@ -4,6 +4,6 @@
  * realTweets series (`tweets_<ticker>`, tweets mentioning a company per
  * 5 minutes, data/nab/realTweets, MIT).
  */
-import { ACCURACY_SERIES, type BenchmarkSeries } from './accuracy.js';
+import { ACCURACY_SERIES, type BenchmarkSeries } from './accuracy-series.js';
 
 export const REPLAY_SERIES: readonly BenchmarkSeries[] = ACCURACY_SERIES;
