@@ -1,76 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, DATA_DIR, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { HOUR, iso, NOW, SPIKE_FROM, SPIKE_TO, useTaxiEventsServer } from './taxi-events.js';
 
 /**
  * Known events over real HTTP (the app listening on a loopback port): the
  * generic route and Alertmanager's webhook, their coded errors and
  * persistence across a restart. What each kind does to the series is in
- * event-effects.slow.test.ts.
+ * event-effects.slow.test.ts; both share taxi-events.ts.
  */
-const TOKEN = 'events-test-token-0123456789';
-const FILE_END = Date.parse('2015-01-31T23:30:00Z');
-const NOW = FILE_END + 1_800_000;
-const HOUR = 3_600_000;
-
-let dir: string;
-let spiked: string;
-/** The last day's 12:00–18:00 of the real series, ten times over: the "incident". */
-const SPIKE_FROM = Date.parse('2015-01-31T12:00:00Z');
-const SPIKE_TO = Date.parse('2015-01-31T18:00:00Z');
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'prescient-events-'));
-  const lines = readFileSync(join(DATA_DIR, 'nab/nyc_taxi.csv'), 'utf8').trim().split('\n');
-  const out = lines.map((line, i) => {
-    if (i === 0) return line;
-    const [ts, value] = line.split(',') as [string, string];
-    const t = Date.parse(`${ts.replace(' ', 'T')}Z`);
-    return t >= SPIKE_FROM && t < SPIKE_TO ? `${ts},${Number(value) * 10}` : line;
-  });
-  spiked = join(dir, 'taxi-spiked.csv');
-  writeFileSync(spiked, `${out.join('\n')}\n`);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function config(file: string): Record<string, unknown> {
-  return {
-    server: { authToken: TOKEN },
-    targets: [
-      {
-        name: 'taxi',
-        source: { type: 'file', path: file },
-        history: '14d',
-        horizon: '1d',
-        models: ['snaive'],
-        seasonalPeriods: ['1d'],
-        scaling: { capacityPerReplica: 1000, leadTime: '30m', maxReplicas: 200 },
-      },
-      { name: 'taxi-copy', source: { type: 'file', path: join(DATA_DIR, 'nab/nyc_taxi.csv') }, history: '14d', horizon: '1d', models: ['snaive'], seasonalPeriods: ['1d'] },
-    ],
-  };
-}
-
-let t: TestApp | undefined;
-let base = '';
-async function start(file: string, modelsDir?: string): Promise<TestApp> {
-  t = await buildTestApp(config(file), { now: () => NOW, ...(modelsDir ? { modelsDir } : {}) });
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = t.app.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  return t;
-}
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
-
-const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-const post = (path: string, body: unknown, headers: Record<string, string> = auth) => fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
-const get = async (path: string) => (await fetch(`${base}${path}`)).json() as Promise<Record<string, unknown>>;
-const iso = (ms: number) => new Date(ms).toISOString();
+const server = useTaxiEventsServer();
+const { start, post, get, metric } = server;
 
 /** A notification exactly as Alertmanager's webhook sends it (version 4; prometheus.io/docs/alerting/latest/configuration/#webhook_config). */
 function alertmanagerPayload(status: 'firing' | 'resolved', labels: Record<string, string>, startsAt: string, endsAt = '0001-01-01T00:00:00Z'): Record<string, unknown> {
@@ -89,15 +30,10 @@ function alertmanagerPayload(status: 'firing' | 'resolved', labels: Record<strin
   };
 }
 
-async function metric(name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
 
 describe('bad event payloads get coded errors', () => {
   it('refuses writes without the token (401 PRESCIENT_ERR_UNAUTHORIZED), on both routes', async () => {
-    await start(spiked);
+    await start(server.spiked);
     const body = { target: 'taxi', kind: 'deploy', start: iso(NOW), note: 'v2' };
     for (const path of ['/api/v1/events', '/api/v1/webhooks/alertmanager']) {
       const res = await post(path, body, { 'content-type': 'application/json' });
@@ -116,7 +52,7 @@ describe('bad event payloads get coded errors', () => {
     ['a campaign multiplier without an end', { target: 'taxi', kind: 'campaign', start: '2015-02-01T00:00:00Z', note: 'x', multiplier: 2 }, 'body.end'],
     ['an unknown field', { target: 'taxi', kind: 'deploy', start: '2015-02-01T00:00:00Z', note: 'x', severity: 'high' }, 'body'],
   ])('answers 400 PRESCIENT_ERR_VALIDATION for %s, naming the field', async (_what, body, path) => {
-    t ??= await start(spiked);
+    if (!server.app) await start(server.spiked);
     const res = await post('/api/v1/events', body);
     expect(res.status).toBe(400);
     const { error } = (await res.json()) as { error: { code: string; issues: { path: string }[] } };
@@ -126,7 +62,7 @@ describe('bad event payloads get coded errors', () => {
   });
 
   it('answers 422 PRESCIENT_ERR_EVENT_NO_TARGET when the target or selector matches nothing, and stores nothing', async () => {
-    await start(spiked);
+    await start(server.spiked);
     for (const by of [{ target: 'checkout' }, { selector: 'checkout-*' }]) {
       const res = await post('/api/v1/events', { ...by, kind: 'deploy', start: iso(NOW), note: 'v2' });
       expect(res.status).toBe(422);
@@ -136,7 +72,7 @@ describe('bad event payloads get coded errors', () => {
   });
 
   it('answers 400 PRESCIENT_ERR_WEBHOOK_VERSION for an Alertmanager payload of another version, and 400 VALIDATION for a malformed one', async () => {
-    await start(spiked);
+    await start(server.spiked);
     const v3 = await post('/api/v1/webhooks/alertmanager', { ...alertmanagerPayload('firing', { prescient_target: 'taxi' }, iso(NOW)), version: '3' });
     expect(v3.status).toBe(400);
     expect(((await v3.json()) as { error: { code: string } }).error.code).toBe('PRESCIENT_ERR_WEBHOOK_VERSION');
@@ -152,7 +88,7 @@ describe("Alertmanager's webhook", () => {
   it('turns a labelled alert into an incident, closes it when resolved, lists unlabelled alerts as ignored, and keeps everything across a restart', async () => {
     const modelsDir = mkdtempSync(join(tmpdir(), 'prescient-events-models-'));
     try {
-      await start(spiked, modelsDir);
+      await start(server.spiked, modelsDir);
       const startsAt = iso(SPIKE_FROM);
       const firing = await post('/api/v1/webhooks/alertmanager', alertmanagerPayload('firing', { prescient_target: 'taxi' }, startsAt));
       expect(firing.status).toBe(200);
@@ -178,9 +114,8 @@ describe("Alertmanager's webhook", () => {
       expect(listed[0]?.end).toBe(iso(SPIKE_TO));
       expect(await metric('prescient_events_total', 'kind="incident",source="alertmanager"')).toBe(1);
 
-      await t?.close();
-      t = undefined;
-      await start(spiked, modelsDir);
+      await server.stop();
+      await start(server.spiked, modelsDir);
       expect((await get('/api/v1/events')).events).toEqual(listed);
     } finally {
       rmSync(modelsDir, { recursive: true, force: true });
@@ -188,7 +123,7 @@ describe("Alertmanager's webhook", () => {
   });
 
   it('a selector glob reaches every matching target', async () => {
-    await start(spiked);
+    await start(server.spiked);
     const res = await post('/api/v1/events', { selector: 'taxi*', kind: 'maintenance', start: iso(NOW), end: iso(NOW + HOUR), note: 'db failover' });
     expect(res.status).toBe(201);
     expect(((await res.json()) as { targets: string[] }).targets).toEqual(['taxi', 'taxi-copy']);
