@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestApp, fileTarget, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { fileTarget, useTestApps } from '../support/app.js';
 
 // The taxi series (30-minute steps, ~10 k points): an LSTM on it trains for seconds, longer than the limits here.
 const TAXI = 'nab/nyc_taxi.csv';
-const open: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
-
-async function start(raw: Record<string, unknown>): Promise<TestApp> {
-  const t = await buildTestApp(raw);
-  open.push(t);
-  return t;
-}
+const { start } = useTestApps();
 
 describe('Engine under the pool limits', () => {
   it("stops a target's fit at pool.fitTimeout and falls down the ladder, saying why", async () => {

@@ -1,27 +1,9 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestApp, DATA_DIR, fileTarget, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, DATA_DIR, fileTarget, useTestApps } from '../support/app.js';
 
-const open: TestApp[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-async function start(raw: Record<string, unknown>, options: Parameters<typeof buildTestApp>[1] = {}): Promise<TestApp> {
-  const t = await buildTestApp(raw, options);
-  open.push(t);
-  return t;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'prescient-engine-'));
-  dirs.push(dir);
-  return dir;
-}
+const { start, tempDir } = useTestApps();
 
 describe('Engine', () => {
   it('serves the last good forecast marked stale when the source fails, and recovers by itself', async () => {

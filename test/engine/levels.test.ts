@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { levelsFor } from '../../src/engine/engine.js';
-import { buildTestApp, fileTarget, type TestApp } from '../support/app.js';
+import { fileTarget, useTestApps } from '../support/app.js';
 
-const open: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const { start } = useTestApps();
 
 function target(extra: Record<string, unknown>) {
   return configSchema.parse({ targets: [{ name: 'web', source: { type: 'file', path: '/x.csv' }, ...extra }] }).targets[0]!;
@@ -42,8 +39,7 @@ describe('Engine', () => {
       scaling: { capacityPerReplica: 20, quantile: 0.95, scaleInGuardQuantile: 'none' },
     });
     // Replayed as if it ended now, so the forecast covers the present.
-    const t = await buildTestApp({ targets: [{ ...rds, source: { ...(rds['source'] as object), shiftToNow: true } }] });
-    open.push(t);
+    const t = await start({ targets: [{ ...rds, source: { ...(rds['source'] as object), shiftToNow: true } }] });
     await t.app.prescient.engine.refresh('rds');
     const forecast = t.app.prescient.states.get('rds')?.forecast;
     expect(forecast?.intervals.map((i) => i.level)).toEqual([0.8, 0.9]);

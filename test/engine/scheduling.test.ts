@@ -1,10 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestApp, fileTarget, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { fileTarget, useTestApps } from '../support/app.js';
 
-const open: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const { start } = useTestApps();
 
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -18,8 +15,7 @@ describe('Engine scheduling (real pool)', () => {
   it('gives every one of 40 new targets a forecast through a pool that queues only 2, none refused with POOL_FULL', { timeout: 90_000 }, async () => {
     const files = ['nab/rds_cpu_utilization_cc0c53.csv', 'nab/ec2_cpu_utilization_24ae8d.csv', 'nab/nyc_taxi.csv'];
     const targets = Array.from({ length: 40 }, (_, i) => fileTarget(`t${i}`, files[i % files.length] as string, { models: ['snaive'] }));
-    const t = await buildTestApp({ pool: { threads: 1, maxQueue: 2, fitTimeout: '60s' }, targets }, { startEngine: true });
-    open.push(t);
+    const t = await start({ pool: { threads: 1, maxQueue: 2, fitTimeout: '60s' }, targets }, { startEngine: true });
     const { states } = t.app.prescient;
     await waitFor(() => states.list().every((s) => s.forecast || s.lastError), 80_000);
     expect(states.list().filter((s) => s.lastError).map((s) => `${s.config.name}: ${s.lastError?.code}`)).toEqual([]);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { afterEach } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 
@@ -46,6 +47,32 @@ export async function buildTestApp(
     async close() {
       await app.close();
       if (!options.modelsDir) rmSync(modelsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * For a test file that builds apps and temporary folders in its tests:
+ * registers an afterEach that closes every app `start` built and removes
+ * every `tempDir` made during the test. Call it at the top of the file.
+ */
+export function useTestApps(): { start: typeof buildTestApp; tempDir(): string } {
+  const open: TestApp[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.close()));
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    async start(raw, options = {}) {
+      const t = await buildTestApp(raw, options);
+      open.push(t);
+      return t;
+    },
+    tempDir() {
+      const dir = mkdtempSync(join(tmpdir(), 'prescient-test-'));
+      dirs.push(dir);
+      return dir;
     },
   };
 }
