@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { frontierSchema } from '../backtest/result.js';
+import { frontierFor, frontierKind, replaysGrid } from '../backtest/selection-frontier.js';
 import type { Config } from '../config/schema.js';
 import type { TargetStates } from '../engine/target-state.js';
 import { PrescientError } from '../errors.js';
@@ -44,8 +45,8 @@ export const recommendationSchema = z.object({
     scaleInGuardQuantile: z.number().nullable(),
     /** Share of capacityPerReplica the count is sized on. */
     utilisation: z.number(),
-    /** 'budget' when the knobs are the setting the risk budget chose on the target's frontier. */
-    knobsFrom: z.enum(['config', 'budget']),
+    /** src/scaling/policy.ts KnobsFrom: stated, the documented defaults, or chosen on the target's history by its budget or the own-history rule. */
+    knobsFrom: z.enum(['config', 'default', 'budget', 'own-history']),
     windowMaxLoad: z.number(),
     windowMaxUpperLoad: z.number(),
     observedLoad: z.number(),
@@ -170,10 +171,13 @@ export const scalingRoutes: FastifyPluginAsyncZod<ScalingRoutesOptions> = async 
     async (request): Promise<z.infer<typeof frontierResponseSchema>> => {
       const name = request.params.name;
       const { state, scaling } = recommender.scalingOf(name);
-      if (!scaling.budget) {
-        throw new PrescientError('PRESCIENT_ERR_SCALING_NOT_CONFIGURED', `target "${name}" has no scaling.budget: its knobs are set by hand, so only they are replayed, against headroom (the recommendation's basis says when they lost and reactive scaling is served)`);
+      const kind = frontierKind(scaling);
+      if (!replaysGrid(kind)) {
+        const why = kind === 'checked' ? 'its knobs are set by hand, so only they are replayed, against headroom (the recommendation\'s basis says when they lost and reactive scaling is served)' : 'scaling.ownHistoryCheck is false, so nothing is replayed';
+        throw new PrescientError('PRESCIENT_ERR_SCALING_NOT_CONFIGURED', `target "${name}" has no scaling.budget and ${why}`);
       }
-      const frontier = state.forecast?.frontier;
+      // One of another kind (a budget or knobs added or removed since) is not this target's.
+      const frontier = frontierFor(state.forecast?.frontier, scaling);
       if (!frontier) {
         throw new PrescientError('PRESCIENT_ERR_FORECAST_UNAVAILABLE', `target "${name}" has no frontier yet: it is replayed when the model is next selected`);
       }

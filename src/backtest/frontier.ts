@@ -115,7 +115,13 @@ export interface Frontier {
   readonly model: string;
   readonly points: readonly FrontierPoint[];
   readonly plainHpa: readonly PlainHpaPoint[];
+  /**
+   * The budget the choice kept to: a stated risk budget, or for the
+   * own-history rule the share below of the reactive HPA's minutes.
+   */
   readonly budget?: RiskBudget;
+  /** Set when the own-history rule chose (no budget or knob stated): the budget is this share of the reactive HPA's short minutes. */
+  readonly ownHistoryShare?: number;
   readonly chosen?: FrontierChoice;
   /** Wall time the simulations took, ms. */
   readonly computeMs: number;
@@ -266,6 +272,21 @@ export function relativeBudget(frontier: Pick<Frontier, 'plainHpa'>, share: numb
   const reactive = frontier.plainHpa.find((p) => Math.abs(p.utilisation - hpaUtilisation) < 1e-9);
   if (!reactive) throw new PrescientError('PRESCIENT_ERR_VALIDATION', `the frontier has no plain HPA at ${hpaUtilisation}`);
   return { maxUnderProvisionedMinutesPerWeek: share * reactive.underProvisionedMinutesPerWeek };
+}
+
+/**
+ * The own-history rule, served to a target that states neither knobs nor a
+ * budget (src/backtest/selection-frontier.ts) and replayed by
+ * benchmarks/replay.ts: the cheapest setting within `share` × the reactive
+ * HPA's short minutes over the frontier's stretch ({@link relativeBudget}),
+ * checked against headroom with that budget ({@link withReactiveFallback}).
+ * @throws PrescientError PRESCIENT_ERR_VALIDATION as relativeBudget and chooseSetting
+ */
+export function chooseOnOwnHistory(world: ReplayWorld, frontier: Pick<Frontier, 'points' | 'plainHpa'>, share: number): { budget: RiskBudget; chosen: FrontierChoice } {
+  const budget = relativeBudget(frontier, share, world.options.hpaUtilisation);
+  const choice = chooseSetting(frontier.points, budget);
+  const reason = `chosen on own history (within ${share} × the reactive HPA's short minutes there): ${choice.reason}`;
+  return { budget, chosen: withReactiveFallback(world, frontier, { ...choice, reason }, budget) };
 }
 
 /**

@@ -94,6 +94,7 @@ export const frontierSchema = z.object({
   points: z.array(frontierStatsSchema.extend({ knobs: knobsSchema })),
   plainHpa: z.array(frontierStatsSchema.extend({ utilisation: z.number() })),
   budget: z.object({ maxUnderProvisionedMinutesPerWeek: z.number() }).optional(),
+  ownHistoryShare: z.number().optional(),
   chosen: z
     .object({
       index: z.number().int(),

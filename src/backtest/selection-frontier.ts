@@ -1,18 +1,24 @@
 /**
- * The frontier a target with a risk budget gets at each model selection
- * (issue 13): the target's recent history (the span of `auto`'s selection
- * backtest) replayed through the HPA model for every knob setting of the
- * grid, fed by the forecasts that backtest already made (FitInfo.backtest),
- * so it costs HPA simulations only, no fits. Runs where the fit ran (the
- * worker pool), right after it.
+ * The frontier a target gets at each model selection (issue 13): the
+ * target's recent history (the span of `auto`'s selection backtest)
+ * replayed through the HPA model, fed by the forecasts that backtest
+ * already made (FitInfo.backtest), so it costs HPA simulations only, no
+ * fits. Runs where the fit ran (the worker pool), right after it.
  *
- * A target without a budget gets the own-history check alone: its
- * configured knobs replayed over the same span (a frontier of one setting,
- * beside the plain HPA's targets), and served only if they were short
- * fewer minutes there than headroom (withReactiveFallback); otherwise the
- * target serves reactive scaling and says why. DESIGN.md promises both a
- * fallback to reactive scaling and proof from the target's own history,
- * to every target, not only to those that state a budget.
+ * Which replay a target gets depends on what its config states
+ * ({@link knobSource}):
+ * - a risk budget: every setting of the grid, the budget chooses;
+ * - neither a budget nor any knob: every setting of the grid, and the
+ *   cheapest one within 0.15 × the reactive HPA's short minutes there is
+ *   chosen (the own-history rule, OWN_HISTORY_SHARE): on the replay
+ *   benchmark it was the only served default never short more minutes than
+ *   headroom, where the documented default knobs were not;
+ * - knobs stated by hand: those knobs alone, as stated (a frontier of one
+ *   setting beside the plain HPA's targets).
+ * Each is served only if it was short fewer minutes there than headroom
+ * (withReactiveFallback); otherwise the target serves reactive scaling and
+ * says why. DESIGN.md promises both a fallback to reactive scaling and proof
+ * from the target's own history, to every target.
  *
  * What the service cannot know it assumes, and says so in the docs: the
  * plain HPA beside the forecast targets 70 % of capacityPerReplica per pod
@@ -21,9 +27,9 @@
  * (docs/keda.md).
  */
 import type { Forecast } from '../models/forecaster.js';
-import type { PolicyKnobs } from '../scaling/policy.js';
+import type { KnobsFrom, PolicyKnobs } from '../scaling/policy.js';
 import { PrescientError } from '../errors.js';
-import { computeFrontier, describeKnobs, frontierGrid, withReactiveFallback, type FixedPolicy, type Frontier, type RiskBudget } from './frontier.js';
+import { chooseOnOwnHistory, computeFrontier, describeKnobs, frontierGrid, withReactiveFallback, type FixedPolicy, type Frontier, type RiskBudget } from './frontier.js';
 import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from './replay-world.js';
 
 /** What the worker needs besides the fit to replay a frontier: plain data. */
@@ -32,14 +38,44 @@ export interface FrontierTask {
   readonly leadTimeSeconds: number;
   /** A risk budget: the whole grid is replayed and the budget chooses. */
   readonly budget?: RiskBudget;
-  /** Without a budget: the configured knobs, replayed alone and checked against headroom. */
+  /** Knobs stated by hand: replayed alone and checked against headroom. */
   readonly knobs?: PolicyKnobs;
+  /** Neither: the whole grid is replayed and the own-history rule chooses. */
+  readonly ownHistory?: true;
   readonly startMs: number;
   readonly stepSeconds: number;
 }
 
 export const SERVICE_HPA_UTILISATION = 0.7;
 export const SERVICE_METRIC_LAG_SECONDS = 60;
+/**
+ * The own-history rule's target: the cheapest setting whose short minutes
+ * stayed within this share of the reactive HPA's over the span (issue 13's
+ * pooled goal, 0.15, as a rule on past data only; benchmarks/replay.ts).
+ */
+export const OWN_HISTORY_SHARE = 0.15;
+
+/**
+ * What a target's selection replays, by what its config states:
+ * `budget` (the grid; the risk budget chooses), `own-history` (no budget
+ * and no knob stated: the grid; the own-history rule chooses), `checked`
+ * (knobs stated: those alone, checked against headroom), `unchecked` (no
+ * budget and `ownHistoryCheck: false`: nothing; the configured knobs,
+ * stated or the documented defaults, serve as they are). `knobsStated`
+ * absent counts as stated: a policy built by hand is served as built.
+ */
+export type FrontierKind = 'budget' | 'own-history' | 'checked' | 'unchecked';
+
+export function frontierKind(scaling: { readonly budget?: RiskBudget | undefined; readonly knobsStated?: boolean; readonly ownHistoryCheck?: boolean }): FrontierKind {
+  if (scaling.budget) return 'budget';
+  if (scaling.ownHistoryCheck === false) return 'unchecked';
+  return scaling.knobsStated === false ? 'own-history' : 'checked';
+}
+
+/** Whether a frontier of this kind replays the whole grid (and the served forecast needs FRONTIER_LEVELS). */
+export function replaysGrid(kind: FrontierKind): boolean {
+  return kind === 'budget' || kind === 'own-history';
+}
 
 /**
  * The frontier over the span of the selection backtest, or undefined when
@@ -77,7 +113,14 @@ export function selectionFrontier(
   });
   const track = new ForecastTrack(world, servedAt(forecasts, world.startMs, spacingMs), task.leadTimeSeconds);
   if (task.budget) return computeFrontier({ world, fixed: task.fixed, track, grid: frontierGrid(task.leadTimeSeconds), model, budget: task.budget });
-  if (!task.knobs) throw new PrescientError('PRESCIENT_ERR_VALIDATION', 'a frontier task needs a budget or the configured knobs');
+  if (task.ownHistory) {
+    const started = performance.now();
+    const frontier = computeFrontier({ world, fixed: task.fixed, track, grid: frontierGrid(task.leadTimeSeconds), model });
+    // The rule's budget: a share of what the reactive HPA (the world's 70 %) was short over this same span.
+    const { budget, chosen } = chooseOnOwnHistory(world, frontier, OWN_HISTORY_SHARE);
+    return { ...frontier, budget, ownHistoryShare: OWN_HISTORY_SHARE, chosen, computeMs: performance.now() - started };
+  }
+  if (!task.knobs) throw new PrescientError('PRESCIENT_ERR_VALIDATION', 'a frontier task needs a budget, the stated knobs or the own-history rule');
   const knobs = { ...task.knobs, leadTimeSeconds: task.leadTimeSeconds };
   const started = performance.now();
   const frontier = computeFrontier({ world, fixed: task.fixed, track, grid: [knobs], model });
@@ -85,13 +128,29 @@ export function selectionFrontier(
   return { ...frontier, chosen, computeMs: performance.now() - started };
 }
 
+/** The kind a frontier was replayed for (the check's, on stated knobs, has neither a budget nor the rule's share). */
+function kindOf(frontier: Frontier): FrontierKind {
+  if (frontier.ownHistoryShare !== undefined) return 'own-history';
+  return frontier.budget === undefined ? 'checked' : 'budget';
+}
+
+/** How notes and reasons name what chose: `risk budget`, `own-history choice` or `own-history check`. */
+export function frontierLabel(frontier: Frontier): string {
+  const kind = kindOf(frontier);
+  return kind === 'budget' ? 'risk budget' : kind === 'own-history' ? 'own-history choice' : 'own-history check';
+}
+
 /**
  * The frontier if it was replayed for these settings: a budget's for a
- * budget target, the check's for one without. A frontier of the other kind
- * (a budget added or removed since it was replayed) says nothing about them.
+ * budget target, the own-history rule's for a target that states nothing,
+ * the check's for stated knobs. A frontier of another kind (a budget or
+ * knobs added or removed since it was replayed) says nothing about them.
  */
-export function frontierFor(frontier: Frontier | undefined, scaling: { readonly budget?: RiskBudget | undefined } | undefined): Frontier | undefined {
-  return frontier && (frontier.budget === undefined) === (scaling?.budget === undefined) ? frontier : undefined;
+export function frontierFor(
+  frontier: Frontier | undefined,
+  scaling: { readonly budget?: RiskBudget | undefined; readonly knobsStated?: boolean; readonly ownHistoryCheck?: boolean } | undefined,
+): Frontier | undefined {
+  return frontier && scaling && kindOf(frontier) === frontierKind(scaling) ? frontier : undefined;
 }
 
 /**
@@ -106,22 +165,24 @@ export function checkLevels(knobs: Pick<PolicyKnobs, 'quantile' | 'scaleInGuardQ
 }
 
 /**
- * The knobs a target serves with: the budget's choice once a frontier
- * exists, else its configured ones. When the choice fell back to reactive
- * scaling (FrontierChoice.fallback), `reactive` holds the reason and the
- * utilisation is the fallback's: the recommendation is sized on the
- * observed load at that share of capacity.
+ * The knobs a target serves with: once a frontier of its kind exists, the
+ * budget's or the own-history rule's choice, or the stated knobs once
+ * checked; before that (first fit, a model that does not select) or with
+ * the check off, the configured knobs (stated, or the documented defaults).
+ * When the choice fell back to reactive scaling (FrontierChoice.fallback),
+ * `reactive` holds the reason and the utilisation is the fallback's: the
+ * recommendation is sized on the observed load at that share of capacity.
  */
 export function servedKnobs(
-  configured: PolicyKnobs & { readonly budget?: RiskBudget | undefined; readonly ownHistoryCheck?: boolean },
+  configured: PolicyKnobs & { readonly budget?: RiskBudget | undefined; readonly knobsStated?: boolean; readonly ownHistoryCheck?: boolean },
   frontier: Frontier | undefined,
-): { knobs: PolicyKnobs; from: 'config' | 'budget'; reactive?: string } {
-  const chosen = frontierFor(frontier, configured)?.chosen;
-  if (!chosen) return { knobs: configured, from: 'config' };
-  if (!configured.budget && configured.ownHistoryCheck === false) return { knobs: configured, from: 'config' };
-  const from = configured.budget ? 'budget' : 'config';
-  const knobs = { ...(configured.budget ? chosen.knobs : configured), leadTimeSeconds: configured.leadTimeSeconds };
+): { knobs: PolicyKnobs; from: KnobsFrom; reactive?: string } {
+  const kind = frontierKind(configured);
+  const own = frontierFor(frontier, configured);
+  const chosen = own?.chosen;
+  if (!own || !chosen || kind === 'unchecked') return { knobs: configured, from: configured.knobsStated === false ? 'default' : 'config' };
+  const from = kind === 'checked' ? 'config' : kind;
+  const knobs = { ...(kind === 'checked' ? configured : chosen.knobs), leadTimeSeconds: configured.leadTimeSeconds };
   if (!chosen.fallback) return { knobs, from };
-  const label = configured.budget ? 'risk budget' : 'own-history check';
-  return { knobs: { ...knobs, utilisation: chosen.fallback.utilisation }, from, reactive: `${label}: ${chosen.reason}` };
+  return { knobs: { ...knobs, utilisation: chosen.fallback.utilisation }, from, reactive: `${frontierLabel(own)}: ${chosen.reason}` };
 }

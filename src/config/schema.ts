@@ -17,6 +17,9 @@ export const DEFAULT_REFRESH_SECONDS = 900;
 
 /** The scale-in guard's default: the upper bound of the 95 % interval. */
 export const DEFAULT_SCALE_IN_GUARD_QUANTILE = 0.975;
+/** The documented default scaling quantile and utilisation (docs/configuration.md). */
+export const DEFAULT_QUANTILE = 0.9;
+export const DEFAULT_UTILISATION = 1;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /**
@@ -105,16 +108,21 @@ export const scalingSchema = z
   .object({
     /** Load one replica serves within its SLO, in the unit of the target's series. */
     capacityPerReplica: z.number().positive(),
-    /** The forecast quantile to scale on. */
-    quantile: z.number().gt(0.5).lt(1).default(0.9),
+    /**
+     * The forecast quantile to scale on. The three knobs (quantile, guard,
+     * utilisation) have no zod default: the transform fills the documented
+     * defaults and records whether any was stated (`knobsStated`), because a
+     * target that states none is served knobs chosen on its own history.
+     */
+    quantile: z.number().gt(0.5).lt(1).optional(),
     /**
      * Scale-in guard: the upper forecast quantile over the lead window that
      * must still fit in the smaller count before replicas are removed, or
      * "none" (scale in as soon as the scaling quantile allows).
      */
-    scaleInGuardQuantile: z.union([z.number().gt(0.5).lt(1), z.literal('none')]).default(DEFAULT_SCALE_IN_GUARD_QUANTILE),
+    scaleInGuardQuantile: z.union([z.number().gt(0.5).lt(1), z.literal('none')]).optional(),
     /** Share of capacityPerReplica the policy sizes on: replicas = ceil(load / (capacityPerReplica × utilisation)). */
-    utilisation: z.number().gt(0).max(1).default(1),
+    utilisation: z.number().gt(0).max(1).optional(),
     /** Pod start-up plus metric lag: how far ahead capacity must be ready. */
     leadTime: durationSeconds.default(300),
     minReplicas: z.number().int().min(0).default(1),
@@ -182,11 +190,15 @@ export const scalingSchema = z
     message: 'mode: shadow needs shadow.replicasQuery (the replicas that actually ran)',
     path: ['shadow'],
   })
-  .transform(({ leadTime, scaleInGuardQuantile, ...rest }) => ({
+  .transform(({ leadTime, quantile, scaleInGuardQuantile, utilisation, ...rest }) => ({
     ...rest,
+    quantile: quantile ?? DEFAULT_QUANTILE,
+    utilisation: utilisation ?? DEFAULT_UTILISATION,
     leadTimeSeconds: leadTime,
     /** null: no guard. */
-    scaleInGuardQuantile: scaleInGuardQuantile === 'none' ? null : scaleInGuardQuantile,
+    scaleInGuardQuantile: scaleInGuardQuantile === undefined ? DEFAULT_SCALE_IN_GUARD_QUANTILE : scaleInGuardQuantile === 'none' ? null : scaleInGuardQuantile,
+    /** Whether the config states any of quantile, scaleInGuardQuantile, utilisation (else they are the defaults above). */
+    knobsStated: quantile !== undefined || scaleInGuardQuantile !== undefined || utilisation !== undefined,
   }));
 
 /**

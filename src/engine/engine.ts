@@ -1,5 +1,5 @@
 import { FRONTIER_LEVELS } from '../backtest/frontier.js';
-import { checkLevels, frontierFor, type FrontierTask } from '../backtest/selection-frontier.js';
+import { checkLevels, frontierFor, frontierLabel, frontierKind, replaysGrid, type FrontierTask } from '../backtest/selection-frontier.js';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import { incidentExcluder, shapeForecast, withoutIncidents } from '../events/effects.js';
@@ -324,20 +324,24 @@ export class Engine {
     // restart, or a budget just added), the carried selection is not reused.
     const scaling = target.scaling;
     const previousFrontier = frontierFor(this.deps.states.get(target.name)?.forecast?.frontier, scaling);
-    // Without a budget, the own-history check: the configured knobs replayed alone against headroom.
+    // Every scaling target is replayed on its own history (src/backtest/selection-frontier.ts frontierKind): the
+    // grid for a budget or for a target that states no knob, the stated knobs alone otherwise; nothing with the check off.
+    const kind = scaling ? frontierKind(scaling) : undefined;
     const frontierTask: FrontierTask | undefined =
-      scaling && (scaling.budget || scaling.ownHistoryCheck)
+      scaling && kind !== 'unchecked'
         ? {
             fixed: { capacityPerReplica: scaling.capacityPerReplica, minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, scaleIn: scaling.scaleIn },
             leadTimeSeconds: scaling.leadTimeSeconds,
             ...(scaling.budget
               ? { budget: scaling.budget }
-              : { knobs: { quantile: scaling.quantile, scaleInGuardQuantile: scaling.scaleInGuardQuantile, utilisation: scaling.utilisation, leadTimeSeconds: scaling.leadTimeSeconds } }),
+              : kind === 'own-history'
+                ? { ownHistory: true as const }
+                : { knobs: { quantile: scaling.quantile, scaleInGuardQuantile: scaling.scaleInGuardQuantile, utilisation: scaling.utilisation, leadTimeSeconds: scaling.leadTimeSeconds } }),
             startMs: series.startMs,
             stepSeconds: series.stepSeconds,
           }
         : undefined;
-    const frontierLevels = scaling?.budget ? FRONTIER_LEVELS : frontierTask && scaling ? checkLevels(scaling) : undefined;
+    const frontierLevels = kind && replaysGrid(kind) ? FRONTIER_LEVELS : frontierTask && scaling ? checkLevels(scaling) : undefined;
     const reuseSelection = !frontierTask || previousFrontier !== undefined;
     const { model, result, failures } = await fitDownLadder(
       pool,
@@ -388,7 +392,7 @@ export class Engine {
         lastObserved: { atMs: series.startMs + last * series.stepSeconds * 1000, value: cut.values[last] as number },
         filledGaps,
         seasonalPeriods,
-        notes: [...dropped, ...excludedNote, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`${frontier.budget ? 'risk budget' : 'own-history check'}: ${frontier.chosen.reason}`] : [])],
+        notes: [...dropped, ...excludedNote, ...failures, ...result.info.notes, ...(frontier?.chosen ? [`${frontierLabel(frontier)}: ${frontier.chosen.reason}`] : [])],
         ...(frontier ? { frontier } : {}),
       },
       ...(result.info.scores ? { scores: result.info.scores as Record<string, Record<string, number>> } : {}),

@@ -3,7 +3,7 @@ import { servedKnobs } from '../backtest/selection-frontier.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { forecastAgeMs, isStale, isTooStaleToScale, type TargetState, type TargetStates } from './target-state.js';
 import { PrescientError } from '../errors.js';
-import { RecommendationTracker, type Recommendation, type ScalingPolicy } from '../scaling/policy.js';
+import { RecommendationTracker, type KnobsFrom, type Recommendation, type ScalingPolicy } from '../scaling/policy.js';
 import { buildSchedule, type Schedule } from '../scaling/schedule.js';
 
 /** Per-call overrides (KEDA scalerMetadata may ask for another quantile or lead time). */
@@ -106,12 +106,13 @@ export class Recommender {
   }
 
   /**
-   * The policy served: the configured knobs, or with a risk budget the
-   * setting its last frontier chose (or reactive scaling, with the reason,
-   * when that setting did not beat headroom on the target's history); a
-   * caller's quantile or lead time (KEDA metadata) wins over both.
+   * The policy served: the stated knobs, or the setting the last frontier
+   * chose (by a risk budget, or by the own-history rule when nothing is
+   * stated), or reactive scaling, with the reason, when the served setting
+   * did not beat headroom on the target's history (servedKnobs); a caller's
+   * quantile or lead time (KEDA metadata) wins over all of them.
    */
-  private policyFor(scaling: ScalingConfig, options: RecommendOptions, frontier: Frontier | undefined): { policy: ScalingPolicy; from: 'config' | 'budget'; reactive?: string } {
+  private policyFor(scaling: ScalingConfig, options: RecommendOptions, frontier: Frontier | undefined): { policy: ScalingPolicy; from: KnobsFrom; reactive?: string } {
     const served = servedKnobs(scaling, frontier);
     return {
       policy: {

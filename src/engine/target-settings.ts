@@ -1,4 +1,5 @@
 import { FRONTIER_LEVELS } from '../backtest/frontier.js';
+import { frontierKind, replaysGrid } from '../backtest/selection-frontier.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { Series } from '../series/series.js';
 import { stableFraction } from './scheduler.js';
@@ -19,8 +20,9 @@ export function reselectAfterSecondsFor(name: string): number {
 
 /**
  * The interval levels a target forecasts: its own plus the scaling
- * quantile's and the scale-in guard's (2q − 1), and with a risk budget every
- * level a knob setting of the frontier may read.
+ * quantile's and the scale-in guard's (2q − 1), and when the frontier's
+ * grid chooses the knobs (a risk budget, or the own-history rule) every
+ * level a knob setting of the grid may read.
  */
 export function levelsFor(target: TargetConfig): number[] {
   const levels = new Set(target.levels.map((l) => round6(l)));
@@ -28,7 +30,7 @@ export function levelsFor(target: TargetConfig): number[] {
   if (scaling) {
     levels.add(round6(2 * scaling.quantile - 1));
     if (scaling.scaleInGuardQuantile !== null) levels.add(round6(2 * scaling.scaleInGuardQuantile - 1));
-    if (scaling.budget) for (const level of FRONTIER_LEVELS) levels.add(round6(level));
+    if (replaysGrid(frontierKind(scaling))) for (const level of FRONTIER_LEVELS) levels.add(round6(level));
   }
   return [...levels].sort((a, b) => a - b);
 }

@@ -87,7 +87,7 @@ export interface RecommendInput {
   /** Passed through to the result: whether the forecast is stale (the caller knows its age rules). */
   readonly stale?: boolean;
   /** Passed through to the basis: where the knobs came from (default 'config'). */
-  readonly knobsFrom?: 'config' | 'budget';
+  readonly knobsFrom?: KnobsFrom;
   /**
    * `reactive` (a target the watchdog demoted): size for the observed load
    * only, as the HPA would, ignoring the forecast; `reason` says why.
@@ -95,6 +95,16 @@ export interface RecommendInput {
    */
   readonly mode?: { readonly kind: 'predictive' } | { readonly kind: 'reactive'; readonly reason: string };
 }
+
+/**
+ * Where a recommendation's knobs came from: `config` (stated in the
+ * target's config), `default` (none stated: the documented defaults, before
+ * a frontier chose or with the own-history check off), `budget` (the
+ * setting the target's risk budget chose on its own history), `own-history`
+ * (no budget and no knob stated: the setting the own-history rule chose on
+ * its own history, src/backtest/selection-frontier.ts).
+ */
+export type KnobsFrom = 'config' | 'default' | 'budget' | 'own-history';
 
 export interface Recommendation {
   readonly replicas: number;
@@ -114,8 +124,8 @@ export interface Recommendation {
     readonly scaleInGuardQuantile: number | null;
     /** Share of capacityPerReplica the count is sized on. */
     readonly utilisation: number;
-    /** 'budget': the knobs are the setting the target's risk budget chose on its frontier; 'config': as configured. */
-    readonly knobsFrom: 'config' | 'budget';
+    /** Where the knobs came from ({@link KnobsFrom}). */
+    readonly knobsFrom: KnobsFrom;
     /** Highest forecast quantile-q load over [now, now + lead], in the series' unit. */
     readonly windowMaxLoad: number;
     /**

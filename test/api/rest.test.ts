@@ -65,8 +65,8 @@ describe('GET /api/v1/targets/:name/forecast', () => {
     expect(body.point).toHaveLength(288);
     expect(body.timestamps).toHaveLength(288);
     expect(Date.parse(body.timestamps[1]) - Date.parse(body.timestamps[0])).toBe(300_000);
-    // 0.8 (scaling quantile 0.9) and 0.95 from the target's defaults
-    expect(body.intervals.map((i: { level: number }) => i.level)).toEqual([0.8, 0.95]);
+    // The target states no knob, so every level a setting of the own-history grid reads (0.6–0.95; 0.8 and 0.95 are the defaults' too).
+    expect(body.intervals.map((i: { level: number }) => i.level)).toEqual([0.6, 0.8, 0.9, 0.95]);
     for (const interval of body.intervals as Array<{ lower: number[]; upper: number[] }>) {
       interval.lower.forEach((lower, i) => {
         expect(lower).toBeLessThanOrEqual(body.point[i]);

@@ -7,8 +7,8 @@
  * target serves reactive scaling, saying why. Real HPA simulations, no fakes.
  */
 import { describe, expect, it } from 'vitest';
-import type { Frontier } from '../../src/backtest/frontier.js';
-import { checkLevels, selectionFrontier, servedKnobs, type FrontierTask } from '../../src/backtest/selection-frontier.js';
+import { chooseSetting, FRONTIER_LEVELS, frontierGrid, type Frontier } from '../../src/backtest/frontier.js';
+import { checkLevels, frontierKind, OWN_HISTORY_SHARE, replaysGrid, selectionFrontier, servedKnobs, SERVICE_HPA_UTILISATION, type FrontierTask } from '../../src/backtest/selection-frontier.js';
 import type { Forecast } from '../../src/models/forecaster.js';
 import type { PolicyKnobs } from '../../src/scaling/policy.js';
 
@@ -77,5 +77,53 @@ describe('the own-history check of a target without a risk budget', () => {
     expect(checkLevels({ quantile: 0.8, scaleInGuardQuantile: null })).toEqual([0.6]);
     const { knobs: _k, ...bare } = task();
     expect(() => selectionFrontier(bare, VALUES, backtest(() => 100), 'test')).toThrow(expect.objectContaining({ code: 'PRESCIENT_ERR_VALIDATION' }));
+  });
+});
+
+describe('the own-history rule of a target that states neither knobs nor a budget', () => {
+  /** The grid's levels: every quantile of the grid can be read (src/backtest/frontier.ts FRONTIER_LEVELS). */
+  function gridBacktest(value: (i: number) => number): { originIndices: number[]; forecasts: Forecast[] } {
+    const point = Array.from({ length: DAY_STEPS + 4 }, (_, k) => value(DAY_STEPS + k));
+    return { originIndices: [DAY_STEPS], forecasts: [{ point, intervals: FRONTIER_LEVELS.map((level) => ({ level, lower: point, upper: point })) }] };
+  }
+  const { knobs: _k, ...bare } = task();
+  const ruleTask: FrontierTask = { ...bare, ownHistory: true };
+  const unstated = { ...KNOBS, knobsStated: false };
+
+  it('replays the whole grid and chooses the cheapest setting within 0.15 × the reactive HPA\'s short minutes there, as the replay benchmark\'s rule does', () => {
+    const frontier = selectionFrontier(ruleTask, VALUES, gridBacktest((i) => VALUES[i] ?? 100), 'test') as Frontier;
+    expect(frontier.points).toHaveLength(frontierGrid(KNOBS.leadTimeSeconds).length);
+    expect(frontier.ownHistoryShare).toBe(OWN_HISTORY_SHARE);
+    // The bursts leave the reactive HPA short: the rule's budget is a share of that, not zero.
+    const reactive = frontier.plainHpa.find((p) => p.utilisation === SERVICE_HPA_UTILISATION)!;
+    expect(reactive.underProvisionedMinutes).toBeGreaterThan(0);
+    expect(frontier.budget?.maxUnderProvisionedMinutesPerWeek).toBeCloseTo(OWN_HISTORY_SHARE * reactive.underProvisionedMinutesPerWeek, 9);
+    const expected = chooseSetting(frontier.points, frontier.budget!);
+    expect(frontier.chosen?.knobs).toEqual(expected.knobs);
+    expect(frontier.chosen?.reason).toMatch(/^chosen on own history \(within 0\.15 × the reactive HPA's short minutes there\): the cheapest of/);
+    // Seeing the future a lead ahead, the setting beats headroom and is served as chosen.
+    expect(frontier.chosen?.fallback).toBeUndefined();
+    expect(servedKnobs({ ...unstated, leadTimeSeconds: 300 }, frontier)).toEqual({ knobs: { ...expected.knobs, leadTimeSeconds: 300 }, from: 'own-history' });
+    // The same target with its knobs stated ignores this frontier (of another kind): its stated knobs, until its check runs.
+    expect(servedKnobs(KNOBS, frontier)).toEqual({ knobs: KNOBS, from: 'config' });
+  });
+
+  it('serves reactive scaling, saying why, when the chosen setting did not beat headroom there', () => {
+    const frontier = selectionFrontier(ruleTask, VALUES, gridBacktest(() => 100), 'test') as Frontier;
+    expect(frontier.chosen?.fallback).toBeDefined();
+    const served = servedKnobs(unstated, frontier);
+    expect(served.from).toBe('own-history');
+    expect(served.reactive).toMatch(/^own-history choice: chosen on own history .*; but it was not short fewer minutes than the plain HPA/);
+    expect(served.knobs.utilisation).toBe(frontier.chosen?.fallback?.utilisation);
+  });
+
+  it('tells the kinds apart: a budget, no knob stated, knobs stated, the check off', () => {
+    expect(frontierKind({ budget: { maxUnderProvisionedMinutesPerWeek: 5 }, knobsStated: false })).toBe('budget');
+    expect(frontierKind({ knobsStated: false })).toBe('own-history');
+    expect(frontierKind({ knobsStated: true })).toBe('checked');
+    // A policy built by hand, with no word on it, is served as built.
+    expect(frontierKind({})).toBe('checked');
+    expect(frontierKind({ knobsStated: false, ownHistoryCheck: false })).toBe('unchecked');
+    expect(replaysGrid('own-history') && replaysGrid('budget') && !replaysGrid('checked') && !replaysGrid('unchecked')).toBe(true);
   });
 });

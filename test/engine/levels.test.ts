@@ -29,6 +29,15 @@ describe('levelsFor', () => {
       0.5, 0.95,
     ]);
   });
+
+  it('adds every level of the grid when the grid chooses the knobs: a risk budget, or no knob stated (the own-history rule)', () => {
+    const grid = [0.6, 0.8, 0.9, 0.95];
+    expect(levelsFor(target({ levels: [0.5], scaling: { capacityPerReplica: 10 } }))).toEqual([0.5, ...grid]);
+    expect(levelsFor(target({ levels: [0.5], scaling: { capacityPerReplica: 10, budget: { maxUnderProvisionedMinutesPerWeek: 5 } } }))).toEqual([0.5, ...grid]);
+    // Knobs stated, or the check off: only the knobs' own levels.
+    expect(levelsFor(target({ levels: [0.5], scaling: { capacityPerReplica: 10, quantile: 0.9 } }))).toEqual([0.5, 0.8, 0.95]);
+    expect(levelsFor(target({ levels: [0.5], scaling: { capacityPerReplica: 10, ownHistoryCheck: false } }))).toEqual([0.5, 0.8, 0.95]);
+  });
 });
 
 describe('Engine', () => {

@@ -58,8 +58,35 @@ describe('a risk budget per target', () => {
     expect(again.chosen).toEqual(frontier.chosen);
   });
 
-  it('checks the configured knobs of a target without a budget against headroom at the selection, and serves reactive scaling when they lost', { timeout: 120_000 }, async () => {
-    const t = await buildTestApp({ targets: [fileTarget('rds', 'x', { source: rds, models: ['auto'], scaling }) ] });
+  it('serves a target that states neither knobs nor a budget the setting chosen on its own history, checked against headroom', { timeout: 120_000 }, async () => {
+    const t = await buildTestApp({ targets: [fileTarget('rds', 'x', { source: rds, models: ['auto'], scaling })] });
+    open.push(t);
+    await t.app.prescient.engine.refresh('rds');
+    const forecast = t.app.prescient.states.get('rds')?.forecast;
+    const res = await t.app.inject('/api/v1/targets/rds/frontier');
+    expect(res.statusCode).toBe(200);
+    const frontier = res.json();
+    // The whole grid over auto's 3 selection days, the rule's budget derived from the reactive HPA (70 %) there.
+    expect(frontier.points).toHaveLength(21);
+    expect(frontier.ownHistoryShare).toBe(0.15);
+    const reactive = frontier.plainHpa.find((p: { utilisation: number }) => p.utilisation === 0.7);
+    expect(frontier.budget.maxUnderProvisionedMinutesPerWeek).toBeCloseTo(0.15 * reactive.underProvisionedMinutesPerWeek, 9);
+    const chosen = frontier.chosen;
+    expect(chosen.knobs).toEqual(frontier.points[chosen.index].knobs);
+    expect(forecast?.notes).toContain(`own-history choice: ${chosen.reason}`);
+    const rec = (await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json();
+    expect(rec.basis.knobsFrom).toBe('own-history');
+    expect(rec.basis.quantile).toBe(chosen.knobs.quantile);
+    expect(rec.basis.scaleInGuardQuantile).toBe(chosen.knobs.scaleInGuardQuantile);
+    expect(rec.basis.mode).toBe(chosen.fallback ? 'reactive' : 'predictive');
+    expect(rec.basis.utilisation).toBe(chosen.fallback ? chosen.fallback.utilisation : chosen.knobs.utilisation);
+    if (chosen.fallback) expect(rec.basis.reason).toBe(`own-history choice: ${chosen.reason}`);
+    // The served forecast carries every level a setting of the grid reads.
+    expect(forecast?.intervals.map((i) => i.level)).toEqual(expect.arrayContaining([0.6, 0.8, 0.9, 0.95]));
+  });
+
+  it('checks the stated knobs of a target without a budget against headroom at the selection, and serves reactive scaling when they lost', { timeout: 120_000 }, async () => {
+    const t = await buildTestApp({ targets: [fileTarget('rds', 'x', { source: rds, models: ['auto'], scaling: { ...scaling, quantile: 0.9, utilisation: 1 } })] });
     open.push(t);
     await t.app.prescient.engine.refresh('rds');
     const forecast = t.app.prescient.states.get('rds')?.forecast;
@@ -77,10 +104,11 @@ describe('a risk budget per target', () => {
     if (chosen.fallback) expect(rec.basis.reason).toBe(`own-history check: ${chosen.reason}`);
   });
 
-  it('answers 409 for a target without a budget and 503 before the first frontier', async () => {
+  it('answers 409 for a target with stated knobs or the check off, and 503 before the first frontier', async () => {
     const t = await buildTestApp({
       targets: [
-        fileTarget('plain', 'x', { source: rds, models: ['snaive'], scaling }),
+        fileTarget('plain', 'x', { source: rds, models: ['snaive'], scaling: { ...scaling, quantile: 0.9 } }),
+        fileTarget('unchecked', 'x', { source: rds, models: ['snaive'], scaling: { ...scaling, ownHistoryCheck: false } }),
         fileTarget('budgeted', 'x', { source: rds, models: ['snaive'], scaling: { ...scaling, budget: { maxUnderProvisionedMinutesPerWeek: 5 } } }),
       ],
     });
@@ -88,13 +116,14 @@ describe('a risk budget per target', () => {
     const plain = await t.app.inject('/api/v1/targets/plain/frontier');
     expect(plain.statusCode).toBe(409);
     expect(plain.json().error.code).toBe('PRESCIENT_ERR_SCALING_NOT_CONFIGURED');
-    // snaive selects nothing, so no frontier is ever replayed for it; the configured knobs serve.
+    expect((await t.app.inject('/api/v1/targets/unchecked/frontier')).statusCode).toBe(409);
+    // snaive selects nothing, so no frontier is ever replayed for it; the documented default knobs serve, and basis says so.
     await t.app.prescient.engine.refresh('budgeted');
     const none = await t.app.inject('/api/v1/targets/budgeted/frontier');
     expect(none.statusCode).toBe(503);
     expect(none.json().error.code).toBe('PRESCIENT_ERR_FORECAST_UNAVAILABLE');
     const rec = (await t.app.inject({ url: '/api/v1/targets/budgeted/recommendation' })).json();
-    expect(rec.basis.knobsFrom).toBe('config');
+    expect(rec.basis.knobsFrom).toBe('default');
     expect(rec.basis.quantile).toBe(0.9);
   });
 });

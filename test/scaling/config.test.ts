@@ -23,7 +23,18 @@ describe('scaling configuration', () => {
       scaleIn: { intervalSeconds: 60, stabilizationWindowSeconds: 300 },
       ownHistoryCheck: true,
       mode: 'active',
+      knobsStated: false,
     });
+  });
+
+  it('tells knobs stated from knobs defaulted: any one of quantile, guard, utilisation stated counts, lead time does not', () => {
+    const parse = (scaling: Record<string, unknown>) =>
+      configSchema.parse({ targets: [{ name: 'web', source: { type: 'file', path: 'x.csv' }, scaling: { capacityPerReplica: 50, ...scaling } }] }).targets[0]?.scaling;
+    expect(parse({ leadTime: '2m' })?.knobsStated).toBe(false);
+    // A knob stated at its default value is still stated: the user asked for it.
+    expect(parse({ quantile: 0.9 })).toMatchObject({ knobsStated: true, quantile: 0.9, scaleInGuardQuantile: 0.975, utilisation: 1 });
+    expect(parse({ scaleInGuardQuantile: 'none' })).toMatchObject({ knobsStated: true, quantile: 0.9, scaleInGuardQuantile: null });
+    expect(parse({ utilisation: 0.8 })).toMatchObject({ knobsStated: true, utilisation: 0.8, scaleInGuardQuantile: 0.975 });
   });
 
   it('reads the knobs: a guard quantile or "none", a utilisation in (0, 1]', () => {

@@ -95,8 +95,8 @@ function draw(t) {
 
 async function refreshFrontier(t, summary, recommendation) {
   const route = optionalTargetRoute('frontier');
-  // Only a target whose knobs come from a risk budget has a frontier; asking the others would answer 409.
-  if (!route || recommendation?.basis?.knobsFrom !== 'budget') return;
+  // Only a target whose knobs were chosen on the grid (a risk budget, or the own-history rule) has one; the others answer 409.
+  if (!route || !['budget', 'own-history'].includes(recommendation?.basis?.knobsFrom)) return;
   const frontier = await maybe(getJson(route.replace('{name}', enc(summary.name))));
   const points = frontier?.points ?? frontier?.frontier?.points;
   if (!points?.length) return;
