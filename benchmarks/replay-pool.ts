@@ -76,6 +76,8 @@ export interface RunOutcome {
   };
   /** With --explore: settings outside the grid on the same refits (see exploreSettings). */
   explored?: (Figures & { label: string })[];
+  /** With --explore: the grid's quantile/guard pairs sized at 60 and 50 %, fed by both forecasts (replay's alsoSizedAt). */
+  alsoSized?: { knobs: PolicyKnobs; predictive: Figures; snaive: Figures }[];
   seconds: number;
 }
 
@@ -136,7 +138,13 @@ export interface Pooled {
    * guard of the grid: pooled ratios, and on how many settings predictive had
    * fewer minutes and fewer replica-hours.
    */
-  snaiveAtHpa: { settings: { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[]; betterOnBoth: number; fewerMinutes: number; fewerHours: number };
+  snaiveAtHpa: SizedAlike;
+  /**
+   * The same at every utilisation both were replayed at (the grid's 90/80/70 %,
+   * and with --explore 60/50 %), highest first: "sized alike" read at each
+   * common sizing, not at one picked afterwards.
+   */
+  sizedAlike: (SizedAlike & { utilisation: number })[];
   /** The --explore settings, pooled (absent without them). */
   explored?: ({ label: string } & Pair)[];
   /**
@@ -224,6 +232,10 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
     },
     hindsightAt110: hindsight(outcomes, 1.1, ratio),
     snaiveAtHpa: atHpa(grid.map((knobs, k) => ({ knobs, predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) }))),
+    sizedAlike: sizedAlike([
+      ...grid.map((knobs, k) => ({ knobs, predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) })),
+      ...(outcomes[0]?.alsoSized ?? []).map(({ knobs }, k) => ({ knobs, predictive: pair((o) => o.alsoSized?.[k]?.predictive), snaive: pair((o) => o.alsoSized?.[k]?.snaive) })),
+    ]),
     snaiveDominated: dominance(grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) }))),
     ...(exploredPooled ? { snaiveDominatedWithExplored: dominance(grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) })), exploredPooled) } : {}),
     hindsightHoursFor015: hindsightHoursFor(outcomes, 0.15, ratio),
@@ -236,8 +248,16 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
   };
 }
 
-function atHpa(settings: readonly { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[]): Pooled['snaiveAtHpa'] {
-  const at = settings.filter((s) => Math.abs(s.knobs.utilisation - HPA_UTILISATION) < 1e-9);
+/** Predictive against seasonal naive, both sized at one utilisation, each quantile/guard pair pooled. */
+export interface SizedAlike {
+  settings: { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[];
+  betterOnBoth: number;
+  fewerMinutes: number;
+  fewerHours: number;
+}
+
+function atHpa(settings: readonly { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[], utilisation = HPA_UTILISATION): SizedAlike {
+  const at = settings.filter((s) => Math.abs(s.knobs.utilisation - utilisation) < 1e-9);
   const less = (a: number | null, b: number | null) => a !== null && b !== null && a < b;
   return {
     settings: at,
@@ -245,6 +265,11 @@ function atHpa(settings: readonly { knobs: PolicyKnobs; predictive: Pair; snaive
     fewerMinutes: at.filter((s) => less(s.predictive.under, s.snaive.under)).length,
     fewerHours: at.filter((s) => less(s.predictive.replicaHours, s.snaive.replicaHours)).length,
   };
+}
+
+function sizedAlike(settings: readonly { knobs: PolicyKnobs; predictive: Pair; snaive: Pair }[]): Pooled['sizedAlike'] {
+  const levels = [...new Set(settings.map((s) => s.knobs.utilisation))].sort((a, b) => b - a);
+  return levels.map((utilisation) => ({ utilisation, ...atHpa(settings, utilisation) }));
 }
 
 function dominance(settings: readonly { predictive: Pair; snaive: Pair }[], explored: readonly Pair[] = []): Pooled['snaiveDominated'] {

@@ -49,7 +49,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chooseSetting, computeFrontier, frontierGrid, relativeBudget, withReactiveFallback, type Frontier, type FrontierStats } from '../src/backtest/frontier.js';
+import { chooseOnOwnHistory, chooseSetting, computeFrontier, frontierGrid, relativeBudget, withReactiveFallback, type Frontier, type FrontierStats } from '../src/backtest/frontier.js';
+import { OWN_HISTORY_SHARE } from '../src/backtest/selection-frontier.js';
 import { replay, type PolicyResult, type PrecomputedForecasts, type ReplayResult } from '../src/backtest/replay.js';
 import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from '../src/backtest/replay-world.js';
 import type { PolicyKnobs } from '../src/scaling/policy.js';
@@ -66,8 +67,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DAY_MS = 86_400_000;
 const STARTUP_DELAYS = [120, 300] as const;
 const METRIC_LAG_SECONDS = 60;
-/** The default rule's target: this share of the reactive HPA's short minutes on the tuning days (the goal's ratio). */
-const DEFAULT_RULE_SHARE = 0.15;
+/** The default rule's target: this share of the reactive HPA's short minutes on the tuning days (the goal's ratio; the service's). */
+const DEFAULT_RULE_SHARE = OWN_HISTORY_SHARE;
+/** --explore: sizings below the grid's 70 %, for the predictive settings and seasonal naive alike. */
+const EXPLORE_SIZINGS = [0.6, 0.5] as const;
 
 async function load(file: string, stepSeconds: number, column?: string): Promise<Series> {
   const samples = await readSamplesFile(join(ROOT, 'data', file), column === undefined ? {} : { column });
@@ -111,6 +114,8 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
         hpaUtilisation: HPA_UTILISATION,
         reactiveTrigger,
         precomputed: f.week,
+        // Seasonal naive sized alike at the --explore sizings too (issue 13: "both sized alike", read at each level).
+        ...(explore ? { alsoSizedAt: EXPLORE_SIZINGS } : {}),
       });
       const frontier = r.frontier;
       if (!frontier) throw new Error('the replay returned no frontier');
@@ -172,7 +177,8 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
         ...judged(withReactiveFallback(tuningWorld, tuning, { index: defaultIndex, knobs: defaultKnobs, metBudget: true, reason: 'the default knobs' })),
         tuning: { underProvisionedMinutes: defaultTuning.underProvisionedMinutes, headroomUnderProvisionedMinutes: tuningWorld.sameCostReactive(tuningWorld.plainHpa(HPA_UTILISATION), defaultTuning.replicaHours).stats.underProvisionedMinutes },
       };
-      const ruleChecked = judged(withReactiveFallback(tuningWorld, tuning, rule, ruleBudget));
+      // What the service serves a target that states neither knobs nor a budget (since session 9): the same function.
+      const ruleChecked = judged(chooseOnOwnHistory(tuningWorld, tuning, OWN_HISTORY_SHARE).chosen);
       const explored = explore ? exploreSettings(spanWorld, asServed(series, f.week), f.refitEverySteps * series.stepSeconds * 1000, r.params) : undefined;
 
       outcomes.push({
@@ -226,6 +232,7 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
           couldNotWhy: within.length > 0 ? null : whyNone(frontier, budgetMinutes),
         },
         ...(explored ? { explored } : {}),
+        ...(frontier.alsoSized ? { alsoSized: frontier.alsoSized.map((a) => ({ knobs: a.knobs, predictive: figures(a.predictive), snaive: figures(a.snaive) })) } : {}),
         seconds: (performance.now() - t0) / 1000,
       });
     }
@@ -252,7 +259,7 @@ function exploreSettings(world: ReplayWorld, forecasts: ServedForecastLike[], re
     run(`q 0.9 guard 0.95 util ${utilisation}`, { quantile: 0.9, scaleInGuardQuantile: 0.95, utilisation, leadTimeSeconds: lead });
   }
   // Costlier than the grid (sized on 60 % and 50 % of capacity): whether any predictive setting reaches seasonal naive's minutes at 70 %.
-  for (const utilisation of [0.6, 0.5]) {
+  for (const utilisation of EXPLORE_SIZINGS) {
     run(`q 0.9 guard 0.975 util ${utilisation}`, { quantile: 0.9, scaleInGuardQuantile: 0.975, utilisation, leadTimeSeconds: lead });
     run(`q 0.95 guard 0.975 util ${utilisation}`, { quantile: 0.95, scaleInGuardQuantile: 0.975, utilisation, leadTimeSeconds: lead });
     run(`q 0.975 guard none util ${utilisation}`, { quantile: 0.975, scaleInGuardQuantile: null, utilisation, leadTimeSeconds: lead });
@@ -273,8 +280,8 @@ function whyNone(frontier: Frontier, budgetMinutes: number): string {
 }
 
 /** The halves without their per-setting tables (those are in the pooled figures and the detail file). */
-function brief(halves: Record<string, Record<string, Pooled>>): Record<string, Record<string, Omit<Pooled, 'settings' | 'plainHpa' | 'snaiveAtHpa'>>> {
-  return Object.fromEntries(Object.entries(halves).map(([h, sides]) => [h, Object.fromEntries(Object.entries(sides).map(([side, { settings: _s, plainHpa: _p, snaiveAtHpa: _a, ...rest }]) => [side, rest]))]));
+function brief(halves: Record<string, Record<string, Pooled>>): Record<string, Record<string, Omit<Pooled, 'settings' | 'plainHpa' | 'snaiveAtHpa' | 'sizedAlike'>>> {
+  return Object.fromEntries(Object.entries(halves).map(([h, sides]) => [h, Object.fromEntries(Object.entries(sides).map(([side, { settings: _s, plainHpa: _p, snaiveAtHpa: _a, sizedAlike: _z, ...rest }]) => [side, rest]))]));
 }
 
 /**

@@ -43,7 +43,7 @@ import type { Series } from '../series/series.js';
 import { timeAt } from '../series/series.js';
 import { evaluate } from '../models/evaluation/rolling-origin.js';
 import { seasonalNaive } from '../models/seasonal-naive.js';
-import { computeFrontier, FRONTIER_LEVELS, frontierGrid, type Frontier, type FrontierStats, type RiskBudget } from './frontier.js';
+import { computeFrontier, FRONTIER_LEVELS, frontierGrid, type Frontier, type FrontierPoint, type FrontierStats, type RiskBudget } from './frontier.js';
 import { defaultHpaParams, type HpaTimeline } from './hpa-model.js';
 import { ratiosTo, type ProvisioningStats, type RatiosToReactive } from './provisioning.js';
 import { ForecastTrack, ReplayWorld, servedAt, type PolicyRun, type ServedForecastLike } from './replay-world.js';
@@ -105,6 +105,13 @@ export interface ReplayOptions {
   readonly frontier?: boolean;
   /** With the frontier: the setting this budget would choose on this history is marked. */
   readonly budget?: RiskBudget;
+  /**
+   * With the frontier: the grid's quantile/guard pairs also sized at these
+   * utilisations, fed by both forecasts (ReplayFrontier.alsoSized), so the
+   * predictive and seasonal-naive policies can be compared sized alike
+   * beyond the grid's 90/80/70 %.
+   */
+  readonly alsoSizedAt?: readonly number[];
   /** Lead time of the policy (default: start-up delay + metric lag). */
   readonly leadTimeSeconds?: number;
   /** Scale-in rules of the policy (default: the config's, 60 s interval, 300 s stabilisation). */
@@ -216,6 +223,8 @@ export interface FedForecast {
 export interface ReplayFrontier extends Frontier {
   /** The same settings fed by the seasonal-naive refits (index for index). */
   readonly snaive: readonly FrontierStats[];
+  /** ReplayOptions.alsoSizedAt: each setting with both forecasts (absent when none was asked). */
+  readonly alsoSized?: readonly { readonly knobs: PolicyKnobs; readonly predictive: FrontierStats; readonly snaive: FrontierStats }[];
 }
 
 export interface ReplayResult {
@@ -427,6 +436,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const main = computeFrontier({ world, fixed, track: predictiveTrack, grid, model: predictive.name, ...(options.budget ? { budget: options.budget } : {}) });
     const reference = computeFrontier({ world, fixed, track: snaiveTrack, grid, model: snaive.name });
     frontier = { ...main, snaive: reference.points.map(({ knobs: _k, ...stats }) => stats) };
+    if (options.alsoSizedAt?.length) {
+      // The grid's quantile/guard pairs (those at its first utilisation), sized at each extra share.
+      const pairs = grid.filter((k) => k.utilisation === grid[0]?.utilisation);
+      const extra = options.alsoSizedAt.flatMap((utilisation) => pairs.map((k) => ({ ...k, utilisation })));
+      const p = computeFrontier({ world, fixed, track: predictiveTrack, grid: extra, model: predictive.name });
+      const n = computeFrontier({ world, fixed, track: snaiveTrack, grid: extra, model: snaive.name });
+      frontier = { ...frontier, alsoSized: extra.map((knobs, k) => ({ knobs, predictive: statsOnly(p.points[k]), snaive: statsOnly(n.points[k]) })) };
+    }
   }
 
   const tickMinutes = defaultHpaParams.syncPeriodSeconds / 60;
@@ -491,6 +508,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
 function pct(share: number): string {
   return `${(share * 100).toFixed(0)} %`;
+}
+
+/** A frontier point's figures without its knobs. */
+function statsOnly(point: FrontierPoint | undefined): FrontierStats {
+  if (!point) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'a frontier lost a setting');
+  const { knobs: _k, ...stats } = point;
+  return stats;
 }
 
 /** Sorted, without near-duplicates (levels are fractions; 2q − 1 is not exact in floating point). */

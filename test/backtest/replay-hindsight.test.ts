@@ -89,4 +89,24 @@ describe('replay benchmark: evidence for the own-history check and for seasonal 
     expect(v.beatenBy).toEqual(['cheap']);
     expect(v.fewestWithinItsHours).toEqual({ label: 'cheap', under: 0.1, replicaHours: 1.1 });
   });
+
+  it('compares predictive with seasonal naive sized alike at every level replayed, grid and --explore sizings together, highest first', () => {
+    const at = (utilisation: number, scaleInGuardQuantile: number | null = 0.975) => ({ quantile: 0.9, scaleInGuardQuantile, utilisation, leadTimeSeconds: 180 });
+    const one = run([fig(10, 10)], {
+      settings: [
+        { knobs: at(0.7), predictive: fig(8, 4), snaive: fig(12, 2) },
+        { knobs: at(0.7, null), predictive: fig(7, 6), snaive: fig(11, 3) },
+      ],
+      alsoSized: [
+        { knobs: at(0.5), predictive: fig(12, 1), snaive: fig(16, 2) },
+        { knobs: at(0.5, null), predictive: fig(11, 2), snaive: fig(15, 1) },
+      ],
+    });
+    const levels = pool([one]).sizedAlike;
+    expect(levels.map((l) => l.utilisation)).toEqual([0.7, 0.5]);
+    // At 70 %: cheaper but shorter in both pairs; at 50 %: better on both with the guard only.
+    expect(levels[0]).toMatchObject({ betterOnBoth: 0, fewerHours: 2, fewerMinutes: 0 });
+    expect(levels[1]).toMatchObject({ betterOnBoth: 1, fewerHours: 2, fewerMinutes: 1 });
+    expect(levels[1]?.settings[0]).toEqual({ knobs: at(0.5), predictive: { under: 0.1, replicaHours: 1.2 }, snaive: { under: 0.2, replicaHours: 1.6 } });
+  });
 });

@@ -216,6 +216,29 @@ describe('replay', () => {
     expect(frontier.points[frontier.chosen?.index as number]?.replicaHours).toBe(cheapest);
   });
 
+  it('sizes the grid\'s quantile/guard pairs at more utilisations on request, both forecasts alike, as the grid sizes them', { timeout: 60_000 }, async () => {
+    const result = await replay({ ...options(dailySeries()), alsoSizedAt: [0.7, 0.5] });
+    const frontier = result.frontier;
+    if (!frontier?.alsoSized) throw new Error('no alsoSized');
+    // 7 quantile/guard pairs at each of the two.
+    expect(frontier.alsoSized.map((a) => a.knobs.utilisation)).toEqual([...Array(7).fill(0.7), ...Array(7).fill(0.5)]);
+    // At 70 % (a grid sizing) each is exactly the grid's point, for the predictive and the seasonal-naive forecasts.
+    for (const a of frontier.alsoSized.filter((x) => x.knobs.utilisation === 0.7)) {
+      const k = frontier.points.findIndex((p) => p.knobs.quantile === a.knobs.quantile && p.knobs.scaleInGuardQuantile === a.knobs.scaleInGuardQuantile && p.knobs.utilisation === 0.7);
+      expect(a.predictive.replicaHours).toBe(frontier.points[k]?.replicaHours);
+      expect(a.predictive.underProvisionedMinutes).toBe(frontier.points[k]?.underProvisionedMinutes);
+      expect(a.snaive.replicaHours).toBe(frontier.snaive[k]?.replicaHours);
+    }
+    // Sized on half the capacity, every pair costs more than on 70 % of it.
+    for (const a of frontier.alsoSized.filter((x) => x.knobs.utilisation === 0.5)) {
+      const at70 = frontier.alsoSized.find((x) => x.knobs.utilisation === 0.7 && x.knobs.quantile === a.knobs.quantile && x.knobs.scaleInGuardQuantile === a.knobs.scaleInGuardQuantile);
+      expect(a.snaive.replicaHours).toBeGreaterThan(at70?.snaive.replicaHours ?? Number.POSITIVE_INFINITY);
+      expect(a.predictive.replicaHours).toBeGreaterThan(at70?.predictive.replicaHours ?? Number.POSITIVE_INFINITY);
+    }
+    // Not asked: absent.
+    expect((await replay(options(dailySeries()))).frontier?.alsoSized).toBeUndefined();
+  });
+
   it('returns the forecasts each policy was fed: issue time, target times, values at the quantiles used', { timeout: 60_000 }, async () => {
     const result = await cleanReplay();
     const fed = result.fedForecasts.filter((f) => f.policy === 'predictive');
