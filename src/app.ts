@@ -9,6 +9,7 @@ import { actualsRoutes } from './api/actuals-routes.js';
 import { backtestRoutes } from './api/backtest-routes.js';
 import { frameworkErrorHandler, installErrorHandling, refuseWhileDraining } from './api/error-handler.js';
 import { installJsonParser } from './api/json-body.js';
+import { rewarmAfterFork } from './api/body-memory.js';
 import { PrescientError } from './errors.js';
 import { eventRoutes } from './api/event-routes.js';
 import { feedbackRoutes } from './api/feedback-routes.js';
@@ -104,6 +105,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     targets: { threads: config.pool.threads, maxQueue: config.pool.maxQueue },
     requests: { threads: config.pool.requestThreads, maxQueue: config.pool.requestMaxQueue },
     fitTimeoutMs: config.pool.fitTimeoutMs,
+    // A thread started from TypeScript source may have forked the process, undoing server.ts's warm-up of body memory.
+    onThreadsStarted: () => {
+      const again = rewarmAfterFork();
+      if (again) app.log.info(again, 'body memory warmed again: a thread start-up forked this process');
+    },
   });
   const states = new TargetStates(config.targets);
   registerForecastGauges(metrics.registry, states, now);

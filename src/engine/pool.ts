@@ -120,6 +120,12 @@ export interface PoolOptions {
   readonly requests: LaneOptions;
   /** Running time allowed per fit, from the moment it gets a thread (time queued does not count). */
   readonly fitTimeoutMs: number;
+  /**
+   * Called on the event loop each time a lane's threads have finished their set-up, before the task
+   * that waited for them runs: a thread's start-up may have forked this process (from TypeScript
+   * source, tsx's transpiler; src/api/body-memory.ts).
+   */
+  readonly onThreadsStarted?: () => void;
 }
 
 /** A fit as callers give it: the deadline is set by the pool when the fit gets a thread. */
@@ -155,6 +161,7 @@ class PoolLane {
     readonly name: Lane | 'bodies',
     private readonly options: LaneOptions,
     private readonly kind: WorkerKind = 'worker',
+    private readonly onStarted: () => void = () => undefined,
   ) {}
 
   stats(): LaneStats {
@@ -174,6 +181,7 @@ class PoolLane {
       if (!this.warm) {
         await runInPool(this.workers, { kind: 'ready' }, { timeoutMs: THREAD_START_LIMIT_MS, what: `starting the ${this.name} lane's thread`, ...(signal ? { signal } : {}) });
         this.warm = true;
+        this.onStarted();
       }
       return await work(this.workers);
     } catch (err) {
@@ -239,9 +247,10 @@ export class FitPool {
   private readonly bodies: PoolLane;
 
   constructor(private readonly options: PoolOptions) {
-    this.lanes = { targets: new PoolLane('targets', options.targets), requests: new PoolLane('requests', options.requests) };
+    const started = options.onThreadsStarted;
+    this.lanes = { targets: new PoolLane('targets', options.targets, 'worker', started), requests: new PoolLane('requests', options.requests, 'worker', started) };
     // One light thread reads request bodies: a body takes milliseconds, so one thread serves them in turn.
-    this.bodies = new PoolLane('bodies', { threads: 1, maxQueue: BODIES_MAX_QUEUE }, 'body-worker');
+    this.bodies = new PoolLane('bodies', { threads: 1, maxQueue: BODIES_MAX_QUEUE }, 'body-worker', started);
   }
 
   /** Threads, fits running and fits waiting, per lane. */
