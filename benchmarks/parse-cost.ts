@@ -33,7 +33,7 @@
  * Node's HTTP parser copies every piece of a body into freshly allocated memory, and on this
  * machine each such fault costs the loop about 14 µs at load 15: `reference.cpuMicrosPerPageFault`). The idle loop's own CPU per second is
  * measured before and after (in the app, prom-client's event-loop-lag sampler wakes it every
- * 10 ms): a request billed for it over its wall time is shown without it too (`medianNetLoopCpuMs`;
+ * 20 ms, src/telemetry/metrics.ts): a request billed for it over its wall time is shown without it too (`medianNetLoopCpuMs`;
  * its own goal row, beside the plain one).
  * The app starts as src/server.ts starts it: built, its body memory warmed (src/api/body-memory.ts,
  * `server.bodyWarmUpBytes`), then listening; the client process is spawned before any of that, as a
@@ -135,7 +135,7 @@ function pageFaultMicros(): number {
   return ((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, after.faults - before.faults);
 }
 
-/** The idle loop's own CPU, ms per second (timers that run whatever the requests: prom-client's 10 ms event-loop-lag sampler in the app). */
+/** The idle loop's own CPU, ms per second (timers that run whatever the requests: prom-client's event-loop-lag sampler in the app, every 20 ms: src/telemetry/metrics.ts). */
 async function idleLoopCpuMsPerS(seconds = 1): Promise<number> {
   const before = loopThread().cpuMs;
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));

@@ -4,8 +4,12 @@
  * nothing stops, so one set per app would keep waking the loop after
  * `app.close()`. Every app's exposition still has them, beside its own.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, exposition } from '../../src/telemetry/metrics.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Metric names of an exposition, from its TYPE lines. */
 const names = (text: string) => new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
@@ -30,5 +34,41 @@ describe('metrics', () => {
     const b = createMetrics();
     expect(a.registry.getSingleMetric('prescient_nodejs_eventloop_lag_seconds')).toBeUndefined();
     expect(b.registry.getSingleMetric('prescient_nodejs_eventloop_lag_seconds')).toBeUndefined();
+  });
+});
+
+/**
+ * A process of its own (the sampler is per process, and this one runs other suites' timers): its main thread's
+ * wake-ups while idle, from /proc, and the lag gauges after a stall of 60 ms.
+ */
+const SAMPLER_PROBE = `
+import { readFileSync } from 'node:fs';
+import { createMetrics, exposition } from './src/telemetry/metrics.ts';
+const wakeups = () => Number(readFileSync('/proc/self/task/' + process.pid + '/schedstat', 'utf8').split(' ')[2]);
+const metrics = createMetrics();
+const keep = setInterval(() => undefined, 60_000);
+await new Promise((r) => setTimeout(r, 300));
+await exposition(metrics);
+const before = wakeups();
+await new Promise((r) => setTimeout(r, 2000));
+const perSecond = (wakeups() - before) / 2;
+const until = performance.now() + 60;
+while (performance.now() < until);
+await new Promise((r) => setTimeout(r, 50));
+const text = await exposition(metrics);
+const lagMax = Number(/^prescient_nodejs_eventloop_lag_max_seconds (\\S+)$/m.exec(text)?.[1]);
+clearInterval(keep);
+process.stdout.write(JSON.stringify({ perSecond, lagMax }));
+`;
+
+describe("Node's event-loop-delay sampler", () => {
+  it('wakes an idle loop at most 60 times a second (prom-client samples every 10 ms by default: 100), and still records a 60 ms stall', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SAMPLER_PROBE], { cwd: root, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const { perSecond, lagMax } = JSON.parse(run.stdout) as { perSecond: number; lagMax: number };
+    // 50 samples a second, plus a few other wake-ups of an idle Node process.
+    expect(perSecond).toBeLessThan(60);
+    expect(perSecond).toBeGreaterThan(40);
+    expect(lagMax).toBeGreaterThan(0.04);
   });
 });
