@@ -5,7 +5,7 @@
  * (src/backtest/frontier.ts `withReactiveFallback`), replayed as the service
  * would serve it, and compared with headroom at its own cost on the span.
  */
-import { servedRun, type FixedPolicy, type FrontierChoice, type FrontierStats } from '../src/backtest/frontier.js';
+import { describeKnobs, servedRun, type FixedPolicy, type FrontierChoice, type FrontierPoint, type FrontierStats, type RiskBudget } from '../src/backtest/frontier.js';
 import type { ForecastTrack, ReplayWorld } from '../src/backtest/replay-world.js';
 import type { PolicyKnobs } from '../src/scaling/policy.js';
 import type { Figures, Versus } from './replay-pool.js';
@@ -45,4 +45,27 @@ export function judge(span: ReplayWorld, fixed: FixedPolicy, track: ForecastTrac
     headroom: { underProvisionedMinutes: headroom.stats.underProvisionedMinutes, replicaHours: headroom.stats.replicaHours, utilisation: headroom.utilisation },
     versusHeadroom: versus(stats.underProvisionedMinutes, headroom.stats.underProvisionedMinutes),
   };
+}
+
+/**
+ * An experiment on the budget's misses (issue 13; not what the service
+ * does): the budget's candidates as the service takes them (the settings
+ * within the budget on the tuning days, or those tied at the fewest minutes
+ * when none was), but the most protective of them (highest quantile, then a
+ * guard, then the lowest utilisation, then the cheapest) instead of the
+ * cheapest. Motivated by a dev run (tweets_UPS, where the tuning days tie
+ * the chosen setting with those that met on the day), judged on both halves.
+ */
+export function protectiveAmongTies(points: readonly FrontierPoint[], budget: RiskBudget): FrontierChoice {
+  const limit = budget.maxUnderProvisionedMinutesPerWeek;
+  const within = points.filter((p) => p.underProvisionedMinutesPerWeek <= limit + 1e-9);
+  const fewest = Math.min(...points.map((p) => p.underProvisionedMinutesPerWeek));
+  const candidates = within.length > 0 ? within : points.filter((p) => p.underProvisionedMinutesPerWeek <= fewest + 1e-9);
+  const rank = (p: FrontierPoint) => [p.knobs.quantile, p.knobs.scaleInGuardQuantile === null ? 0 : 1, -p.knobs.utilisation, -p.replicaHours];
+  const best = candidates.reduce((a, b) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    for (let i = 0; i < ra.length; i++) if ((rb[i] as number) !== (ra[i] as number)) return (rb[i] as number) > (ra[i] as number) ? b : a;
+    return a;
+  });
+  return { index: points.indexOf(best), knobs: best.knobs, metBudget: within.length > 0, reason: `the most protective of ${candidates.length} candidates: ${describeKnobs(best.knobs)}` };
 }

@@ -62,6 +62,8 @@ export interface RunOutcome {
     met: boolean;
     /** The same choice with session 7's fallback (no HPA target below the frontier's 40 %): what changed. */
     session7: { fallback: number | null; replayed: Figures & { underProvisionedMinutesPerWeek: number }; met: boolean };
+    /** The experiment: the most protective of the budget's candidates instead of the cheapest (replay-choices.ts protectiveAmongTies), checked. */
+    protective?: { knobs: PolicyKnobs; fallback: number | null; replayed: Figures & { underProvisionedMinutesPerWeek: number }; met: boolean };
     /** Whether `chosen` itself, served without the check, met it. */
     metWithoutFallback: boolean;
     /** Against headroom at its own cost on the span: what was served (with the check), and `chosen` without it. */
@@ -116,7 +118,7 @@ export interface Pooled {
   /** The default knobs and the rule, each with the own-history check: pooled, runs versus headroom at their own cost, runs served reactive. */
   checked: Record<'default' | 'rule', Pair & { versusHeadroom: Record<Versus, number>; fallbacks: number; more: string[]; stricter?: StricterCheck }>;
   /** The budget-chosen setting of each run (with the check), pooled; and the budget verdicts, with and without the check. */
-  budget: Pair & { session7: Pair & { metWhereAnyCould: number; lowerFallbacks: number }; met: number; anyCould: number; metWhereAnyCould: number; metWhereAnyCouldWithoutFallback: number; fallbacks: number; missed: string[]; couldNot: string[]; moreThanHeadroom: number; moreThanHeadroomWithoutFallback: number };
+  budget: Pair & { session7: Pair & { metWhereAnyCould: number; lowerFallbacks: number }; protective: Pair & { metWhereAnyCould: number; changed: number }; met: number; anyCould: number; metWhereAnyCould: number; metWhereAnyCouldWithoutFallback: number; fallbacks: number; missed: string[]; couldNot: string[]; moreThanHeadroom: number; moreThanHeadroomWithoutFallback: number };
   /**
    * With hindsight: the fewest pooled minutes any per-run choice among the
    * grid's settings and the plain HPA's targets could reach at ≤ 1.10×
@@ -220,6 +222,11 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
         metWhereAnyCould: outcomes.filter((o) => o.budget.anyCould && o.budget.session7.met).length,
         lowerFallbacks: outcomes.filter((o) => o.budget.fallback !== null && o.budget.fallback < 0.4 - 1e-9 && o.budget.fallback !== o.budget.session7.fallback).length,
       },
+      protective: {
+        ...pair((o) => o.budget.protective?.replayed),
+        metWhereAnyCould: outcomes.filter((o) => o.budget.anyCould && o.budget.protective?.met === true).length,
+        changed: outcomes.filter((o) => o.budget.protective !== undefined && (o.budget.protective.fallback !== o.budget.fallback || JSON.stringify(o.budget.protective.knobs) !== JSON.stringify(o.budget.chosen))).length,
+      },
       met: outcomes.filter((o) => o.budget.met).length,
       anyCould: outcomes.filter((o) => o.budget.anyCould).length,
       metWhereAnyCould: outcomes.filter((o) => o.budget.anyCould && o.budget.met).length,
@@ -237,7 +244,18 @@ export function pool(outcomes: readonly RunOutcome[]): Pooled {
       ...(outcomes[0]?.alsoSized ?? []).map(({ knobs }, k) => ({ knobs, predictive: pair((o) => o.alsoSized?.[k]?.predictive), snaive: pair((o) => o.alsoSized?.[k]?.snaive) })),
     ]),
     snaiveDominated: dominance(grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) }))),
-    ...(exploredPooled ? { snaiveDominatedWithExplored: dominance(grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) })), exploredPooled) } : {}),
+    // With --explore, seasonal naive's settings at 60/50 % too (alsoSized), each against every predictive setting.
+    ...(exploredPooled
+      ? {
+          snaiveDominatedWithExplored: dominance(
+            [
+              ...grid.map((knobs, k) => ({ predictive: pair((o) => o.settings[k]?.predictive), snaive: pair((o) => o.settings[k]?.snaive) })),
+              ...(outcomes[0]?.alsoSized ?? []).map((_a, k) => ({ predictive: pair((o) => o.alsoSized?.[k]?.predictive), snaive: pair((o) => o.alsoSized?.[k]?.snaive) })),
+            ],
+            exploredPooled,
+          ),
+        }
+      : {}),
     hindsightHoursFor015: hindsightHoursFor(outcomes, 0.15, ratio),
     ...(exploredPooled ? { explored: exploredPooled } : {}),
     snaiveVersusFrontier: versusFrontier(

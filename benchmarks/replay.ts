@@ -58,7 +58,7 @@ import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
 import { DEFAULT_REPLAY_DAYS, seriesForecasts, type SeriesForecasts } from './replay-forecasts.js';
-import { judge, versus } from './replay-choices.js';
+import { judge, protectiveAmongTies, versus } from './replay-choices.js';
 import { figures, HPA_UTILISATION, pool, printPooled, type Figures, type Pooled, type RunOutcome } from './replay-pool.js';
 import { verdicts } from './replay-verdicts.js';
 import { REPLAY_SERIES } from './replay-series.js';
@@ -158,6 +158,9 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
       // The session-7 fallback (no HPA target below the frontier's 40 %), for comparison with what is served now.
       const budgetSession7 = judged(withReactiveFallback(tuningWorld, tuning, chooseSetting(tuning.points, { maxUnderProvisionedMinutesPerWeek: budgetMinutes }), { maxUnderProvisionedMinutesPerWeek: budgetMinutes }, []));
       const budgetUnchecked = judged({ knobs: choice.knobs });
+      // The experiment on the budget's misses (replay-choices.ts protectiveAmongTies), with the service's check.
+      const budgetLimit = { maxUnderProvisionedMinutesPerWeek: budgetMinutes };
+      const protective = judged(withReactiveFallback(tuningWorld, tuning, protectiveAmongTies(tuning.points, budgetLimit), budgetLimit));
       const predictiveOnly = onSpan(choice.knobs);
       const within = frontier.points.filter((p) => p.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9);
       const hindsight = within.length === 0 ? null : within.reduce((a, b) => (b.replicaHours < a.replicaHours ? b : a));
@@ -224,6 +227,7 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
           replayed: budgetServed.replayed,
           met: budgetServed.replayed.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9,
           session7: { fallback: budgetSession7.fallback, replayed: budgetSession7.replayed, met: budgetSession7.replayed.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9 },
+          protective: { knobs: protective.knobs, fallback: protective.fallback, replayed: protective.replayed, met: protective.replayed.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9 },
           metWithoutFallback: predictiveOnly.underProvisionedMinutesPerWeek <= budgetMinutes + 1e-9,
           versusHeadroom: budgetServed.versusHeadroom,
           versusHeadroomWithoutFallback: budgetUnchecked.versusHeadroom,
