@@ -122,6 +122,10 @@ describe('ForecastStore: the whole document', () => {
     const store = new ForecastStore(tempDir());
     await store.save(target, { ...forecast, frontier }, undefined);
     expect((await store.load(target))?.forecast.frontier).toEqual(frontier);
+    // The own-history rule's frontier keeps its share: without it a restart would read it as a budget's, serve it to no one and select again.
+    const ruled = { ...frontier, budget: { maxUnderProvisionedMinutesPerWeek: 2.1 }, ownHistoryShare: 0.15 };
+    await store.save(target, { ...forecast, frontier: ruled }, undefined);
+    expect((await store.load(target))?.forecast.frontier).toEqual(ruled);
   });
 
   it('leaves out what it was not given', () => {
