@@ -82,18 +82,37 @@ export interface HpaTimeline {
   readonly scaleEvents: number;
 }
 
+/** What metricsAt is handed at a sync (one object, reused: read and set it during the call only). */
+export interface HpaSyncState {
+  readonly spec: number;
+  readonly ready: number;
+  /**
+   * metricsAt may set it (it is −Infinity at each call): the metrics it
+   * returned stay exactly the same at every sync up to this time (ms), and
+   * so does whatever it decides on. When the HPA then keeps its count too
+   * (no stabilisation window, no scale event), those syncs change nothing but
+   * which pods are ready: they are stepped over without calling metricsAt,
+   * and `held` is told the last one.
+   */
+  sameThroughMs: number;
+}
+
 /**
  * Runs the HPA model from `startMs` for `ticks` syncs.
  * @param metricsAt the metrics the HPA sees at a sync time (ms since epoch),
  *   one or more; lag, if any, is the caller's to apply. It also receives the
  *   current spec and ready replicas, for policies that depend on them.
+ * @param held called with the last sync time stepped over after metricsAt
+ *   promised the same metrics (HpaSyncState.sameThroughMs), so the caller can
+ *   account for the calls it did not get
  * @throws PrescientError PRESCIENT_ERR_VALIDATION on impossible parameters
  */
 export function simulateHpa(
   params: HpaParams,
   startMs: number,
   ticks: number,
-  metricsAt: (tMs: number, current: { spec: number; ready: number }) => readonly HpaMetric[],
+  metricsAt: (tMs: number, current: HpaSyncState) => readonly HpaMetric[],
+  held?: (throughMs: number) => void,
 ): HpaTimeline {
   validate(params);
   const syncMs = params.syncPeriodSeconds * 1000;
@@ -114,12 +133,16 @@ export function simulateHpa(
   const specReplicas: number[] = [];
   const readyReplicas: number[] = [];
   let scaleEvents = 0;
+  const state = { spec: count, ready: 0, sameThroughMs: Number.NEGATIVE_INFINITY };
 
   for (let k = 0; k < ticks; k++) {
     const tMs = startMs + k * syncMs;
     const spec = count;
     let raw = 0;
-    const metrics = metricsAt(tMs, { spec, ready: countReady(pods, count, tMs) });
+    state.spec = spec;
+    state.ready = countReady(pods, count, tMs);
+    state.sameThroughMs = Number.NEGATIVE_INFINITY;
+    const metrics = metricsAt(tMs, state);
     for (let m = 0; m < metrics.length; m++) raw = Math.max(raw, rawRecommendation(metrics[m] as HpaMetric, spec, tolerance));
     const clamped = clamp(raw, minReplicas, maxReplicas);
     recommended[k] = clamped;
@@ -151,6 +174,21 @@ export function simulateHpa(
     timesMs.push(tMs);
     specReplicas.push(count);
     readyReplicas.push(countReady(pods, count, tMs));
+    // The same metrics and the count kept with no window: each following sync would recommend this count
+    // again and keep it, so only readiness moves until the metrics may change.
+    if (state.sameThroughMs > tMs && next === spec && windowMs === 0) {
+      let steppedOver = false;
+      while (k + 1 < ticks && startMs + (k + 1) * syncMs <= state.sameThroughMs) {
+        k++;
+        const t = startMs + k * syncMs;
+        recommended[k] = clamped;
+        timesMs.push(t);
+        specReplicas.push(count);
+        readyReplicas.push(countReady(pods, count, t));
+        steppedOver = true;
+      }
+      if (steppedOver) held?.(startMs + k * syncMs);
+    }
   }
   return { timesMs, specReplicas, readyReplicas, scaleEvents };
 }

@@ -124,9 +124,16 @@ export class ReplayWorld {
    * the reactive signal alone, as KEDA's fallback). The documented
    * ScaledObject turns the HPA's scale-down stabilisation off: the policy
    * holds its own.
+   *
+   * Where the loads stay the same from sync to sync (most syncs: a forecast
+   * step and a sample last many of them) and the policy's last decision
+   * would repeat itself (RecommendationTracker.steady), the syncs up to the
+   * next change are stepped over (simulateHpa's `sameThroughMs`): the same
+   * timeline, a fraction of the work. `everySync` turns that off (the tests
+   * compare both).
    * @throws PrescientError PRESCIENT_ERR_VALIDATION when the track was made for another lead time or world
    */
-  forecastPolicy(scaling: ScalingPolicy, track: ForecastTrack): PolicyRun {
+  forecastPolicy(scaling: ScalingPolicy, track: ForecastTrack, options: { readonly everySync?: boolean } = {}): PolicyRun {
     if (track.world !== this || track.leadTimeSeconds !== scaling.leadTimeSeconds) {
       throw new PrescientError('PRESCIENT_ERR_VALIDATION', `a forecast track for lead ${track.leadTimeSeconds} s of another world cannot feed a policy with lead ${scaling.leadTimeSeconds} s`);
     }
@@ -144,19 +151,27 @@ export class ReplayWorld {
     const alone = [replicas];
     const fallback = [reactive];
     let fallbackTicks = 0;
-    const timeline = simulateHpa(params, this.startMs, this.ticks, (tMs) => {
-      const k = Math.round((tMs - this.startMs) / syncMs);
-      const observedLoad = observed[k] as number;
-      reactive.total = observedLoad;
-      const windowMaxLoad = atQuantile[k] as number;
-      const windowMaxUpperLoad = Math.max(windowMaxLoad, atGuard[k] as number);
-      if (Number.isFinite(windowMaxUpperLoad) && Number.isFinite(observedLoad)) {
-        replicas.total = tracker.decide(scaling, tMs, { windowMaxLoad, windowMaxUpperLoad, observedLoad });
-        return this.options.reactiveTrigger ? both : alone;
-      }
-      fallbackTicks++;
-      return fallback;
-    });
+    const sameThrough = options.everySync ? undefined : lastOfSameLoads(observed, atQuantile, atGuard);
+    const timeline = simulateHpa(
+      params,
+      this.startMs,
+      this.ticks,
+      (tMs, state) => {
+        const k = Math.round((tMs - this.startMs) / syncMs);
+        const observedLoad = observed[k] as number;
+        reactive.total = observedLoad;
+        const windowMaxLoad = atQuantile[k] as number;
+        const windowMaxUpperLoad = Math.max(windowMaxLoad, atGuard[k] as number);
+        if (Number.isFinite(windowMaxUpperLoad) && Number.isFinite(observedLoad)) {
+          replicas.total = tracker.decide(scaling, tMs, { windowMaxLoad, windowMaxUpperLoad, observedLoad });
+          if (sameThrough && tracker.steady) state.sameThroughMs = this.startMs + (sameThrough[k] as number) * syncMs;
+          return this.options.reactiveTrigger ? both : alone;
+        }
+        fallbackTicks++;
+        return fallback;
+      },
+      (throughMs) => tracker.hold(throughMs, scaling),
+    );
     return { timeline, stats: this.score(timeline), fallbackTicks };
   }
 
@@ -201,6 +216,17 @@ export class ReplayWorld {
     const { minReplicas, maxReplicas } = this.options;
     return Math.min(maxReplicas, Math.max(minReplicas, Math.ceil(this.loadAt(this.startMs) / targetPerReplica - 1e-9)));
   }
+}
+
+/** Per sync, the last sync up to which the three loads a forecast policy reads stay exactly the same. */
+function lastOfSameLoads(observed: Float64Array, atQuantile: Float64Array, atGuard: Float64Array): Int32Array {
+  const out = new Int32Array(observed.length);
+  for (let k = observed.length - 1; k >= 0; k--) {
+    const next = k + 1;
+    const same = next < observed.length && observed[next] === observed[k] && atQuantile[next] === atQuantile[k] && atGuard[next] === atGuard[k];
+    out[k] = same ? (out[next] as number) : k;
+  }
+  return out;
 }
 
 /** A forecast served from its start until the next refit's; failed refits carry an error and serve nothing. */

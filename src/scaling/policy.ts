@@ -279,12 +279,14 @@ export function recommend(
  */
 export class RecommendationTracker {
   private history: RecommendationRecord[] = [];
+  private lastSteady = false;
 
   /** @param bucketMs history resolution in ms (default 5 s; 0 records every call) */
   constructor(private readonly bucketMs = 5_000) {}
 
   /** Same as {@link recommend}, remembering the result. Throws the same codes. */
   recommend(input: RecommendInput): Recommendation {
+    this.lastSteady = false;
     const { recommendation, record } = recommend(input, this.history);
     this.remember(record, input.scaling);
     return recommendation;
@@ -298,8 +300,30 @@ export class RecommendationTracker {
    */
   decide(scaling: RulesPolicy, nowMs: number, loads: WindowLoads): number {
     const d = decide(scaling, nowMs, loads, this.history);
+    // The same loads at a later call give the same count and record when this call scaled in no further
+    // than its wish (wish ≥ previous: no scale-in under way, or the guard held it at the previous count) and
+    // the count is within the wish (so it is the next call's previous without starting a scale-in).
+    this.lastSteady = d.previous !== undefined && d.desired >= d.previous && d.replicas <= d.desired;
     this.remember({ atMs: nowMs, desired: d.desired, replicas: d.replicas }, scaling);
     return d.replicas;
+  }
+
+  /** Whether the last {@link decide} would repeat itself, count and record, for as long as its loads stay the same. */
+  get steady(): boolean {
+    return this.lastSteady;
+  }
+
+  /**
+   * The last {@link decide} repeated at every call up to `atMs` with the same
+   * loads (only when {@link steady}), remembered as one record at `atMs`: the
+   * rules read the highest wish and count within a window, and the record
+   * before carries the same values, so this one stands for every call between.
+   * A replay's fast-forward over a stretch where nothing changes.
+   */
+  hold(atMs: number, scaling: Pick<ScalingPolicy, 'scaleIn'>): void {
+    const last = this.history[this.history.length - 1];
+    if (!this.lastSteady || !last) throw new PrescientError('PRESCIENT_ERR_INTERNAL', 'hold() needs a steady last decision');
+    this.remember({ atMs, desired: last.desired, replicas: last.replicas }, scaling);
   }
 
   /** Earlier records, oldest first (a copy). */

@@ -187,7 +187,8 @@ describe('HPA model', () => {
     const seen: { spec: number; ready: number }[] = [];
     const params = { ...base, startupDelaySeconds: 30, initialReplicas: 2 };
     simulateHpa(params, 0, 4, (_t, current) => {
-      seen.push(current);
+      // One object reused from sync to sync (HpaSyncState): read during the call.
+      seen.push({ spec: current.spec, ready: current.ready });
       return [{ total: 40, targetAverageValue: 10 }];
     });
     // 2 → 4 at t = 0; the 2 new pods are ready at t = 30 s (tick 2).

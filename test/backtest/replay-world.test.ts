@@ -6,7 +6,7 @@
  * refits every 15 minutes, for every setting of the frontier grid.
  */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FRONTIER_LEVELS, frontierGrid } from '../../src/backtest/frontier.js';
 import { defaultHpaParams, simulateHpa, type HpaMetric } from '../../src/backtest/hpa-model.js';
 import { defaultCapacityPerReplica } from '../../src/backtest/replay.js';
@@ -100,6 +100,42 @@ describe('ReplayWorld forecast policies', () => {
     expect(compared).toBe(44);
     // The failed refits left stretches past the last forecast's horizon: the fallback path was compared too.
     expect(withFallback).toBe(44);
+  });
+
+  it('steps over the syncs where nothing changes and gives the same timeline as stepping every sync, clamps and scale-in limits included', async () => {
+    const series = await tweets();
+    const startIndex = series.values.length - DAY;
+    const forecasts = await servedForecasts(series, startIndex);
+    const capacityPerReplica = defaultCapacityPerReplica(series.values.slice(0, startIndex), 0.7);
+    const decide = vi.spyOn(RecommendationTracker.prototype, 'decide');
+    let steppedOver = 0;
+    for (const reactiveTrigger of [true, false]) {
+      // Few replicas allowed either way (min 6, max 14) so the clamps bind; and a world where they do not.
+      for (const [minReplicas, maxReplicas] of [[6, 14], [1, 1000]] as const) {
+        const world = new ReplayWorld({ series, startIndex, endIndex: series.values.length, capacityPerReplica, startupDelaySeconds: 120, metricLagSeconds: 60, minReplicas, maxReplicas, hpaUtilisation: 0.7, reactiveTrigger });
+        const track = new ForecastTrack(world, servedAt(forecasts, world.startMs, REFIT_STEPS * STEP * 1000), LEAD);
+        for (const scaleIn of [
+          { intervalSeconds: 60, stabilizationWindowSeconds: 300 },
+          { intervalSeconds: 120, stabilizationWindowSeconds: 0, maxPercent: 10 },
+          { intervalSeconds: 60, stabilizationWindowSeconds: 600, maxReplicas: 1 },
+        ]) {
+          for (const knobs of frontierGrid(LEAD)) {
+            const scaling: ScalingPolicy = { capacityPerReplica, minReplicas, maxReplicas, scaleIn, ...knobs };
+            decide.mockClear();
+            const fast = world.forecastPolicy(scaling, track);
+            const fastCalls = decide.mock.calls.length;
+            const every = world.forecastPolicy(scaling, track, { everySync: true });
+            expect(fast.timeline).toEqual(every.timeline);
+            expect(fast.stats).toEqual(every.stats);
+            expect(fast.fallbackTicks).toBe(every.fallbackTicks);
+            steppedOver += decide.mock.calls.length - fastCalls - fastCalls;
+          }
+        }
+      }
+    }
+    decide.mockRestore();
+    // The fast path was taken: fewer decisions than syncs stepped one by one.
+    expect(steppedOver).toBeGreaterThan(0);
   });
 
   it('refuses a track made for another lead time with PRESCIENT_ERR_VALIDATION', async () => {

@@ -236,3 +236,38 @@ describe('RecommendationTracker: its memory', () => {
     expect(tracker.records()).toHaveLength(3);
   });
 });
+
+describe('RecommendationTracker: steady decisions and hold()', () => {
+  const scaling = scalingOf({ capacityPerReplica: 100, scaleIn: { interval: '1m', stabilizationWindow: '5m' } });
+  const loads = (windowMaxLoad: number, observedLoad = windowMaxLoad) => ({ windowMaxLoad, windowMaxUpperLoad: windowMaxLoad, observedLoad });
+
+  it('is steady when the same loads would repeat the count, not while a scale-in is under way, and hold() then stands for every call between', () => {
+    const held = new RecommendationTracker();
+    const stepped = new RecommendationTracker();
+    for (const t of [held, stepped]) {
+      t.decide(scaling, T0, loads(900));
+      // The first decision has no previous count to repeat.
+      expect(t.steady).toBe(false);
+      t.decide(scaling, T0 + 15_000, loads(900));
+      expect(t.steady).toBe(true);
+    }
+    // The same loads for two more minutes: held as one record, or decided every 15 s.
+    held.hold(T0 + 135_000, scaling);
+    for (let s = 30_000; s <= 135_000; s += 15_000) stepped.decide(scaling, T0 + s, loads(900));
+    // The load falls: the stabilisation window holds the count at 9 for 300 s after the last 9, then it scales in.
+    for (let s = 150_000; s <= 600_000; s += 15_000) {
+      const a = held.decide(scaling, T0 + s, loads(300));
+      const b = stepped.decide(scaling, T0 + s, loads(300));
+      expect(a).toBe(b);
+      // Held at 9 by the window while the wish is 3: not steady, the window will let go.
+      if (a === 9) expect(held.steady).toBe(false);
+    }
+    expect(held.decide(scaling, T0 + 615_000, loads(300))).toBe(3);
+  });
+
+  it('refuses hold() after a decision that would not repeat itself', () => {
+    const t = new RecommendationTracker();
+    t.decide(scaling, T0, loads(900));
+    expect(thrownBy(() => t.hold(T0 + 60_000, scaling)).code).toBe('PRESCIENT_ERR_INTERNAL');
+  });
+});
