@@ -59,7 +59,7 @@
  * (--out: the result's name in benchmarks/out, so a trial run does not replace the shared figures;
  * --server node-http|fastify|fastify-warmed|app-unwarmed measures that server alone and prints its figures as JSON)
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -71,6 +71,7 @@ import { parseConfig } from '../src/config/load.js';
 import { seriesBodyOptions } from '../src/api/json-body.js';
 import { warmBodyMemory } from '../src/api/body-memory.js';
 import type { Config } from '../src/config/schema.js';
+import { bothWays, idleLoopCpuMsPerS, measureBodies, pageFaultMicros, round, startClient } from './parse-cost-measure.js';
 import { ACCEPTED_LONG_BODY, FLAT_BODY, FLOOR_BODY, NESTED_BODY, parseCostBodies } from './parse-cost-bodies.js';
 import { startBareFastify, startBareHttp } from './parse-cost-baselines.js';
 
@@ -94,7 +95,6 @@ const BARE_LABEL: Record<BareKind, string> = {
 if (args.server !== 'app' && !(BARE_SERVERS as readonly string[]).includes(args.server)) throw new Error(`--server ${args.server}: app, ${BARE_SERVERS.join(' or ')}`);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GOAL = { msPerMb: 5, healthzMs: 100 };
-const MB = 1024 * 1024;
 /**
  * Sends of the largest accepted body before a bare server's second pass: V8 collects Node's earlier
  * body pieces about every 25-30 MB of them (measured: the page faults per body then fall from ~280
@@ -103,162 +103,6 @@ const MB = 1024 * 1024;
 const RECYCLING_SENDS = 60;
 /** The bodies the bare servers receive: the largest accepted one, and the per-request floor. */
 const BASELINE_BODIES = [ACCEPTED_LONG_BODY, FLOOR_BODY];
-
-/**
- * The event loop's own thread, from /proc (Linux; NaN elsewhere): CPU time (ms), times it was
- * put on a core (each a wake-up, or a return after preemption), and minor page faults (each a
- * page of memory touched for the first time: Node copies every piece of a body into fresh memory).
- */
-function loopThread(): { cpuMs: number; wakeups: number; faults: number } {
-  try {
-    const schedstat = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
-    // Fields after the command's closing parenthesis: state is the 3rd of stat(5), minflt the 10th.
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { cpuMs: Number(schedstat[0]) / 1e6, wakeups: Number(schedstat[2]), faults: Number(fields[7]) };
-  } catch {
-    return { cpuMs: Number.NaN, wakeups: Number.NaN, faults: Number.NaN };
-  }
-}
-
-/**
- * What touching one page of fresh memory costs this thread (µs of CPU per minor page fault): Node's
- * HTTP parser copies every piece of a body into freshly allocated memory, so a body whose
- * pieces land in pages never touched before pays this per 4 KiB (it is most of a bare
- * server's cost on this machine, whose page faults are slow).
- */
-function pageFaultMicros(): number {
-  const fresh = Buffer.allocUnsafeSlow(32 * 1024 * 1024);
-  const before = loopThread();
-  for (let i = 0; i < fresh.length; i += 4096) fresh[i] = 1;
-  const after = loopThread();
-  return ((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, after.faults - before.faults);
-}
-
-/** The idle loop's own CPU, ms per second (timers that run whatever the requests: prom-client's event-loop-lag sampler in the app, every 20 ms: src/telemetry/metrics.ts). */
-async function idleLoopCpuMsPerS(seconds = 1): Promise<number> {
-  const before = loopThread().cpuMs;
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  return (loopThread().cpuMs - before) / seconds;
-}
-
-interface ClientResult {
-  statuses: string[];
-  ms: number;
-  healthzMaxMs: number;
-  healthzCount: number;
-}
-
-type Send = (index: number, copies: number, healthz: boolean, chunked?: boolean) => Promise<ClientResult>;
-
-/**
- * Starts the client process (it builds and sends the bodies, so that never costs this process); `sizes` are the bodies' bytes,
- * `sendTo(base)` sends to a server. Started before the server, as a server in production forks nothing: a fork
- * write-protects every page the parent has touched, so that its next write to each faults again (measured: a
- * server whose memory was touched before its client was spawned paid ~280 faults a 1.09 MB body all the same).
- */
-async function startClient(): Promise<{ sendTo: (base: string) => Send; sizes: number[]; stop: () => void }> {
-  const client = spawn(process.execPath, ['--import', 'tsx', join(root, 'benchmarks', 'parse-cost-client.ts')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const sizes = await new Promise<number[]>((resolve) => client.once('message', (m: { sizes: number[] }) => resolve(m.sizes)));
-  const sendTo = (base: string): Send => (index, copies, healthz, chunked = false) =>
-    new Promise<ClientResult>((resolve) => {
-      client.once('message', (m: ClientResult) => resolve(m));
-      client.send({ base, index, copies, healthz, chunked });
-    });
-  return { sendTo, sizes, stop: () => client.kill() };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/**
- * Sends each body `repeats` times with the delay histogram on (its stall), then `repeats` times
- * with it off (what the loop's thread spent: CPU, wake-ups, page faults; the time it was busy;
- * the process's CPU), one at a time, and gives the figures per body.
- * `idleMsPerS`: the idle loop's CPU rate, so the part of a request's loop CPU that is only the
- * idle loop's timers running during its wall time is shown apart (`medianNetLoopCpuMs`).
- */
-async function measureBodies(send: Send, runs: ReadonlyArray<{ index: number; name: string; bytes: number; chunked: boolean }>, idleMsPerS: number) {
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
-  const perBody = [];
-  for (const { index, name, bytes, chunked } of runs) {
-    const stalls: number[] = [];
-    const actives: number[] = [];
-    const cpus: number[] = [];
-    const loopCpus: number[] = [];
-    const netLoopCpus: number[] = [];
-    const walls: number[] = [];
-    const wakeups: number[] = [];
-    const faults: number[] = [];
-    let statuses: string[] = [];
-    // The stall is measured in repeats of its own: the delay histogram wakes the loop every millisecond
-    // (about 20 µs of the loop's CPU each, measured), which would bill the loop for the request's wall time.
-    for (let r = 0; r < repeats; r++) {
-      histogram.reset();
-      histogram.enable();
-      const result = await send(index, 1, false, chunked);
-      histogram.disable();
-      stalls.push(histogram.max / 1e6);
-      statuses = result.statuses;
-    }
-    for (let r = 0; r < repeats; r++) {
-      const before = performance.eventLoopUtilization();
-      const cpuBefore = process.cpuUsage();
-      const loopBefore = loopThread();
-      const started = performance.now();
-      await send(index, 1, false, chunked);
-      const wallMs = performance.now() - started;
-      const loop = loopThread();
-      loopCpus.push(loop.cpuMs - loopBefore.cpuMs);
-      netLoopCpus.push(loop.cpuMs - loopBefore.cpuMs - (idleMsPerS * wallMs) / 1000);
-      walls.push(wallMs);
-      wakeups.push(loop.wakeups - loopBefore.wakeups);
-      faults.push(loop.faults - loopBefore.faults);
-      const cpu = process.cpuUsage(cpuBefore);
-      // CPU this process used (user + system; every thread, GC included): not inflated by waiting for a core.
-      cpus.push((cpu.user + cpu.system) / 1000);
-      // Time the loop spent running callbacks during the request (not waiting): less inflated by other processes than the stall.
-      actives.push(performance.eventLoopUtilization(before).active);
-    }
-    const mb = bytes / MB;
-    const maxStallMs = Math.max(...stalls);
-    const medianStallMs = median(stalls);
-    const medianActiveMs = median(actives);
-    const medianCpuMs = median(cpus);
-    const medianLoopCpuMs = median(loopCpus);
-    const medianNetLoopCpuMs = median(netLoopCpus);
-    perBody.push({
-      name,
-      mb: round(mb),
-      answer: statuses[0],
-      medianStallMs: round(medianStallMs),
-      maxStallMs: round(maxStallMs),
-      maxStallMsPerMb: round(maxStallMs / mb),
-      medianActiveMs: round(medianActiveMs),
-      medianActiveMsPerMb: round(medianActiveMs / mb),
-      medianCpuMs: round(medianCpuMs),
-      medianCpuMsPerMb: round(medianCpuMs / mb),
-      medianLoopCpuMs: round(medianLoopCpuMs),
-      medianLoopCpuMsPerMb: round(medianLoopCpuMs / mb),
-      medianWallMs: round(median(walls)),
-      medianNetLoopCpuMs: round(medianNetLoopCpuMs),
-      medianNetLoopCpuMsPerMb: round(medianNetLoopCpuMs / mb),
-      medianLoopWakeups: median(wakeups),
-      medianLoopPageFaults: median(faults),
-    });
-    process.stdout.write(
-      `${name}: ${round(mb)} MB → ${statuses[0]}; stall median ${round(medianStallMs)} ms, max ${round(maxStallMs)} ms (${round(maxStallMs / mb)} ms/MB); ` +
-        `loop busy ${round(medianActiveMs)} ms (${round(medianActiveMs / mb)} ms/MB); process CPU ${round(medianCpuMs)} ms (${round(medianCpuMs / mb)} ms/MB); ` +
-        `loop thread CPU ${round(medianLoopCpuMs)} ms (${round(medianLoopCpuMs / mb)} ms/MB; ${round(medianNetLoopCpuMs)} ms without the idle loop's timers over ${round(median(walls))} ms), ` +
-        `${median(wakeups)} wake-ups, ${median(faults)} page faults\n`,
-    );
-  }
-  return perBody;
-}
-
-/** Both ways of sending each body: with its Content-Length, and chunked without one. */
-function bothWays(bodies: ReadonlyArray<{ index: number; name: string; bytes: number }>) {
-  return bodies.flatMap((body) => [false, true].map((chunked) => ({ ...body, chunked, name: `${body.name}, ${chunked ? 'chunked' : 'Content-Length'}` })));
-}
 
 /**
  * A bare server's figures (./parse-cost-baselines.ts), measured by this same script in a process
@@ -280,10 +124,10 @@ async function bareServerFigures(kind: BareKind, config: Config) {
     await client.send(FLOOR_BODY, 1, false);
     const idleMsPerS = await idleLoopCpuMsPerS();
     const bodies = BASELINE_BODIES.map((index) => ({ index, name: parseCostBodies()[index]!.name, bytes: client.sizes[index]! }));
-    const perBody = await measureBodies(client.send, bothWays(bodies), idleMsPerS);
+    const perBody = await measureBodies(client.send, bothWays(bodies), idleMsPerS, repeats);
     // The second pass: the same largest body once the process's memory has been recycled (as the app's is by its last pass).
     for (let i = 0; i < RECYCLING_SENDS; i++) await client.send(ACCEPTED_LONG_BODY, 1, false);
-    const perBodyRecycled = await measureBodies(client.send, bothWays(bodies.filter((b) => b.index === ACCEPTED_LONG_BODY)), idleMsPerS);
+    const perBodyRecycled = await measureBodies(client.send, bothWays(bodies.filter((b) => b.index === ACCEPTED_LONG_BODY)), idleMsPerS, repeats);
     return { server: kind, idleLoopCpuMsPerS: round(idleMsPerS), perBody, perBodyRecycled };
   } finally {
     client.stop();
@@ -327,7 +171,7 @@ async function main(): Promise<void> {
     // The first fit on the requests lane waits for its worker thread to start: not a parse cost.
     await send(0, 1, false);
     const idleBefore = await idleLoopCpuMsPerS();
-    const perBody = await measureBodies(send, bothWays(all), idleBefore);
+    const perBody = await measureBodies(send, bothWays(all), idleBefore, repeats);
     const idleAfter = await idleLoopCpuMsPerS();
     const storms = [];
     for (const [name, index, chunked] of [
@@ -351,7 +195,7 @@ async function main(): Promise<void> {
     // The largest accepted body again, now that the storms (16 bodies of 4 MB) have had this process's memory recycled:
     // Node's pieces of it land in pages already mapped (few page faults), unlike in the first pass, when the heap was new.
     const accepted = all.filter((b) => b.index === ACCEPTED_LONG_BODY);
-    const perBodyRecycled = await measureBodies(send, bothWays(accepted).map((b) => ({ ...b, name: `${b.name}, again after the storms` })), idleAfter);
+    const perBodyRecycled = await measureBodies(send, bothWays(accepted).map((b) => ({ ...b, name: `${b.name}, again after the storms` })), idleAfter, repeats);
     // What Node and fastify alone cost the loop for the same bodies, each in a process of its own.
     const baselines: Array<Awaited<ReturnType<typeof bareServerFigures>>> = [];
     for (const kind of BARE_SERVERS) baselines.push(await bareServerInChild(kind));
@@ -433,8 +277,5 @@ async function listening(app: Awaited<ReturnType<typeof buildApp>>): Promise<{ b
   return { base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, close: () => app.close() };
 }
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
-}
 
 await main();
