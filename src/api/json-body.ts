@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { JsonShapeScanner, type JsonShapeLimits } from '../bodies/json-shape.js';
 import { PrescientError } from '../errors.js';
 import { lendArena, type BodyArena } from './body-arenas.js';
+import { bodyReceived } from './body-memory.js';
 
 /** What one JSON body may hold; every limit is checked before the body is parsed (its shape by ../bodies/json-shape.ts). */
 export interface JsonLimits extends JsonShapeLimits {
@@ -155,6 +156,7 @@ export function readJsonBody(
     received += chunk.length;
     if (received > drainBytes) {
       stop();
+      bodyReceived(received);
       done(refusal ?? tooLarge(limits.maxBytes));
       return;
     }
@@ -182,6 +184,8 @@ export function readJsonBody(
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
     payload.removeListener('error', onEnd);
+    // Node copied it into pieces of its own: they are collected every few MB (./body-memory.ts).
+    bodyReceived(received);
     if (error) {
       if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
       arena?.release();
