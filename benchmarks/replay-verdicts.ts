@@ -28,9 +28,9 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
   const pooledGoal = (p: Pair) => p.under !== null && p.replicaHours !== null && p.under <= 0.15 + 1e-9 && p.replicaHours <= 1.1 + 1e-9;
   const out: Verdict[] = [];
   const defaults: { name: string; pick: (p: Pooled) => Pair }[] = [
-    { name: 'default knobs unchecked (q 0.9, guard 0.975, sized at 90 %: what a target without a budget was served before session 8)', pick: (p) => ({ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }) },
+    { name: 'the backtest\'s default knobs unchecked (q 0.9, guard 0.975, sized at 90 %; before session 8 the service served a target without a budget q 0.9 and guard 0.975 unchecked, but sized at its own default utilisation, 100 %, which this replay does not run)', pick: (p) => ({ under: p.underRatio.predictive ?? null, replicaHours: p.replicaHoursRatio.predictive ?? null }) },
     { name: 'knobs chosen on each target\'s own 3 days before (cheapest within 0.15× the reactive HPA\'s short minutes there)', pick: (p) => p.rule.predictive },
-    { name: `default knobs with the own-history check (reactive scaling where they did not beat headroom on the 3 days before: what a target that states these knobs is served; the served default of session 8)`, pick: (p) => p.checked.default },
+    { name: `the backtest's default knobs with the own-history check (q 0.9, guard 0.975, sized at 90 %; reactive scaling where they did not beat headroom on the 3 days before: what a target that states these three knobs is served)`, pick: (p) => p.checked.default },
     { name: `knobs chosen on own history with the own-history check (what a target that states neither knobs nor a budget is served since session 9)`, pick: (p) => p.checked.rule },
   ];
   for (const d of defaults) {
@@ -45,9 +45,9 @@ export function verdicts(pooled: Sides, halves: Record<string, Sides>, budgetMin
   }
   const more = (side: keyof Sides, get: (p: Pooled) => Record<Versus, number>) => get(pooled[side]).more;
   for (const [name, get, checked] of [
-    ['default knobs unchecked (served before session 8)', (p: Pooled) => p.versusHeadroom, undefined],
+    ['the backtest\'s default knobs unchecked (q 0.9, guard 0.975, sized at 90 %)', (p: Pooled) => p.versusHeadroom, undefined],
     ['knobs chosen on own history', (p: Pooled) => p.rule.versusHeadroom, undefined],
-    ['default knobs with the own-history check (served to a target that states these knobs; the served default of session 8)', (p: Pooled) => p.checked.default.versusHeadroom, 'default'],
+    ['the backtest\'s default knobs with the own-history check (served to a target that states q 0.9, guard 0.975 and utilisation 0.9)', (p: Pooled) => p.checked.default.versusHeadroom, 'default'],
     ['knobs chosen on own history with the own-history check (served since session 9 to a target that states neither knobs nor a budget)', (p: Pooled) => p.checked.rule.versusHeadroom, 'rule'],
   ] as const) {
     const beside = more('besideReactiveTrigger', get);
