@@ -38,12 +38,17 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'mstl' },
     interval: { type: 'string', default: '15m' },
     minutes: { type: 'string', default: '30' },
+    // What each target's scaling states: nothing (knobs chosen on own history, the default since session 9),
+    // knobs (quantile stated: the own-history check only), or unchecked (ownHistoryCheck: false: no replay).
+    scaling: { type: 'string', default: 'nothing' },
     'steady-minutes': { type: 'string' },
     out: { type: 'string' },
   },
 });
 const root = new URL('..', import.meta.url).pathname;
 const count = Number(args.targets);
+const SCALING_STATES: Record<string, Record<string, unknown>> = { nothing: {}, knobs: { quantile: 0.9 }, unchecked: { ownHistoryCheck: false } };
+if (!(args.scaling in SCALING_STATES)) throw new Error(`--scaling ${args.scaling}: one of ${Object.keys(SCALING_STATES).join(', ')}`);
 const intervalSeconds = parseDurationSeconds(args.interval) ?? Number.NaN;
 if (!(intervalSeconds > 0)) throw new Error(`--interval ${args.interval}: not a duration`);
 const capMs = Number(args.minutes) * 60_000;
@@ -68,7 +73,7 @@ const targets = names.map((name, i) => {
     horizon: '1d',
     models: [args.model],
     refreshInterval: `${intervalSeconds}s`,
-    scaling: { capacityPerReplica: 10, maxReplicas: 100 },
+    scaling: { capacityPerReplica: 10, maxReplicas: 100, ...SCALING_STATES[args.scaling] },
   };
 });
 const port = await freePort();
@@ -216,7 +221,7 @@ const firstPassRate = firstPassMs !== undefined ? count / (firstPassMs / 60_000)
 const result = {
   benchmark: 'scale (one replica)',
   machine: loadNote(startLoad),
-  command: `npx tsx benchmarks/scale.ts --targets ${count} --model ${args.model} --interval ${args.interval} --minutes ${args.minutes}${args['steady-minutes'] === undefined ? '' : ` --steady-minutes ${args['steady-minutes']}`}`,
+  command: `npx tsx benchmarks/scale.ts --targets ${count} --model ${args.model} --interval ${args.interval} --minutes ${args.minutes}${args['steady-minutes'] === undefined ? '' : ` --steady-minutes ${args['steady-minutes']}`}${args.scaling === 'nothing' ? '' : ` --scaling ${args.scaling}`}${args.out === undefined ? '' : ` --out ${args.out}`}`,
   targets: count,
   model: args.model,
   refreshIntervalSeconds: intervalSeconds,
