@@ -12,6 +12,22 @@ const scaling = { capacityPerReplica: 2, leadTime: '3m', minReplicas: 1, maxRepl
 // Replayed as if it ended now, so a recommendation for now falls inside the forecast.
 const rds = { type: 'file', path: join(DATA_DIR, 'nab/rds_cpu_utilization_cc0c53.csv'), shiftToNow: true };
 
+interface Chosen {
+  knobs: { quantile: number; scaleInGuardQuantile: number | null; utilisation: number };
+  fallback?: { utilisation: number };
+  reason: string;
+}
+
+/** The recommendation is made with the frontier's chosen knobs and says where they came from; or reactively at the fallback's utilisation, with the reason. */
+function expectServedAsChosen(rec: { basis: Record<string, unknown> }, chosen: Chosen, knobsFrom: string, reasonPrefix: string): void {
+  expect(rec.basis.knobsFrom).toBe(knobsFrom);
+  expect(rec.basis.quantile).toBe(chosen.knobs.quantile);
+  expect(rec.basis.scaleInGuardQuantile).toBe(chosen.knobs.scaleInGuardQuantile);
+  expect(rec.basis.mode).toBe(chosen.fallback ? 'reactive' : 'predictive');
+  expect(rec.basis.utilisation).toBe(chosen.fallback ? chosen.fallback.utilisation : chosen.knobs.utilisation);
+  if (chosen.fallback) expect(rec.basis.reason).toBe(`${reasonPrefix}: ${chosen.reason}`);
+}
+
 describe('a risk budget per target', () => {
   it('replays the frontier at the model selection, serves the setting it chose and returns the frontier', { timeout: 120_000 }, async () => {
     const t = await buildTestApp({
@@ -43,13 +59,7 @@ describe('a risk budget per target', () => {
 
     // The recommendation is made with the chosen knobs, and says so; or, when the choice did not beat
     // headroom over the replayed days (src/backtest/frontier.ts withReactiveFallback), reactively at the fallback's utilisation.
-    const rec = (await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json();
-    expect(rec.basis.knobsFrom).toBe('budget');
-    expect(rec.basis.quantile).toBe(chosen.knobs.quantile);
-    expect(rec.basis.scaleInGuardQuantile).toBe(chosen.knobs.scaleInGuardQuantile);
-    expect(rec.basis.mode).toBe(chosen.fallback ? 'reactive' : 'predictive');
-    expect(rec.basis.utilisation).toBe(chosen.fallback ? chosen.fallback.utilisation : chosen.knobs.utilisation);
-    if (chosen.fallback) expect(rec.basis.reason).toBe(`risk budget: ${chosen.reason}`);
+    expectServedAsChosen((await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json(), chosen, 'budget', 'risk budget');
 
     // A refit of the same choice keeps the frontier (no new selection, no new replay).
     await engine.refresh('rds');
@@ -74,13 +84,7 @@ describe('a risk budget per target', () => {
     const chosen = frontier.chosen;
     expect(chosen.knobs).toEqual(frontier.points[chosen.index].knobs);
     expect(forecast?.notes).toContain(`own-history choice: ${chosen.reason}`);
-    const rec = (await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json();
-    expect(rec.basis.knobsFrom).toBe('own-history');
-    expect(rec.basis.quantile).toBe(chosen.knobs.quantile);
-    expect(rec.basis.scaleInGuardQuantile).toBe(chosen.knobs.scaleInGuardQuantile);
-    expect(rec.basis.mode).toBe(chosen.fallback ? 'reactive' : 'predictive');
-    expect(rec.basis.utilisation).toBe(chosen.fallback ? chosen.fallback.utilisation : chosen.knobs.utilisation);
-    if (chosen.fallback) expect(rec.basis.reason).toBe(`own-history choice: ${chosen.reason}`);
+    expectServedAsChosen((await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json(), chosen, 'own-history', 'own-history choice');
     // The served forecast carries every level a setting of the grid reads.
     expect(forecast?.intervals.map((i) => i.level)).toEqual(expect.arrayContaining([0.6, 0.8, 0.9, 0.95]));
   });
