@@ -32,7 +32,11 @@ export interface JsonStructureListener {
   close(): void;
   comma(): void;
   string(bytes: Uint8Array, start: number, end: number, escaped: boolean): void;
-  value(bytes: Uint8Array, start: number, end: number): void;
+  /**
+   * A number or literal starts at `start`: the listener reads it and returns where it ends, `valueEnd(bytes, start, limit)`.
+   * The listener finds the end itself so that a value it judges (most of a series body) is read once, not once here and once there.
+   */
+  value(bytes: Uint8Array, start: number, limit: number): number;
 }
 
 const QUOTE = 0x22;
@@ -58,6 +62,22 @@ for (const c of '[{') BYTE_KIND[c.charCodeAt(0)] = OPEN;
 for (const c of ']}') BYTE_KIND[c.charCodeAt(0)] = CLOSE;
 BYTE_KIND[0x2c] = COMMA;
 for (const c of ': \n\r\t') BYTE_KIND[c.charCodeAt(0)] = SEPARATOR;
+
+/** Whether JsonShapeScanner reads the byte as part of a number or literal (or a stray byte JSON.parse will refuse). */
+export function isValueByte(byte: number): boolean {
+  return BYTE_KIND[byte] === VALUE;
+}
+
+/**
+ * Where the number or literal that goes on at `from` ends: the first index from `from` (< limit) whose byte is not
+ * a value byte (isValueByte), or `limit`.
+ */
+export function valueEnd(bytes: Uint8Array, from: number, limit: number): number {
+  const kinds = BYTE_KIND;
+  let end = from;
+  while (end < limit && kinds[bytes[end] as number] === VALUE) end++;
+  return end;
+}
 
 /**
  * Follows a JSON text's structure byte by byte, chunk by chunk, as it
@@ -134,11 +154,9 @@ export class JsonShapeScanner {
       }
       const kind = kinds[chunk[i] as number] as number;
       if (kind === VALUE) {
-        // A number or literal: skip to its end in one tight loop (most of a series body is digits).
-        let end = i + 1;
-        while (end < n && kinds[chunk[end] as number] === VALUE) end++;
+        // A number or literal: skip to its end in one tight loop (most of a series body is digits), or have the listener read it.
+        const end = listener ? listener.value(chunk, i, n) : valueEnd(chunk, i + 1, n);
         valueBytes += end - i;
-        listener?.value(chunk, i, end);
         i = end;
         if (valueBytes > maxValueBytes) return this.valueTooLong();
         continue;

@@ -17,7 +17,7 @@
  * misread (the bodies lane's thread scans whole bodies).
  */
 import type { PrescientError } from '../errors.js';
-import type { JsonStructureListener } from './json-shape.js';
+import { isValueByte, valueEnd, type JsonStructureListener } from './json-shape.js';
 import { isSeriesValue, REQUEST_BOUNDS } from './fields.js';
 import { badValuesError, MAX_ISSUES } from './issues.js';
 
@@ -71,39 +71,59 @@ function skipDigits(bytes: Uint8Array, i: number, end: number): number {
 
 /**
  * A token's verdict under `isSeriesValue`, exactly as JSON.parse then the
- * rule would give it: its syntax is checked, its order of magnitude read
- * from where its digits, point and exponent are; only a number of the
- * bound's own order has its digits read (./borderVerdict). It runs once per
- * value of a 60,000-value body: plain loops that only skip digits.
+ * rule would give it (`unsure` unless the whole of `bytes[start..end)` is one
+ * JSON number or literal).
  */
 export function judgeToken(bytes: Uint8Array, start: number, end: number): Verdict {
+  const read = readToken(bytes, start, end);
+  return read >>> 2 === end ? ((read & 3) as Verdict) : UNSURE;
+}
+
+/**
+ * Reads the number or literal that starts at `start` (JsonShapeScanner met one of its bytes there), once:
+ * where it ends (valueEnd's answer) and its verdict under `isSeriesValue`, exactly as JSON.parse then the
+ * rule would give it. Its syntax is checked, its order of magnitude read from where its digits, point and
+ * exponent are; only a number of the bound's own order has its digits read again (./borderVerdict). It runs
+ * once per value of a 60,000-value body, and reads each byte once: the scan used to find the token's end,
+ * then judge it, reading its digits twice.
+ * @returns end × 4 + verdict, one small integer (bodies are at most 64 MiB: server.bodyLimitBytes)
+ */
+function readToken(bytes: Uint8Array, start: number, limit: number): number {
   let i = start;
   if (bytes[i] === MINUS) i++;
   const intStart = i;
-  const intEnd = (i = skipDigits(bytes, i, end));
-  if (intEnd === intStart) return intStart === start ? judgeLiteral(bytes, start, end) : UNSURE;
-  const intZero = bytes[intStart] === ZERO;
-  if (intZero && intEnd - intStart > 1) return UNSURE; // a leading zero: not JSON
+  const intEnd = (i = skipDigits(bytes, i, limit));
+  if (intEnd === intStart) {
+    const end = valueEnd(bytes, i, limit);
+    return end * 4 + (intStart === start ? judgeLiteral(bytes, start, end) : UNSURE);
+  }
   let fracStart = i;
   let fracEnd = i;
-  if (i < end && bytes[i] === DOT) {
+  if (i < limit && bytes[i] === DOT) {
     fracStart = i + 1;
-    fracEnd = i = skipDigits(bytes, fracStart, end);
-    if (fracEnd === fracStart) return UNSURE;
+    fracEnd = i = skipDigits(bytes, fracStart, limit);
+    if (fracEnd === fracStart) return valueEnd(bytes, i, limit) * 4 + UNSURE;
   }
   let exponent = 0;
-  if (i < end && (bytes[i] === LOWER_E || bytes[i] === UPPER_E)) {
+  if (i < limit && (bytes[i] === LOWER_E || bytes[i] === UPPER_E)) {
     i++;
-    const negative = bytes[i] === MINUS;
-    if (negative || bytes[i] === PLUS) i++;
+    const negative = i < limit && bytes[i] === MINUS;
+    if (negative || (i < limit && bytes[i] === PLUS)) i++;
     const expStart = i;
     // Capped: an exponent this large already puts the number far out of range (or at 0) whatever its digits.
-    for (; i < end && isDigit(bytes[i] as number); i++) exponent = Math.min(exponent * 10 + (bytes[i] as number) - ZERO, 1e6);
-    if (i === expStart) return UNSURE;
+    for (; i < limit && isDigit(bytes[i] as number); i++) exponent = Math.min(exponent * 10 + (bytes[i] as number) - ZERO, 1e6);
+    if (i === expStart) return valueEnd(bytes, i, limit) * 4 + UNSURE;
     if (negative) exponent = -exponent;
   }
-  if (i !== end) return UNSURE;
-  // The number is in [10^order, 10^(order+1)).
+  // More bytes of the same token (`1.2.3`, `1x`): not a JSON number.
+  if (i < limit && isValueByte(bytes[i] as number)) return valueEnd(bytes, i, limit) * 4 + UNSURE;
+  const intZero = bytes[intStart] === ZERO;
+  if (intZero && intEnd - intStart > 1) return i * 4 + UNSURE; // a leading zero: not JSON
+  return i * 4 + judgeNumber(bytes, start, i, intStart, intEnd, intZero, fracStart, fracEnd, exponent);
+}
+
+/** A JSON number's verdict, from where its digits are: it is in [10^order, 10^(order+1)). */
+function judgeNumber(bytes: Uint8Array, start: number, end: number, intStart: number, intEnd: number, intZero: boolean, fracStart: number, fracEnd: number, exponent: number): Verdict {
   let order: number;
   if (!intZero) order = intEnd - intStart - 1 + exponent;
   else {
@@ -224,10 +244,15 @@ export class SeriesValuesScan implements JsonStructureListener {
     }
   }
 
-  value(bytes: Uint8Array, start: number, end: number): void {
+  value(bytes: Uint8Array, start: number, limit: number): number {
     // The commonest event of all (every number of the body): a key's value, or not among the values, costs two tests.
     if (this.pendingMatch !== OFF_PATH) this.pendingMatch = OFF_PATH;
-    else if (this.inValues) this.element(judgeToken(bytes, start, end));
+    else if (this.inValues) {
+      const read = readToken(bytes, start, limit);
+      this.element((read & 3) as Verdict);
+      return read >>> 2;
+    }
+    return valueEnd(bytes, start, limit);
   }
 
   /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { JsonShapeScanner, type JsonShapeLimits } from '../../src/bodies/json-shape.js';
+import { JsonShapeScanner, valueEnd, type JsonShapeLimits } from '../../src/bodies/json-shape.js';
 
 /** The scanner on its own, across chunk boundaries (over real HTTP: test/api/json-body.test.ts). */
 describe('JsonShapeScanner', () => {
@@ -102,7 +102,11 @@ describe('JsonShapeScanner', () => {
         close: () => seen.push('close'),
         comma: () => seen.push(','),
         string: (b: Uint8Array, start: number, end: number, escaped: boolean) => seen.push(`s:${Buffer.from(b.subarray(start, end)).toString()}:${escaped}`),
-        value: (b: Uint8Array, start: number, end: number) => seen.push(`v:${Buffer.from(b.subarray(start, end)).toString()}`),
+        value: (b: Uint8Array, start: number, limit: number) => {
+          const end = valueEnd(b, start, limit);
+          seen.push(`v:${Buffer.from(b.subarray(start, end)).toString()}`);
+          return end;
+        },
       };
       const refusal = new JsonShapeScanner({ maxDepth: 8, maxElements: 100, maxValueBytes: 100 }, listener).scan(bytes);
       return { refusal, seen };
@@ -114,6 +118,7 @@ describe('JsonShapeScanner', () => {
       expect(indexOf).not.toHaveBeenCalled();
       expect(fromShared).toEqual(events(Buffer.from(text)));
       expect(fromShared.seen).toContain('s:a\\"[:true');
+      expect(fromShared.seen.filter((e) => e.startsWith('v:'))).toEqual(['v:1', 'v:2', 'v:123456789012']);
     } finally {
       indexOf.mockRestore();
     }
