@@ -40,6 +40,7 @@ export interface JsonStructureListener {
 }
 
 const QUOTE = 0x22;
+const COMMA_BYTE = 0x2c;
 const OPEN_ARRAY = 0x5b;
 const BACKSLASH = 0x5c;
 
@@ -60,7 +61,7 @@ const BYTE_KIND = new Uint8Array(256);
 BYTE_KIND[QUOTE] = STRING;
 for (const c of '[{') BYTE_KIND[c.charCodeAt(0)] = OPEN;
 for (const c of ']}') BYTE_KIND[c.charCodeAt(0)] = CLOSE;
-BYTE_KIND[0x2c] = COMMA;
+BYTE_KIND[COMMA_BYTE] = COMMA;
 for (const c of ': \n\r\t') BYTE_KIND[c.charCodeAt(0)] = SEPARATOR;
 
 /** Whether JsonShapeScanner reads the byte as part of a number or literal (or a stray byte JSON.parse will refuse). */
@@ -155,10 +156,22 @@ export class JsonShapeScanner {
       const kind = kinds[chunk[i] as number] as number;
       if (kind === VALUE) {
         // A number or literal: skip to its end in one tight loop (most of a series body is digits), or have the listener read it.
-        const end = listener ? listener.value(chunk, i, n) : valueEnd(chunk, i + 1, n);
+        let end = listener ? listener.value(chunk, i, n) : valueEnd(chunk, i + 1, n);
         valueBytes += end - i;
-        i = end;
         if (valueBytes > maxValueBytes) return this.valueTooLong();
+        // Then the values that follow it, each after a comma and any whitespace (`1,2`, `1, 2`), in this inner loop:
+        // a series body is one such run, and this loop's dispatch per byte was as much as the reading of its values.
+        while (end < n && chunk[end] === COMMA_BYTE) {
+          let next = end + 1;
+          while (next < n && kinds[chunk[next] as number] === SEPARATOR) next++;
+          if (next === n || kinds[chunk[next] as number] !== VALUE) break;
+          listener?.comma();
+          if (++elements > maxElements) return this.tooManyElements();
+          end = listener ? listener.value(chunk, next, n) : valueEnd(chunk, next + 1, n);
+          valueBytes = end - next;
+          if (valueBytes > maxValueBytes) return this.valueTooLong();
+        }
+        i = end;
         continue;
       }
       i++;
@@ -187,11 +200,7 @@ export class JsonShapeScanner {
           break;
         case COMMA:
           listener?.comma();
-          if (++elements > maxElements) {
-            return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${maxElements} values`, {
-              issues: [{ path: 'body', message: `at most ${maxElements} values in all on this route` }],
-            });
-          }
+          if (++elements > maxElements) return this.tooManyElements();
           break;
         default:
         // SEPARATOR (a colon or whitespace): it only ends a value.
@@ -200,6 +209,13 @@ export class JsonShapeScanner {
     }
     Object.assign(this, { depth, elements, strings, inString, escaped, valueBytes });
     return undefined;
+  }
+
+  private tooManyElements(): PrescientError {
+    const max = this.limits.maxElements;
+    return new PrescientError('PRESCIENT_ERR_BODY_TOO_COMPLEX', `the JSON body holds more than ${max} values`, {
+      issues: [{ path: 'body', message: `at most ${max} values in all on this route` }],
+    });
   }
 
   private valueTooLong(): PrescientError {

@@ -179,6 +179,8 @@ export class SeriesValuesScan implements JsonStructureListener {
   private readonly matched: number[] = [];
   /** The innermost container is the values array. */
   private inValues = false;
+  /** The innermost container is an object (kept apart from isArray: a comma, one per value, reads it). */
+  private inObject = false;
   /** In an object: the next string is a key. */
   private expectKey = false;
   /** After a key on the path: the segments its value would have matched. */
@@ -210,19 +212,21 @@ export class SeriesValuesScan implements JsonStructureListener {
     this.isArray.push(isArray);
     this.matched.push(matched);
     this.expectKey = !isArray;
+    this.inObject = !isArray;
     this.inValues = isArray && matched === this.path.length;
   }
 
   close(): void {
     this.isArray.pop();
     this.matched.pop();
+    this.inObject = this.isArray.at(-1) === false;
     this.inValues = this.isArray.at(-1) === true && this.matched.at(-1) === this.path.length;
     this.expectKey = false;
     this.pendingMatch = OFF_PATH;
   }
 
   comma(): void {
-    this.expectKey = this.isArray.at(-1) === false;
+    this.expectKey = this.inObject;
   }
 
   string(bytes: Uint8Array, start: number, end: number, escaped: boolean): void {

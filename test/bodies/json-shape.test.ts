@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { JsonShapeScanner, valueEnd, type JsonShapeLimits } from '../../src/bodies/json-shape.js';
+import { SeriesValuesScan } from '../../src/bodies/series-values-scan.js';
 
 /** The scanner on its own, across chunk boundaries (over real HTTP: test/api/json-body.test.ts). */
 describe('JsonShapeScanner', () => {
@@ -67,7 +68,7 @@ describe('JsonShapeScanner', () => {
       }
       return undefined;
     };
-    const piece = fc.constantFrom('[', ']', '{', '}', ',', ':', ' ', '\n', '"', '\\', '\\"', '1', '-2.5e+3', '123456', 'null', 'é', 'x');
+    const piece = fc.constantFrom('[', ']', '{', '}', ',', ':', ' ', '\n', '"', '\\', '\\"', '1', '-2.5e+3', '123456', 'null', 'é', 'x', ', ', '1,2,3', '1e16,-0.5,');
     fc.assert(
       fc.property(
         fc.array(piece, { maxLength: 120 }).map((parts) => Buffer.from(parts.join(''))),
@@ -79,6 +80,10 @@ describe('JsonShapeScanner', () => {
           let code: string | undefined;
           for (let i = 0; i + 1 < bounds.length && code === undefined; i++) code = scanner.scan(bytes.subarray(bounds[i], bounds[i + 1]))?.code;
           expect(code).toBe(reference(bytes, limits));
+          // With the values scan reading the numbers (the bodies lane's way: one whole text), in and out of a series' values.
+          for (const text of [bytes, Buffer.concat([Buffer.from('{"values":['), bytes])]) {
+            expect(new JsonShapeScanner(limits, new SeriesValuesScan(['values'], 'body.values')).scan(text)?.code).toBe(reference(text, limits));
+          }
         },
       ),
       { seed: 11, numRuns: 3000 },
