@@ -65,7 +65,8 @@ function judgeLiteral(bytes: Uint8Array, start: number, end: number): Verdict {
 
 /** First index from `i` (< end) that is not a digit. */
 function skipDigits(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end && isDigit(bytes[i] as number)) i++;
+  // One unsigned comparison a byte (a byte below '0' wraps to a large number).
+  while (i < end && ((bytes[i] as number) - ZERO) >>> 0 <= 9) i++;
   return i;
 }
 
