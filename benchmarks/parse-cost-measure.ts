@@ -79,7 +79,8 @@ export async function startClient(): Promise<{ sendTo: (base: string) => Send; s
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
- * Sends each body `repeats` times with the delay histogram on (its stall), then `repeats` times
+ * Sends each body `repeats` times with the delay histogram on (its stall; and after each, an idle window as long, the
+ * machine's own stall then: `maxIdleStallMs`), then `repeats` times
  * with it off (what the loop's thread spent: CPU, wake-ups, page faults; the time it was busy;
  * the process's CPU), one at a time, and gives the figures per body.
  * `idleMsPerS`: the idle loop's CPU rate, so the part of a request's loop CPU that is only the
@@ -100,6 +101,9 @@ export async function measureBodies(send: Send, runs: ReadonlyArray<{ index: num
     let statuses: string[] = [];
     // The stall is measured in repeats of its own: the delay histogram wakes the loop every millisecond
     // (about 20 µs of the loop's CPU each, measured), which would bill the loop for the request's wall time.
+    // After each, the same histogram over an idle window as long as the request took: what the machine alone (other processes
+    // taking the cores, timer slack) stalls a loop that runs nothing, over the same time — the stall's floor at that moment.
+    const idleStalls: number[] = [];
     for (let r = 0; r < repeats; r++) {
       histogram.reset();
       histogram.enable();
@@ -107,6 +111,11 @@ export async function measureBodies(send: Send, runs: ReadonlyArray<{ index: num
       histogram.disable();
       stalls.push(histogram.max / 1e6);
       statuses = result.statuses;
+      histogram.reset();
+      histogram.enable();
+      await new Promise((resolve) => setTimeout(resolve, result.ms));
+      histogram.disable();
+      idleStalls.push(histogram.max / 1e6);
     }
     for (let r = 0; r < repeats; r++) {
       const before = performance.eventLoopUtilization();
@@ -141,6 +150,8 @@ export async function measureBodies(send: Send, runs: ReadonlyArray<{ index: num
       medianStallMs: round(medianStallMs),
       maxStallMs: round(maxStallMs),
       maxStallMsPerMb: round(maxStallMs / mb),
+      medianIdleStallMs: round(median(idleStalls)),
+      maxIdleStallMs: round(Math.max(...idleStalls)),
       medianActiveMs: round(medianActiveMs),
       medianActiveMsPerMb: round(medianActiveMs / mb),
       medianCpuMs: round(medianCpuMs),
@@ -154,7 +165,7 @@ export async function measureBodies(send: Send, runs: ReadonlyArray<{ index: num
       medianLoopPageFaults: median(faults),
     });
     process.stdout.write(
-      `${name}: ${round(mb)} MB → ${statuses[0]}; stall median ${round(medianStallMs)} ms, max ${round(maxStallMs)} ms (${round(maxStallMs / mb)} ms/MB); ` +
+      `${name}: ${round(mb)} MB → ${statuses[0]}; stall median ${round(medianStallMs)} ms, max ${round(maxStallMs)} ms (${round(maxStallMs / mb)} ms/MB; idle windows as long: median ${round(median(idleStalls))}, max ${round(Math.max(...idleStalls))} ms); ` +
         `loop busy ${round(medianActiveMs)} ms (${round(medianActiveMs / mb)} ms/MB); process CPU ${round(medianCpuMs)} ms (${round(medianCpuMs / mb)} ms/MB); ` +
         `loop thread CPU ${round(medianLoopCpuMs)} ms (${round(medianLoopCpuMs / mb)} ms/MB; ${round(medianNetLoopCpuMs)} ms without the idle loop's timers over ${round(median(walls))} ms), ` +
         `${median(wakeups)} wake-ups, ${median(faults)} page faults\n`,
