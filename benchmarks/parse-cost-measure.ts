@@ -13,19 +13,20 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const MB = 1024 * 1024;
 
 /**
- * The event loop's own thread, from /proc (Linux; NaN elsewhere): CPU time (ms), times it was
+ * The event loop's own thread, from /proc (Linux; NaN elsewhere): CPU time (ms), time it waited for a core while
+ * runnable (ms: schedstat's run delay; a stall of the loop that is not its own work), times it was
  * put on a core (each a wake-up, or a return after preemption), and minor page faults (each a
  * page of memory touched for the first time: Node copies every piece of a body into fresh memory).
  */
-export function loopThread(): { cpuMs: number; wakeups: number; faults: number } {
+export function loopThread(): { cpuMs: number; waitMs: number; wakeups: number; faults: number } {
   try {
     const schedstat = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
     // Fields after the command's closing parenthesis: state is the 3rd of stat(5), minflt the 10th.
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { cpuMs: Number(schedstat[0]) / 1e6, wakeups: Number(schedstat[2]), faults: Number(fields[7]) };
+    return { cpuMs: Number(schedstat[0]) / 1e6, waitMs: Number(schedstat[1]) / 1e6, wakeups: Number(schedstat[2]), faults: Number(fields[7]) };
   } catch {
-    return { cpuMs: Number.NaN, wakeups: Number.NaN, faults: Number.NaN };
+    return { cpuMs: Number.NaN, waitMs: Number.NaN, wakeups: Number.NaN, faults: Number.NaN };
   }
 }
 
@@ -98,16 +99,21 @@ export async function measureBodies(send: Send, runs: ReadonlyArray<{ index: num
     const walls: number[] = [];
     const wakeups: number[] = [];
     const faults: number[] = [];
+    const waits: number[] = [];
     let statuses: string[] = [];
     // The stall is measured in repeats of its own: the delay histogram wakes the loop every millisecond
     // (about 20 µs of the loop's CPU each, measured), which would bill the loop for the request's wall time.
     // After each, the same histogram over an idle window as long as the request took: what the machine alone (other processes
     // taking the cores, timer slack) stalls a loop that runs nothing, over the same time — the stall's floor at that moment.
     const idleStalls: number[] = [];
+    /** The loop thread's wait for a core during each stall repeat's request. */
+    const stallWaits: number[] = [];
     for (let r = 0; r < repeats; r++) {
       histogram.reset();
       histogram.enable();
+      const waitBefore = loopThread().waitMs;
       const result = await send(index, 1, false, chunked);
+      stallWaits.push(loopThread().waitMs - waitBefore);
       histogram.disable();
       stalls.push(histogram.max / 1e6);
       statuses = result.statuses;
@@ -129,6 +135,7 @@ export async function measureBodies(send: Send, runs: ReadonlyArray<{ index: num
       netLoopCpus.push(loop.cpuMs - loopBefore.cpuMs - (idleMsPerS * wallMs) / 1000);
       walls.push(wallMs);
       wakeups.push(loop.wakeups - loopBefore.wakeups);
+      waits.push(loop.waitMs - loopBefore.waitMs);
       faults.push(loop.faults - loopBefore.faults);
       const cpu = process.cpuUsage(cpuBefore);
       // CPU this process used (user + system; every thread, GC included): not inflated by waiting for a core.
@@ -152,6 +159,9 @@ export async function measureBodies(send: Send, runs: ReadonlyArray<{ index: num
       maxStallMsPerMb: round(maxStallMs / mb),
       medianIdleStallMs: round(median(idleStalls)),
       maxIdleStallMs: round(Math.max(...idleStalls)),
+      /** How long the loop's thread waited for a core (runnable, not running) during the request of the worst stall. */
+      worstStallLoopWaitMs: round(stallWaits[stalls.indexOf(maxStallMs)] ?? Number.NaN),
+      medianLoopWaitMs: round(median(waits)),
       medianActiveMs: round(medianActiveMs),
       medianActiveMsPerMb: round(medianActiveMs / mb),
       medianCpuMs: round(medianCpuMs),
@@ -168,7 +178,7 @@ export async function measureBodies(send: Send, runs: ReadonlyArray<{ index: num
       `${name}: ${round(mb)} MB → ${statuses[0]}; stall median ${round(medianStallMs)} ms, max ${round(maxStallMs)} ms (${round(maxStallMs / mb)} ms/MB; idle windows as long: median ${round(median(idleStalls))}, max ${round(Math.max(...idleStalls))} ms); ` +
         `loop busy ${round(medianActiveMs)} ms (${round(medianActiveMs / mb)} ms/MB); process CPU ${round(medianCpuMs)} ms (${round(medianCpuMs / mb)} ms/MB); ` +
         `loop thread CPU ${round(medianLoopCpuMs)} ms (${round(medianLoopCpuMs / mb)} ms/MB; ${round(medianNetLoopCpuMs)} ms without the idle loop's timers over ${round(median(walls))} ms), ` +
-        `${median(wakeups)} wake-ups, ${median(faults)} page faults\n`,
+        `${median(wakeups)} wake-ups, ${median(faults)} page faults; the loop waited for a core ${round(median(waits))} ms (${round(stallWaits[stalls.indexOf(maxStallMs)] ?? Number.NaN)} ms in the worst stall's request)\n`,
     );
   }
   return perBody;

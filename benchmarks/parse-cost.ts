@@ -28,6 +28,10 @@
  * flat 1.9 M-element array), each way, while `/healthz` is asked in a loop; its slowest
  * answer is the figure (6.9 s and 1.9 s before the fix, as the issue reports).
  *
+ * Each stall repeat is followed by an idle window as long as the request (the same histogram: the machine's own
+ * stall then, `maxIdleStallMs`), and each body's figures give how long the loop's thread waited for a core while
+ * runnable (/proc schedstat's run delay: `medianLoopWaitMs`, and `worstStallLoopWaitMs` in the worst stall's
+ * request): a stall the loop spent waiting for a core is the machine's, not the request's.
  * Each body's figures also give the request's wall time, and what the loop's thread did meanwhile
  * (/proc): its wake-ups and its minor page faults (a page of memory touched for the first time:
  * Node's HTTP parser copies every piece of a body into freshly allocated memory, and on this
