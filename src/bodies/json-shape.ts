@@ -21,7 +21,7 @@ export interface JsonShapeLimits {
 
 /**
  * What a reader of a JSON text's structure is told by JsonShapeScanner, in
- * the text's order: containers opened and closed, commas, each string once
+ * the text's order: containers opened and closed (by which bracket), commas, colons, each string once
  * it ends (its bytes are `bytes[start..end)`, between the quotes; `escaped`
  * when it holds a backslash) and each number or literal. Positions are in
  * the chunk being scanned: a listener that reads them needs the whole text
@@ -29,19 +29,23 @@ export interface JsonShapeLimits {
  */
 export interface JsonStructureListener {
   open(isArray: boolean): void;
-  close(): void;
+  close(isArray: boolean): void;
   comma(): void;
+  colon(): void;
   string(bytes: Uint8Array, start: number, end: number, escaped: boolean): void;
   /**
    * A number or literal starts at `start`: the listener reads it and returns where it ends, `valueEnd(bytes, start, limit)`.
    * The listener finds the end itself so that a value it judges (most of a series body) is read once, not once here and once there.
    */
   value(bytes: Uint8Array, start: number, limit: number): number;
+  /** The text ended (its one `scan` did, within every limit); `inString`: inside a string never closed. */
+  end(inString: boolean): void;
 }
 
 const QUOTE = 0x22;
 const COMMA_BYTE = 0x2c;
 const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
 const BACKSLASH = 0x5c;
 
 /** What each byte is to JsonShapeScanner outside a string. */
@@ -51,6 +55,7 @@ const OPEN = 2;
 const CLOSE = 3;
 const COMMA = 4;
 const SEPARATOR = 5;
+const COLON = 6;
 /**
  * Every byte's kind, looked up once per byte: a table and one comparison cost
  * the event loop a third of the per-byte switch it replaces (parse-cost's
@@ -62,7 +67,8 @@ BYTE_KIND[QUOTE] = STRING;
 for (const c of '[{') BYTE_KIND[c.charCodeAt(0)] = OPEN;
 for (const c of ']}') BYTE_KIND[c.charCodeAt(0)] = CLOSE;
 BYTE_KIND[COMMA_BYTE] = COMMA;
-for (const c of ': \n\r\t') BYTE_KIND[c.charCodeAt(0)] = SEPARATOR;
+BYTE_KIND[0x3a] = COLON;
+for (const c of ' \n\r\t') BYTE_KIND[c.charCodeAt(0)] = SEPARATOR;
 
 /** Whether JsonShapeScanner reads the byte as part of a number or literal (or a stray byte JSON.parse will refuse). */
 export function isValueByte(byte: number): boolean {
@@ -195,19 +201,23 @@ export class JsonShapeScanner {
           }
           break;
         case CLOSE:
-          listener?.close();
+          listener?.close(chunk[i - 1] === CLOSE_ARRAY);
           depth--;
           break;
         case COMMA:
           listener?.comma();
           if (++elements > maxElements) return this.tooManyElements();
           break;
+        case COLON:
+          listener?.colon();
+          break;
         default:
-        // SEPARATOR (a colon or whitespace): it only ends a value.
+        // SEPARATOR (whitespace): it only ends a value.
       }
       valueBytes = 0;
     }
     Object.assign(this, { depth, elements, strings, inString, escaped, valueBytes });
+    listener?.end(inString);
     return undefined;
   }
 

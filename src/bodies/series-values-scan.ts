@@ -8,15 +8,17 @@
  * (decoding and JSON.parse), the scan about 2.
  *
  * It only ever refuses what the parse would refuse with that answer: where it
- * cannot be sure (a token in the values that is not a JSON number or literal,
- * a key on the values' path with a bad escape) it says nothing and the body
- * is parsed as before. Keys are read as JSON.parse reads them (escapes, and
+ * cannot be sure (a token anywhere that is not a JSON number or literal, tokens
+ * in an order JSON does not allow (./json-grammar.ts), a string with a bad escape or a raw
+ * control character, a `__proto__` or `constructor` key, which secure-json-parse
+ * may refuse) it says nothing and the body is parsed as before. Keys are read as JSON.parse reads them (escapes, and
  * the last of duplicate keys counts). It reads the structure events of one
  * JsonShapeScanner (./json-shape.ts) over the whole body in one chunk: it
  * keeps positions, not bytes, so a key or number cut across chunks would be
  * misread (the bodies lane's thread scans whole bodies).
  */
 import type { PrescientError } from '../errors.js';
+import { JsonGrammar } from './json-grammar.js';
 import { isValueByte, valueEnd, type JsonStructureListener } from './json-shape.js';
 import { isSeriesValue, REQUEST_BOUNDS } from './fields.js';
 import { badValuesError, MAX_ISSUES } from './issues.js';
@@ -152,6 +154,12 @@ function borderVerdict(bytes: Uint8Array, start: number, end: number, intStart: 
 
 const OFF_PATH = -1;
 
+/** Whether a string's bytes hold a character JSON requires escaped (below U+0020): JSON.parse refuses it raw. */
+function hasControlByte(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if ((bytes[k] as number) < 0x20) return true;
+  return false;
+}
+
 /**
  * Reads digits [from, to) as the next significant digits of a number of the bound's order, after
  * `significant` of them: -1 when the first is above 1 or one of the next MAX_ORDER is not 0 (beyond the bound), else how many so far.
@@ -180,10 +188,8 @@ export class SeriesValuesScan implements JsonStructureListener {
   private readonly matched: number[] = [];
   /** The innermost container is the values array. */
   private inValues = false;
-  /** The innermost container is an object (kept apart from isArray: a comma, one per value, reads it). */
-  private inObject = false;
-  /** In an object: the next string is a key. */
-  private expectKey = false;
+  /** Whether the tokens come in an order JSON allows: the parse fails on a body where they do not. */
+  private readonly grammar = new JsonGrammar();
   /** After a key on the path: the segments its value would have matched. */
   private pendingMatch = OFF_PATH;
   private unsure = false;
@@ -197,12 +203,16 @@ export class SeriesValuesScan implements JsonStructureListener {
     this.path = path.map((key) => Buffer.from(key));
   }
 
-  /** PRESCIENT_ERR_VALIDATION (manyBadValuesError's answer) when the values hold more than MAX_ISSUES bad ones and the scan was sure; else undefined. */
+  /**
+   * PRESCIENT_ERR_VALIDATION (manyBadValuesError's answer) when the values hold more than MAX_ISSUES bad ones and the scan was sure
+   * (the whole text is JSON that secure-json-parse reads); else undefined. Called once the whole text was scanned.
+   */
   refusal(): PrescientError | undefined {
-    return !this.unsure && this.bad > MAX_ISSUES ? badValuesError(this.firstBad, this.bad, this.values, this.issuePath) : undefined;
+    return !this.unsure && this.grammar.complete() && this.bad > MAX_ISSUES ? badValuesError(this.firstBad, this.bad, this.values, this.issuePath) : undefined;
   }
 
   open(isArray: boolean): void {
+    this.grammar.open(isArray);
     const top = this.isArray.length === 0;
     const match = top ? 0 : this.valueStarts();
     if (match === this.path.length + 1) this.element(BAD); // an array or object among the values
@@ -212,35 +222,48 @@ export class SeriesValuesScan implements JsonStructureListener {
     else if (match !== OFF_PATH && match < this.path.length) matched = isArray ? OFF_PATH : match;
     this.isArray.push(isArray);
     this.matched.push(matched);
-    this.expectKey = !isArray;
-    this.inObject = !isArray;
     this.inValues = isArray && matched === this.path.length;
   }
 
-  close(): void {
+  close(isArray: boolean): void {
+    this.grammar.close(isArray);
     this.isArray.pop();
     this.matched.pop();
-    this.inObject = this.isArray.at(-1) === false;
     this.inValues = this.isArray.at(-1) === true && this.matched.at(-1) === this.path.length;
-    this.expectKey = false;
     this.pendingMatch = OFF_PATH;
   }
 
   comma(): void {
-    this.expectKey = this.inObject;
+    this.grammar.comma();
+  }
+
+  colon(): void {
+    this.grammar.colon();
+  }
+
+  end(inString: boolean): void {
+    if (inString) this.unsure = true;
   }
 
   string(bytes: Uint8Array, start: number, end: number, escaped: boolean): void {
-    if (!this.expectKey) {
+    if (!this.grammar.expectsKey) {
+      this.grammar.value();
       if (this.valueStarts() === this.path.length + 1) this.element(BAD);
+      // The parse refuses a string with a bad escape or a raw control character.
+      if (escaped ? this.unescaped(bytes, start, end) === undefined : hasControlByte(bytes, start, end)) this.unsure = true;
       return;
     }
-    this.expectKey = false;
+    this.grammar.key();
+    const key = escaped ? this.unescaped(bytes, start, end) : hasControlByte(bytes, start, end) ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+    // secure-json-parse refuses `__proto__` keys, and `constructor` ones holding a `prototype`: the parse's answer, not ours.
+    if (key === undefined || key === '__proto__' || key === 'constructor') {
+      this.unsure = true;
+      return;
+    }
     const depth = this.matched.length - 1;
     const matched = this.matched[depth] ?? OFF_PATH;
     if (matched === OFF_PATH || matched >= this.path.length) return;
-    const key = this.path[matched]!;
-    if (escaped ? this.unescaped(bytes, start, end) === this.keys[matched] : end - start === key.length && key.every((c, k) => bytes[start + k] === c)) {
+    if (key === this.keys[matched]) {
       this.pendingMatch = matched + 1;
       // A later occurrence of a key on the path replaces the earlier one's value, as in JSON.parse.
       this.values = 0;
@@ -250,14 +273,17 @@ export class SeriesValuesScan implements JsonStructureListener {
   }
 
   value(bytes: Uint8Array, start: number, limit: number): number {
-    // The commonest event of all (every number of the body): a key's value, or not among the values, costs two tests.
+    // The commonest event of all (every number of the body): read once, checked as JSON, judged when among the values.
+    this.grammar.value();
+    const read = readToken(bytes, start, limit);
+    const verdict = (read & 3) as Verdict;
     if (this.pendingMatch !== OFF_PATH) this.pendingMatch = OFF_PATH;
     else if (this.inValues) {
-      const read = readToken(bytes, start, limit);
-      this.element((read & 3) as Verdict);
+      this.element(verdict);
       return read >>> 2;
     }
-    return valueEnd(bytes, start, limit);
+    if (verdict === UNSURE) this.unsure = true;
+    return read >>> 2;
   }
 
   /**

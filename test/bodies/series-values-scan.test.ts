@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import secureJson from 'secure-json-parse';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSeriesValue } from '../../src/bodies/fields.js';
 import { manyBadValuesError } from '../../src/bodies/issues.js';
@@ -22,11 +23,12 @@ function scan(text: string, keys: readonly string[] = ['values'], path = 'body.v
   return values.refusal()?.toJSON();
 }
 
-/** What the parse says: manyBadValuesError on the values JSON.parse finds there (undefined if it throws). */
+/** What the parse says: manyBadValuesError on the values the parse finds there (undefined if it throws). */
 function afterParse(text: string, keys: readonly string[] = ['values'], path = 'body.values') {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    // As src/bodies/parse-body.ts parses a body.
+    body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch {
     return undefined;
   }
@@ -107,6 +109,57 @@ describe('SeriesValuesScan', () => {
     // A number JSON does not allow: the parse refuses the body as invalid JSON, so the scan says nothing.
     expect(scan(`{"values":[${many(30, '1e16')},01]}`)).toBeUndefined();
     expect(scan(`{"x\\q":1,"values":${bad}}`)).toBeUndefined();
+  });
+
+  it('stays silent on a body the parse cannot read, however many of its values are out of range', () => {
+    const bad = many(30, '1e16');
+    for (const text of [
+      `{"values":[${Array.from({ length: 30 }, () => '1e16').join(' ')}],"step":60}`, // no commas between the values
+      `{"values":[${bad}]}"`, // a string never closed
+      `{"values":[${bad}],,"step":60}`,
+      `{"values":[${bad}]]`,
+      `{"values":[${bad}],"step":60`, // cut short
+      `{"values" [${bad}]}`,
+      `{"values":[${bad}],}`,
+      `{"values":[${bad}}`,
+      `{"values":[${bad}]} x`,
+      `{"values":[${bad}]}{}`,
+      `{"step":6x0,"values":[${bad}]}`,
+      `{"step":tru,"values":[${bad}]}`,
+      `{"model":"a\u0001b","values":[${bad}]}`, // a raw control character inside a string
+      `{"model":"a\\qb","values":[${bad}]}`, // an escape JSON does not have
+      `{"model":"a	b","values":[${bad}]}`, // a raw tab inside a string
+      `{"values":[${bad}],"step":60:1}`,
+      `{"values":[${bad}],"step"}`,
+      `{"values":[${bad}],60:"step"}`,
+      `{"__proto__":{},"values":[${bad}]}`, // secure-json-parse refuses it
+      `{"constructor":{"prototype":{}},"values":[${bad}]}`,
+    ]) {
+      let parsed = true;
+      try {
+        secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+      } catch {
+        parsed = false;
+      }
+      expect(parsed, text).toBe(false);
+      expect(scan(text), text).toBeUndefined();
+    }
+    expect(scan(`{"values":[${bad}],"step":60}`)).toBeDefined();
+  });
+
+  it('refuses only what the parse refuses the same way, for any small change to a body of bad values (seeded)', () => {
+    const body = `{"step":60,"values":[${many(25, '2e15')},1,null],"model":"snaive","levels":[0.9]}`;
+    const inserted = fc.constantFrom('[', ']', '{', '}', ',', ':', '"', ' ', '1', '-', '.', 'e', 'x', '\\', '\n', '\u0001', 'null');
+    const change = fc.tuple(fc.integer({ min: 0, max: body.length }), fc.integer({ min: 0, max: 2 }), fc.option(inserted, { nil: '' }));
+    fc.assert(
+      fc.property(fc.array(change, { minLength: 1, maxLength: 3 }), (changes) => {
+        let text = body;
+        for (const [at, cut, insert] of changes) text = text.slice(0, at) + insert + text.slice(Math.min(text.length, at + cut));
+        const refusal = scan(text);
+        if (refusal !== undefined) expect(refusal, text).toEqual(afterParse(text));
+      }),
+      { seed: 20261207, numRuns: 5_000 },
+    );
   });
 
   it('agrees with the parse on any body of numbers, literals, strings and nested values (seeded)', () => {
