@@ -4,7 +4,12 @@
  * two cores), then writes benchmarks/RESULTS.md with the machine, the date,
  * how each script ended and every figure from benchmarks/out/*.json.
  *
- *   npx tsx benchmarks/run.ts [--only a,b] [--skip a,b] [--report-only] [--timeout 30m]
+ *   npx tsx benchmarks/run.ts [--only a,b] [--skip a,b] [--report-only] [--retire a,b] [--timeout 30m]
+ *
+ * A section of the previous RESULTS.md is carried until its script writes a
+ * new result; `--retire a,b` drops the named carried sections instead (a
+ * superseded experiment or the shards of a merged run), so the goal tables
+ * keep what still stands.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -153,7 +158,7 @@ function previousSections(): Map<string, CarriedSection> {
   return carried;
 }
 
-function results(runs: readonly ScriptRun[]): string {
+function results(runs: readonly ScriptRun[], retired: readonly string[]): string {
   const m = machine();
   const lines: string[] = [
     '# Benchmark results',
@@ -170,6 +175,9 @@ function results(runs: readonly ScriptRun[]): string {
     '',
   ];
   const carried = previousSections();
+  for (const name of retired) {
+    if (!carried.delete(name)) throw new Error(`--retire ${name}: no such section in the previous RESULTS.md`);
+  }
   const files = existsSync(OUT) ? readdirSync(OUT).filter((f) => f.endsWith('.json')).sort() : [];
   const sections = new Map<string, string>();
   const goals = new Map<string, string[]>();
@@ -219,7 +227,7 @@ function results(runs: readonly ScriptRun[]): string {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { only: { type: 'string' }, skip: { type: 'string' }, 'report-only': { type: 'boolean' }, timeout: { type: 'string', default: '30m' } },
+    options: { only: { type: 'string' }, skip: { type: 'string' }, 'report-only': { type: 'boolean' }, retire: { type: 'string' }, timeout: { type: 'string', default: '30m' } },
   });
   const only = values.only?.split(',');
   const skip = values.skip?.split(',') ?? [];
@@ -235,7 +243,7 @@ function main(): void {
       runs.push(runScript(file, timeoutMs));
     }
   }
-  writeFileSync(join(HERE, 'RESULTS.md'), results(runs));
+  writeFileSync(join(HERE, 'RESULTS.md'), results(runs, values.retire?.split(',') ?? []));
   process.stdout.write(`\nwrote benchmarks/RESULTS.md (${runs.length} scripts run)\n`);
   if (runs.some((r) => r.exitCode !== 0)) process.exitCode = 1;
 }
