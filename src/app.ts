@@ -112,7 +112,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     },
   });
   const states = new TargetStates(config.targets);
-  registerForecastGauges(metrics.registry, states, now);
+  registerForecastGauges(metrics, states, now);
   const prometheus = config.prometheus ? guardedPrometheus(config.prometheus, metrics, app.log as FastifyBaseLogger) : undefined;
   // With Redis, forecasts and selections live there and BullMQ schedules the fits; without, files and the local scheduler.
   // Loaded only when configured: the embedded default never loads BullMQ or ioredis.

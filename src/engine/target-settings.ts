@@ -19,20 +19,30 @@ export function reselectAfterSecondsFor(name: string): number {
 }
 
 /**
- * The interval levels a target forecasts: its own plus the scaling
- * quantile's and the scale-in guard's (2q − 1), and when the frontier's
- * grid chooses the knobs (a risk budget, or the own-history rule) every
- * level a knob setting of the grid may read.
+ * The interval levels a target states: its own `levels` plus its scaling
+ * quantile's and scale-in guard's (2q − 1), stated or default. What
+ * /metrics exports per target: the frontier's extra levels are read by the
+ * replay, not by people.
  */
-export function levelsFor(target: TargetConfig): number[] {
+export function statedLevels(target: TargetConfig): number[] {
   const levels = new Set(target.levels.map((l) => round6(l)));
   const scaling = target.scaling;
   if (scaling) {
     levels.add(round6(2 * scaling.quantile - 1));
     if (scaling.scaleInGuardQuantile !== null) levels.add(round6(2 * scaling.scaleInGuardQuantile - 1));
-    if (replaysGrid(frontierKind(scaling))) for (const level of FRONTIER_LEVELS) levels.add(round6(level));
   }
   return [...levels].sort((a, b) => a - b);
+}
+
+/**
+ * The interval levels a target forecasts: the stated ones and, when the
+ * frontier's grid chooses the knobs (a risk budget, or the own-history
+ * rule), every level a knob setting of the grid may read.
+ */
+export function levelsFor(target: TargetConfig): number[] {
+  const scaling = target.scaling;
+  if (!scaling || !replaysGrid(frontierKind(scaling))) return statedLevels(target);
+  return [...new Set([...statedLevels(target), ...FRONTIER_LEVELS.map(round6)])].sort((a, b) => a - b);
 }
 
 function round6(x: number): number {

@@ -6,8 +6,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * Label values are bounded: target names come from configuration, model
  * names from the registry, outcomes from a fixed set.
  */
+/**
+ * Exposition text (HELP, TYPE and sample lines, each ending in a line break)
+ * of metric families computed at scrape time by their owner, appended to the
+ * registry's at each scrape: for families of many series that prom-client
+ * would set and format in one go (the forecast gauges, src/engine).
+ */
+export type ScrapeCollector = () => Promise<string>;
+
 export interface Metrics {
   readonly registry: Registry;
+  /** Families written at scrape time beside the registry's (ScrapeCollector). */
+  readonly scrapeCollectors: ScrapeCollector[];
   /** By model only: a histogram per target is 15 series each, and 1,000 targets made /metrics 2.8 MB. */
   readonly fitDurationSeconds: Histogram<'model'>;
   readonly fits: Counter<'target' | 'model'>;
@@ -66,9 +76,13 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-/** The `/metrics` exposition: this app's metrics and the process's. */
-export function exposition(metrics: Metrics): Promise<string> {
-  return Registry.merge([processMetrics(), metrics.registry]).metrics();
+/** The `/metrics` exposition: this app's metrics and the process's, then the families written at scrape time. */
+export async function exposition(metrics: Metrics): Promise<string> {
+  const texts = await Promise.all([
+    Registry.merge([processMetrics(), metrics.registry]).metrics(),
+    ...metrics.scrapeCollectors.map((collect) => collect()),
+  ]);
+  return texts.join('\n');
 }
 
 export function createMetrics(): Metrics {
@@ -85,6 +99,7 @@ export function createMetrics(): Metrics {
   });
   return {
     registry,
+    scrapeCollectors: [],
     fitDurationSeconds: new Histogram({
       name: 'prescient_fit_duration_seconds',
       help: 'Time to fetch nothing but fit one model and forecast, in the worker pool, by model (per target: prescient_fits_total).',
