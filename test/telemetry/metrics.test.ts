@@ -72,3 +72,40 @@ describe("Node's event-loop-delay sampler", () => {
     expect(lagMax).toBeGreaterThan(0.04);
   });
 });
+
+describe('the exposition of many series', () => {
+  it('formats the series in slices with the event loop free between them, into the text prom-client writes', async () => {
+    const metrics = createMetrics();
+    // One family larger than a slice (SERIES_PER_SLICE): a slice of its own is not enough.
+    for (let t = 0; t < 1000; t++) {
+      for (const window of ['1h', '1d', '1w']) metrics.liveMase.set({ target: `t${t}`, window }, t);
+      metrics.targetState.set({ target: `t${t}`, state: 'healthy' }, 1);
+    }
+    // Histograms (buckets, sum, count, each series' own labels after le), counters, values to escape or not finite.
+    metrics.fitDurationSeconds.observe({ model: 'mstl' }, 0.3);
+    metrics.fitDurationSeconds.observe({ model: 'auto' }, 70);
+    metrics.fitFailures.inc({ target: 't1', model: 'auto', code: 'a\\b"c\nd' });
+    metrics.liveBias.set({ target: 't2', window: '1h' }, Number.POSITIVE_INFINITY);
+    // Other work, one turn of the event loop at a time: how many turns it had before the scrape ended.
+    let finished = false;
+    let turns = 0;
+    const otherWork = (): void => {
+      if (finished) return;
+      turns++;
+      setImmediate(otherWork);
+    };
+    const scrape = exposition(metrics).then((text) => {
+      finished = true;
+      return text;
+    });
+    setImmediate(otherWork);
+    const text = await scrape;
+    // 4,000 series and more: a turn after each slice at least.
+    expect(turns).toBeGreaterThanOrEqual(3);
+    // The same text prom-client writes: every series, each family's HELP and TYPE once.
+    expect(text).toContain('prescient_live_mase{target="t999",window="1w"} 999');
+    expect(text.match(/^prescient_live_mase\{/gm)?.length).toBe(3000);
+    expect(text.match(/^# TYPE prescient_live_mase gauge$/gm)?.length).toBe(1);
+    expect(text).toContain((await metrics.registry.metrics()).trimEnd());
+  });
+});
