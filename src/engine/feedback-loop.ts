@@ -8,6 +8,7 @@ import { historyStartMs, initialHealth, judge, type TargetHealth } from '../feed
 import type { Series } from '../series/series.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { TargetForecast } from './target-state.js';
+import { statedLevels } from './target-settings.js';
 
 export interface FeedbackLoopDeps {
   readonly watchdog: WatchdogConfig;
@@ -71,7 +72,7 @@ export class FeedbackLoop {
     }
     // As the refresh that scored it computed it, so every replica reading the document answers the same.
     const accuracy = persisted.accuracy ?? this.book.view(target.name, settings, nowMs);
-    if (accuracy) this.exportAccuracy(target.name, accuracy);
+    if (accuracy) this.exportAccuracy(target, accuracy);
     return { ...(accuracy ? { accuracy } : {}), ...(persisted.health ? { health: persisted.health } : {}) };
   }
 
@@ -155,7 +156,7 @@ export class FeedbackLoop {
     const { watchdog, metrics, log } = this.deps;
     const settings = this.settings(target, forecast.stepSeconds, levels);
     const accuracy = this.book.update(target.name, settings, actuals, forecast, nowMs, excluded);
-    this.exportAccuracy(target.name, accuracy);
+    this.exportAccuracy(target, accuracy);
     const previous = this.health.get(target.name) ?? initialHealth(nowMs);
     if (!watchdog.enabled) {
       this.health.set(target.name, previous);
@@ -192,15 +193,17 @@ export class FeedbackLoop {
     for (const state of ['trusted', 'degraded', 'reactive'] as const) this.deps.metrics.targetState.set({ target: name, state }, state === health.state ? 1 : 0);
   }
 
-  private exportAccuracy(name: string, accuracy: LiveAccuracyView): void {
+  /** Coverage at the levels the target states (as /metrics' forecast bounds): the frontier's extra levels stay in the REST views. */
+  private exportAccuracy(target: TargetConfig, accuracy: LiveAccuracyView): void {
     const { metrics } = this.deps;
+    const levels = statedLevels(target);
     for (const w of accuracy.windows) {
-      const labels = { target: name, window: w.window };
+      const labels = { target: target.name, window: w.window };
       if (w.mase === undefined) metrics.liveMase.remove(labels);
       else metrics.liveMase.set(labels, w.mase);
       if (w.relativeBias === undefined) metrics.liveBias.remove(labels);
       else metrics.liveBias.set(labels, w.relativeBias);
-      for (const c of w.coverage) metrics.liveCoverage.set({ ...labels, level: String(c.level) }, c.coverage);
+      for (const c of w.coverage) if (levels.includes(c.level)) metrics.liveCoverage.set({ ...labels, level: String(c.level) }, c.coverage);
     }
   }
 }
