@@ -30,10 +30,19 @@ function stepIndexAt(state: TargetState, atMs: number): number | undefined {
 interface Family {
   readonly name: string;
   readonly help: string;
+  /** This slice's sample lines. */
   readonly lines: string[];
+  /** Earlier slices' lines, joined a slice at a time (one join of every line would be a long turn of its own). */
+  readonly text: string[];
 }
 
-const family = (name: string, help: string): Family => ({ name, help, lines: [] });
+const family = (name: string, help: string): Family => ({ name, help, lines: [], text: [] });
+
+function endSlice(f: Family): void {
+  if (f.lines.length === 0) return;
+  f.text.push(`${f.lines.join('\n')}\n`);
+  f.lines.length = 0;
+}
 
 /**
  * Forecast gauges computed from TargetStates at each scrape (Grafana ML
@@ -100,10 +109,14 @@ export function registerForecastGauges(
       '1 when the served forecast is stale (last refresh failed, or its age past staleAfter), else 0.',
     );
 
+    const families = [yhat, bounds.lower, bounds.upper, replicas, windowLoad, observed, age, stale];
     const nowMs = now();
     const all = states.list();
     for (let from = 0; from < all.length; from += TARGETS_PER_SLICE) {
-      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (from > 0) {
+        for (const f of families) endSlice(f);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       for (const state of all.slice(from, from + TARGETS_PER_SLICE)) {
         const forecast = state.forecast;
         if (!forecast) continue;
@@ -143,8 +156,7 @@ export function registerForecastGauges(
         stale.lines.push(`prescient_forecast_stale{target="${target}"} ${isStale(state, nowMs) ? 1 : 0}`);
       }
     }
-    return [yhat, bounds.lower, bounds.upper, replicas, windowLoad, observed, age, stale]
-      .map((f) => `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} gauge\n${f.lines.map((line) => `${line}\n`).join('')}`)
-      .join('\n');
+    for (const f of families) endSlice(f);
+    return families.map((f) => `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} gauge\n${f.text.join('')}`).join('\n');
   });
 }
