@@ -6,6 +6,9 @@ import { PrescientError } from '../errors.js';
 import { forecastJson } from './forecast-view.js';
 import { errorBodySchema, forecastQuery, forecastSchema, targetNameParams, targetSummarySchema, type ForecastBody } from './schemas.js';
 
+/** Entries of GET /api/v1/targets written before the event loop serves others (~1 ms of work). */
+export const TARGETS_PER_LISTING_SLICE = 100;
+
 export interface TargetRoutesOptions {
   readonly states: TargetStates;
   readonly now: () => number;
@@ -73,9 +76,18 @@ export const targetRoutes: FastifyPluginAsyncZod<TargetRoutesOptions> = async (a
   app.get('/api/v1/targets', {
     schema: { summary: 'Every target with its state', response: { 200: z.object({ targets: z.array(targetSummarySchema) }) } },
   }, async (request, reply) => {
-    // Each entry was checked on its own above; the response serializer would check all of them again (30–125 ms at
-    // 1,000 targets, on the event loop), so the listing goes out as the JSON string it already is.
-    const body = JSON.stringify({ targets: states.list().map((s) => safeSummary(s, now(), request.log)) });
+    // Each entry is checked on its own (safeSummary); the response serializer would check all of them again (30–125 ms
+    // at 1,000 targets, on the event loop), so the listing goes out as the JSON string it already is. It is written
+    // TARGETS_PER_LISTING_SLICE entries at a time with the event loop free between slices: in one go, 1,000 targets
+    // held KEDA's calls 10–100 ms at every listing (a dashboard polls it).
+    const all = states.list();
+    const nowMs = now();
+    const slices: string[] = [];
+    for (let from = 0; from < all.length; from += TARGETS_PER_LISTING_SLICE) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      slices.push(all.slice(from, from + TARGETS_PER_LISTING_SLICE).map((s) => JSON.stringify(safeSummary(s, nowMs, request.log))).join(','));
+    }
+    const body = `{"targets":[${slices.join(',')}]}`;
     return reply.type('application/json; charset=utf-8').send(body as unknown as { targets: Array<z.infer<typeof targetSummarySchema>> });
   });
 

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { targetSummarySchema } from '../../src/api/schemas.js';
+import { TARGETS_PER_LISTING_SLICE } from '../../src/api/target-routes.js';
+import { configSchema } from '../../src/config/schema.js';
 import { scoreRecord } from '../../src/models/auto/candidates.js';
 import { forecastAt, testConfig } from '../keda/helpers.js';
 
@@ -50,5 +52,33 @@ describe('GET /api/v1/targets never fails because of one entry', () => {
     // strict(): the listing carries no field the schema does not document.
     for (const entry of targets) expect(targetSummarySchema.strict().parse(entry)).toEqual(entry);
     expect(targets[0]).toMatchObject({ name: 'web', state: 'fitted', scores: { mstl: { mase: 0.8, smape: 0.1 } } });
+  });
+});
+
+describe('GET /api/v1/targets of many targets', () => {
+  it('is written in slices with the event loop free between them, every entry once and in order', async () => {
+    const names = Array.from({ length: 2 * TARGETS_PER_LISTING_SLICE + 7 }, (_, i) => `svc-${i}`);
+    const config = configSchema.parse({ targets: names.map((name) => ({ name, source: { type: 'file', path: 'data/web.csv' } })) });
+    const many = await buildApp({ config, now: () => T0, logger: false, startEngine: false });
+    try {
+      for (const name of names) many.prescient.states.setForecast(name, { ...forecastAt(T0, 10), target: name });
+      let finished = false;
+      let turns = 0;
+      const otherWork = (): void => {
+        if (finished) return;
+        turns++;
+        setImmediate(otherWork);
+      };
+      setImmediate(otherWork);
+      const res = await many.inject('/api/v1/targets');
+      finished = true;
+      expect(res.statusCode).toBe(200);
+      expect(turns).toBeGreaterThanOrEqual(2);
+      const { targets } = res.json() as { targets: Array<{ name: string; state: string }> };
+      expect(targets.map((t) => t.name)).toEqual(names);
+      expect(targets.every((t) => t.state === 'fitted')).toBe(true);
+    } finally {
+      await many.close();
+    }
   });
 });
