@@ -32,6 +32,7 @@ const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DOT = 0x2e;
 const ZERO = 0x30;
+const ONE = 0x31;
 const NINE = 0x39;
 const LOWER_E = 0x65;
 const UPPER_E = 0x45;
@@ -123,6 +124,27 @@ function readToken(bytes: Uint8Array, start: number, limit: number): number {
   const intZero = bytes[intStart] === ZERO;
   if (intZero && intEnd - intStart > 1) return i * 4 + UNSURE; // a leading zero: not JSON
   return i * 4 + judgeNumber(bytes, start, i, intStart, intEnd, intZero, fracStart, fracEnd, exponent);
+}
+
+/**
+ * readToken's answer for the commonest value, a plain number (`-?digits(.digits)?`, no leading zero, not within a
+ * factor 2 above the bound), small enough to be inlined where each value is read; -1 for anything else (readToken's to read).
+ */
+function readPlainNumber(bytes: Uint8Array, start: number, limit: number): number {
+  let i = bytes[start] === MINUS ? start + 1 : start;
+  const intStart = i;
+  while (i < limit && ((bytes[i] as number) - ZERO) >>> 0 <= 9) i++;
+  const order = i - intStart - 1;
+  if (order < 0 || (order > 0 && bytes[intStart] === ZERO)) return -1;
+  // Of the bound's own order, 2·10^MAX_ORDER or more is out of range however it goes on; from 1 how it rounds decides.
+  if (order === MAX_ORDER && bytes[intStart] === ONE) return -1;
+  if (i < limit && bytes[i] === DOT) {
+    const fracStart = ++i;
+    while (i < limit && ((bytes[i] as number) - ZERO) >>> 0 <= 9) i++;
+    if (i === fracStart) return -1;
+  }
+  if (i < limit && isValueByte(bytes[i] as number)) return -1;
+  return i * 4 + (order < MAX_ORDER ? IN_RANGE : BAD);
 }
 
 /** A JSON number's verdict, from where its digits are: it is in [10^order, 10^(order+1)). */
@@ -275,7 +297,8 @@ export class SeriesValuesScan implements JsonStructureListener {
   value(bytes: Uint8Array, start: number, limit: number): number {
     // The commonest event of all (every number of the body): read once, checked as JSON, judged when among the values.
     this.grammar.value();
-    const read = readToken(bytes, start, limit);
+    const plain = readPlainNumber(bytes, start, limit);
+    const read = plain >= 0 ? plain : readToken(bytes, start, limit);
     const verdict = (read & 3) as Verdict;
     if (this.pendingMatch !== OFF_PATH) this.pendingMatch = OFF_PATH;
     else if (this.inValues) {

@@ -36,6 +36,15 @@ function afterParse(text: string, keys: readonly string[] = ['values'], path = '
   return manyBadValuesError(list, path)?.toJSON();
 }
 
+/** Numbers (and not-quite numbers) at and around the values' bound, ±1e15, however written. */
+const EDGES = [
+  '1000000000000000', '-1000000000000000', '1000000000000001', '1000000000000000.0625', '1000000000000000.0624',
+  '1000000000000000.5', '999999999999999.99999', '1e15', '1E+15', '10e14', '0.1e16', '0.10000000000000001e16', '1.000000000000001e15',
+  '2e15', '9999999999999999', '1e16', '1e400', '-1e400', '1e-400', '0', '-0', '0.0', '0e99', '5e-324', '123.456', '-99.5e3',
+  'null', 'true', 'false', 'nul', 'truex', '01', '-', '1.', '.5', '+1', '1e', '1e+', '--1', '1.2.3', 'NaN', 'Infinity', '0x10',
+  '2000000000000000', '-2000000000000000', '1999999999999999.5', '1500000000000000', '-9999999999999999.9', '999999999999999', '100000000000000.5',
+];
+
 const verdictOf = (token: string) => judgeToken(Buffer.from(token), 0, Buffer.byteLength(token));
 
 describe('judgeToken', () => {
@@ -49,13 +58,14 @@ describe('judgeToken', () => {
   };
 
   it('judges the edges of ±1e15 as JSON.parse and isSeriesValue do', () => {
-    const edges = [
-      '1000000000000000', '-1000000000000000', '1000000000000001', '1000000000000000.0625', '1000000000000000.0624',
-      '1000000000000000.5', '999999999999999.99999', '1e15', '1E+15', '10e14', '0.1e16', '0.10000000000000001e16', '1.000000000000001e15',
-      '2e15', '9999999999999999', '1e16', '1e400', '-1e400', '1e-400', '0', '-0', '0.0', '0e99', '5e-324', '123.456', '-99.5e3',
-      'null', 'true', 'false', 'nul', 'truex', '01', '-', '1.', '.5', '+1', '1e', '1e+', '--1', '1.2.3', 'NaN', 'Infinity', '0x10',
-    ];
-    for (const token of edges) expect(verdictOf(token), token).toBe(expected(token));
+    for (const token of EDGES) expect(verdictOf(token), token).toBe(expected(token));
+  });
+
+  it("judges them alike among a body's values, where the commonest numbers take a shorter way", () => {
+    for (const token of EDGES) {
+      const text = `{"values":[${Array.from({ length: 21 }, () => token).join(',')}],"step":60}`;
+      expect(scan(text), token).toEqual(afterParse(text));
+    }
   });
 
   it('judges any number however it is written, and any run of number bytes, as the parse would (seeded)', () => {
