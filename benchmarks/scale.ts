@@ -13,7 +13,11 @@
  * The result records the machine's load (machine-load.ts): speed figures
  * taken while other work shares the 2 cores are pessimistic.
  *
- *   npx tsx benchmarks/scale.ts --targets 1000 --model mstl [--interval 15m] [--minutes 30] [--out scale-mstl]
+ *   npx tsx benchmarks/scale.ts --targets 1000 --model mstl [--interval 15m] [--minutes 30] [--out scale-mstl] [--cpu-prof DIR]
+ *
+ * `--cpu-prof DIR` writes the service's CPU profiles (main thread and each
+ * fit thread, Node's --cpu-prof) to DIR when the run ends: where the event
+ * loop's time went while KEDA's calls waited.
  *
  * `--minutes` caps the run: when the first pass has not finished by then,
  * the result says how far it got and at what rate (no figure is
@@ -43,6 +47,7 @@ const { values: args } = parseArgs({
     scaling: { type: 'string', default: 'nothing' },
     'steady-minutes': { type: 'string' },
     out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const root = new URL('..', import.meta.url).pathname;
@@ -82,7 +87,10 @@ writeFileSync(
   join(dir, 'prescient.json'),
   JSON.stringify({ server: { port, grpcPort: await freePort() }, pool: { threads: 1 }, modelsDir: join(dir, 'models'), targets }),
 );
-const child = spawn(join(root, 'node_modules/.bin/tsx'), ['src/server.ts', '--config', join(dir, 'prescient.json')], {
+const profileDir = args['cpu-prof'];
+const profileFlags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval', '2000'];
+// As `npm start` runs it: node itself serves (no tsx launcher process in between).
+const child = spawn(process.execPath, ['--import', 'tsx', ...profileFlags, 'src/server.ts', '--config', join(dir, 'prescient.json')], {
   cwd: root,
   env: { ...process.env, LOG_LEVEL: 'warn' },
   // Its log (a line per 503 before a target's first forecast) is not this benchmark's output.
@@ -91,6 +99,13 @@ const child = spawn(join(root, 'node_modules/.bin/tsx'), ['src/server.ts', '--co
 });
 const stop = (): void => {
   if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+};
+/** Stops the service as Kubernetes does (SIGTERM: it drains and exits), so that Node writes its profiles. */
+const stopGracefully = async (): Promise<void> => {
+  if (!child.pid || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(child.pid, 'SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 60_000))]);
 };
 process.on('exit', () => {
   stop();
@@ -210,6 +225,7 @@ await probe;
 const metricsText = await (await fetch(`${base}/metrics`)).text().catch(() => '');
 const lagCount = (kind: string): number =>
   Number(new RegExp(`prescient_refresh_lag_seconds_count\\{kind="${kind}"\\} (\\S+)`).exec(metricsText)?.[1] ?? 0);
+if (profileDir !== undefined) await stopGracefully();
 stop();
 
 const sorted = [...latenciesMs].sort((a, b) => a - b);
@@ -221,7 +237,7 @@ const firstPassRate = firstPassMs !== undefined ? count / (firstPassMs / 60_000)
 const result = {
   benchmark: 'scale (one replica)',
   machine: loadNote(startLoad),
-  command: `npx tsx benchmarks/scale.ts --targets ${count} --model ${args.model} --interval ${args.interval} --minutes ${args.minutes}${args['steady-minutes'] === undefined ? '' : ` --steady-minutes ${args['steady-minutes']}`}${args.scaling === 'nothing' ? '' : ` --scaling ${args.scaling}`}${args.out === undefined ? '' : ` --out ${args.out}`}`,
+  command: `npx tsx benchmarks/scale.ts --targets ${count} --model ${args.model} --interval ${args.interval} --minutes ${args.minutes}${args['steady-minutes'] === undefined ? '' : ` --steady-minutes ${args['steady-minutes']}`}${args.scaling === 'nothing' ? '' : ` --scaling ${args.scaling}`}${args.out === undefined ? '' : ` --out ${args.out}`}${profileDir === undefined ? '' : ` --cpu-prof ${profileDir}`}`,
   targets: count,
   model: args.model,
   refreshIntervalSeconds: intervalSeconds,
