@@ -39,14 +39,20 @@
  * benchmarks/out/replay-forecasts/; `npx tsx benchmarks/replay-prepare.ts`
  * makes them ahead).
  *
- *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--days 1] [--budget 5] [--explore] [--out FILE]
+ *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--days 1] [--budget 5] [--explore] [--tuning day-ahead|refits|scored] [--out FILE]
+ *
+ * `--tuning` (benchmarks/replay-tuning.ts): the forecasts the choices of 2
+ * and 3 are judged on over the tuning days: `day-ahead` (the default, as the
+ * selection backtest makes them), `refits` (15-minute refits, as the
+ * replayed day's), `scored` (those refits as the served record keeps them).
  *
  * Writes benchmarks/out/replay.json (goals and pooled figures) and
  * benchmarks/out/detail/replay-runs.json (one summary line per run, then
- * every setting of every run).
+ * every setting of every run); with --out FILE, the detail is
+ * detail/<FILE's name>-runs.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chooseOnOwnHistory, chooseSetting, computeFrontier, frontierGrid, relativeBudget, withReactiveFallback, type Frontier, type FrontierStats } from '../src/backtest/frontier.js';
@@ -57,14 +63,14 @@ import type { PolicyKnobs } from '../src/scaling/policy.js';
 import { readSamplesFile } from '../src/sources/file.js';
 import { regularize } from '../src/series/regularize.js';
 import type { Series } from '../src/series/series.js';
-import { DEFAULT_REPLAY_DAYS, seriesForecasts, type SeriesForecasts } from './replay-forecasts.js';
+import { DEFAULT_REPLAY_DAYS, seriesForecasts, tuningRefits, type SeriesForecasts } from './replay-forecasts.js';
+import { asServed, TUNING_MODES, tuningForecastAt, type TuningMode } from './replay-tuning.js';
 import { judge, protectiveAmongTies, versus } from './replay-choices.js';
 import { figures, HPA_UTILISATION, pool, printPooled, type Figures, type Pooled, type RunOutcome } from './replay-pool.js';
 import { verdicts } from './replay-verdicts.js';
 import { REPLAY_SERIES } from './replay-series.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DAY_MS = 86_400_000;
 const STARTUP_DELAYS = [120, 300] as const;
 const METRIC_LAG_SECONDS = 60;
 /** The default rule's target: this share of the reactive HPA's short minutes on the tuning days (the goal's ratio; the service's). */
@@ -81,18 +87,7 @@ function sameKnobs(a: PolicyKnobs, b: PolicyKnobs): boolean {
   return a.quantile === b.quantile && a.scaleInGuardQuantile === b.scaleInGuardQuantile && a.utilisation === b.utilisation && a.leadTimeSeconds === b.leadTimeSeconds;
 }
 
-/** Precomputed forecasts (the tuning days' day-ahead ones, or the span's refits) as the policy reads them. */
-function asServed(series: Series, pre: PrecomputedForecasts): ServedForecastLike[] {
-  return pre.origins.map((o) => {
-    const startMs = series.startMs + o.originIndex * series.stepSeconds * 1000;
-    const base = { startMs, stepSeconds: series.stepSeconds, lastObserved: { atMs: startMs, value: Number.NaN } };
-    return o.forecast
-      ? { ...base, model: o.info?.model ?? pre.model, point: o.forecast.point, intervals: o.forecast.intervals }
-      : { ...base, model: pre.model, point: [], intervals: [], error: o.error?.message ?? 'no forecast' };
-  });
-}
-
-async function replaySeries(name: string, group: RunOutcome['group'], series: Series, f: SeriesForecasts, budgetMinutes: number, explore: boolean): Promise<RunOutcome[]> {
+async function replaySeries(name: string, group: RunOutcome['group'], series: Series, f: SeriesForecasts, budgetMinutes: number, explore: boolean, tuningMode: TuningMode, refits: PrecomputedForecasts | undefined): Promise<RunOutcome[]> {
   const models: Record<string, number> = {};
   for (const o of f.week.origins) {
     const chosen = o.info?.model ?? 'failed';
@@ -139,7 +134,7 @@ async function replaySeries(name: string, group: RunOutcome['group'], series: Se
       const tuning = computeFrontier({
         world: tuningWorld,
         fixed,
-        track: new ForecastTrack(tuningWorld, servedAt(asServed(series, f.tuning), tuningWorld.startMs, DAY_MS), r.params.leadTimeSeconds),
+        track: new ForecastTrack(tuningWorld, tuningForecastAt(tuningMode, series, f, refits, r.params.leadTimeSeconds), r.params.leadTimeSeconds),
         grid: frontierGrid(r.params.leadTimeSeconds),
         model: f.tuning.model,
         budget: { maxUnderProvisionedMinutesPerWeek: budgetMinutes },
@@ -324,8 +319,11 @@ async function main(): Promise<void> {
       budget: { type: 'string', default: '5' },
       out: { type: 'string' },
       explore: { type: 'boolean', default: false },
+      tuning: { type: 'string', default: 'day-ahead' },
     },
   });
+  const tuningMode = values.tuning as TuningMode;
+  if (!TUNING_MODES.includes(tuningMode)) throw new Error(`--tuning must be one of ${TUNING_MODES.join(', ')}`);
   const replayDays = values.days === undefined ? DEFAULT_REPLAY_DAYS : Number(values.days);
   const budgetMinutes = Number(values.budget);
   const wanted = values.series?.split(',');
@@ -337,7 +335,8 @@ async function main(): Promise<void> {
     const series = await load(entry.file, entry.stepSeconds, entry.column);
     const f = await seriesForecasts(entry.name, series, values.model, { replayDays });
     madeWith.add(`${f.commit}/${f.modelsHash}`);
-    const rows = await replaySeries(entry.name, k % 2 === 0 ? 'dev' : 'holdout', series, f, budgetMinutes, values.explore);
+    const refits = tuningMode === 'day-ahead' ? undefined : await tuningRefits(f, series, { log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
+    const rows = await replaySeries(entry.name, k % 2 === 0 ? 'dev' : 'holdout', series, f, budgetMinutes, values.explore, tuningMode, refits);
     for (const o of rows) {
       const p = o.policies;
       process.stdout.write(
@@ -366,8 +365,10 @@ async function main(): Promise<void> {
   }
   const goals = verdicts(pooled, halves, budgetMinutes);
   for (const v of goals) process.stdout.write(`${v.met ? 'met    ' : 'NOT met'}  ${v.goal}: ${v.figure}\n`);
-  const args = [values.series ? `--series ${values.series}` : '', values.days ? `--days ${values.days}` : '', values.budget !== '5' ? `--budget ${values.budget}` : '', values.explore ? '--explore' : ''].filter(Boolean).join(' ');
+  const args = [values.series ? `--series ${values.series}` : '', values.days ? `--days ${values.days}` : '', values.budget !== '5' ? `--budget ${values.budget}` : '', values.explore ? '--explore' : '', tuningMode !== 'day-ahead' ? `--tuning ${tuningMode}` : ''].filter(Boolean).join(' ');
   mkdirSync(join(ROOT, 'benchmarks', 'out', 'detail'), { recursive: true });
+  // With --out, the per-run detail goes beside it under the same name (another run's detail stays).
+  const perRun = join('benchmarks', 'out', 'detail', values.out ? `${basename(values.out, '.json')}-runs.json` : 'replay-runs.json');
   const runs = outcomes.map((o) => ({
     series: o.series,
     group: o.group,
@@ -384,9 +385,9 @@ async function main(): Promise<void> {
   }));
   writeFileSync(
     values.out ?? join(ROOT, 'benchmarks', 'out', 'replay.json'),
-    `${JSON.stringify({ benchmark: 'replay', command: `npx tsx benchmarks/replay.ts${args ? ` ${args}` : ''}`, verdicts: goals, model: values.model, replayDays, budgetMinutes, seconds: (performance.now() - started) / 1000, forecastsMadeWith: [...madeWith], perRun: 'benchmarks/out/detail/replay-runs.json', pooled, halves: brief(halves), bySeriesKind: kinds }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'replay', command: `npx tsx benchmarks/replay.ts${args ? ` ${args}` : ''}`, verdicts: goals, model: values.model, replayDays, tuning: tuningMode, budgetMinutes, seconds: (performance.now() - started) / 1000, forecastsMadeWith: [...madeWith], perRun, pooled, halves: brief(halves), bySeriesKind: kinds }, null, 2)}\n`,
   );
-  writeFileSync(join(ROOT, 'benchmarks', 'out', 'detail', 'replay-runs.json'), `${JSON.stringify({ benchmark: 'replay', runs, outcomes }, null, 2)}\n`);
+  writeFileSync(join(ROOT, perRun), `${JSON.stringify({ benchmark: 'replay', runs, outcomes }, null, 2)}\n`);
 }
 
 await main();
