@@ -20,6 +20,7 @@ import { FRONTIER_LEVELS } from '../src/backtest/frontier.js';
 import { recordOptions } from '../src/feedback/live-accuracy.js';
 import { ServedRecord } from '../src/feedback/served-record.js';
 import type { ForecastLike } from '../src/scaling/policy.js';
+import { servedStretch, stretchAsForecast } from '../src/backtest/served-stretch.js';
 import type { Series } from '../src/series/series.js';
 
 export const TUNING_MODES = ['day-ahead', 'refits', 'scored'] as const;
@@ -42,8 +43,9 @@ export function asServed(series: Series, pre: PrecomputedForecasts): ServedForec
  * The refits as the service's served record keeps them: each refit recorded
  * when served (after the actuals before it were scored, as the engine does
  * at each refresh), then the actuals up to `endIndex` scored; the scored
- * columns over [startIndex, endIndex) made one forecast on the series' grid
- * (NaN where no step was scored: no usable forecast there).
+ * columns over [startIndex, endIndex) read as the service reads them
+ * (src/backtest/served-stretch.ts): one forecast on the series' grid, NaN
+ * where no step was scored (no usable forecast there).
  */
 export function scoredAsForecast(series: Series, refits: PrecomputedForecasts, startIndex: number, endIndex: number, leadTimeSeconds: number, refreshIntervalSeconds: number): ForecastLike {
   const stepMs = series.stepSeconds * 1000;
@@ -57,29 +59,11 @@ export function scoredAsForecast(series: Series, refits: PrecomputedForecasts, s
     record.record({ generatedAtMs: startMs, startMs, stepSeconds: series.stepSeconds, point: o.forecast.point, intervals: o.forecast.intervals, lastObserved: { atMs: startMs - stepMs } });
   }
   record.observe(upTo(endIndex), daySteps);
-  const columns = record.columns();
-  const n = endIndex - startIndex;
-  const startMs = series.startMs + startIndex * stepMs;
-  const point = new Array<number>(n).fill(Number.NaN);
-  const lower = FRONTIER_LEVELS.map(() => new Array<number>(n).fill(Number.NaN));
-  const upper = FRONTIER_LEVELS.map(() => new Array<number>(n).fill(Number.NaN));
-  columns.atMs.forEach((atMs, j) => {
-    const k = Math.round((atMs - startMs) / stepMs);
-    if (k < 0 || k >= n) return;
-    point[k] = columns.point[j] as number;
-    FRONTIER_LEVELS.forEach((_, l) => {
-      (lower[l] as number[])[k] = (columns.lower[l] as number[])[j] as number;
-      (upper[l] as number[])[k] = (columns.upper[l] as number[])[j] as number;
-    });
-  });
-  return {
-    model: refits.model,
-    startMs,
-    stepSeconds: series.stepSeconds,
-    point,
-    intervals: FRONTIER_LEVELS.map((level, l) => ({ level, lower: lower[l] as number[], upper: upper[l] as number[] })),
-    lastObserved: { atMs: startMs - stepMs, value: Number.NaN },
-  };
+  // The service's reading of the record (src/backtest/served-stretch.ts): the last days of scored steps as one forecast.
+  const stretch = servedStretch(record.columns(), record.options, FRONTIER_LEVELS, (endIndex - startIndex) * series.stepSeconds);
+  if (!stretch) throw new Error(`the served record scored too few of the tuning days' steps`);
+  if (stretch.startMs !== series.startMs + startIndex * stepMs) throw new Error('the served stretch does not start at the tuning days');
+  return stretchAsForecast(stretch, refits.model);
 }
 
 /** The forecast in force at each time of the tuning days, by `mode`. */

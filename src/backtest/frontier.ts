@@ -10,7 +10,7 @@
  * backtest): no fits, so a frontier costs simulations only.
  */
 import { PrescientError } from '../errors.js';
-import type { PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
+import type { KnobsJudgedOn, PolicyKnobs, ScalingPolicy } from '../scaling/policy.js';
 import { MIN_HEADROOM_UTILISATION, ReactiveTrack, type ForecastTrack, type PlainHpaRun, type PolicyRun, type ReplayWorld } from './replay-world.js';
 
 /**
@@ -123,6 +123,11 @@ export interface Frontier {
   /** Set when the own-history rule chose (no budget or knob stated): the budget is this share of the reactive HPA's short minutes. */
   readonly ownHistoryShare?: number;
   readonly chosen?: FrontierChoice;
+  /**
+   * Which forecasts fed the settings at a selection (src/backtest/selection-frontier.ts): those the
+   * target served (its served record), or the selection backtest's. Absent outside the service.
+   */
+  readonly judgedOn?: KnobsJudgedOn;
   /** Wall time the simulations took, ms. */
   readonly computeMs: number;
 }

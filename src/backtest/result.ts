@@ -95,6 +95,7 @@ export const frontierSchema = z.object({
   plainHpa: z.array(frontierStatsSchema.extend({ utilisation: z.number() })),
   budget: z.object({ maxUnderProvisionedMinutesPerWeek: z.number() }).optional(),
   ownHistoryShare: z.number().optional(),
+  judgedOn: z.enum(['served', 'selection-backtest']).optional(),
   chosen: z
     .object({
       index: z.number().int(),

@@ -27,10 +27,11 @@
  * (docs/keda.md).
  */
 import type { Forecast } from '../models/forecaster.js';
-import type { KnobsFrom, PolicyKnobs } from '../scaling/policy.js';
+import type { KnobsFrom, KnobsJudgedOn, PolicyKnobs } from '../scaling/policy.js';
 import { PrescientError } from '../errors.js';
 import { chooseOnOwnHistory, computeFrontier, describeKnobs, frontierGrid, withReactiveFallback, type FixedPolicy, type Frontier, type RiskBudget } from './frontier.js';
 import { ForecastTrack, ReplayWorld, servedAt, type ServedForecastLike } from './replay-world.js';
+import { stretchAsForecast, type ServedStretch } from './served-stretch.js';
 
 /** What the worker needs besides the fit to replay a frontier: plain data. */
 export interface FrontierTask {
@@ -44,6 +45,11 @@ export interface FrontierTask {
   readonly ownHistory?: true;
   readonly startMs: number;
   readonly stepSeconds: number;
+  /**
+   * The forecasts the target served over its last days (src/backtest/served-stretch.ts), when its
+   * served record holds enough of them: the settings are judged on these instead of the backtest's.
+   */
+  readonly served?: ServedStretch;
 }
 
 export const SERVICE_HPA_UTILISATION = 0.7;
@@ -78,8 +84,11 @@ export function replaysGrid(kind: FrontierKind): boolean {
 }
 
 /**
- * The frontier over the span of the selection backtest, or undefined when
- * there are fewer than one origin's forecasts to replay.
+ * The frontier over the target's recent history, or undefined when there is
+ * nothing to replay. Judged on what the target served (`task.served`, the
+ * last days of its served record, when that stretch lies within the history
+ * the fit saw) or else on the span of the selection backtest (fewer than
+ * one origin's forecasts: nothing).
  * @param values the history the fit saw
  * @param backtest FitInfo.backtest: forecasts at origins one horizon apart
  */
@@ -89,15 +98,16 @@ export function selectionFrontier(
   backtest: { readonly originIndices: readonly number[]; readonly forecasts: readonly Forecast[] },
   model: string,
 ): Frontier | undefined {
-  const first = backtest.originIndices[0];
-  if (first === undefined || first < 2 || backtest.forecasts.length === 0) return undefined;
-  const series = { startMs: task.startMs, stepSeconds: task.stepSeconds, values: [...values] };
   const stepMs = task.stepSeconds * 1000;
-  const spacingMs = ((backtest.originIndices[1] ?? values.length) - first) * stepMs;
+  const stretch = task.served;
+  const served = stretch && servedSpan(task, stretch, values.length);
+  const first = served ? served.startIndex : backtest.originIndices[0];
+  if (first === undefined || first < 2 || (!served && backtest.forecasts.length === 0)) return undefined;
+  const series = { startMs: task.startMs, stepSeconds: task.stepSeconds, values: [...values] };
   const world = new ReplayWorld({
     series,
     startIndex: first,
-    endIndex: values.length,
+    endIndex: served ? served.endIndex : values.length,
     capacityPerReplica: task.fixed.capacityPerReplica,
     startupDelaySeconds: Math.max(0, task.leadTimeSeconds - SERVICE_METRIC_LAG_SECONDS),
     metricLagSeconds: Math.min(SERVICE_METRIC_LAG_SECONDS, task.leadTimeSeconds),
@@ -106,12 +116,34 @@ export function selectionFrontier(
     hpaUtilisation: SERVICE_HPA_UTILISATION,
     reactiveTrigger: true,
   });
-  const forecasts: ServedForecastLike[] = backtest.originIndices.map((index, k) => {
-    const f = backtest.forecasts[k] as Forecast;
-    const startMs = task.startMs + index * stepMs;
-    return { model, startMs, stepSeconds: task.stepSeconds, point: f.point, intervals: f.intervals, lastObserved: { atMs: startMs, value: Number.NaN } };
-  });
-  const track = new ForecastTrack(world, servedAt(forecasts, world.startMs, spacingMs), task.leadTimeSeconds);
+  let track: ForecastTrack;
+  if (served && stretch) {
+    const forecast = stretchAsForecast(stretch, model);
+    track = new ForecastTrack(world, (tMs) => (tMs >= forecast.startMs ? forecast : undefined), task.leadTimeSeconds);
+  } else {
+    const spacingMs = ((backtest.originIndices[1] ?? values.length) - first) * stepMs;
+    const forecasts: ServedForecastLike[] = backtest.originIndices.map((index, k) => {
+      const f = backtest.forecasts[k] as Forecast;
+      const startMs = task.startMs + index * stepMs;
+      return { model, startMs, stepSeconds: task.stepSeconds, point: f.point, intervals: f.intervals, lastObserved: { atMs: startMs, value: Number.NaN } };
+    });
+    track = new ForecastTrack(world, servedAt(forecasts, world.startMs, spacingMs), task.leadTimeSeconds);
+  }
+  const judgedOn: KnobsJudgedOn = served ? 'served' : 'selection-backtest';
+  return { ...judgedFrontier(task, world, track, model), judgedOn };
+}
+
+/** Where the stretch lies in the history the fit saw: whole steps, within it; undefined otherwise (another grid, or cut by a changepoint). */
+function servedSpan(task: FrontierTask, stretch: ServedStretch, length: number): { startIndex: number; endIndex: number } | undefined {
+  const offset = (stretch.startMs - task.startMs) / (task.stepSeconds * 1000);
+  const startIndex = Math.round(offset);
+  const endIndex = startIndex + stretch.point.length;
+  if (stretch.stepSeconds !== task.stepSeconds || Math.abs(offset - startIndex) > 1e-6 || startIndex < 2 || endIndex > length) return undefined;
+  return { startIndex, endIndex };
+}
+
+/** The settings the task's kind replays over the world, and what it chooses. */
+function judgedFrontier(task: FrontierTask, world: ReplayWorld, track: ForecastTrack, model: string): Frontier {
   if (task.budget) return computeFrontier({ world, fixed: task.fixed, track, grid: frontierGrid(task.leadTimeSeconds), model, budget: task.budget });
   if (task.ownHistory) {
     const started = performance.now();
@@ -176,13 +208,15 @@ export function checkLevels(knobs: Pick<PolicyKnobs, 'quantile' | 'scaleInGuardQ
 export function servedKnobs(
   configured: PolicyKnobs & { readonly budget?: RiskBudget | undefined; readonly knobsStated?: boolean; readonly ownHistoryCheck?: boolean },
   frontier: Frontier | undefined,
-): { knobs: PolicyKnobs; from: KnobsFrom; reactive?: string } {
+): { knobs: PolicyKnobs; from: KnobsFrom; judgedOn?: KnobsJudgedOn; reactive?: string } {
   const kind = frontierKind(configured);
   const own = frontierFor(frontier, configured);
   const chosen = own?.chosen;
   if (!own || !chosen || kind === 'unchecked') return { knobs: configured, from: configured.knobsStated === false ? 'default' : 'config' };
   const from = kind === 'checked' ? 'config' : kind;
+  // A frontier persisted before it said which forecasts it judged on was judged on the selection backtest.
+  const judgedOn = own.judgedOn ?? 'selection-backtest';
   const knobs = { ...(kind === 'checked' ? configured : chosen.knobs), leadTimeSeconds: configured.leadTimeSeconds };
-  if (!chosen.fallback) return { knobs, from };
-  return { knobs: { ...knobs, utilisation: chosen.fallback.utilisation }, from, reactive: `${frontierLabel(own)}: ${chosen.reason}` };
+  if (!chosen.fallback) return { knobs, from, judgedOn };
+  return { knobs: { ...knobs, utilisation: chosen.fallback.utilisation }, from, judgedOn, reactive: `${frontierLabel(own)}: ${chosen.reason}` };
 }

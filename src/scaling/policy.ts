@@ -88,6 +88,8 @@ export interface RecommendInput {
   readonly stale?: boolean;
   /** Passed through to the basis: where the knobs came from (default 'config'). */
   readonly knobsFrom?: KnobsFrom;
+  /** Passed through to the basis when a frontier chose or checked the knobs: which forecasts it judged them on. */
+  readonly knobsJudgedOn?: KnobsJudgedOn;
   /**
    * `reactive` (a target the watchdog demoted): size for the observed load
    * only, as the HPA would, ignoring the forecast; `reason` says why.
@@ -105,6 +107,14 @@ export interface RecommendInput {
  * its own history, src/backtest/selection-frontier.ts).
  */
 export type KnobsFrom = 'config' | 'default' | 'budget' | 'own-history';
+
+/**
+ * Which forecasts a frontier judged the knobs on (src/backtest/selection-frontier.ts): `served`
+ * (the forecasts the target served over its last days, from its served record) or
+ * `selection-backtest` (the day-ahead forecasts of auto's selection backtest, before the record
+ * holds enough).
+ */
+export type KnobsJudgedOn = 'served' | 'selection-backtest';
 
 export interface Recommendation {
   readonly replicas: number;
@@ -126,6 +136,8 @@ export interface Recommendation {
     readonly utilisation: number;
     /** Where the knobs came from ({@link KnobsFrom}). */
     readonly knobsFrom: KnobsFrom;
+    /** When a frontier chose or checked the knobs: which forecasts it judged them on ({@link KnobsJudgedOn}). */
+    readonly knobsJudgedOn?: KnobsJudgedOn;
     /** Highest forecast quantile-q load over [now, now + lead], in the series' unit. */
     readonly windowMaxLoad: number;
     /**
@@ -253,6 +265,7 @@ export function recommend(
       scaleInGuardQuantile: scaling.scaleInGuardQuantile,
       utilisation: scaling.utilisation,
       knobsFrom: input.knobsFrom ?? 'config',
+      ...(input.knobsJudgedOn ? { knobsJudgedOn: input.knobsJudgedOn } : {}),
       windowMaxLoad,
       windowMaxUpperLoad,
       observedLoad,

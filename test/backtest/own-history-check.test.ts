@@ -62,7 +62,7 @@ describe('the own-history check of a target without a risk budget', () => {
     const frontier = selectionFrontier(task(), VALUES, backtest((i) => VALUES[i] ?? 100), 'test') as Frontier;
     expect(frontier.chosen?.fallback).toBeUndefined();
     const served = servedKnobs(KNOBS, frontier);
-    expect(served).toEqual({ knobs: KNOBS, from: 'config' });
+    expect(served).toEqual({ knobs: KNOBS, from: 'config', judgedOn: 'selection-backtest' });
   });
 
   it('ignores a frontier of the other kind: a budget frontier for a target whose budget was removed, and the other way round', () => {
@@ -103,7 +103,7 @@ describe('the own-history rule of a target that states neither knobs nor a budge
     expect(frontier.chosen?.reason).toMatch(/^chosen on own history \(within 0\.15 × the reactive HPA's short minutes there\): the cheapest of/);
     // Seeing the future a lead ahead, the setting beats headroom and is served as chosen.
     expect(frontier.chosen?.fallback).toBeUndefined();
-    expect(servedKnobs({ ...unstated, leadTimeSeconds: 300 }, frontier)).toEqual({ knobs: { ...expected.knobs, leadTimeSeconds: 300 }, from: 'own-history' });
+    expect(servedKnobs({ ...unstated, leadTimeSeconds: 300 }, frontier)).toEqual({ knobs: { ...expected.knobs, leadTimeSeconds: 300 }, from: 'own-history', judgedOn: 'selection-backtest' });
     // The same target with its knobs stated ignores this frontier (of another kind): its stated knobs, until its check runs.
     expect(servedKnobs(KNOBS, frontier)).toEqual({ knobs: KNOBS, from: 'config' });
   });
