@@ -47,6 +47,8 @@ export const recommendationSchema = z.object({
     utilisation: z.number(),
     /** src/scaling/policy.ts KnobsFrom: stated, the documented defaults, or chosen on the target's history by its budget or the own-history rule. */
     knobsFrom: z.enum(['config', 'default', 'budget', 'own-history']),
+    /** src/scaling/policy.ts KnobsJudgedOn: which forecasts a frontier judged the knobs on (absent when none did). */
+    knobsJudgedOn: z.enum(['served', 'selection-backtest']).optional(),
     windowMaxLoad: z.number(),
     windowMaxUpperLoad: z.number(),
     observedLoad: z.number(),

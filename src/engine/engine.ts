@@ -1,5 +1,6 @@
 import { FRONTIER_LEVELS } from '../backtest/frontier.js';
 import { checkLevels, frontierFor, frontierLabel, frontierKind, replaysGrid, type FrontierTask } from '../backtest/selection-frontier.js';
+import { servedStretchOf } from '../backtest/served-stretch.js';
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PrescientError, toPrescientError } from '../errors.js';
 import { incidentExcluder, shapeForecast, withoutIncidents } from '../events/effects.js';
@@ -342,6 +343,8 @@ export class Engine {
           }
         : undefined;
     const frontierLevels = kind && replaysGrid(kind) ? FRONTIER_LEVELS : frontierTask && scaling ? checkLevels(scaling) : undefined;
+    // Once its served record holds enough, the knobs are judged on the forecasts the target served (src/backtest/served-stretch.ts).
+    const served = scaling && frontierLevels ? servedStretchOf(this.feedback.book.get(target.name), scaling.leadTimeSeconds, frontierLevels) : undefined;
     const reuseSelection = !frontierTask || previousFrontier !== undefined;
     const { model, result, failures } = await fitDownLadder(
       pool,
@@ -362,7 +365,7 @@ export class Engine {
         },
         horizon,
         levels,
-        ...(frontierTask ? { frontier: frontierTask } : {}),
+        ...(frontierTask ? { frontier: served ? { ...frontierTask, served } : frontierTask } : {}),
         ...(target.bounds ? { bounds: target.bounds } : {}),
       }),
       { metrics, target: target.name, lane: 'targets', signal: this.abort.signal },

@@ -3,7 +3,7 @@ import { servedKnobs } from '../backtest/selection-frontier.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { forecastAgeMs, isStale, isTooStaleToScale, type TargetState, type TargetStates } from './target-state.js';
 import { PrescientError } from '../errors.js';
-import { RecommendationTracker, type KnobsFrom, type Recommendation, type ScalingPolicy } from '../scaling/policy.js';
+import { RecommendationTracker, type KnobsFrom, type KnobsJudgedOn, type Recommendation, type ScalingPolicy } from '../scaling/policy.js';
 import { buildSchedule, type Schedule } from '../scaling/schedule.js';
 
 /** Per-call overrides (KEDA scalerMetadata may ask for another quantile or lead time). */
@@ -72,7 +72,7 @@ export class Recommender {
         `target "${name}": the forecast is ${ageSeconds} s old, more than twice staleAfter (${state.config.staleAfterSeconds} s); not safe to scale on`,
       );
     }
-    const { policy, from, reactive } = this.policyFor(scaling, options, forecast.frontier);
+    const { policy, from, judgedOn, reactive } = this.policyFor(scaling, options, forecast.frontier);
     const key = `${name}\u0000${policy.quantile}\u0000${policy.leadTimeSeconds}\u0000${policy.scaleInGuardQuantile}\u0000${policy.utilisation}`;
     let tracker = this.trackers.get(key);
     if (!tracker) {
@@ -90,7 +90,7 @@ export class Recommender {
           : reactive !== undefined
             ? { kind: 'reactive' as const, reason: reactive }
             : { kind: 'predictive' as const };
-    return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs), knobsFrom: from, mode });
+    return tracker.recommend({ forecast, scaling: policy, nowMs, stale: isStale(state, nowMs), knobsFrom: from, ...(judgedOn ? { knobsJudgedOn: judgedOn } : {}), mode });
   }
 
   /**
@@ -112,7 +112,7 @@ export class Recommender {
    * did not beat headroom on the target's history (servedKnobs); a caller's
    * quantile or lead time (KEDA metadata) wins over all of them.
    */
-  private policyFor(scaling: ScalingConfig, options: RecommendOptions, frontier: Frontier | undefined): { policy: ScalingPolicy; from: KnobsFrom; reactive?: string } {
+  private policyFor(scaling: ScalingConfig, options: RecommendOptions, frontier: Frontier | undefined): { policy: ScalingPolicy; from: KnobsFrom; judgedOn?: KnobsJudgedOn; reactive?: string } {
     const served = servedKnobs(scaling, frontier);
     return {
       policy: {
@@ -122,6 +122,7 @@ export class Recommender {
         leadTimeSeconds: options.leadTimeSeconds ?? served.knobs.leadTimeSeconds,
       },
       from: served.from,
+      ...(served.judgedOn === undefined ? {} : { judgedOn: served.judgedOn }),
       ...(served.reactive === undefined ? {} : { reactive: served.reactive }),
     };
   }

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { FRONTIER_LEVELS } from '../../src/backtest/frontier.js';
+import { levelsFor } from '../../src/engine/target-settings.js';
 import { buildTestApp, DATA_DIR, fileTarget, type TestApp } from '../support/app.js';
 
 const open: TestApp[] = [];
@@ -84,9 +86,47 @@ describe('a risk budget per target', () => {
     const chosen = frontier.chosen;
     expect(chosen.knobs).toEqual(frontier.points[chosen.index].knobs);
     expect(forecast?.notes).toContain(`own-history choice: ${chosen.reason}`);
-    expectServedAsChosen((await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json(), chosen, 'own-history', 'own-history choice');
+    // A target with no served record yet is judged on the selection backtest's forecasts, and says so.
+    expect(frontier.judgedOn).toBe('selection-backtest');
+    const rec = (await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json();
+    expectServedAsChosen(rec, chosen, 'own-history', 'own-history choice');
+    expect(rec.basis.knobsJudgedOn).toBe('selection-backtest');
     // The served forecast carries every level a setting of the grid reads.
     expect(forecast?.intervals.map((i) => i.level)).toEqual(expect.arrayContaining([0.6, 0.8, 0.9, 0.95]));
+  });
+
+  it('judges the knobs on the forecasts the target served once its served record holds 3 days of them', { timeout: 120_000 }, async () => {
+    const nowMs = Date.parse('2026-03-09T12:00:00Z');
+    const t = await buildTestApp({ targets: [fileTarget('rds', 'x', { source: rds, models: ['auto'], scaling })] }, { now: () => nowMs });
+    open.push(t);
+    const { engine, states } = t.app.prescient;
+    // The record the engine keeps for the target (src/feedback/live-accuracy.ts), fed as the engine feeds it:
+    // every 15 minutes over the last 3.2 days the actuals scored, then a forecast served (flat, sharp bands).
+    const target = states.get('rds')!.config;
+    const record = engine.feedback.book.recordFor('rds', engine.feedback.settings(target, 300, levelsFor(target)));
+    const stepMs = 300_000;
+    const fromMs = nowMs - Math.round(3.2 * 288) * stepMs;
+    const flat = (n: number, v: number) => new Array<number>(n).fill(v);
+    for (let originMs = fromMs; originMs < nowMs; originMs += 3 * stepMs) {
+      record.observe({ startMs: fromMs, stepSeconds: 300, values: flat((originMs - fromMs) / stepMs, 15) }, 288);
+      record.record({ generatedAtMs: originMs, startMs: originMs, stepSeconds: 300, point: flat(13, 15), intervals: record.options.levels.map((level) => ({ level, lower: flat(13, 14), upper: flat(13, 16 + level) })), lastObserved: { atMs: originMs - stepMs } });
+    }
+    record.observe({ startMs: fromMs, stepSeconds: 300, values: flat((nowMs - fromMs) / stepMs, 15) }, 288);
+    expect(record.options.levels).toEqual(expect.arrayContaining([...FRONTIER_LEVELS]));
+    const newestMs = record.columns().atMs.at(-1)!;
+
+    await engine.refresh('rds');
+    const frontier = states.get('rds')?.forecast?.frontier;
+    expect(frontier?.judgedOn).toBe('served');
+    // The last 3 days of scored steps, not the selection backtest's span.
+    expect(frontier?.endMs).toBe(newestMs + stepMs);
+    expect(frontier!.endMs - frontier!.startMs).toBe(3 * 86_400_000);
+    expect(frontier?.points).toHaveLength(21);
+    const rec = (await t.app.inject({ url: '/api/v1/targets/rds/recommendation' })).json();
+    expectServedAsChosen(rec, frontier!.chosen!, 'own-history', 'own-history choice');
+    expect(rec.basis.knobsJudgedOn).toBe('served');
+    const returned = (await t.app.inject('/api/v1/targets/rds/frontier')).json();
+    expect(returned.judgedOn).toBe('served');
   });
 
   it('checks the stated knobs of a target without a budget against headroom at the selection, and serves reactive scaling when they lost', { timeout: 120_000 }, async () => {
