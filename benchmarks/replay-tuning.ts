@@ -5,11 +5,12 @@
  * forecasts have wide high quantiles, the service serves 15-minute refits):
  *
  * - `day-ahead`: one forecast a day, chosen afresh (what auto's selection
- *   backtest makes; the default, what the service judges on now);
+ *   backtest makes; what the service judges on before a target's served
+ *   record holds 3 days);
  * - `refits`: 15-minute refits over the tuning days, auto's selection
  *   carried (benchmarks/replay-forecasts.ts `tuningRefits`), read as the
  *   replayed day's refits are;
- * - `scored`: the same refits as the service's served record keeps them
+ * - `scored` (replay.ts's default): the same refits as the service's served record keeps them
  *   (src/feedback/served-record.ts): each step's bounds from the forecast
  *   served at the policy's lead time for it (the `scored` columns, a week
  *   long), read as one forecast over the tuning days.

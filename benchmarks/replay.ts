@@ -17,9 +17,10 @@
  *    replayed on the same forecasts: per run and pooled, what each would
  *    have given, with seasonal naive at the same setting.
  * 2. The risk budget `maxUnderProvisionedMinutesPerWeek` (default 5): the
- *    setting is chosen on the 3 days before the replayed span, fed by
- *    day-ahead forecasts made there (what auto's selection backtest makes),
- *    then judged on the replayed span; per run, whether it met the budget
+ *    setting is chosen on the 3 days before the replayed span, fed by the
+ *    forecasts `--tuning` names (by default 15-minute refits as the served
+ *    record keeps them, what the service judges on once a target served 3
+ *    days), then judged on the replayed span; per run, whether it met the budget
  *    and whether any setting could have.
  *
  * 3. The default choice made robust: per run, the knob setting a target
@@ -42,9 +43,13 @@
  *   npx tsx benchmarks/replay.ts [--series name,…] [--model auto] [--days 1] [--budget 5] [--explore] [--tuning day-ahead|refits|scored] [--out FILE]
  *
  * `--tuning` (benchmarks/replay-tuning.ts): the forecasts the choices of 2
- * and 3 are judged on over the tuning days: `day-ahead` (the default, as the
- * selection backtest makes them), `refits` (15-minute refits, as the
- * replayed day's), `scored` (those refits as the served record keeps them).
+ * and 3 are judged on over the tuning days: `scored` (the default: 15-minute
+ * refits as the served record keeps them, what the service judges on once a
+ * target served 3 days, src/backtest/served-stretch.ts), `refits` (the same
+ * refits read whole), `day-ahead` (as the selection backtest makes them:
+ * what the service judges on before that). `scored` and `refits` need the
+ * tuning days' refits (3 × 96 fits per 5-minute series, cached;
+ * `replay-prepare.ts --tuning-refits` makes them ahead).
  *
  * Writes benchmarks/out/replay.json (goals and pooled figures) and
  * benchmarks/out/detail/replay-runs.json (one summary line per run, then
@@ -319,7 +324,7 @@ async function main(): Promise<void> {
       budget: { type: 'string', default: '5' },
       out: { type: 'string' },
       explore: { type: 'boolean', default: false },
-      tuning: { type: 'string', default: 'day-ahead' },
+      tuning: { type: 'string', default: 'scored' },
     },
   });
   const tuningMode = values.tuning as TuningMode;
@@ -365,7 +370,7 @@ async function main(): Promise<void> {
   }
   const goals = verdicts(pooled, halves, budgetMinutes);
   for (const v of goals) process.stdout.write(`${v.met ? 'met    ' : 'NOT met'}  ${v.goal}: ${v.figure}\n`);
-  const args = [values.series ? `--series ${values.series}` : '', values.days ? `--days ${values.days}` : '', values.budget !== '5' ? `--budget ${values.budget}` : '', values.explore ? '--explore' : '', tuningMode !== 'day-ahead' ? `--tuning ${tuningMode}` : ''].filter(Boolean).join(' ');
+  const args = [values.series ? `--series ${values.series}` : '', values.days ? `--days ${values.days}` : '', values.budget !== '5' ? `--budget ${values.budget}` : '', values.explore ? '--explore' : '', tuningMode !== 'scored' ? `--tuning ${tuningMode}` : ''].filter(Boolean).join(' ');
   mkdirSync(join(ROOT, 'benchmarks', 'out', 'detail'), { recursive: true });
   // With --out, the per-run detail goes beside it under the same name (another run's detail stays).
   const perRun = join('benchmarks', 'out', 'detail', values.out ? `${basename(values.out, '.json')}-runs.json` : 'replay-runs.json');
