@@ -85,7 +85,7 @@ const mainThreadCpuMs = (): number => Number(readFileSync(`/proc/self/task/${pro
  * schedstat: not inflated when other processes hold the cores, nor by V8's
  * helper threads).
  */
-async function measure(scrape: () => Promise<string>): Promise<{ wallMs: number; cpuMs: number; longestTurnMs: number; longestTurnCpuMs: number; bytes: number }> {
+async function measure(scrape: () => Promise<Buffer | string>): Promise<{ wallMs: number; cpuMs: number; longestTurnMs: number; longestTurnCpuMs: number; bytes: number }> {
   let done = false;
   let last = performance.now();
   let lastCpu = mainThreadCpuMs();
@@ -116,7 +116,7 @@ async function measure(scrape: () => Promise<string>): Promise<{ wallMs: number;
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const round = (x: number): number => Math.round(x * 10) / 10;
-async function run(label: string, scrape: () => Promise<string>) {
+async function run(label: string, scrape: () => Promise<Buffer | string>) {
   for (let i = 0; i < 3; i++) await scrape(); // warm-up: JIT, caches
   const runs = [];
   for (let i = 0; i < scrapes; i++) {
@@ -139,7 +139,7 @@ async function run(label: string, scrape: () => Promise<string>) {
 
 const sliced = await run('exposition (sliced)', () => exposition(metrics));
 const oneGo = await run("prom-client's own, registries only, in one go", () => Registry.merge([metrics.registry]).metrics());
-const series = (await exposition(metrics)).split('\n').filter((line) => line && !line.startsWith('#')).length;
+const series = String(await exposition(metrics)).split('\n').filter((line) => line && !line.startsWith('#')).length;
 const result = {
   benchmark: 'metrics-scrape',
   machine: loadNote(startLoad),

@@ -42,7 +42,6 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (a
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus exposition', hide: true } }, async (_request, reply) => {
-    const text = await exposition(metrics);
-    return reply.type(metrics.registry.contentType).send(text);
+    return reply.type(metrics.registry.contentType).send(await exposition(metrics));
   });
 };

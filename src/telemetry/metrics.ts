@@ -7,12 +7,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * names from the registry, outcomes from a fixed set.
  */
 /**
- * Exposition text (HELP, TYPE and sample lines, each ending in a line break)
- * of metric families computed at scrape time by their owner, appended to the
- * registry's at each scrape: for families of many series that prom-client
- * would set and format in one go (the forecast gauges, src/engine).
+ * Exposition text of metric families computed at scrape time by their owner,
+ * appended to the registries' at each scrape: for families of many series
+ * that prom-client would set and format in one go (the forecast gauges,
+ * src/engine). Given as UTF-8 pieces whose concatenation is the text (HELP,
+ * TYPE and sample lines, each ending in a line break; a blank line between
+ * families), so that no one string holds it all.
  */
-export type ScrapeCollector = () => Promise<string>;
+export type ScrapeCollector = () => Promise<Buffer[]>;
 
 export interface Metrics {
   readonly registry: Registry;
@@ -92,39 +94,50 @@ const valueText = (value: number): string =>
   Number.isNaN(value) ? 'NaN' : value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : String(value);
 
 /**
- * The `/metrics` exposition: the process's metrics and this app's, then the
- * families written at scrape time. The registries' series are formatted here,
- * SERIES_PER_SLICE at a time with the event loop free between slices, rather
- * than by prom-client's own exposition, which formats every series in one go:
- * 1,000 targets a day old hold ~18,000 series there (live accuracy, watchdog
- * states), 60–500 ms in one go, that long a wait for every KEDA call arriving
- * during a scrape. The text is prom-client's, line for line (test/telemetry).
+ * The `/metrics` exposition, as bytes: the process's metrics and this app's,
+ * then the families written at scrape time. The registries' series are
+ * formatted here, SERIES_PER_SLICE at a time with the event loop free between
+ * slices, rather than by prom-client's own exposition, which formats every
+ * series in one go: 1,000 targets a day old hold ~18,000 series there (live
+ * accuracy, watchdog states), 60–500 ms in one go, that long a wait for every
+ * KEDA call arriving during a scrape. The text is prom-client's, line for line
+ * (test/telemetry). Each slice is encoded as it is made and the bytes put
+ * together at the end: joining the text into one string first cost 16–36 ms
+ * of one turn for a 2 MB scrape, concatenating the bytes ~1 ms.
  */
-export async function exposition(metrics: Metrics): Promise<string> {
+export async function exposition(metrics: Metrics): Promise<Buffer> {
   const written = Promise.all(metrics.scrapeCollectors.map((collect) => collect()));
-  // Lines joined a slice at a time: one join of every line is itself a long turn (43,000 lines: 30–70 ms loaded).
-  const slices: string[] = [];
+  const chunks: Buffer[] = [];
   let lines: string[] = [];
+  const endSlice = (): void => {
+    if (lines.length === 0) return;
+    lines.push('');
+    chunks.push(Buffer.from(lines.join('\n')));
+    lines = [];
+  };
   for (const registry of [processMetrics(), metrics.registry]) {
     for (const { name } of registry.getMetricsAsArray()) {
       const metric = registry.getSingleMetric(name);
       if (!metric) continue;
       const { help, type, values } = await metric.get();
-      if (slices.length > 0 || lines.length > 0) lines.push('');
+      if (chunks.length > 0 || lines.length > 0) lines.push('');
       lines.push(`# HELP ${name} ${escapeText(help)}`, `# TYPE ${name} ${type}`);
       for (const series of values as ReadonlyArray<{ value: number; labels: Record<string, string | number | undefined>; metricName?: string }>) {
         lines.push(`${series.metricName ?? name}${labelText(series.labels)} ${valueText(series.value)}`);
         if (lines.length >= SERIES_PER_SLICE) {
-          slices.push(lines.join('\n'));
-          lines = [];
+          endSlice();
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
     }
   }
-  slices.push(lines.join('\n'));
-  return [`${slices.join('\n')}\n`, ...(await written)].join('\n');
+  endSlice();
+  // A blank line before each collector's families, as between the registries' own.
+  for (const pieces of await written) chunks.push(BLANK_LINE, ...pieces);
+  return Buffer.concat(chunks);
 }
+
+const BLANK_LINE = Buffer.from('\n');
 
 export function createMetrics(): Metrics {
   const registry = new Registry();

@@ -28,7 +28,7 @@ describe('the feedback loop on /metrics', () => {
     // The REST view keeps every level…
     expect(shown.accuracy?.windows[0]?.coverage.map((c) => c.level)).toEqual(levels);
     // …and /metrics the stated ones: the default 0.8 and 0.95 (which the default quantile 0.9 and guard 0.975 read).
-    const text = await exposition(metrics);
+    const text = String(await exposition(metrics));
     const exported = [...text.matchAll(/^prescient_live_coverage\{target="chosen",window="1d",level="([^"]+)"\} /gm)].map((m) => m[1]);
     expect(exported).toEqual(['0.8', '0.95']);
   });

@@ -29,7 +29,7 @@ describe('forecast gauges, read by promtool', () => {
     const metrics = createMetrics();
     metrics.fits.inc({ target: 'svc-0.web_a', model: 'mstl' });
     registerForecastGauges(metrics, states, () => T0 + 30_000);
-    const text = await exposition(metrics);
+    const text = String(await exposition(metrics));
     const check = spawnSync(findExecutable('promtool') as string, ['check', 'metrics'], { input: text, encoding: 'utf8' });
     // 1: the text did not parse; 3: it parsed, with lint remarks (prom-client's own nodejs gauges named *_total).
     expect(check.status, check.stderr + check.stdout).not.toBe(1);

@@ -28,13 +28,13 @@ describe('registerForecastGauges', () => {
     registerForecastGauges(metrics, states, () => nowMs);
 
     // Nothing forecast yet: no series at all (never a fake 0).
-    expect(samples(await exposition(metrics)).size).toBe(0);
+    expect(samples(String(await exposition(metrics))).size).toBe(0);
 
     // Step i (one a minute from T0) has q90 = 100 + i.
     const load = Array.from({ length: 120 }, (_, i) => 100 + i);
     states.setForecast('web', forecastAt(T0, load, { observed: 97 }));
     nowMs = T0 + 30_000;
-    const s = samples(await exposition(metrics));
+    const s = samples(String(await exposition(metrics)));
     // 5 m ahead of T0 + 30 s → first step at or after T0 + 5.5 min is step 6.
     expect(s.get('prescient_forecast_yhat{target="web",horizon="5m"}')).toBeCloseTo(106 * 0.8, 9);
     expect(s.get('prescient_forecast_yhat{target="web",horizon="15m"}')).toBeCloseTo(116 * 0.8, 9);
@@ -60,7 +60,7 @@ describe('registerForecastGauges', () => {
     registerForecastGauges(metrics, states, () => nowMs);
     states.setForecast('web', forecastAt(T0, 200, { steps: 90 }));
     nowMs = T0 + 61 * 60_000;
-    const s = samples(await exposition(metrics));
+    const s = samples(String(await exposition(metrics)));
     expect(s.has('prescient_forecast_yhat{target="web",horizon="5m"}')).toBe(true);
     expect(s.has('prescient_forecast_yhat{target="web",horizon="1h"}')).toBe(false);
     expect(s.get('prescient_forecast_stale{target="web"}')).toBe(1);
@@ -85,7 +85,7 @@ describe('registerForecastGauges', () => {
     const scrape = exposition(metrics);
     let callsWhenOthersRan = Number.NaN;
     setImmediate(() => (callsWhenOthersRan = calls.mock.calls.length));
-    const s = samples(await scrape);
+    const s = samples(String(await scrape));
     // Once per target for both gauges (not once per gauge), and other work ran before the last slice.
     expect(calls).toHaveBeenCalledTimes(120);
     expect(callsWhenOthersRan).toBeGreaterThanOrEqual(TARGETS_PER_SLICE);
@@ -119,7 +119,7 @@ describe('registerForecastGauges', () => {
     for (const name of ['chosen', 'stated']) states.setForecast(name, { ...forecastAt(T0, 110), target: name, point, intervals });
     const metrics = createMetrics();
     registerForecastGauges(metrics, states, () => T0);
-    const s = samples(await exposition(metrics));
+    const s = samples(String(await exposition(metrics)));
     const levelsOf = (target: string): string[] =>
       [
         ...new Set(

@@ -19,8 +19,8 @@ describe('metrics', () => {
     const a = createMetrics();
     const b = createMetrics();
     a.fits.inc({ target: 'web', model: 'auto' }, 3);
-    const textA = await exposition(a);
-    const textB = await exposition(b);
+    const textA = String(await exposition(a));
+    const textB = String(await exposition(b));
     for (const name of ['prescient_nodejs_eventloop_lag_seconds', 'prescient_process_cpu_seconds_total', 'prescient_nodejs_gc_duration_seconds', 'prescient_fits_total']) {
       expect(names(textA).has(name)).toBe(true);
       expect(names(textB).has(name)).toBe(true);
@@ -55,7 +55,7 @@ const perSecond = (wakeups() - before) / 2;
 const until = performance.now() + 60;
 while (performance.now() < until);
 await new Promise((r) => setTimeout(r, 50));
-const text = await exposition(metrics);
+const text = String(await exposition(metrics));
 const lagMax = Number(/^prescient_nodejs_eventloop_lag_max_seconds (\\S+)$/m.exec(text)?.[1]);
 clearInterval(keep);
 process.stdout.write(JSON.stringify({ perSecond, lagMax }));
@@ -94,9 +94,9 @@ describe('the exposition of many series', () => {
       turns++;
       setImmediate(otherWork);
     };
-    const scrape = exposition(metrics).then((text) => {
+    const scrape = exposition(metrics).then((bytes) => {
       finished = true;
-      return text;
+      return String(bytes);
     });
     setImmediate(otherWork);
     const text = await scrape;
