@@ -39,6 +39,8 @@ interface Verdict {
 interface CarriedSection {
   body: string;
   goalRows: string[];
+  /** The command its goal table named, when it did. */
+  command?: string;
 }
 
 interface ScriptRun {
@@ -153,7 +155,9 @@ function previousSections(): Map<string, CarriedSection> {
       .split('\n')
       .filter((l) => l.startsWith(`| ${name} |`))
       .map((l) => (l.split('|').length === 5 ? `${l} |` : l));
-    carried.set(name, { body: `(carried from ${already ?? date}; not re-run since)\n\n${body}`, goalRows: rows });
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const command = new RegExp(`^\\*\\*${escaped}\\*\\* — \`(.+)\`$`, 'm').exec(goalPart ?? '')?.[1];
+    carried.set(name, { body: `(carried from ${already ?? date}; not re-run since)\n\n${body}`, goalRows: rows, ...(command ? { command } : {}) });
   }
   return carried;
 }
@@ -206,6 +210,7 @@ function results(runs: readonly ScriptRun[], retired: readonly string[]): string
     if (sections.has(name)) continue;
     sections.set(name, old.body);
     goals.set(name, old.goalRows);
+    if (old.command) commands.set(name, old.command);
   }
   const names = [...sections.keys()].sort();
   if (names.length === 0) lines.push('No results in benchmarks/out/.', '');
