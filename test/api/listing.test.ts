@@ -6,6 +6,7 @@ import { TARGETS_PER_LISTING_SLICE } from '../../src/api/target-routes.js';
 import { configSchema } from '../../src/config/schema.js';
 import { scoreRecord } from '../../src/models/auto/candidates.js';
 import { forecastAt, testConfig } from '../keda/helpers.js';
+import { turnsWhile } from '../support/event-loop.js';
 
 const T0 = Date.parse('2026-03-02T08:00:00Z');
 let app: FastifyInstance;
@@ -62,16 +63,7 @@ describe('GET /api/v1/targets of many targets', () => {
     const many = await buildApp({ config, now: () => T0, logger: false, startEngine: false });
     try {
       for (const name of names) many.prescient.states.setForecast(name, { ...forecastAt(T0, 10), target: name });
-      let finished = false;
-      let turns = 0;
-      const otherWork = (): void => {
-        if (finished) return;
-        turns++;
-        setImmediate(otherWork);
-      };
-      setImmediate(otherWork);
-      const res = await many.inject('/api/v1/targets');
-      finished = true;
+      const { result: res, turns } = await turnsWhile(() => many.inject('/api/v1/targets'));
       expect(res.statusCode).toBe(200);
       expect(turns).toBeGreaterThanOrEqual(2);
       const { targets } = res.json() as { targets: Array<{ name: string; state: string }> };

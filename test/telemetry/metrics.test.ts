@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, exposition } from '../../src/telemetry/metrics.js';
+import { turnsWhile } from '../support/event-loop.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -86,20 +87,8 @@ describe('the exposition of many series', () => {
     metrics.fitDurationSeconds.observe({ model: 'auto' }, 70);
     metrics.fitFailures.inc({ target: 't1', model: 'auto', code: 'a\\b"c\nd' });
     metrics.liveBias.set({ target: 't2', window: '1h' }, Number.POSITIVE_INFINITY);
-    // Other work, one turn of the event loop at a time: how many turns it had before the scrape ended.
-    let finished = false;
-    let turns = 0;
-    const otherWork = (): void => {
-      if (finished) return;
-      turns++;
-      setImmediate(otherWork);
-    };
-    const scrape = exposition(metrics).then((bytes) => {
-      finished = true;
-      return String(bytes);
-    });
-    setImmediate(otherWork);
-    const text = await scrape;
+    const { result: bytes, turns } = await turnsWhile(() => exposition(metrics));
+    const text = String(bytes);
     // 4,000 series and more: a turn after each slice at least.
     expect(turns).toBeGreaterThanOrEqual(3);
     // The same text prom-client writes: every series, each family's HELP and TYPE once.
