@@ -247,7 +247,7 @@ async function main(): Promise<void> {
         },
         { goal: `every body ≥ 1 MB keeps the event loop busy ≤ ${GOAL.msPerMb} ms per MB in all (median of ${repeats})`, figure: worstBusyPerMb, met: worstBusyPerMb <= GOAL.msPerMb },
         // NaN (no /proc) is not met: the figure was not measured.
-        { goal: `every body ≥ 1 MB costs the event loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}; not inflated by load)`, figure: worstLoopCpuPerMb, met: worstLoopCpuPerMb <= GOAL.msPerMb },
+        { goal: `every body ≥ 1 MB costs the event loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB (median of ${repeats}; CPU time: waiting for a core is not counted, though a loaded machine still slows the thread's own work)`, figure: worstLoopCpuPerMb, met: worstLoopCpuPerMb <= GOAL.msPerMb },
         {
           goal: `every body ≥ 1 MB costs the event loop's thread ≤ ${GOAL.msPerMb} CPU ms per MB less what the idle loop's own timers cost over the request's wall time (median of ${repeats}; idle: ${round(idleBefore)} ms per s)`,
           figure: worstNetLoopCpuPerMb,
