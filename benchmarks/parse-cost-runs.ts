@@ -6,16 +6,16 @@
  * A row counts as met here only if it was met in every run.
  *
  * Run: for i in 1 2 3 4 5 6 7 8; do npx tsx benchmarks/parse-cost.ts --repeats 5 --out pc-run$i; done
- *      npx tsx benchmarks/parse-cost-runs.ts --runs pc-run1,pc-run2,... [--out parse-cost-runs]
+ *      npx tsx benchmarks/parse-cost-runs.ts [--runs pc-run1,pc-run2,...] [--out parse-cost-runs]
+ * (without --runs: every parse-cost result in benchmarks/out)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median, round } from './parse-cost-measure.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string' }, out: { type: 'string', default: 'parse-cost-runs' } } });
-if (!args.runs) throw new Error('--runs a,b,…: the --out names of parse-cost runs in benchmarks/out');
 if (!/^[\w-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a name (letters, digits, - and _), not a path`);
 const OUT = fileURLToPath(new URL('./out/', import.meta.url));
 
@@ -30,15 +30,36 @@ interface Run {
   readonly verdicts: readonly Verdict[];
 }
 
-const names = args.runs.split(',');
-const runs = names.map((name) => JSON.parse(readFileSync(join(OUT, `${name}.json`), 'utf8')) as Run);
 /** Some goal texts carry a figure of their run (the idle loop's CPU per second): rows are matched without them. */
 const NUMBER = /\d+(?:\.\d+)?/g;
 const goalOf = (text: string) => text.replace(NUMBER, '#');
+const goalRows = (run: Run) => run.verdicts.map((v) => goalOf(v.goal)).join('\n');
+
+/**
+ * Without --runs: the parse-cost results in benchmarks/out made by the same version of the benchmark as the
+ * newest (the same goal rows), oldest first.
+ */
+function parseCostResults(): string[] {
+  const dated = readdirSync(OUT)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ name: f.slice(0, -'.json'.length), result: JSON.parse(readFileSync(join(OUT, f), 'utf8')) as Run & { benchmark?: string } }))
+    .filter((r) => r.result.benchmark === 'parse-cost' && typeof r.result.date === 'string' && Array.isArray(r.result.verdicts))
+    .sort((a, b) => a.result.date.localeCompare(b.result.date));
+  const newest = dated.at(-1);
+  return newest ? dated.filter((r) => goalRows(r.result) === goalRows(newest.result)).map((r) => r.name) : [];
+}
+
+const names = args.runs ? args.runs.split(',') : parseCostResults();
+if (names.length < 2) {
+  // Nothing to compare (`npm run bench` on a machine with one parse-cost result or none): no result is written.
+  process.stdout.write(`parse-cost-runs: ${names.length} parse-cost result(s) in benchmarks/out; run parse-cost.ts --out NAME at least twice\n`);
+  process.exit(0);
+}
+const runs = names.map((name) => JSON.parse(readFileSync(join(OUT, `${name}.json`), 'utf8')) as Run);
 const goals = runs[0]!.verdicts.map((v) => v.goal);
 for (const [i, run] of runs.entries()) {
   // Runs of another version of the benchmark would be compared row by row under the wrong goals.
-  if (run.verdicts.map((v) => goalOf(v.goal)).join('\n') !== goals.map(goalOf).join('\n')) throw new Error(`${names[i]}: its goal rows differ from ${names[0]}'s`);
+  if (goalRows(run) !== goalRows(runs[0]!)) throw new Error(`${names[i]}: its goal rows differ from ${names[0]}'s`);
 }
 
 /** A goal's text as every run states it: a figure that differs between runs is shown as "…". */
@@ -66,7 +87,7 @@ const rows = goals.map((_, g) => {
 
 const result = {
   benchmark: 'parse-cost-runs',
-  command: `npx tsx benchmarks/parse-cost-runs.ts --runs ${args.runs}`,
+  command: `npx tsx benchmarks/parse-cost-runs.ts --runs ${names.join(',')}`,
   runs: runs.map((run, i) => ({ name: names[i], date: run.date, loadBefore: run.loadAverage1m.before, loadAfter: run.loadAverage1m.after })),
   verdicts: rows,
 };
