@@ -7,7 +7,7 @@
  *
  * Run: for i in 1 2 3 4 5 6 7 8; do npx tsx benchmarks/parse-cost.ts --repeats 5 --out pc-run$i; done
  *      npx tsx benchmarks/parse-cost-runs.ts [--runs pc-run1,pc-run2,...] [--out parse-cost-runs]
- * (without --runs: every parse-cost result in benchmarks/out)
+ * (without --runs: every parse-cost result in benchmarks/out made by the newest one's version of the benchmark)
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,23 +39,28 @@ const goalRows = (run: Run) => run.verdicts.map((v) => goalOf(v.goal)).join('\n'
  * Without --runs: the parse-cost results in benchmarks/out made by the same version of the benchmark as the
  * newest (the same goal rows), oldest first.
  */
-function parseCostResults(): string[] {
+function parseCostResults(): Array<{ name: string; run: Run }> {
   const dated = readdirSync(OUT)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => ({ name: f.slice(0, -'.json'.length), result: JSON.parse(readFileSync(join(OUT, f), 'utf8')) as Run & { benchmark?: string } }))
-    .filter((r) => r.result.benchmark === 'parse-cost' && typeof r.result.date === 'string' && Array.isArray(r.result.verdicts))
-    .sort((a, b) => a.result.date.localeCompare(b.result.date));
+    .map((f) => ({ name: f.slice(0, -'.json'.length), run: readResult(f.slice(0, -'.json'.length)) as Run & { benchmark?: string } }))
+    .filter((r) => r.run.benchmark === 'parse-cost' && typeof r.run.date === 'string' && Array.isArray(r.run.verdicts))
+    .sort((a, b) => a.run.date.localeCompare(b.run.date));
   const newest = dated.at(-1);
-  return newest ? dated.filter((r) => goalRows(r.result) === goalRows(newest.result)).map((r) => r.name) : [];
+  return newest ? dated.filter((r) => goalRows(r.run) === goalRows(newest.run)) : [];
 }
 
-const names = args.runs ? args.runs.split(',') : parseCostResults();
-if (names.length < 2) {
+function readResult(name: string): Run {
+  return JSON.parse(readFileSync(join(OUT, `${name}.json`), 'utf8')) as Run;
+}
+
+const chosen = args.runs ? args.runs.split(',').map((name) => ({ name, run: readResult(name) })) : parseCostResults();
+if (chosen.length < 2) {
   // Nothing to compare (`npm run bench` on a machine with one parse-cost result or none): no result is written.
-  process.stdout.write(`parse-cost-runs: ${names.length} parse-cost result(s) in benchmarks/out; run parse-cost.ts --out NAME at least twice\n`);
+  process.stdout.write(`parse-cost-runs: ${chosen.length} parse-cost result(s) in benchmarks/out; run parse-cost.ts --out NAME at least twice\n`);
   process.exit(0);
 }
-const runs = names.map((name) => JSON.parse(readFileSync(join(OUT, `${name}.json`), 'utf8')) as Run);
+const names = chosen.map((c) => c.name);
+const runs = chosen.map((c) => c.run);
 const goals = runs[0]!.verdicts.map((v) => v.goal);
 for (const [i, run] of runs.entries()) {
   // Runs of another version of the benchmark would be compared row by row under the wrong goals.
